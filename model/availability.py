@@ -1,0 +1,217 @@
+"""Availability bitfields: seed 003 §1.7 (Algorithm 10) and §2.5.6 ``process_bitfields``.
+
+Rules AV-1 .. AV-10 of ``spec/availability.md``. The bitfield checks and the
+availability rule are plain functions here; both the ``availability`` machine below
+and the ``inclusion`` machine (``model.inclusion``) call them, so each rule has one
+implementation.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Iterator
+
+import attrs
+
+from .core import Machine, Rejected, register_machine, require
+from .thresholds import is_more_than_two_thirds
+
+__all__ = [
+    "Status",
+    "SignedBitfield",
+    "SignBitfield",
+    "EndBlock",
+    "ParaAvailability",
+    "AvailabilityState",
+    "AvailabilityMachine",
+    "check_bitfield",
+    "bitfield_actions",
+]
+
+
+class Status(enum.IntEnum):
+    """Availability status of a para's latest candidate (seed 003 §1.7)."""
+
+    NO_CANDIDATE = 0
+    TO_BE_DETERMINED = 1
+    AVAILABLE = 2
+    UNAVAILABLE = 3
+
+
+@attrs.frozen
+class SignBitfield:
+    """Validator ``validator`` submits ``Sign(bitfield, block)`` in the current block.
+
+    ``bits`` has one bit per core (bit i for core i); ``length`` is the declared
+    length of the bit vector; ``signer`` is whose key produced the signature, so a
+    forged bitfield is one with ``signer != validator`` (signatures are abstract).
+    """
+
+    validator: int
+    bits: int
+    length: int
+    signer: int
+
+
+#: Alias: the signed bitfield is the action.
+SignedBitfield = SignBitfield
+
+
+def check_bitfield(bf: SignBitfield, n_validators: int, n_cores: int, next_validator: int) -> None:
+    """The structural checks of ``process_bitfields`` (AV-1 .. AV-4); raises Rejected.
+
+    ``next_validator`` is one more than the index of the last validator whose bitfield
+    this block already carries: bitfields come in strictly ascending validator order,
+    which is how a duplicate is detected (decision AV-D3).
+    """
+    require(0 <= bf.validator < n_validators, "AV-1",
+            f"validator index {bf.validator} is not in the session's {n_validators} validators")
+    require(bf.length == n_cores, "AV-2",
+            f"bitfield has {bf.length} bits, expected one per core ({n_cores})")
+    require(0 <= bf.bits < (1 << n_cores), "AV-2", "bitfield has bits beyond its length")
+    require(bf.validator >= next_validator, "AV-3",
+            f"validator {bf.validator}'s bitfield is a duplicate or out of order in this block")
+    require(bf.signer == bf.validator, "AV-4",
+            f"signature by {bf.signer} is not validator {bf.validator}'s")
+
+
+def bitfield_actions(n_validators: int, n_cores: int, live_cores: int,
+                     next_validator: int) -> Iterator[SignBitfield]:
+    """The bitfields the explorer tries in one state.
+
+    Every well-formed bitfield that may come next in the block (each later validator,
+    each subset of cores), and one input breaking each structural rule (a duplicate,
+    an unknown validator, a wrong length, a forged signature), so the rejections are
+    exercised without multiplying the branching factor.
+    """
+    full = (1 << n_cores) - 1
+    for v in range(next_validator, n_validators):
+        for bits in range(full + 1):
+            yield SignBitfield(v, bits, n_cores, v)
+    if next_validator > 0:  # AV-3: the last validator again
+        yield SignBitfield(next_validator - 1, 0, n_cores, next_validator - 1)
+    # one of each kind of bad input (AV-1, AV-2, AV-4)
+    yield SignBitfield(n_validators, live_cores, n_cores, n_validators)
+    yield SignBitfield(0, live_cores, n_cores + 1, 0)
+    yield SignBitfield(0, live_cores, n_cores, 1 % n_validators if n_validators > 1 else 1)
+
+
+@attrs.frozen
+class EndBlock:
+    """Close the current relay-chain block (Algorithm 10 steps 2–5).
+
+    ``note`` is the set (a bitmask over paras) of new candidate receipts included in
+    this block, which become "to be determined".
+    """
+
+    note: int = 0
+
+
+@attrs.frozen
+class ParaAvailability:
+    status: Status = Status.NO_CANDIDATE
+    #: validators whose bit is set for the current candidate (bitmask)
+    votes: int = 0
+    #: blocks of voting the current candidate has had
+    age: int = 0
+    #: candidates noted for this para so far (the current one is ``noted - 1``)
+    noted: int = 0
+    #: ghost: candidates (bitmask over serials) that became available / unavailable
+    enacted: int = 0
+    timed_out: int = 0
+
+
+@attrs.frozen(cache_hash=True)
+class AvailabilityState:
+    paras: tuple[ParaAvailability, ...]
+    #: one more than the last validator whose bitfield the current block carries (AV-3)
+    signed: int = 0
+
+
+@register_machine
+class AvailabilityMachine(Machine):
+    """Per-para availability status driven by signed bitfields (seed 003 §1.7)."""
+
+    name = "availability"
+    area = "availability"
+    description = "signed availability bitfields, the >2/3 rule and the timeout (seed 003 §1.7, Alg. 10)"
+
+    # -- rules (methods, so mutants can override one) -------------------------------
+    def is_available(self, votes: int) -> bool:
+        """AV-6: more than 2/3 of the validators have set the candidate's bit."""
+        return is_more_than_two_thirds(votes.bit_count(), self.config.n_validators)
+
+    def is_timed_out(self, age: int) -> bool:
+        """AV-7: the candidate has had ``t`` blocks of voting and is not available."""
+        return age >= self.config.chain_availability_period
+
+    def check_bitfield(self, state: AvailabilityState, bf: SignBitfield) -> None:
+        check_bitfield(bf, self.config.n_validators, self.config.n_parachains, state.signed)
+
+    def counts_bit(self, p: ParaAvailability) -> bool:
+        """AV-9: a bit counts only for a candidate whose status is to be determined."""
+        return p.status == Status.TO_BE_DETERMINED
+
+    def may_note(self, p: ParaAvailability) -> bool:
+        """AV-10: a new candidate receipt is accepted only for a para with no candidate."""
+        return p.status == Status.NO_CANDIDATE
+
+    # -- machine --------------------------------------------------------------------
+    def init(self):
+        yield AvailabilityState(paras=tuple(ParaAvailability() for _ in range(self.config.n_parachains)))
+
+    def actions(self, state: AvailabilityState):
+        live = 0
+        for i, p in enumerate(state.paras):
+            if p.status == Status.TO_BE_DETERMINED:
+                live |= 1 << i
+        yield from bitfield_actions(self.config.n_validators, self.config.n_parachains, live, state.signed)
+        # exploration bound (not a protocol rule): each para notes at most max_candidates
+        bound = self.config.max_candidates
+        for note in range(1 << self.config.n_parachains):
+            if all(not (note >> i) & 1 or p.noted < bound for i, p in enumerate(state.paras)):
+                yield EndBlock(note)
+
+    def step(self, state: AvailabilityState, action):
+        if isinstance(action, SignBitfield):
+            return self.process_bitfield(state, action)
+        if isinstance(action, EndBlock):
+            return self.end_block(state, action.note)
+        raise TypeError(f"unknown action {action!r}")
+
+    def process_bitfield(self, state: AvailabilityState, bf: SignBitfield) -> AvailabilityState:
+        self.check_bitfield(state, bf)
+        signed = bf.validator + 1
+        # AV-5: a 1 bit for a core with no candidate to be determined
+        for i, p in enumerate(state.paras):
+            if (bf.bits >> i) & 1 and not self.counts_bit(p):
+                if self.config.free_core_bit == "reject":
+                    raise Rejected("AV-5", f"bit {i} set but para {i} has no candidate to be determined")
+                return attrs.evolve(state, signed=signed)  # disregarded
+        paras = tuple(
+            attrs.evolve(p, votes=p.votes | (1 << bf.validator)) if (bf.bits >> i) & 1 else p
+            for i, p in enumerate(state.paras)
+        )
+        return AvailabilityState(paras=paras, signed=signed)
+
+    def end_block(self, state: AvailabilityState, note: int) -> AvailabilityState:
+        require(0 <= note < (1 << self.config.n_parachains), "AV-10", f"note mask {note} names no para")
+        paras = []
+        for i, p in enumerate(state.paras):
+            # step 5 of the previous round: act on decided candidates, clear the record
+            if p.status in (Status.AVAILABLE, Status.UNAVAILABLE):
+                p = attrs.evolve(p, status=Status.NO_CANDIDATE, votes=0, age=0)
+            elif p.status == Status.TO_BE_DETERMINED:
+                age = p.age + 1
+                serial = 1 << (p.noted - 1)
+                if self.is_available(p.votes):
+                    p = attrs.evolve(p, status=Status.AVAILABLE, age=age, enacted=p.enacted | serial)
+                elif self.is_timed_out(age):
+                    p = attrs.evolve(p, status=Status.UNAVAILABLE, age=age, timed_out=p.timed_out | serial)
+                else:
+                    p = attrs.evolve(p, age=age)
+            if (note >> i) & 1:
+                require(self.may_note(p), "AV-10", f"para {i} already has a candidate ({p.status.name})")
+                p = attrs.evolve(p, status=Status.TO_BE_DETERMINED, votes=0, age=0, noted=p.noted + 1)
+            paras.append(p)
+        return AvailabilityState(paras=tuple(paras), signed=0)

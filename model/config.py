@@ -1,0 +1,167 @@
+"""Host configuration and named presets.
+
+``HostConfiguration`` carries the protocol parameters of seed 003 (the names follow
+polkadot-sdk's ``HostConfiguration`` where the seed leaves them unnamed) and the
+model's exploration bounds (``max_candidates``), which keep exhaustive search finite.
+
+Presets:
+
+* ``tiny`` (4 validators, 2 parachain cores): explored exhaustively by ``make check``;
+* ``trio`` (3 validators, 2 cores): where 2/3 of n is a whole number, so ``>`` and
+  ``>=`` differ;
+* ``small`` (5 validators, 2 cores): a slower exhaustive preset;
+* ``polkadot`` (1000 validators, 100 cores): for the interpreter and simulation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from .thresholds import BACKING_THRESHOLDS
+
+__all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET"]
+
+
+class ConfigError(ValueError):
+    """A configuration value breaks a consistency rule (CFG-* in ``spec/``)."""
+
+    def __init__(self, field: str, rule_id: str, reason: str):
+        super().__init__(f"field {field!r}: {reason} ({rule_id})")
+        self.field = field
+        self.rule_id = rule_id
+        self.reason = reason
+
+
+@attrs.frozen
+class HostConfiguration:
+    name: str = "custom"
+    # -- validators and cores ------------------------------------------------------
+    n_validators: int = 4
+    #: parachains, one availability core each (core i belongs to parachain i)
+    n_parachains: int = 2
+    #: extra cores multiplexing parathreads (issue 3; 0 in the spine machines)
+    parathread_cores: int = 0
+    # -- timing (in relay-chain blocks) ------------------------------------------------
+    #: blocks a parachain candidate may stay pending availability (seed: timeout t)
+    chain_availability_period: int = 2
+    thread_availability_period: int = 2
+    group_rotation_frequency: int = 10
+    session_length: int = 10
+    scheduling_lookahead: int = 1
+    parathread_retries: int = 1
+    validation_upgrade_frequency: int = 2
+    validation_upgrade_delay: int = 2
+    acceptance_period: int = 4
+    # -- sizes ---------------------------------------------------------------------------
+    max_code_size: int = 3
+    max_head_data_size: int = 32
+    max_pov_size: int = 5_242_880
+    # -- backing --------------------------------------------------------------------------
+    #: which reading of "enough valid statements" applies (decision INC-D1)
+    backing_threshold: str = "majority"
+    minimum_backing_votes: int = 2
+    # -- availability readings ------------------------------------------------------------
+    #: what to do with a bitfield that has a 1 bit for a free core (decision AV-D2):
+    #: "disregard" (seed 003 §2.5.6) or "reject" the block (polkadot-sdk)
+    free_core_bit: str = "disregard"
+    # -- exploration bounds (model only) ---------------------------------------------------
+    #: candidates each para may produce in one exploration (keeps the state space finite)
+    max_candidates: int = 2
+
+    @property
+    def n_cores(self) -> int:
+        return self.n_parachains + self.parathread_cores
+
+    def validate(self) -> "HostConfiguration":
+        """Check the configuration's consistency; raise :class:`ConfigError` (CFG-1)."""
+        positive = [
+            "n_validators",
+            "n_parachains",
+            "chain_availability_period",
+            "thread_availability_period",
+            "group_rotation_frequency",
+            "session_length",
+            "scheduling_lookahead",
+            "minimum_backing_votes",
+            "max_candidates",
+        ]
+        for f in attrs.fields(HostConfiguration):
+            v = getattr(self, f.name)
+            if f.type in ("int", int) and (not isinstance(v, int) or isinstance(v, bool)):
+                raise ConfigError(f.name, "CFG-1", f"must be an integer, got {v!r}")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(name, "CFG-1", "must be at least 1")
+        for name in ("parathread_cores", "parathread_retries", "validation_upgrade_frequency",
+                     "acceptance_period", "max_code_size", "max_head_data_size", "max_pov_size"):
+            if getattr(self, name) < 0:
+                raise ConfigError(name, "CFG-1", "must not be negative")
+        if self.validation_upgrade_delay <= 1:
+            raise ConfigError("validation_upgrade_delay", "CFG-1", "must be greater than 1")
+        if self.n_validators < self.n_cores:
+            raise ConfigError("n_validators", "CFG-1",
+                              f"{self.n_validators} validators cannot form {self.n_cores} non-empty groups")
+        if self.backing_threshold not in BACKING_THRESHOLDS:
+            raise ConfigError("backing_threshold", "CFG-1",
+                              f"must be one of {', '.join(BACKING_THRESHOLDS)}, got {self.backing_threshold!r}")
+        if self.free_core_bit not in ("disregard", "reject"):
+            raise ConfigError("free_core_bit", "CFG-1",
+                              f"must be 'disregard' or 'reject', got {self.free_core_bit!r}")
+        return self
+
+    def with_overrides(self, overrides: dict[str, Any]) -> "HostConfiguration":
+        """A copy with fields replaced; values given as strings are parsed by field type."""
+        names = {f.name: f for f in attrs.fields(HostConfiguration)}
+        changes: dict[str, Any] = {}
+        for key, raw in overrides.items():
+            if key not in names:
+                raise ConfigError(key, "CFG-1", "no such configuration field")
+            ftype = names[key].type
+            if ftype in ("int", int) and isinstance(raw, str):
+                try:
+                    changes[key] = int(raw)
+                except ValueError:
+                    raise ConfigError(key, "CFG-1", f"must be an integer, got {raw!r}") from None
+            else:
+                changes[key] = raw
+        return attrs.evolve(self, **changes).validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+PRESETS: dict[str, HostConfiguration] = {
+    p.name: p.validate()
+    for p in (
+        HostConfiguration(name="tiny"),
+        HostConfiguration(name="trio", n_validators=3, n_parachains=2),
+        HostConfiguration(name="small", n_validators=5, n_parachains=2, chain_availability_period=2),
+        HostConfiguration(
+            name="polkadot",
+            n_validators=1000,
+            n_parachains=100,
+            chain_availability_period=10,
+            thread_availability_period=10,
+            group_rotation_frequency=10,
+            session_length=2400,
+            validation_upgrade_frequency=600,
+            validation_upgrade_delay=600,
+            acceptance_period=14_400,
+            max_code_size=3 * 1024 * 1024,
+            max_head_data_size=20_480,
+            backing_threshold="sdk",
+            max_candidates=1_000_000,
+        ),
+    )
+}
+
+DEFAULT_PRESET = "tiny"
+
+
+def get_preset(name: str) -> HostConfiguration:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError("preset", "CFG-2", f"unknown preset {name!r} (known: {', '.join(PRESETS)})") from None

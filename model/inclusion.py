@@ -1,0 +1,343 @@
+"""The inclusion pipeline: seed 003 §2.3 (candidate lifecycle), §2.5.6–2.5.7.
+
+A candidate moves Candidate → Seconded → Backable (node side), then is Backed by
+being noted in a relay-chain block, which makes it Pending availability on its
+para's core, and is Included once more than 2/3 of the validators have set its
+availability bit. It can fail in four ways (INC-2): not propagated, not backed, not
+selected by a block author, or timed out waiting for availability.
+
+The relay-chain block is processed by :meth:`InclusionMachine.process_block` in the
+InclusionInherent order (INC-9): bitfields (already applied by ``SignBitfield``
+steps), availability and enactment, timeouts, scheduling of freed cores, then the
+backed candidates. Rules INC-1 .. INC-9 of ``spec/inclusion.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from .availability import SignBitfield, bitfield_actions, check_bitfield
+from .core import Machine, Rejected, register_machine, require
+from .groups import partition
+from .thresholds import is_backable, is_more_than_two_thirds
+
+__all__ = [
+    "Stage",
+    "Outcome",
+    "Collate",
+    "Second",
+    "Valid",
+    "Drop",
+    "Block",
+    "ParaPipeline",
+    "PendingAvailability",
+    "InclusionState",
+    "InclusionMachine",
+]
+
+
+class Stage(enum.IntEnum):
+    """Node-side stage of the para's candidate in flight (§2.3 items 1–3)."""
+
+    IDLE = 0
+    CANDIDATE = 1
+    SECONDED = 2
+    BACKABLE = 3
+
+
+class Outcome(enum.IntEnum):
+    """How a candidate left the pipeline: included, or one of the four failure exits."""
+
+    INCLUDED = 1
+    NOT_PROPAGATED = 2
+    NOT_BACKED = 3
+    NOT_SELECTED = 4
+    TIMED_OUT = 5
+
+
+#: which failure exit applies to a candidate dropped at each stage (INC-2)
+DROP_EXIT = {
+    Stage.CANDIDATE: Outcome.NOT_PROPAGATED,
+    Stage.SECONDED: Outcome.NOT_BACKED,
+    Stage.BACKABLE: Outcome.NOT_SELECTED,
+}
+
+
+@attrs.frozen
+class Collate:
+    """A collator produces a candidate for ``para`` and hands it to a validator."""
+
+    para: int
+
+
+@attrs.frozen
+class Second:
+    """``validator`` issues ``Seconded(candidate)`` for ``para``'s candidate."""
+
+    para: int
+    validator: int
+
+
+@attrs.frozen
+class Valid:
+    """``validator`` issues ``Valid(candidate)`` for ``para``'s candidate."""
+
+    para: int
+    validator: int
+
+
+@attrs.frozen
+class Drop:
+    """The candidate in flight for ``para`` fails before reaching the relay chain."""
+
+    para: int
+
+
+@attrs.frozen
+class Block:
+    """Close the relay-chain block; ``backed`` (a bitmask over paras) names the
+    backable candidates the block author put in it."""
+
+    backed: int = 0
+
+
+@attrs.frozen
+class ParaPipeline:
+    stage: Stage = Stage.IDLE
+    #: validators that signed a statement (Seconded or Valid) for the candidate
+    statements: int = 0
+    #: candidates produced so far; the one in flight, if any, is ``produced - 1``
+    produced: int = 0
+
+
+@attrs.frozen
+class PendingAvailability:
+    """``CandidatePendingAvailability`` of §2.5.6, abstracted."""
+
+    para: int
+    serial: int
+    #: availability votes: one bit per validator
+    votes: int = 0
+    #: blocks of voting so far
+    age: int = 0
+
+
+@attrs.frozen(cache_hash=True)
+class InclusionState:
+    paras: tuple[ParaPipeline, ...]
+    #: one entry per availability core: ``None`` when free
+    cores: tuple[PendingAvailability | None, ...]
+    #: one more than the last validator whose bitfield the current block carries (AV-3)
+    signed: int = 0
+    #: ghost, per para: how many candidates have left the pipeline, and the outcome of
+    #: the last one to leave (0 when none has)
+    exits: tuple[int, ...] = ()
+    last_exit: tuple[int, ...] = ()
+
+
+@register_machine
+class InclusionMachine(Machine):
+    """Backing, pending availability, enactment and timeout on availability cores."""
+
+    name = "inclusion"
+    area = "inclusion"
+    description = "candidate lifecycle and availability cores (seed 003 §2.3, §2.5.6–2.5.7)"
+
+    def __init__(self, config):
+        super().__init__(config)
+        n_cores = config.n_parachains
+        self.groups = partition(list(range(config.n_validators)), n_cores)
+
+    # -- rules --------------------------------------------------------------------------
+    def core_of(self, para: int) -> int:
+        """INC-5: the core scheduled for a parachain (core i belongs to parachain i)."""
+        return para
+
+    def group_of(self, para: int) -> tuple[int, ...]:
+        """INC-3: the validators assigned to the para's core (no rotation in this machine)."""
+        return self.groups[self.core_of(para)]
+
+    def is_backable(self, statements: int, para: int) -> bool:
+        """INC-4: enough valid statements from the assigned group."""
+        c = self.config
+        return is_backable(statements.bit_count(), len(self.group_of(para)),
+                           c.backing_threshold, c.minimum_backing_votes)
+
+    def is_available(self, votes: int) -> bool:
+        """INC-7 (AV-6): more than 2/3 of all validators hold their piece."""
+        return is_more_than_two_thirds(votes.bit_count(), self.config.n_validators)
+
+    def is_timed_out(self, age: int) -> bool:
+        """INC-8 (AV-7): pending for ``chain_availability_period`` blocks."""
+        return age >= self.config.chain_availability_period
+
+    def check_statement(self, state: InclusionState, para: int, validator: int) -> None:
+        require(0 <= para < len(state.paras), "INC-3", f"no para {para}")
+        require(validator in self.group_of(para), "INC-3",
+                f"validator {validator} is not in the group assigned to para {para}")
+
+    # -- machine --------------------------------------------------------------------------
+    def init(self):
+        n = self.config.n_parachains
+        yield InclusionState(
+            paras=tuple(ParaPipeline() for _ in range(n)),
+            cores=(None,) * n,
+            exits=(0,) * n,
+            last_exit=(0,) * n,
+        )
+
+    def actions(self, state: InclusionState):
+        c = self.config
+        for p, pp in enumerate(state.paras):
+            if pp.stage == Stage.IDLE:
+                if pp.produced < c.max_candidates:  # exploration bound
+                    yield Collate(p)
+            elif pp.stage == Stage.CANDIDATE:
+                group = self.group_of(p)
+                for v in group:
+                    yield Second(p, v)
+                outsider = next((v for v in range(c.n_validators) if v not in group), None)
+                if outsider is not None:  # INC-3: one statement from outside the group
+                    yield Second(p, outsider)
+                yield Drop(p)
+            else:
+                for v in self.group_of(p):
+                    if not (pp.statements >> v) & 1:
+                        yield Valid(p, v)
+                yield Drop(p)
+        live = 0
+        for i, core in enumerate(state.cores):
+            if core is not None:
+                live |= 1 << i
+        yield from bitfield_actions(c.n_validators, len(state.cores), live, state.signed)
+        backable = 0
+        for p, pp in enumerate(state.paras):
+            if pp.stage == Stage.BACKABLE:
+                backable |= 1 << p
+        for backed in range(1 << c.n_parachains):
+            if backed & ~backable == 0:
+                yield Block(backed)
+        not_backable = ((1 << c.n_parachains) - 1) & ~backable
+        if not_backable:  # INC-4: one block carrying a candidate without backing
+            yield Block(not_backable & -not_backable)
+
+    def step(self, state: InclusionState, action):
+        if isinstance(action, SignBitfield):
+            return self.process_bitfield(state, action)
+        if isinstance(action, Block):
+            return self.process_block(state, action.backed)
+        if isinstance(action, Collate):
+            return self.collate(state, action.para)
+        if isinstance(action, Second):
+            return self.second(state, action.para, action.validator)
+        if isinstance(action, Valid):
+            return self.valid(state, action.para, action.validator)
+        if isinstance(action, Drop):
+            return self.drop(state, action.para)
+        raise TypeError(f"unknown action {action!r}")
+
+    # -- node side: the candidate before the relay chain ------------------------------------
+    def _set_para(self, state: InclusionState, para: int, pp: ParaPipeline, outcome: int | None = None):
+        paras = state.paras[:para] + (pp,) + state.paras[para + 1:]
+        if outcome is None:
+            return attrs.evolve(state, paras=paras)
+        exits = state.exits[:para] + (state.exits[para] + 1,) + state.exits[para + 1:]
+        last = state.last_exit[:para] + (int(outcome),) + state.last_exit[para + 1:]
+        return attrs.evolve(state, paras=paras, exits=exits, last_exit=last)
+
+    def collate(self, state: InclusionState, para: int) -> InclusionState:
+        require(0 <= para < len(state.paras), "INC-1", f"no para {para}")
+        pp = state.paras[para]
+        require(pp.stage == Stage.IDLE, "INC-1", f"para {para} already has a candidate in flight")
+        return self._set_para(state, para, ParaPipeline(Stage.CANDIDATE, 0, pp.produced + 1))
+
+    def second(self, state: InclusionState, para: int, validator: int) -> InclusionState:
+        self.check_statement(state, para, validator)
+        pp = state.paras[para]
+        require(pp.stage == Stage.CANDIDATE, "INC-1", f"para {para}'s candidate is not awaiting a second")
+        stmts = 1 << validator
+        stage = Stage.BACKABLE if self.is_backable(stmts, para) else Stage.SECONDED
+        return self._set_para(state, para, attrs.evolve(pp, stage=stage, statements=stmts))
+
+    def valid(self, state: InclusionState, para: int, validator: int) -> InclusionState:
+        self.check_statement(state, para, validator)
+        pp = state.paras[para]
+        require(pp.stage in (Stage.SECONDED, Stage.BACKABLE), "INC-1",
+                f"para {para}'s candidate has not been seconded")
+        stmts = pp.statements | (1 << validator)
+        stage = Stage.BACKABLE if self.is_backable(stmts, para) else Stage.SECONDED
+        return self._set_para(state, para, attrs.evolve(pp, stage=stage, statements=stmts))
+
+    def drop(self, state: InclusionState, para: int) -> InclusionState:
+        require(0 <= para < len(state.paras), "INC-2", f"no para {para}")
+        pp = state.paras[para]
+        require(pp.stage != Stage.IDLE, "INC-2", f"para {para} has no candidate in flight")
+        return self._set_para(state, para, ParaPipeline(Stage.IDLE, 0, pp.produced), DROP_EXIT[pp.stage])
+
+    # -- relay chain: the inclusion inherent -------------------------------------------------
+    def process_bitfield(self, state: InclusionState, bf: SignBitfield) -> InclusionState:
+        """``process_bitfields`` for one bitfield (§2.5.6 steps 1–5)."""
+        check_bitfield(bf, self.config.n_validators, len(state.cores), state.signed)
+        signed = bf.validator + 1
+        for i, core in enumerate(state.cores):
+            if (bf.bits >> i) & 1 and core is None:
+                if self.config.free_core_bit == "reject":
+                    raise Rejected("AV-5", f"bit {i} set for a free core")
+                return attrs.evolve(state, signed=signed)  # AV-5: disregarded
+        bit = 1 << bf.validator
+        cores = tuple(
+            attrs.evolve(core, votes=core.votes | bit) if (bf.bits >> i) & 1 else core
+            for i, core in enumerate(state.cores)
+        )
+        return attrs.evolve(state, cores=cores, signed=signed)
+
+    def process_block(self, state: InclusionState, backed: int) -> InclusionState:
+        """The inclusion inherent's block-level steps, in the seed's order (INC-9)."""
+        n_paras = len(state.paras)
+        require(0 <= backed < (1 << n_paras), "INC-5", f"backed mask {backed} names no para")
+        cores = list(state.cores)
+        exits = list(state.exits)
+        last_exit = list(state.last_exit)
+        # 1. availability: enact candidates with > 2/3 of the bits, free their cores
+        # 2. timeouts (collect_pending): free cores whose candidate waited too long
+        for i, core in enumerate(cores):
+            if core is None:
+                continue
+            age = core.age + 1
+            if self.is_available(core.votes):
+                exits[core.para] += 1
+                last_exit[core.para] = Outcome.INCLUDED
+                cores[i] = None
+            elif self.is_timed_out(age):
+                exits[core.para] += 1
+                last_exit[core.para] = Outcome.TIMED_OUT
+                cores[i] = None
+            else:
+                cores[i] = attrs.evolve(core, age=age)
+        # 3. schedule: every free parachain core is scheduled for its para
+        scheduled = {i for i, core in enumerate(cores) if core is None}
+        # 4. process_candidates: each backed candidate occupies its para's scheduled core
+        paras = list(state.paras)
+        for p in range(n_paras):
+            if not (backed >> p) & 1:
+                continue
+            pp = paras[p]
+            require(pp.stage == Stage.BACKABLE, "INC-4", f"para {p}'s candidate lacks backing")
+            core = self.core_of(p)
+            require(core in scheduled, "INC-5", f"core {core} of para {p} is not free")
+            require(self.may_occupy(cores, p), "INC-6", f"para {p} already has a candidate pending availability")
+            cores[core] = PendingAvailability(p, pp.produced)
+            paras[p] = ParaPipeline(Stage.IDLE, 0, pp.produced)
+        return InclusionState(
+            paras=tuple(paras),
+            cores=tuple(cores),
+            signed=0,
+            exits=tuple(exits),
+            last_exit=tuple(int(x) for x in last_exit),
+        )
+
+    def may_occupy(self, cores, para: int) -> bool:
+        """INC-6: at most one candidate pending availability per para."""
+        return all(c is None or c.para != para for c in cores)

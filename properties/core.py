@@ -1,0 +1,188 @@
+"""Properties and mutants, declared once as values.
+
+Kinds:
+
+* ``always``: a predicate on every reachable state (an invariant);
+* ``transition``: a predicate on every transition ``(state, action, next_state)``;
+  rejected inputs are transitions too, with ``next_state`` a :class:`model.core.Rejected`;
+* ``sometimes``: a reachability witness; it holds when some reachable state satisfies it;
+* ``eventually`` / ``leads_to``: liveness, decided on the explored graph under the
+  machine's stated fairness (see ``checker.liveness``).
+
+Every ``always`` and ``transition`` property carries a *witness*: a predicate of the
+same shape naming the situation the property is about (a candidate being enacted,
+a forged bitfield being offered, ...). The checker reports the property as
+``vacuous`` (a failure) when the witness never fires, so nothing passes by never
+being exercised.
+
+A *mutant* is a subclass of a machine that breaks one rule; it names the properties
+that must catch it. ``paraspec check --mutant NAME`` runs it, and the test-suite runs
+them all.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Callable
+
+import attrs
+
+__all__ = [
+    "Kind",
+    "Property",
+    "Mutant",
+    "PROPERTIES",
+    "MUTANTS",
+    "always",
+    "transition",
+    "sometimes",
+    "eventually",
+    "leads_to",
+    "mutant",
+    "properties_for",
+    "mutants_for",
+]
+
+
+class Kind(str, enum.Enum):
+    ALWAYS = "always"
+    TRANSITION = "transition"
+    SOMETIMES = "sometimes"
+    EVENTUALLY = "eventually"
+    LEADS_TO = "leads_to"
+
+
+@attrs.frozen
+class Property:
+    name: str
+    kind: Kind
+    machine: str
+    rules: tuple[str, ...]
+    #: always/sometimes/eventually: pred(m, s); transition: pred(m, s, a, t);
+    #: leads_to: pred(m, s) is the trigger, ``goal(m, s)`` the target
+    predicate: Callable[..., Any] = attrs.field(eq=False, repr=False)
+    witness: Callable[..., Any] | None = attrs.field(default=None, eq=False, repr=False)
+    goal: Callable[..., Any] | None = attrs.field(default=None, eq=False, repr=False)
+    doc: str = ""
+    #: transition properties: the action classes the property concerns (empty: all);
+    #: the predicate and witness are evaluated only on those actions
+    on: tuple[type, ...] = ()
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.machine}.{self.name}"
+
+
+@attrs.frozen
+class Mutant:
+    name: str
+    machine: str
+    cls: type = attrs.field(repr=False)
+    #: properties (names, of this machine) that must report a violation
+    kills: tuple[str, ...]
+    doc: str = ""
+    #: preset on which the mutant is checked (None: the default preset)
+    preset: str | None = None
+    #: configuration overrides applied on top of the preset
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+
+#: machine name -> property name -> Property
+PROPERTIES: dict[str, dict[str, Property]] = {}
+#: mutant name -> Mutant
+MUTANTS: dict[str, Mutant] = {}
+
+
+def _register(p: Property) -> Property:
+    ps = PROPERTIES.setdefault(p.machine, {})
+    if p.name in ps:
+        raise ValueError(f"property {p.qualified} declared twice")
+    if not p.rules:
+        raise ValueError(f"property {p.qualified} names no rule ID")
+    ps[p.name] = p
+    return p
+
+
+def _doc(fn: Callable) -> str:
+    return " ".join((fn.__doc__ or "").split())
+
+
+def always(machine: str, rules: tuple[str, ...] | list[str], witness: Callable | None = None):
+    """Declare an invariant ``pred(m, s) -> bool``."""
+
+    def deco(fn):
+        _register(Property(fn.__name__, Kind.ALWAYS, machine, tuple(rules), fn, witness, None, _doc(fn)))
+        return fn
+
+    return deco
+
+
+def transition(machine: str, rules: tuple[str, ...] | list[str], witness: Callable | None = None,
+               on: tuple[type, ...] | list[type] = ()):
+    """Declare a transition property ``pred(m, s, a, t) -> bool``.
+
+    ``t`` is the next state, or a :class:`model.core.Rejected` when the input was
+    rejected. ``witness(m, s, a, t)`` marks the transitions the property is about.
+    ``on`` restricts both to actions of the given classes.
+    """
+
+    def deco(fn):
+        _register(Property(fn.__name__, Kind.TRANSITION, machine, tuple(rules), fn, witness, None, _doc(fn),
+                           tuple(on)))
+        return fn
+
+    return deco
+
+
+def sometimes(machine: str, rules: tuple[str, ...] | list[str]):
+    """Declare a reachability witness ``pred(m, s) -> bool``."""
+
+    def deco(fn):
+        _register(Property(fn.__name__, Kind.SOMETIMES, machine, tuple(rules), fn, None, None, _doc(fn)))
+        return fn
+
+    return deco
+
+
+def eventually(machine: str, rules: tuple[str, ...] | list[str]):
+    """Declare ``<> pred``: every fair behaviour reaches a state satisfying ``pred``."""
+
+    def deco(fn):
+        _register(Property(fn.__name__, Kind.EVENTUALLY, machine, tuple(rules), fn, None, None, _doc(fn)))
+        return fn
+
+    return deco
+
+
+def leads_to(machine: str, rules: tuple[str, ...] | list[str], goal: Callable):
+    """Declare ``trigger ~> goal``: from every trigger state, every fair behaviour
+    reaches a goal state."""
+
+    def deco(fn):
+        _register(Property(fn.__name__, Kind.LEADS_TO, machine, tuple(rules), fn, None, goal, _doc(fn)))
+        return fn
+
+    return deco
+
+
+def mutant(machine: str, name: str, kills: tuple[str, ...] | list[str], preset: str | None = None,
+           overrides: dict[str, Any] | None = None):
+    """Class decorator: register a deliberately wrong subclass of a machine."""
+
+    def deco(cls):
+        if name in MUTANTS:
+            raise ValueError(f"mutant {name!r} declared twice")
+        cls.mutant_name = name
+        MUTANTS[name] = Mutant(name, machine, cls, tuple(kills), _doc(cls), preset,
+                               tuple(sorted((overrides or {}).items())))
+        return cls
+
+    return deco
+
+
+def properties_for(machine: str) -> list[Property]:
+    return list(PROPERTIES.get(machine, {}).values())
+
+
+def mutants_for(machine: str) -> list[Mutant]:
+    return [m for m in MUTANTS.values() if m.machine == machine]
