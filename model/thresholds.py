@@ -24,6 +24,10 @@ __all__ = [
     "backing_votes_needed",
     "is_backable",
     "BACKING_THRESHOLDS",
+    "pvf_accept_threshold",
+    "pvf_reject_threshold",
+    "is_pvf_check_accepted",
+    "is_pvf_check_rejected",
 ]
 
 
@@ -86,3 +90,28 @@ def is_backable(votes: Any, group_size: Any, rule: str, minimum_backing_votes: A
     if rule == "sdk":
         return votes >= min_(group_size, minimum_backing_votes)
     raise ValueError(f"unknown backing threshold {rule!r}")
+
+
+# -- PVF pre-checking (spec/upgrades.md UPG-16, decision UPG-D5) ------------------------------
+
+
+def pvf_accept_threshold(n: Any) -> Any:
+    """Accept votes that conclude a PVF pre-checking vote as accepted: the supermajority
+    threshold ``n - f`` (polkadot-sdk ``PvfCheckActiveVoteState::quorum``)."""
+    return supermajority_threshold(n)
+
+
+def pvf_reject_threshold(n: Any) -> Any:
+    """``n - supermajority(n)``: reject votes *above* this make acceptance impossible."""
+    return n - supermajority_threshold(n)
+
+
+def is_pvf_check_accepted(accepts: Any, n: Any) -> Any:
+    """The vote is accepted once the accepts reach the supermajority (UPG-16)."""
+    return accepts >= pvf_accept_threshold(n)
+
+
+def is_pvf_check_rejected(rejects: Any, n: Any) -> Any:
+    """The vote is rejected once the rejects exceed ``n - supermajority(n)`` (UPG-16):
+    from then on the accepts can no longer reach the supermajority."""
+    return rejects > pvf_reject_threshold(n)

@@ -1,0 +1,965 @@
+"""Parachain code upgrades: the off-chain upgrade counter (seed 001, the RFC) beside the
+legacy on-chain path (seed 003 §2.5.4 ``schedule_code_upgrade`` / ``note_new_head`` and
+§2.5.6 ``process_candidates`` step 2 / ``enact_candidate`` step 1).
+
+Rules UPG-1 .. UPG-26 and decisions UPG-D1 .. of ``spec/upgrades.md``.
+
+One parachain is modelled, with everything the upgrade rules need and nothing more:
+
+* the para's collator hands a **collation** to its backing group; it carries nothing,
+  a ``RequestCodeUpgrade(hash, size)`` signal (new path), or the code itself (legacy
+  path); backers attest it (having fetched the current code, and the signalled blob,
+  from the collator);
+* a relay-chain **block** (:class:`Block`) runs, in order, the session change (if any),
+  the per-block timers, availability (inclusion or timeout of the candidate pending on
+  the para's core) and the backing of the collation; the upgrade bookkeeping hangs off
+  those three events (backed, included, timed out);
+* **holdings**: which validator holds which code, as one bitmask over code ids per
+  validator; fetches (:class:`Fetch`) and pruning (:class:`Prune`) change them;
+* availability bits (:class:`SignBit`), one validator at a time, each gated by the
+  code-holding requirement of the RFC;
+* PVF **pre-checking** votes (:class:`PrecheckVote`) with polkadot-sdk's thresholds,
+  ballots reset and aged at each session change;
+* **finality** (:class:`Finalize`) of included candidates, in order, abstracted by the
+  code they were validated with.
+
+Code ids: 0 is the genesis code; every admitted upgrade (either path) gets the next id,
+ids are never reused. Sizes are abstract units. Exploration stays finite because block
+numbers appear only as small down-counting timers and ``max_upgrades`` bounds the ids.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+from .config import ConfigError, HostConfiguration
+from .core import Machine, Rejected, register_machine, require
+from .groups import partition
+from .thresholds import (
+    is_backable,
+    is_more_than_two_thirds,
+    is_pvf_check_accepted,
+    is_pvf_check_rejected,
+)
+
+__all__ = [
+    "UpgradeConfig",
+    "UPGRADE_PRESETS",
+    "Kind",
+    "Phase",
+    "COLLATOR",
+    "Fetch",
+    "PrecheckVote",
+    "Block",
+    "Finalize",
+    "Pending",
+    "Upgrade",
+    "Legacy",
+    "UpgradeEvent",
+    "UpgradeState",
+    "UpgradesMachine",
+]
+
+
+# -- parameters --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class UpgradeConfig:
+    """Parameters of the ``upgrades`` machine (the table in ``spec/upgrades.md``).
+
+    Built from a :class:`HostConfiguration` preset by :meth:`for_preset`: validators,
+    groups, timing and ``max_code_size`` come from the host configuration; the RFC's own
+    parameters (counter start, deposit price, ...) from :data:`UPGRADE_PRESETS`.
+    """
+
+    name: str = "custom"
+    n_validators: int = 4
+    #: the validator groups; the para's core is assigned ``groups[rotation]`` (UPG-26)
+    groups: tuple[tuple[int, ...], ...] = ((0, 1), (2, 3))
+    backing_threshold: str = "majority"
+    minimum_backing_votes: int = 2
+    availability_period: int = 2
+    # -- the RFC's parameters --------------------------------------------------------------------
+    #: value of the counter once the signalling candidate is backed (RFC example: 10)
+    counter_start: int = 2
+    #: largest acceptable code (abstract size units); larger code is voted down
+    max_code_size: int = 3
+    #: storage deposit per unit of declared size (decision UPG-D2)
+    deposit_per_byte: int = 1
+    #: what the para can reserve for code deposits in total
+    deposit_balance: int = 4
+    genesis_code_size: int = 1
+    # -- pre-checking and enactment -------------------------------------------------------------
+    #: session changes after which an open pre-checking vote is rejected (sdk pvf_voting_ttl)
+    pvf_voting_ttl: int = 2
+    #: session changes between pre-checking acceptance and enactment (decision UPG-D6)
+    enactment_session_changes: int = 2
+    # -- legacy path ---------------------------------------------------------------------------------
+    #: blocks after an enactment during which no new upgrade is admitted (UPG-4)
+    upgrade_frequency: int = 2
+    #: blocks between the inclusion of a legacy upgrade and its enactment (UPG-21)
+    upgrade_delay: int = 2
+    # -- exploration bounds (model only) ---------------------------------------------------------------
+    #: code ids the exploration may allocate (upgrades admitted, both paths together)
+    max_upgrades: int = 2
+    #: declared sizes the explorer offers with a signal
+    request_sizes: tuple[int, ...] = (1, 4)
+
+    @classmethod
+    def for_preset(cls, host: HostConfiguration) -> "UpgradeConfig":
+        groups = partition(list(range(host.n_validators)), host.n_cores)
+        fields: dict[str, Any] = dict(
+            name=host.name,
+            n_validators=host.n_validators,
+            groups=tuple(tuple(g) for g in groups),
+            backing_threshold=host.backing_threshold,
+            minimum_backing_votes=host.minimum_backing_votes,
+            availability_period=host.chain_availability_period,
+            max_code_size=host.max_code_size,
+            upgrade_frequency=host.validation_upgrade_frequency,
+            upgrade_delay=host.validation_upgrade_delay,
+        )
+        # the RFC's parameters of the preset (they may also narrow a host value)
+        fields.update(UPGRADE_PRESETS.get(host.name, UPGRADE_PRESETS["tiny"]))
+        return cls(**fields).validate()
+
+    def validate(self) -> "UpgradeConfig":
+        for name in ("n_validators", "availability_period", "deposit_per_byte", "genesis_code_size",
+                     "pvf_voting_ttl", "max_upgrades"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise ConfigError(name, "UPG-D11", f"must be a positive integer, got {v!r}")
+        for name in ("counter_start", "max_code_size", "deposit_balance", "enactment_session_changes",
+                     "upgrade_frequency", "upgrade_delay"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 0:
+                raise ConfigError(name, "UPG-D11", f"must be a non-negative integer, got {v!r}")
+        if not self.groups or any(not g or any(not 0 <= v < self.n_validators for v in g) for g in self.groups):
+            raise ConfigError("groups", "UPG-D11", f"{self.groups!r} are not non-empty sets of validators")
+        if self.genesis_code_size > self.max_code_size:
+            raise ConfigError("genesis_code_size", "UPG-D1", "the genesis code must fit max_code_size")
+        if not self.request_sizes or any(not isinstance(s, int) or s < 1 for s in self.request_sizes):
+            raise ConfigError("request_sizes", "UPG-D11", "must be positive sizes")
+        return self
+
+
+#: The RFC's parameters per host preset. ``tiny``/``trio``/``small`` are explored
+#: exhaustively (counter start 2); ``polkadot`` and ``rfc`` carry the RFC's example
+#: values for the interpreter (counter 10).
+#: The exhaustive presets judge availability within one block (``availability_period``
+#: 1, decision UPG-D11): bits are per block here, so a second block of voting only adds
+#: an idle block, which the para's next block covers.
+UPGRADE_PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": dict(counter_start=2, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1,
+                 pvf_voting_ttl=2, enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4),
+                 availability_period=1),
+    "trio": dict(counter_start=2, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1,
+                 pvf_voting_ttl=2, enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4),
+                 availability_period=1),
+    "small": dict(counter_start=3, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1,
+                  pvf_voting_ttl=2, enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4),
+                  availability_period=1),
+    "rfc": dict(counter_start=10, deposit_per_byte=1, deposit_balance=8 * 1024 * 1024,
+                genesis_code_size=1024 * 1024, pvf_voting_ttl=2, enactment_session_changes=2,
+                max_upgrades=1_000_000, request_sizes=(2 * 1024 * 1024, 4 * 1024 * 1024)),
+}
+UPGRADE_PRESETS["polkadot"] = UPGRADE_PRESETS["rfc"]
+
+
+# -- values ----------------------------------------------------------------------------------------
+
+
+class Kind(enum.IntEnum):
+    """What a candidate carries about upgrades (UPG-1)."""
+
+    PLAIN = 0
+    #: ``RequestCodeUpgrade(hash, size)``: the new path
+    REQUEST = 1
+    #: the code itself: the legacy path
+    LEGACY = 2
+
+
+class Phase(enum.IntEnum):
+    """Phases of a new-path upgrade in flight."""
+
+    #: the signalling candidate is backed and pending availability; (hash, counter) exposed
+    SIGNALLED = 1
+    #: the signalling candidate is included; further candidates count the counter down
+    COUNTING = 2
+    #: the candidate backed at counter 0 is included; PVF pre-checking vote open
+    PRECHECK = 3
+    #: pre-checking accepted; waiting for session changes, then enactment
+    ACCEPTED = 4
+
+
+#: ``Fetch.source`` for the para's collator
+COLLATOR = -1
+
+
+@attrs.frozen
+class Fetch:
+    """``validator`` requests code ``code`` by hash from ``source`` (a validator, or
+    :data:`COLLATOR`). A request to a source that does not serve it fails; a request
+    that is never answered is a fetch that does not happen."""
+
+    validator: int
+    code: int
+    source: int
+
+
+@attrs.frozen
+class PrecheckVote:
+    """``validator``'s PVF pre-checking statement on the upgrade's code."""
+
+    validator: int
+    accept: bool
+
+
+@attrs.frozen
+class Block:
+    """A relay-chain block of the para's view.
+
+    In order: a session change if ``session``; the per-block timers; the availability
+    bitfields ``bits`` (one bit per validator: its 1 for the para's pending candidate);
+    then, if ``kind`` is not None, a candidate of that kind backed by ``backers`` (a
+    bitmask over the group), declaring or carrying code of ``size``.
+    """
+
+    session: bool = False
+    bits: int = 0
+    kind: Kind | None = None
+    size: int = 0
+    backers: int = 0
+
+
+@attrs.frozen
+class Finalize:
+    """Finality advances over the included candidates validated with the oldest code
+    still disputable: all of them, or (``partial``) some, at least the first."""
+
+    partial: bool = False
+
+
+@attrs.frozen
+class Pending:
+    """The candidate pending availability on the para's core."""
+
+    #: the code it was validated with (the para's code when it was backed)
+    code: int
+    #: REQUEST only for a signalling candidate whose request was admitted
+    kind: Kind
+    #: backed while the counter was 0 (its inclusion starts pre-checking)
+    at_zero: bool = False
+    #: blocks of availability voting so far
+    age: int = 0
+
+
+@attrs.frozen
+class Upgrade:
+    """A new-path upgrade in flight."""
+
+    code: int
+    phase: Phase
+    counter: int
+    #: pre-checking ballots of the current session (bitmasks over validators)
+    accepts: int = 0
+    rejects: int = 0
+    #: session changes the pre-checking vote has seen
+    age: int = 0
+    #: session changes since acceptance (capped at what enactment needs)
+    sessions: int = 0
+
+
+@attrs.frozen
+class Legacy:
+    """A legacy upgrade in flight: backed (its candidate pending), then scheduled."""
+
+    code: int
+    scheduled: bool = False
+    #: blocks left before it may be enacted (once scheduled)
+    wait: int = 0
+
+
+@attrs.frozen
+class UpgradeEvent:
+    """The per-block event of the RFC: the upgrade's hash (code id), its counter, and
+    how many para blocks are still to go before it is passed to pre-checking (UPG-23)."""
+
+    code: int
+    counter: int
+    blocks_to_go: int
+
+
+@attrs.frozen(cache_hash=True)
+class UpgradeState:
+    #: the para's current validation code
+    current: int
+    #: per validator: bitmask over code ids it holds
+    holdings: tuple[int, ...]
+    #: per code id allocated so far: its size
+    sizes: tuple[int, ...]
+    pending: Pending | None = None
+    upgrade: Upgrade | None = None
+    legacy: Legacy | None = None
+    #: blocks before a new upgrade may be admitted (UPG-4)
+    cooldown: int = 0
+    #: codes of included candidates not yet finalized (bitmask over code ids)
+    disputable: int = 0
+    #: the newest code some finalized candidate was validated with
+    final_code: int = 0
+    #: codes ever enacted (bitmask)
+    enacted: int = 1
+    #: codes brought by the new path (off-chain, bitmask)
+    offchain: int = 0
+    #: codes whose deposit is reserved (bitmask)
+    deposits: int = 0
+    #: ghost: upgrades admitted that left flight (enacted, rejected or dropped)
+    finished: int = 0
+    #: index of the group assigned to the para's core (rotates at session changes)
+    rotation: int = 0
+
+    @property
+    def next_code(self) -> int:
+        """The id the next admitted upgrade gets."""
+        return len(self.sizes)
+
+
+class Draft:
+    """A mutable copy of an :class:`UpgradeState` that one step edits in place and
+    freezes once (the rule methods read drafts and states alike). The field-by-field
+    copies below are written out for speed; the check after the class keeps them in
+    step with :class:`UpgradeState`."""
+
+    __slots__ = ("current", "holdings", "sizes", "pending", "upgrade", "legacy", "cooldown", "disputable",
+                 "final_code", "enacted", "offchain", "deposits", "finished", "rotation")
+
+    def __init__(self, s: UpgradeState):
+        self.current = s.current
+        self.holdings = s.holdings
+        self.sizes = s.sizes
+        self.pending = s.pending
+        self.upgrade = s.upgrade
+        self.legacy = s.legacy
+        self.cooldown = s.cooldown
+        self.disputable = s.disputable
+        self.final_code = s.final_code
+        self.enacted = s.enacted
+        self.offchain = s.offchain
+        self.deposits = s.deposits
+        self.finished = s.finished
+        self.rotation = s.rotation
+
+    @property
+    def next_code(self) -> int:
+        return len(self.sizes)
+
+    def freeze(self) -> UpgradeState:
+        return UpgradeState(self.current, self.holdings, self.sizes, self.pending, self.upgrade, self.legacy,
+                            self.cooldown, self.disputable, self.final_code, self.enacted, self.offchain,
+                            self.deposits, self.finished, self.rotation)
+
+
+assert Draft.__slots__ == tuple(f.name for f in attrs.fields(UpgradeState)), "Draft is out of step with UpgradeState"
+
+
+# -- the machine --------------------------------------------------------------------------------------
+
+
+@register_machine
+class UpgradesMachine(Machine):
+    """Off-chain upgrade counter (RFC) and legacy on-chain upgrades of one para."""
+
+    name = "upgrades"
+    area = "upgrades"
+    description = ("code upgrades: the off-chain counter, fetching, pre-checking, enactment and "
+                   "pruning (seed 001) beside the legacy on-chain path (seed 003 §2.5.4, §2.5.6)")
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.params = config if isinstance(config, UpgradeConfig) else UpgradeConfig.for_preset(config)
+        self.group_masks = tuple(sum(1 << v for v in g) for g in self.params.groups)
+
+    # == rules (methods, so that a mutant overrides one) ====================================================
+    # They take a state or a draft ("s") and do not change it.
+
+    # -- candidate pipeline (UPG-26) ---------------------------------------------------------------------
+    def get_group(self, s) -> tuple[int, ...]:
+        """UPG-26: the backing group assigned to the para's core."""
+        return self.params.groups[s.rotation]
+
+    def compute_rotation_after_session(self, rotation: int) -> int:
+        """UPG-26: the para's core moves to the next group at a session change."""
+        return (rotation + 1) % len(self.params.groups)
+
+    def is_backable(self, s, backers: int) -> bool:
+        """UPG-26: the assigned group's valid statements meet the backing threshold (TH-4)."""
+        p = self.params
+        mask = self.group_masks[s.rotation]
+        return is_backable((backers & mask).bit_count(), len(self.get_group(s)), p.backing_threshold,
+                           p.minimum_backing_votes)
+
+    def is_available(self, bits: int) -> bool:
+        """UPG-26: more than 2/3 of the validators set their bit (AV-6)."""
+        return is_more_than_two_thirds(bits.bit_count(), self.params.n_validators)
+
+    def is_timed_out(self, age: int) -> bool:
+        """UPG-26: the candidate had ``availability_period`` blocks of voting (AV-7)."""
+        return age >= self.params.availability_period
+
+    # -- holdings ------------------------------------------------------------------------------------------
+    @staticmethod
+    def holds(s, v: int, code: int) -> bool:
+        return bool((s.holdings[v] >> code) & 1)
+
+    @staticmethod
+    def count_holders(s, code: int) -> int:
+        return sum(1 for h in s.holdings if (h >> code) & 1)
+
+    @staticmethod
+    def get_pending_code(s) -> int | None:
+        """The code of the upgrade in flight (either path), if any."""
+        if s.upgrade is not None:
+            return s.upgrade.code
+        if s.legacy is not None:
+            return s.legacy.code
+        return None
+
+    def is_live_code(self, s, code: int) -> bool:
+        """UPG-9: the codes validators fetch: the para's current code and the code in flight."""
+        return code == s.current or code == self.get_pending_code(s)
+
+    # -- admission of a signal (UPG-3, UPG-4, UPG-5, UPG-19) --------------------------------------------------
+    def has_upgrade_in_flight(self, s) -> bool:
+        """UPG-3: one upgrade in flight per para, whichever path brought it."""
+        return s.upgrade is not None or s.legacy is not None
+
+    def has_upgrade_in_flight_for_legacy(self, s) -> bool:
+        """UPG-3 as the legacy acceptance check applies it (decision UPG-D9): both paths."""
+        return self.has_upgrade_in_flight(s)
+
+    def is_cooling_down(self, s) -> bool:
+        """UPG-4: within ``upgrade_frequency`` blocks of the para's last enactment."""
+        return s.cooldown > 0
+
+    def compute_deposit(self, size: int) -> int:
+        """UPG-5: the storage deposit of a code of the declared size."""
+        return size * self.params.deposit_per_byte
+
+    def compute_reserved(self, s) -> int:
+        return sum(self.compute_deposit(s.sizes[c]) for c in range(len(s.sizes)) if (s.deposits >> c) & 1)
+
+    def is_deposit_funded(self, s, size: int) -> bool:
+        """UPG-5: the para can reserve the deposit for the declared size."""
+        return self.compute_reserved(s) + self.compute_deposit(size) <= self.params.deposit_balance
+
+    def check_request(self, s, size: int) -> str | None:
+        """The rule that makes a ``RequestCodeUpgrade`` inadmissible, or None (UPG-2)."""
+        if self.has_upgrade_in_flight(s):
+            return "UPG-3"
+        if self.is_cooling_down(s):
+            return "UPG-4"
+        if not self.is_deposit_funded(s, size):
+            return "UPG-5"
+        return None
+
+    def process_inadmissible_request(self, s, rule: str) -> None:
+        """UPG-1: an inadmissible request is ignored; the candidate is backed anyway."""
+        return None
+
+    def is_oversize(self, size: int) -> bool:
+        """Code larger than ``max_code_size`` (UPG-15, UPG-19)."""
+        return size > self.params.max_code_size
+
+    def is_legacy_size_ok(self, size: int) -> bool:
+        """UPG-19: a legacy candidate's code must fit ``max_code_size``."""
+        return not self.is_oversize(size)
+
+    def check_legacy(self, s, size: int) -> None:
+        """UPG-19: ``process_candidates`` step 2, with UPG-3 and UPG-4, and the size check."""
+        require(not self.has_upgrade_in_flight_for_legacy(s), "UPG-3", "the para already has an upgrade in flight")
+        require(not self.is_cooling_down(s), "UPG-4",
+                f"upgrade within validation_upgrade_frequency ({s.cooldown} blocks to go)")
+        require(self.is_legacy_size_ok(size), "UPG-19",
+                f"code of size {size} exceeds max_code_size {self.params.max_code_size}")
+
+    # -- backing (UPG-7, UPG-8) -------------------------------------------------------------------------------
+    def check_backers(self, s, backers: int) -> None:
+        require(backers & ~self.group_masks[s.rotation] == 0, "UPG-26",
+                "a statement from outside the para's backing group")
+        require(self.is_backable(s, backers), "UPG-26", "the candidate lacks backing")
+        for v in self.get_group(s):
+            if (backers >> v) & 1:
+                require(self.holds(s, v, s.current), "UPG-8", f"backer {v} lacks the para's current code {s.current}")
+
+    def compute_blob_holders(self, backers: int) -> int:
+        """UPG-7: the backers of a signalling candidate fetched its blob before attesting."""
+        return backers
+
+    # -- the counter (UPG-2, UPG-10, UPG-11, UPG-14, UPG-23) ---------------------------------------------------
+    def compute_counter_after_backing(self, counter: int) -> int:
+        """UPG-10: each further candidate backed decrements the counter, down to 0."""
+        return counter - 1 if counter > 0 else 0
+
+    def compute_counter_after_inclusion(self, counter: int) -> int:
+        """UPG-10: inclusion leaves the counter alone (it counts backed candidates)."""
+        return counter
+
+    def starts_precheck(self, pending: Pending, upgrade: Upgrade) -> bool:
+        """UPG-14: pre-checking starts when a candidate backed at counter 0 is included."""
+        return pending.at_zero
+
+    def drops_with_signal(self, upgrade: Upgrade) -> bool:
+        """UPG-11: the request falls if its signalling candidate leaves without inclusion."""
+        return upgrade.phase == Phase.SIGNALLED
+
+    def compute_blocks_to_go(self, upgrade: Upgrade) -> int:
+        """UPG-23: para blocks still to go before pre-checking: the counter's backings,
+        the last of them also included; at counter 0 that inclusion is the one to go."""
+        return max(upgrade.counter, 1)
+
+    def get_upgrade_event(self, s) -> UpgradeEvent | None:
+        """UPG-23: the event every block emits while the counter runs (a pure function of
+        the state after the block)."""
+        u = s.upgrade
+        if u is None or u.phase not in (Phase.SIGNALLED, Phase.COUNTING):
+            return None
+        return UpgradeEvent(u.code, u.counter, self.compute_blocks_to_go(u))
+
+    # -- availability bits (UPG-12, UPG-13) -------------------------------------------------------------------
+    def lacks_active_code(self, s, v: int) -> bool:
+        """UPG-12: a 1 bit needs the code the candidate is validated with ("hot" PVF)."""
+        return not self.holds(s, v, s.pending.code)
+
+    def lacks_pending_code(self, s, v: int) -> bool:
+        """UPG-13: at counter 0 a 1 bit also needs the upgrade's code."""
+        u = s.upgrade
+        return u is not None and u.counter == 0 and not self.holds(s, v, u.code)
+
+    def get_bit_eligible(self, s) -> int:
+        """The validators that may sign a 1 for the pending candidate (bitmask)."""
+        out = 0
+        for v in range(self.params.n_validators):
+            if not self.lacks_active_code(s, v) and not self.lacks_pending_code(s, v):
+                out |= 1 << v
+        return out
+
+    def check_bits(self, s, bits: int) -> None:
+        n = self.params.n_validators
+        require(0 <= bits < (1 << n), "UPG-26", f"bitfield mask {bits} names no validator set")
+        if s.pending is None:
+            require(bits == 0, "UPG-26", "a 1 bit for a free core")
+            return
+        v = 0
+        while bits >> v:
+            if (bits >> v) & 1:
+                require(not self.lacks_active_code(s, v), "UPG-12",
+                        f"validator {v} lacks the candidate's code {s.pending.code}")
+                require(not self.lacks_pending_code(s, v), "UPG-13",
+                        f"the counter is 0 and validator {v} lacks the upgrade's code")
+            v += 1
+
+    # -- fetching (UPG-9) ---------------------------------------------------------------------------------------
+    def serves(self, s, v: int, code: int, source: int) -> bool:
+        """UPG-9: a validator serves the codes it holds; the collator serves the para's
+        current code and the upgrade's blob to the para's backers."""
+        if source == COLLATOR:
+            return v in self.get_group(s) and self.is_live_code(s, code)
+        return source != v and 0 <= source < self.params.n_validators and self.holds(s, source, code)
+
+    # -- pre-checking (UPG-15, UPG-16, UPG-17) ---------------------------------------------------------------
+    def must_vote_nay(self, size: int) -> bool:
+        """UPG-15: code above ``max_code_size`` is voted down (decision UPG-D3)."""
+        return self.is_oversize(size)
+
+    def check_vote(self, s, v: int, accept: bool) -> None:
+        u = s.upgrade
+        require(u is not None and u.phase == Phase.PRECHECK, "UPG-15", "no pre-checking vote open")
+        require(0 <= v < self.params.n_validators, "UPG-15", f"no validator {v}")
+        require(not ((u.accepts | u.rejects) >> v) & 1, "UPG-15", f"validator {v} already voted this session")
+        require(self.holds(s, v, u.code), "UPG-15", f"validator {v} does not hold code {u.code} to check it")
+        require(not (accept and self.must_vote_nay(s.sizes[u.code])), "UPG-15",
+                f"code {u.code} exceeds max_code_size: an honest validator votes nay")
+
+    def is_precheck_accepted(self, accepts: int) -> bool:
+        """UPG-16: the accepts reach the supermajority."""
+        return is_pvf_check_accepted(accepts.bit_count(), self.params.n_validators)
+
+    def is_precheck_rejected(self, rejects: int) -> bool:
+        """UPG-16: the rejects exceed ``n - supermajority``."""
+        return is_pvf_check_rejected(rejects.bit_count(), self.params.n_validators)
+
+    def is_vote_expired(self, age: int) -> bool:
+        """UPG-17: an open vote is rejected after ``pvf_voting_ttl`` session changes."""
+        return age >= self.params.pvf_voting_ttl
+
+    def compute_ballots_after_session(self, u: Upgrade) -> Upgrade:
+        """UPG-17: a session change resets the ballots (statements are per session)."""
+        return attrs.evolve(u, accepts=0, rejects=0)
+
+    # -- enactment (UPG-18, UPG-21) ----------------------------------------------------------------------------
+    def is_ready_to_enact(self, u: Upgrade) -> bool:
+        """UPG-18: pre-checking accepted and the session changes have passed."""
+        return u.phase == Phase.ACCEPTED and u.sessions >= self.params.enactment_session_changes
+
+    def is_legacy_due(self, lg: Legacy) -> bool:
+        """UPG-21: a scheduled legacy upgrade whose delay has elapsed."""
+        return lg.scheduled and lg.wait == 0
+
+    def compute_deposits_after_enactment(self, s, replaced: int) -> int:
+        """UPG-5: the replaced code stays stored (and paid for) until it may be pruned."""
+        return s.deposits
+
+    # -- pruning (UPG-22) --------------------------------------------------------------------------------------
+    def may_prune(self, s, code: int) -> bool:
+        """UPG-22: never the current code or the code in flight; a replaced code only once
+        the first candidate validated with a newer code is finalized."""
+        if code == s.current or code == self.get_pending_code(s):
+            return False
+        if (s.enacted >> code) & 1:
+            return s.final_code > code
+        return True
+
+    def compute_releasable(self, s) -> int:
+        """UPG-5: the deposits of codes that may be pruned are released."""
+        out = 0
+        for c in range(len(s.sizes)):
+            if (s.deposits >> c) & 1 and self.may_prune(s, c):
+                out |= 1 << c
+        return out
+
+    # == machine ==================================================================================================
+    def init(self):
+        p = self.params
+        # UPG-D1: the genesis code is registered on chain, so every validator has it
+        yield UpgradeState(current=0, holdings=(1,) * p.n_validators, sizes=(p.genesis_code_size,))
+
+    def actions(self, state: UpgradeState):
+        p = self.params
+        n = p.n_validators
+        group = self.get_group(state)
+        gmask = self.group_masks[state.rotation]
+        holdings = state.holdings
+        # fetches: each validator, each live code it lacks, from a source that serves it
+        # (the collator for a backer; the first validator holding it), and from one that does not
+        live = [state.current]
+        pc = self.get_pending_code(state)
+        if pc is not None and pc != state.current:
+            live.append(pc)
+        for c in live:
+            holders = [u for u in range(n) if (holdings[u] >> c) & 1]
+            for v in range(n):
+                if (holdings[v] >> c) & 1:
+                    continue
+                if v in group:
+                    yield Fetch(v, c, COLLATOR)
+                good = next((u for u in holders if u != v), None)
+                if good is not None:
+                    yield Fetch(v, c, good)
+                bad = next((u for u in range(n) if u != v and not (holdings[u] >> c) & 1), None)
+                if bad is not None:
+                    yield Fetch(v, c, bad)
+        # pre-checking votes: each holder that has not voted, either way (an aye for an
+        # oversize code is offered too, and rejected); once, a second vote or a non-holder's
+        u = state.upgrade
+        if u is not None and u.phase == Phase.PRECHECK:
+            voted = u.accepts | u.rejects
+            lacking = None
+            for v in range(n):
+                if (voted >> v) & 1:
+                    continue
+                if (holdings[v] >> u.code) & 1:
+                    yield PrecheckVote(v, True)
+                    yield PrecheckVote(v, False)
+                elif lacking is None:
+                    lacking = v
+            if voted:
+                v = (voted & -voted).bit_length() - 1
+                yield PrecheckVote(v, not (u.accepts >> v) & 1)
+            elif lacking is not None:
+                yield PrecheckVote(lacking, False)
+        # finality
+        if state.disputable:
+            yield Finalize(False)
+            low = (state.disputable & -state.disputable).bit_length() - 1
+            if low > state.final_code:
+                yield Finalize(True)
+        # relay-chain blocks: bitfields (none; every eligible validator's 1; once, one with
+        # an ineligible validator's 1), times the candidate backed: none, plain, or a signal
+        # of each size. What can be backed is judged on the draft the backing sees (after
+        # the block's session change, timers and availability): for an occupied core only
+        # a plain candidate is offered (UPG-26 rejects it); while an upgrade is in flight or
+        # the para cools down, one size (UPG-3 and UPG-4 are checked before the size).
+        bit_options = [0]
+        if state.pending is not None:
+            eligible = self.get_bit_eligible(state)
+            if eligible:
+                bit_options.append(eligible)
+            full = (1 << n) - 1
+            if eligible != full:
+                missing = full & ~eligible
+                yield Block(False, eligible | (missing & -missing))
+        signals = state.next_code <= p.max_upgrades  # exploration bound
+        for session in (False, True):
+            for bits in (bit_options if not session else (0,)):
+                yield Block(session, bits)
+                mid = Draft(state)
+                try:
+                    self.process_block_prefix(mid, session, bits)
+                except Rejected:
+                    continue
+                backers = self.group_masks[mid.rotation]
+                yield Block(session, bits, Kind.PLAIN, 0, backers)
+                if mid.pending is not None or not signals:
+                    continue
+                sizes = p.request_sizes
+                if self.has_upgrade_in_flight(mid) or self.is_cooling_down(mid):
+                    sizes = sizes[:1]
+                for kind in (Kind.REQUEST, Kind.LEGACY):
+                    for size in sizes:
+                        yield Block(session, bits, kind, size, backers)
+        # UPG-26: one candidate without enough backing, one backed by another group (in
+        # quiet states only: they exercise the rule, not the upgrade bookkeeping)
+        if state.pending is None and not self.has_upgrade_in_flight(state):
+            lone = gmask & -gmask
+            if not self.is_backable(state, lone):
+                yield Block(False, 0, Kind.PLAIN, 0, lone)
+            other = self.group_masks[self.compute_rotation_after_session(state.rotation)]
+            if other != gmask:
+                yield Block(False, 0, Kind.PLAIN, 0, other)
+
+    def step(self, state: UpgradeState, action) -> UpgradeState:
+        d = Draft(state)
+        if isinstance(action, Block):
+            self.process_block(d, action)
+        elif isinstance(action, Fetch):
+            self.process_fetch(d, action)
+        elif isinstance(action, PrecheckVote):
+            self.process_vote(d, action)
+        elif isinstance(action, Finalize):
+            self.process_finalize(d, action.partial)
+        else:
+            raise TypeError(f"unknown action {action!r}")
+        self.process_pruning(d)
+        return d.freeze()
+
+    # == transitions: each edits the draft ``d`` in place ==========================================================
+
+    # -- node side -------------------------------------------------------------------------------------------------
+    def process_fetch(self, d: Draft, a: Fetch) -> None:
+        """UPG-9: a validator fetches a live code from a source that serves it."""
+        n = self.params.n_validators
+        require(0 <= a.validator < n, "UPG-9", f"no validator {a.validator}")
+        require(0 <= a.code < d.next_code, "UPG-9", f"no code {a.code}")
+        require(self.is_live_code(d, a.code), "UPG-9", f"code {a.code} is neither current nor in flight")
+        require(self.serves(d, a.validator, a.code, a.source), "UPG-9",
+                f"source {a.source} does not serve code {a.code} to validator {a.validator}")
+        h = list(d.holdings)
+        h[a.validator] |= 1 << a.code
+        d.holdings = tuple(h)
+
+    def process_pruning(self, d: Draft) -> None:
+        """UPG-22 and UPG-5 at the end of every step: validators drop the codes they may
+        prune, and the deposits of those codes are released (decision UPG-D10: pruning is
+        eager, the worst case for every property, as a copy of a prunable code serves no
+        rule)."""
+        dead = 0
+        for c in range(d.next_code):
+            if self.may_prune(d, c):
+                dead |= 1 << c
+        if not dead:
+            return
+        if any(h & dead for h in d.holdings):
+            d.holdings = tuple(h & ~dead for h in d.holdings)
+        if d.deposits & dead:
+            d.deposits &= ~self.compute_releasable(d)
+
+    def process_vote(self, d: Draft, a: PrecheckVote) -> None:
+        """UPG-15, UPG-16: a pre-checking statement, and the vote's conclusion."""
+        self.check_vote(d, a.validator, a.accept)
+        u = d.upgrade
+        bit = 1 << a.validator
+        if a.accept:
+            u = attrs.evolve(u, accepts=u.accepts | bit)
+        else:
+            u = attrs.evolve(u, rejects=u.rejects | bit)
+        d.upgrade = u
+        if self.is_precheck_accepted(u.accepts):
+            d.upgrade = attrs.evolve(u, phase=Phase.ACCEPTED, sessions=0)
+        elif self.is_precheck_rejected(u.rejects):
+            self.fail_upgrade(d)
+
+    def process_finalize(self, d: Draft, partial: bool) -> None:
+        """Finality advances in order over the included candidates (UPG-22)."""
+        require(d.disputable != 0, "UPG-22", "no included candidate awaits finality")
+        low = (d.disputable & -d.disputable).bit_length() - 1
+        d.final_code = max(d.final_code, low)
+        if not partial:
+            d.disputable &= ~(1 << low)
+
+    # -- relay chain -----------------------------------------------------------------------------------------------
+    def fail_upgrade(self, d: Draft) -> None:
+        """UPG-24: a rejected, expired or dropped upgrade leaves flight; the para keeps its
+        code and may signal again at once (no cooldown). Its code is then prunable, so its
+        deposit is released at the end of the step (UPG-5, UPG-22)."""
+        d.upgrade = None
+        d.finished += 1
+
+    def enact(self, d: Draft, code: int) -> None:
+        """UPG-18, UPG-21: the para's code becomes ``code``; the cooldown starts (UPG-4)."""
+        d.deposits = self.compute_deposits_after_enactment(d, d.current)
+        d.current = code
+        d.enacted |= 1 << code
+        d.cooldown = self.params.upgrade_frequency
+        d.upgrade = None
+        d.legacy = None
+        d.finished += 1
+
+    def process_block(self, d: Draft, a: Block) -> None:
+        self.process_block_prefix(d, a.session, a.bits)
+        if a.kind is not None:
+            self.process_backing(d, a.kind, a.size, a.backers)
+
+    def process_block_prefix(self, d: Draft, session: bool, bits: int) -> None:
+        """A block up to its backed candidate: session change, timers, availability."""
+        if session:
+            self.process_session_change(d)
+        self.process_timers(d)
+        self.process_availability(d, bits)
+
+    def process_session_change(self, d: Draft) -> None:
+        """Seed 003 §2.5.6 (candidates pending availability are cleared), the group
+        rotation (UPG-26), and the session-bound parts of UPG-17 and UPG-18."""
+        if d.pending is not None:
+            self.drop_pending(d)
+        d.rotation = self.compute_rotation_after_session(d.rotation)
+        u = d.upgrade
+        if u is not None and u.phase == Phase.PRECHECK:
+            u = attrs.evolve(u, age=u.age + 1)
+            if self.is_vote_expired(u.age):
+                self.fail_upgrade(d)
+            else:
+                d.upgrade = self.compute_ballots_after_session(u)
+        elif u is not None and u.phase == Phase.ACCEPTED:
+            d.upgrade = attrs.evolve(u, sessions=min(u.sessions + 1, self.params.enactment_session_changes))
+
+    def process_timers(self, d: Draft) -> None:
+        if d.cooldown > 0:
+            d.cooldown -= 1
+        lg = d.legacy
+        if lg is not None and lg.scheduled and lg.wait > 0:
+            d.legacy = Legacy(lg.code, True, lg.wait - 1)
+
+    def drop_pending(self, d: Draft) -> None:
+        """The pending candidate leaves without inclusion (timeout or session change)."""
+        p = d.pending
+        d.pending = None
+        if p.kind == Kind.REQUEST and d.upgrade is not None and self.drops_with_signal(d.upgrade):
+            self.fail_upgrade(d)
+        if p.kind == Kind.LEGACY and d.legacy is not None and not d.legacy.scheduled:
+            d.legacy = None
+            d.finished += 1
+
+    def process_availability(self, d: Draft, bits: int) -> None:
+        """``process_bitfields`` and ``collect_pending`` for the para's core."""
+        self.check_bits(d, bits)
+        p = d.pending
+        if p is None:
+            return
+        if self.is_available(bits):
+            self.include(d, p)
+        elif self.is_timed_out(p.age + 1):
+            self.drop_pending(d)
+        else:
+            d.pending = Pending(p.code, p.kind, p.at_zero, p.age + 1)
+
+    def include(self, d: Draft, p: Pending) -> None:
+        """``enact_candidate`` for the para's candidate, with the upgrade bookkeeping."""
+        d.pending = None
+        d.disputable |= 1 << p.code
+        u = d.upgrade
+        if u is not None:
+            if u.phase == Phase.SIGNALLED and p.kind == Kind.REQUEST:
+                u = attrs.evolve(u, phase=Phase.COUNTING)
+            if u.phase == Phase.COUNTING:
+                u = attrs.evolve(u, counter=self.compute_counter_after_inclusion(u.counter))
+                if self.starts_precheck(p, u):
+                    u = attrs.evolve(u, phase=Phase.PRECHECK, accepts=0, rejects=0, age=0)
+            d.upgrade = u
+        lg = d.legacy
+        if lg is not None and not lg.scheduled and p.kind == Kind.LEGACY:
+            d.legacy = Legacy(lg.code, True, self.params.upgrade_delay)
+        # note_new_head: an upgrade that is due is enacted after this inclusion
+        if d.upgrade is not None and self.is_ready_to_enact(d.upgrade):
+            self.enact(d, d.upgrade.code)
+        elif d.legacy is not None and self.is_legacy_due(d.legacy):
+            self.enact(d, d.legacy.code)
+
+    def process_backing(self, d: Draft, kind: Kind, size: int, backers: int) -> None:
+        """``process_candidates`` for the para's candidate (UPG-26), then its signal."""
+        require(kind == Kind.PLAIN or size >= 1, "UPG-1", "a signal declares a positive code size")
+        self.check_backers(d, backers)
+        require(d.pending is None, "UPG-26", "the para's core is occupied")
+        if kind == Kind.LEGACY:
+            self.check_legacy(d, size)
+        p = self.params
+        u = d.upgrade
+        if u is not None and u.phase in (Phase.SIGNALLED, Phase.COUNTING):
+            u = attrs.evolve(u, counter=self.compute_counter_after_backing(u.counter))
+            d.upgrade = u
+        at_zero = u is not None and u.counter == 0
+        current = d.current
+        if kind == Kind.REQUEST:
+            rule = self.check_request(d, size)
+            if rule is None:
+                code = d.next_code
+                holders = self.compute_blob_holders(backers)
+                d.upgrade = Upgrade(code, Phase.SIGNALLED, p.counter_start)
+                d.sizes = d.sizes + (size,)
+                d.holdings = tuple(h | (1 << code) if (holders >> v) & 1 else h for v, h in enumerate(d.holdings))
+                d.offchain |= 1 << code
+                d.deposits |= 1 << code
+                at_zero = p.counter_start == 0
+            else:
+                self.process_inadmissible_request(d, rule)
+                kind = Kind.PLAIN  # the candidate goes on as a plain one
+        elif kind == Kind.LEGACY:
+            code = d.next_code
+            d.legacy = Legacy(code)
+            d.sizes = d.sizes + (size,)
+            # UPG-20: the code is in the relay-chain block: every validator has it
+            d.holdings = tuple(h | (1 << code) for h in d.holdings)
+        d.pending = Pending(current, kind, at_zero)
+
+    # == the interpreter's reports ==================================================================================
+    def compute_block_events(self, pre: UpgradeState, action: Any, post: UpgradeState) -> tuple:
+        """The events of one step, for parachain operators (RFC "Ergonomics", UPG-23):
+        ``("initiated", code, counter)``; ``("counter", code, counter, blocks_to_go)``
+        every block while the counter runs; ``("request_ignored", rule)``;
+        ``("precheck_started", code)``; ``("precheck_accepted", code)``;
+        ``("upgrade_failed", code)``; ``("code_enacted", code)``."""
+        out: list[tuple] = []
+        pu, tu = pre.upgrade, post.upgrade
+        started = tu is not None and post.next_code > pre.next_code and tu.code == pre.next_code
+        if started:
+            out.append(("initiated", tu.code, tu.counter))
+        elif isinstance(action, Block) and action.kind == Kind.REQUEST:
+            mid = Draft(pre)
+            self.process_block_prefix(mid, action.session, action.bits)
+            out.append(("request_ignored", self.check_request(mid, action.size)))
+        if pu is not None and tu is not None and tu.phase == Phase.PRECHECK and pu.phase != Phase.PRECHECK:
+            out.append(("precheck_started", tu.code))
+        if tu is not None and tu.phase == Phase.ACCEPTED and (pu is None or pu.phase != Phase.ACCEPTED):
+            out.append(("precheck_accepted", tu.code))
+        if post.current != pre.current:
+            out.append(("code_enacted", post.current))
+        elif pu is not None and (tu is None or tu.code != pu.code):
+            out.append(("upgrade_failed", pu.code))
+        if isinstance(action, Block):
+            ev = self.get_upgrade_event(post)
+            if ev is not None:
+                out.append(("counter", ev.code, ev.counter, ev.blocks_to_go))
+        return tuple(out)
