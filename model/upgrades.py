@@ -493,7 +493,12 @@ class UpgradesMachine(Machine):
         require(self.is_backable(s, backers), "UPG-26", "the candidate lacks backing")
         for v in self.get_group(s):
             if (backers >> v) & 1:
-                require(self.holds(s, v, s.current), "UPG-8", f"backer {v} lacks the para's current code {s.current}")
+                require(not self.lacks_current_code(s, v), "UPG-8",
+                        f"backer {v} lacks the para's current code {s.current}")
+
+    def lacks_current_code(self, s, v: int) -> bool:
+        """UPG-8: a backer validates with the para's current code; it must hold it."""
+        return not self.holds(s, v, s.current)
 
     def compute_blob_holders(self, backers: int) -> int:
         """UPG-7: the backers of a signalling candidate fetched its blob before attesting."""
@@ -579,10 +584,14 @@ class UpgradesMachine(Machine):
         u = s.upgrade
         require(u is not None and u.phase == Phase.PRECHECK, "UPG-15", "no pre-checking vote open")
         require(0 <= v < self.params.n_validators, "UPG-15", f"no validator {v}")
-        require(not ((u.accepts | u.rejects) >> v) & 1, "UPG-15", f"validator {v} already voted this session")
+        require(not self.has_voted(u, v), "UPG-15", f"validator {v} already voted this session")
         require(self.holds(s, v, u.code), "UPG-15", f"validator {v} does not hold code {u.code} to check it")
         require(not (accept and self.must_vote_nay(s.sizes[u.code])), "UPG-15",
                 f"code {u.code} exceeds max_code_size: an honest validator votes nay")
+
+    def has_voted(self, u: Upgrade, v: int) -> bool:
+        """UPG-15: one statement per validator and session."""
+        return bool(((u.accepts | u.rejects) >> v) & 1)
 
     def is_precheck_accepted(self, accepts: int) -> bool:
         """UPG-16: the accepts reach the supermajority."""
@@ -711,6 +720,7 @@ class UpgradesMachine(Machine):
                     self.process_block_prefix(mid, session, bits)
                 except Rejected:
                     continue
+                self.process_pruning(mid)
                 backers = self.group_masks[mid.rotation]
                 yield Block(session, bits, Kind.PLAIN, 0, backers)
                 if mid.pending is not None or not signals:
@@ -821,6 +831,9 @@ class UpgradesMachine(Machine):
     def process_block(self, d: Draft, a: Block) -> None:
         self.process_block_prefix(d, a.session, a.bits)
         if a.kind is not None:
+            # what the block's session change and inclusion made prunable (a failed
+            # upgrade's code) is dropped, and its deposit released, before the backing
+            self.process_pruning(d)
             self.process_backing(d, a.kind, a.size, a.backers)
 
     def process_block_prefix(self, d: Draft, session: bool, bits: int) -> None:
@@ -949,6 +962,7 @@ class UpgradesMachine(Machine):
         elif isinstance(action, Block) and action.kind == Kind.REQUEST:
             mid = Draft(pre)
             self.process_block_prefix(mid, action.session, action.bits)
+            self.process_pruning(mid)
             out.append(("request_ignored", self.check_request(mid, action.size)))
         if pu is not None and tu is not None and tu.phase == Phase.PRECHECK and pu.phase != Phase.PRECHECK:
             out.append(("precheck_started", tu.code))

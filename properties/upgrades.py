@@ -59,8 +59,7 @@ def _admitted(s, t):
 
 def _included(m, s, a, t) -> bool:
     """The step is a block that includes the para's pending candidate."""
-    return (_ok(t) and isinstance(a, Block) and s.pending is not None and not a.session
-            and is_more_than_two_thirds(a.bits.bit_count(), _n(m)))
+    return _ok(t) and isinstance(a, Block) and s.pending is not None and not a.session and m.is_available(a.bits)
 
 
 def _precheck_started(s, t) -> bool:
@@ -303,13 +302,14 @@ def request_never_costs_the_candidate(m, s, a, t):
             and m.compute_reserved(s) + a.size * m.params.deposit_per_byte > m.params.deposit_balance)
 def request_admitted_only_with_deposit(m, s, a, t):
     """A request becomes an upgrade only if the para can reserve the deposit for its
-    declared size (per byte); the deposit is then reserved."""
+    declared size (per byte) beside the deposits it still holds; the deposit is then
+    reserved."""
     code = _admitted(s, t)
     if code is None or a.kind != Kind.REQUEST:
         return True
     p = m.params
-    reserved = sum(s.sizes[c] * p.deposit_per_byte for c in range(s.next_code) if (s.deposits >> c) & 1)
-    return reserved + a.size * p.deposit_per_byte <= p.deposit_balance and (t.deposits >> code) & 1 == 1
+    reserved = sum(t.sizes[c] * p.deposit_per_byte for c in range(t.next_code) if (t.deposits >> c) & 1)
+    return (t.deposits >> code) & 1 == 1 and t.sizes[code] == a.size and reserved <= p.deposit_balance
 
 
 @transition(M, ["UPG-4"], on=[Block], witness=lambda m, s, a, t: a.kind in (Kind.REQUEST, Kind.LEGACY)
@@ -570,7 +570,7 @@ class PruneAtEnactment(UpgradesMachine):
         return True
 
 
-@mutant(M, "upg_prune_code_in_flight", kills=["pending_code_held_by_a_validator", "only_prunable_code_dropped"])
+@mutant(M, "upg_prune_code_in_flight", kills=["pending_code_held_by_a_validator"])
 class PruneCodeInFlight(UpgradesMachine):
     """UPG-22 broken: the code in flight counts as never enacted, so it may be pruned."""
 
@@ -685,20 +685,8 @@ class AcceptAtHalf(UpgradesMachine):
 class VoteTwice(UpgradesMachine):
     """UPG-15 broken: a validator's second statement in a session is counted."""
 
-    def check_vote(self, state, v, accept):
-        u = state.upgrade
-        super().check_vote(attrs.evolve(state, upgrade=attrs.evolve(u, accepts=0, rejects=0))
-                           if u is not None else state, v, accept)
-
-    def process_vote(self, state, a):
-        t = super().process_vote(state, a)
-        u = t.upgrade
-        if u is not None and u.phase == Phase.PRECHECK:  # keep one side per validator
-            bit = 1 << a.validator
-            u = attrs.evolve(u, accepts=u.accepts & ~bit, rejects=u.rejects & ~bit)
-            u = attrs.evolve(u, accepts=u.accepts | bit) if a.accept else attrs.evolve(u, rejects=u.rejects | bit)
-            t = attrs.evolve(t, upgrade=u)
-        return t
+    def has_voted(self, u, v):
+        return False
 
 
 @mutant(M, "upg_vote_never_expires", kills=["precheck_vote_expires"])
@@ -757,9 +745,8 @@ class FetchFromAnyone(UpgradesMachine):
 class BackerWithoutCode(UpgradesMachine):
     """UPG-8 broken: a backer attests without the para's current code."""
 
-    def check_backers(self, state, backers):
-        everyone = attrs.evolve(state, holdings=tuple(h | (1 << state.current) for h in state.holdings))
-        super().check_backers(everyone, backers)
+    def lacks_current_code(self, s, v):
+        return False
 
 
 @mutant(M, "upg_legacy_enacted_at_inclusion", kills=["legacy_code_on_chain_and_delayed"])
@@ -774,6 +761,6 @@ class LegacyEnactedAtInclusion(UpgradesMachine):
 class FailureStartsCooldown(UpgradesMachine):
     """UPG-24 broken: a failed upgrade holds the para back for a cooldown as if enacted."""
 
-    def fail_upgrade(self, state):
-        t = super().fail_upgrade(state)
-        return attrs.evolve(t, cooldown=self.params.upgrade_frequency)
+    def fail_upgrade(self, d):
+        super().fail_upgrade(d)
+        d.cooldown = self.params.upgrade_frequency
