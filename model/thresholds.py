@@ -92,7 +92,7 @@ def is_backable(votes: Any, group_size: Any, rule: str, minimum_backing_votes: A
     raise ValueError(f"unknown backing threshold {rule!r}")
 
 
-# -- PVF pre-checking (spec/upgrades.md UPG-16, decision UPG-D5) ------------------------------
+# -- PVF pre-checking (spec/upgrades.md UPG-15, decision UPG-D5) ------------------------------
 
 
 def pvf_accept_threshold(n: Any) -> Any:
@@ -107,11 +107,11 @@ def pvf_reject_threshold(n: Any) -> Any:
 
 
 def is_pvf_check_accepted(accepts: Any, n: Any) -> Any:
-    """The vote is accepted once the accepts reach the supermajority (UPG-16)."""
+    """The vote is accepted once the accepts reach the supermajority (UPG-15)."""
     return accepts >= pvf_accept_threshold(n)
 
 
 def is_pvf_check_rejected(rejects: Any, n: Any) -> Any:
-    """The vote is rejected once the rejects exceed ``n - supermajority(n)`` (UPG-16):
+    """The vote is rejected once the rejects exceed ``n - supermajority(n)`` (UPG-15):
     from then on the accepts can no longer reach the supermajority."""
     return rejects > pvf_reject_threshold(n)

@@ -2,26 +2,27 @@
 legacy on-chain path (seed 003 §2.5.4 ``schedule_code_upgrade`` / ``note_new_head`` and
 §2.5.6 ``process_candidates`` step 2 / ``enact_candidate`` step 1).
 
-Rules UPG-1 .. UPG-26 and decisions UPG-D1 .. of ``spec/upgrades.md``.
+Rules UPG-1 .. UPG-24 and decisions UPG-D1 .. UPG-D15 of ``spec/upgrades.md``.
 
-One parachain is modelled, with everything the upgrade rules need and nothing more:
+One parachain is modelled (decision UPG-D11), with what the upgrade rules need:
 
-* the para's collator hands a **collation** to its backing group; it carries nothing,
-  a ``RequestCodeUpgrade(hash, size)`` signal (new path), or the code itself (legacy
-  path); backers attest it (having fetched the current code, and the signalled blob,
-  from the collator);
-* a relay-chain **block** (:class:`Block`) runs, in order, the session change (if any),
-  the per-block timers, availability (inclusion or timeout of the candidate pending on
-  the para's core) and the backing of the collation; the upgrade bookkeeping hangs off
-  those three events (backed, included, timed out);
-* **holdings**: which validator holds which code, as one bitmask over code ids per
-  validator; fetches (:class:`Fetch`) and pruning (:class:`Prune`) change them;
-* availability bits (:class:`SignBit`), one validator at a time, each gated by the
-  code-holding requirement of the RFC;
-* PVF **pre-checking** votes (:class:`PrecheckVote`) with polkadot-sdk's thresholds,
-  ballots reset and aged at each session change;
-* **finality** (:class:`Finalize`) of included candidates, in order, abstracted by the
+* a relay-chain **block** (:class:`Block`) runs, in order, the session change (if any,
+  which also rotates the para's backing group), the per-block timers, availability
+  (the block's bitfields include the candidate pending on the para's core, or it times
+  out) and the backing of the para's next candidate, which carries nothing, a
+  ``RequestCodeUpgrade(hash, size)`` (new path) or the code itself (legacy path); the
+  upgrade bookkeeping hangs off those events (backed, included, dropped);
+* **holdings**: which validator holds which code, one bitmask over code ids per
+  validator; fetches (:class:`Fetch`) add to them, and at the end of every step each
+  validator drops the codes it may prune (UPG-21, eager pruning: decision UPG-D10);
+* PVF **pre-checking** statements (:class:`PrecheckVote`) with polkadot-sdk's
+  thresholds, the ballots reset and aged at each session change;
+* **finality** (:class:`Finalize`) of included candidates, in order, tracked by the
   code they were validated with.
+
+Each step edits one mutable :class:`Draft` of the state and freezes it once; the rules
+are methods that read a state or a draft without changing it, so a mutant overrides
+exactly one rule.
 
 Code ids: 0 is the genesis code; every admitted upgrade (either path) gets the next id,
 ids are never reused. Sizes are abstract units. Exploration stays finite because block
@@ -60,6 +61,7 @@ __all__ = [
     "Legacy",
     "UpgradeEvent",
     "UpgradeState",
+    "Draft",
     "UpgradesMachine",
 ]
 
@@ -78,7 +80,7 @@ class UpgradeConfig:
 
     name: str = "custom"
     n_validators: int = 4
-    #: the validator groups; the para's core is assigned ``groups[rotation]`` (UPG-26)
+    #: the validator groups; the para's core is assigned ``groups[rotation]`` (UPG-24)
     groups: tuple[tuple[int, ...], ...] = ((0, 1), (2, 3))
     backing_threshold: str = "majority"
     minimum_backing_votes: int = 2
@@ -101,7 +103,7 @@ class UpgradeConfig:
     # -- legacy path ---------------------------------------------------------------------------------
     #: blocks after an enactment during which no new upgrade is admitted (UPG-4)
     upgrade_frequency: int = 2
-    #: blocks between the inclusion of a legacy upgrade and its enactment (UPG-21)
+    #: blocks between the inclusion of a legacy upgrade and its enactment (UPG-20)
     upgrade_delay: int = 2
     # -- exploration bounds (model only) ---------------------------------------------------------------
     #: code ids the exploration may allocate (upgrades admitted, both paths together)
@@ -126,6 +128,14 @@ class UpgradeConfig:
         # the RFC's parameters of the preset (they may also narrow a host value)
         fields.update(UPGRADE_PRESETS.get(host.name, UPGRADE_PRESETS["tiny"]))
         return cls(**fields).validate()
+
+    @classmethod
+    def rfc(cls) -> "UpgradeConfig":
+        """The RFC's example values (counter 10) on the ``polkadot`` host preset: the
+        interpreter's preset (``UpgradesMachine(UpgradeConfig.rfc())``)."""
+        from .config import get_preset
+
+        return cls.for_preset(get_preset("polkadot"))
 
     def validate(self) -> "UpgradeConfig":
         for name in ("n_validators", "availability_period", "deposit_per_byte", "genesis_code_size",
@@ -287,7 +297,7 @@ class Legacy:
 @attrs.frozen
 class UpgradeEvent:
     """The per-block event of the RFC: the upgrade's hash (code id), its counter, and
-    how many para blocks are still to go before it is passed to pre-checking (UPG-23)."""
+    how many para blocks are still to go before it is passed to pre-checking (UPG-22)."""
 
     code: int
     counter: int
@@ -386,28 +396,28 @@ class UpgradesMachine(Machine):
     # == rules (methods, so that a mutant overrides one) ====================================================
     # They take a state or a draft ("s") and do not change it.
 
-    # -- candidate pipeline (UPG-26) ---------------------------------------------------------------------
+    # -- candidate pipeline (UPG-24) ---------------------------------------------------------------------
     def get_group(self, s) -> tuple[int, ...]:
-        """UPG-26: the backing group assigned to the para's core."""
+        """UPG-24: the backing group assigned to the para's core."""
         return self.params.groups[s.rotation]
 
     def compute_rotation_after_session(self, rotation: int) -> int:
-        """UPG-26: the para's core moves to the next group at a session change."""
+        """UPG-24: the para's core moves to the next group at a session change."""
         return (rotation + 1) % len(self.params.groups)
 
     def is_backable(self, s, backers: int) -> bool:
-        """UPG-26: the assigned group's valid statements meet the backing threshold (TH-4)."""
+        """UPG-24: the assigned group's valid statements meet the backing threshold (TH-4)."""
         p = self.params
         mask = self.group_masks[s.rotation]
         return is_backable((backers & mask).bit_count(), len(self.get_group(s)), p.backing_threshold,
                            p.minimum_backing_votes)
 
     def is_available(self, bits: int) -> bool:
-        """UPG-26: more than 2/3 of the validators set their bit (AV-6)."""
+        """UPG-24: more than 2/3 of the validators set their bit (AV-6)."""
         return is_more_than_two_thirds(bits.bit_count(), self.params.n_validators)
 
     def is_timed_out(self, age: int) -> bool:
-        """UPG-26: the candidate had ``availability_period`` blocks of voting (AV-7)."""
+        """UPG-24: the candidate had ``availability_period`` blocks of voting (AV-7)."""
         return age >= self.params.availability_period
 
     # -- holdings ------------------------------------------------------------------------------------------
@@ -429,10 +439,10 @@ class UpgradesMachine(Machine):
         return None
 
     def is_live_code(self, s, code: int) -> bool:
-        """UPG-9: the codes validators fetch: the para's current code and the code in flight."""
+        """UPG-8: the codes validators fetch: the para's current code and the code in flight."""
         return code == s.current or code == self.get_pending_code(s)
 
-    # -- admission of a signal (UPG-3, UPG-4, UPG-5, UPG-19) --------------------------------------------------
+    # -- admission of a signal (UPG-3, UPG-4, UPG-5, UPG-18) --------------------------------------------------
     def has_upgrade_in_flight(self, s) -> bool:
         """UPG-3: one upgrade in flight per para, whichever path brought it."""
         return s.upgrade is not None or s.legacy is not None
@@ -471,76 +481,76 @@ class UpgradesMachine(Machine):
         return None
 
     def is_oversize(self, size: int) -> bool:
-        """Code larger than ``max_code_size`` (UPG-15, UPG-19)."""
+        """Code larger than ``max_code_size`` (UPG-14, UPG-18)."""
         return size > self.params.max_code_size
 
     def is_legacy_size_ok(self, size: int) -> bool:
-        """UPG-19: a legacy candidate's code must fit ``max_code_size``."""
+        """UPG-18: a legacy candidate's code must fit ``max_code_size``."""
         return not self.is_oversize(size)
 
     def check_legacy(self, s, size: int) -> None:
-        """UPG-19: ``process_candidates`` step 2, with UPG-3 and UPG-4, and the size check."""
+        """UPG-18: ``process_candidates`` step 2, with UPG-3 and UPG-4, and the size check."""
         require(not self.has_upgrade_in_flight_for_legacy(s), "UPG-3", "the para already has an upgrade in flight")
         require(not self.is_cooling_down(s), "UPG-4",
                 f"upgrade within validation_upgrade_frequency ({s.cooldown} blocks to go)")
-        require(self.is_legacy_size_ok(size), "UPG-19",
+        require(self.is_legacy_size_ok(size), "UPG-18",
                 f"code of size {size} exceeds max_code_size {self.params.max_code_size}")
 
-    # -- backing (UPG-7, UPG-8) -------------------------------------------------------------------------------
+    # -- backing (UPG-6, UPG-7) -------------------------------------------------------------------------------
     def check_backers(self, s, backers: int) -> None:
-        require(backers & ~self.group_masks[s.rotation] == 0, "UPG-26",
+        require(backers & ~self.group_masks[s.rotation] == 0, "UPG-24",
                 "a statement from outside the para's backing group")
-        require(self.is_backable(s, backers), "UPG-26", "the candidate lacks backing")
+        require(self.is_backable(s, backers), "UPG-24", "the candidate lacks backing")
         for v in self.get_group(s):
             if (backers >> v) & 1:
-                require(not self.lacks_current_code(s, v), "UPG-8",
+                require(not self.lacks_current_code(s, v), "UPG-7",
                         f"backer {v} lacks the para's current code {s.current}")
 
     def lacks_current_code(self, s, v: int) -> bool:
-        """UPG-8: a backer validates with the para's current code; it must hold it."""
+        """UPG-7: a backer validates with the para's current code; it must hold it."""
         return not self.holds(s, v, s.current)
 
     def compute_blob_holders(self, backers: int) -> int:
-        """UPG-7: the backers of a signalling candidate fetched its blob before attesting."""
+        """UPG-6: the backers of a signalling candidate fetched its blob before attesting."""
         return backers
 
-    # -- the counter (UPG-2, UPG-10, UPG-11, UPG-14, UPG-23) ---------------------------------------------------
+    # -- the counter (UPG-2, UPG-9, UPG-10, UPG-13, UPG-22) ---------------------------------------------------
     def compute_counter_after_backing(self, counter: int) -> int:
-        """UPG-10: each further candidate backed decrements the counter, down to 0."""
+        """UPG-9: each further candidate backed decrements the counter, down to 0."""
         return counter - 1 if counter > 0 else 0
 
     def compute_counter_after_inclusion(self, counter: int) -> int:
-        """UPG-10: inclusion leaves the counter alone (it counts backed candidates)."""
+        """UPG-9: inclusion leaves the counter alone (it counts backed candidates)."""
         return counter
 
     def starts_precheck(self, pending: Pending, upgrade: Upgrade) -> bool:
-        """UPG-14: pre-checking starts when a candidate backed at counter 0 is included."""
+        """UPG-13: pre-checking starts when a candidate backed at counter 0 is included."""
         return pending.at_zero
 
     def drops_with_signal(self, upgrade: Upgrade) -> bool:
-        """UPG-11: the request falls if its signalling candidate leaves without inclusion."""
+        """UPG-10: the request falls if its signalling candidate leaves without inclusion."""
         return upgrade.phase == Phase.SIGNALLED
 
     def compute_blocks_to_go(self, upgrade: Upgrade) -> int:
-        """UPG-23: para blocks still to go before pre-checking: the counter's backings,
+        """UPG-22: para blocks still to go before pre-checking: the counter's backings,
         the last of them also included; at counter 0 that inclusion is the one to go."""
         return max(upgrade.counter, 1)
 
     def get_upgrade_event(self, s) -> UpgradeEvent | None:
-        """UPG-23: the event every block emits while the counter runs (a pure function of
+        """UPG-22: the event every block emits while the counter runs (a pure function of
         the state after the block)."""
         u = s.upgrade
         if u is None or u.phase not in (Phase.SIGNALLED, Phase.COUNTING):
             return None
         return UpgradeEvent(u.code, u.counter, self.compute_blocks_to_go(u))
 
-    # -- availability bits (UPG-12, UPG-13) -------------------------------------------------------------------
+    # -- availability bits (UPG-11, UPG-12) -------------------------------------------------------------------
     def lacks_active_code(self, s, v: int) -> bool:
-        """UPG-12: a 1 bit needs the code the candidate is validated with ("hot" PVF)."""
+        """UPG-11: a 1 bit needs the code the candidate is validated with ("hot" PVF)."""
         return not self.holds(s, v, s.pending.code)
 
     def lacks_pending_code(self, s, v: int) -> bool:
-        """UPG-13: at counter 0 a 1 bit also needs the upgrade's code."""
+        """UPG-12: at counter 0 a 1 bit also needs the upgrade's code."""
         u = s.upgrade
         return u is not None and u.counter == 0 and not self.holds(s, v, u.code)
 
@@ -554,77 +564,77 @@ class UpgradesMachine(Machine):
 
     def check_bits(self, s, bits: int) -> None:
         n = self.params.n_validators
-        require(0 <= bits < (1 << n), "UPG-26", f"bitfield mask {bits} names no validator set")
+        require(0 <= bits < (1 << n), "UPG-24", f"bitfield mask {bits} names no validator set")
         if s.pending is None:
-            require(bits == 0, "UPG-26", "a 1 bit for a free core")
+            require(bits == 0, "UPG-24", "a 1 bit for a free core")
             return
         v = 0
         while bits >> v:
             if (bits >> v) & 1:
-                require(not self.lacks_active_code(s, v), "UPG-12",
+                require(not self.lacks_active_code(s, v), "UPG-11",
                         f"validator {v} lacks the candidate's code {s.pending.code}")
-                require(not self.lacks_pending_code(s, v), "UPG-13",
+                require(not self.lacks_pending_code(s, v), "UPG-12",
                         f"the counter is 0 and validator {v} lacks the upgrade's code")
             v += 1
 
-    # -- fetching (UPG-9) ---------------------------------------------------------------------------------------
+    # -- fetching (UPG-8) ---------------------------------------------------------------------------------------
     def serves(self, s, v: int, code: int, source: int) -> bool:
-        """UPG-9: a validator serves the codes it holds; the collator serves the para's
+        """UPG-8: a validator serves the codes it holds; the collator serves the para's
         current code and the upgrade's blob to the para's backers."""
         if source == COLLATOR:
             return v in self.get_group(s) and self.is_live_code(s, code)
         return source != v and 0 <= source < self.params.n_validators and self.holds(s, source, code)
 
-    # -- pre-checking (UPG-15, UPG-16, UPG-17) ---------------------------------------------------------------
+    # -- pre-checking (UPG-14, UPG-15, UPG-16) ---------------------------------------------------------------
     def must_vote_nay(self, size: int) -> bool:
-        """UPG-15: code above ``max_code_size`` is voted down (decision UPG-D3)."""
+        """UPG-14: code above ``max_code_size`` is voted down (decision UPG-D3)."""
         return self.is_oversize(size)
 
     def check_vote(self, s, v: int, accept: bool) -> None:
         u = s.upgrade
-        require(u is not None and u.phase == Phase.PRECHECK, "UPG-15", "no pre-checking vote open")
-        require(0 <= v < self.params.n_validators, "UPG-15", f"no validator {v}")
-        require(not self.has_voted(u, v), "UPG-15", f"validator {v} already voted this session")
-        require(self.holds(s, v, u.code), "UPG-15", f"validator {v} does not hold code {u.code} to check it")
-        require(not (accept and self.must_vote_nay(s.sizes[u.code])), "UPG-15",
+        require(u is not None and u.phase == Phase.PRECHECK, "UPG-14", "no pre-checking vote open")
+        require(0 <= v < self.params.n_validators, "UPG-14", f"no validator {v}")
+        require(not self.has_voted(u, v), "UPG-14", f"validator {v} already voted this session")
+        require(self.holds(s, v, u.code), "UPG-14", f"validator {v} does not hold code {u.code} to check it")
+        require(not (accept and self.must_vote_nay(s.sizes[u.code])), "UPG-14",
                 f"code {u.code} exceeds max_code_size: an honest validator votes nay")
 
     def has_voted(self, u: Upgrade, v: int) -> bool:
-        """UPG-15: one statement per validator and session."""
+        """UPG-14: one statement per validator and session."""
         return bool(((u.accepts | u.rejects) >> v) & 1)
 
     def is_precheck_accepted(self, accepts: int) -> bool:
-        """UPG-16: the accepts reach the supermajority."""
+        """UPG-15: the accepts reach the supermajority."""
         return is_pvf_check_accepted(accepts.bit_count(), self.params.n_validators)
 
     def is_precheck_rejected(self, rejects: int) -> bool:
-        """UPG-16: the rejects exceed ``n - supermajority``."""
+        """UPG-15: the rejects exceed ``n - supermajority``."""
         return is_pvf_check_rejected(rejects.bit_count(), self.params.n_validators)
 
     def is_vote_expired(self, age: int) -> bool:
-        """UPG-17: an open vote is rejected after ``pvf_voting_ttl`` session changes."""
+        """UPG-16: an open vote is rejected after ``pvf_voting_ttl`` session changes."""
         return age >= self.params.pvf_voting_ttl
 
     def compute_ballots_after_session(self, u: Upgrade) -> Upgrade:
-        """UPG-17: a session change resets the ballots (statements are per session)."""
+        """UPG-16: a session change resets the ballots (statements are per session)."""
         return attrs.evolve(u, accepts=0, rejects=0)
 
-    # -- enactment (UPG-18, UPG-21) ----------------------------------------------------------------------------
+    # -- enactment (UPG-17, UPG-20) ----------------------------------------------------------------------------
     def is_ready_to_enact(self, u: Upgrade) -> bool:
-        """UPG-18: pre-checking accepted and the session changes have passed."""
+        """UPG-17: pre-checking accepted and the session changes have passed."""
         return u.phase == Phase.ACCEPTED and u.sessions >= self.params.enactment_session_changes
 
     def is_legacy_due(self, lg: Legacy) -> bool:
-        """UPG-21: a scheduled legacy upgrade whose delay has elapsed."""
+        """UPG-20: a scheduled legacy upgrade whose delay has elapsed."""
         return lg.scheduled and lg.wait == 0
 
     def compute_deposits_after_enactment(self, s, replaced: int) -> int:
         """UPG-5: the replaced code stays stored (and paid for) until it may be pruned."""
         return s.deposits
 
-    # -- pruning (UPG-22) --------------------------------------------------------------------------------------
+    # -- pruning (UPG-21) --------------------------------------------------------------------------------------
     def may_prune(self, s, code: int) -> bool:
-        """UPG-22: never the current code or the code in flight; a replaced code only once
+        """UPG-21: never the current code or the code in flight; a replaced code only once
         the first candidate validated with a newer code is finalized."""
         if code == s.current or code == self.get_pending_code(s):
             return False
@@ -700,7 +710,7 @@ class UpgradesMachine(Machine):
         # an ineligible validator's 1), times the candidate backed: none, plain, or a signal
         # of each size. What can be backed is judged on the draft the backing sees (after
         # the block's session change, timers and availability): for an occupied core only
-        # a plain candidate is offered (UPG-26 rejects it); while an upgrade is in flight or
+        # a plain candidate is offered (UPG-24 rejects it); while an upgrade is in flight or
         # the para cools down, one size (UPG-3 and UPG-4 are checked before the size).
         bit_options = [0]
         if state.pending is not None:
@@ -731,7 +741,7 @@ class UpgradesMachine(Machine):
                 for kind in (Kind.REQUEST, Kind.LEGACY):
                     for size in sizes:
                         yield Block(session, bits, kind, size, backers)
-        # UPG-26: one candidate without enough backing, one backed by another group (in
+        # UPG-24: one candidate without enough backing, one backed by another group (in
         # quiet states only: they exercise the rule, not the upgrade bookkeeping)
         if state.pending is None and not self.has_upgrade_in_flight(state):
             lone = gmask & -gmask
@@ -760,19 +770,19 @@ class UpgradesMachine(Machine):
 
     # -- node side -------------------------------------------------------------------------------------------------
     def process_fetch(self, d: Draft, a: Fetch) -> None:
-        """UPG-9: a validator fetches a live code from a source that serves it."""
+        """UPG-8: a validator fetches a live code from a source that serves it."""
         n = self.params.n_validators
-        require(0 <= a.validator < n, "UPG-9", f"no validator {a.validator}")
-        require(0 <= a.code < d.next_code, "UPG-9", f"no code {a.code}")
-        require(self.is_live_code(d, a.code), "UPG-9", f"code {a.code} is neither current nor in flight")
-        require(self.serves(d, a.validator, a.code, a.source), "UPG-9",
+        require(0 <= a.validator < n, "UPG-8", f"no validator {a.validator}")
+        require(0 <= a.code < d.next_code, "UPG-8", f"no code {a.code}")
+        require(self.is_live_code(d, a.code), "UPG-8", f"code {a.code} is neither current nor in flight")
+        require(self.serves(d, a.validator, a.code, a.source), "UPG-8",
                 f"source {a.source} does not serve code {a.code} to validator {a.validator}")
         h = list(d.holdings)
         h[a.validator] |= 1 << a.code
         d.holdings = tuple(h)
 
     def process_pruning(self, d: Draft) -> None:
-        """UPG-22 and UPG-5 at the end of every step: validators drop the codes they may
+        """UPG-21 and UPG-5 at the end of every step: validators drop the codes they may
         prune, and the deposits of those codes are released (decision UPG-D10: pruning is
         eager, the worst case for every property, as a copy of a prunable code serves no
         rule)."""
@@ -788,7 +798,7 @@ class UpgradesMachine(Machine):
             d.deposits &= ~self.compute_releasable(d)
 
     def process_vote(self, d: Draft, a: PrecheckVote) -> None:
-        """UPG-15, UPG-16: a pre-checking statement, and the vote's conclusion."""
+        """UPG-14, UPG-15: a pre-checking statement, and the vote's conclusion."""
         self.check_vote(d, a.validator, a.accept)
         u = d.upgrade
         bit = 1 << a.validator
@@ -803,8 +813,8 @@ class UpgradesMachine(Machine):
             self.fail_upgrade(d)
 
     def process_finalize(self, d: Draft, partial: bool) -> None:
-        """Finality advances in order over the included candidates (UPG-22)."""
-        require(d.disputable != 0, "UPG-22", "no included candidate awaits finality")
+        """Finality advances in order over the included candidates (UPG-21)."""
+        require(d.disputable != 0, "UPG-21", "no included candidate awaits finality")
         low = (d.disputable & -d.disputable).bit_length() - 1
         d.final_code = max(d.final_code, low)
         if not partial:
@@ -812,14 +822,14 @@ class UpgradesMachine(Machine):
 
     # -- relay chain -----------------------------------------------------------------------------------------------
     def fail_upgrade(self, d: Draft) -> None:
-        """UPG-24: a rejected, expired or dropped upgrade leaves flight; the para keeps its
+        """UPG-23: a rejected, expired or dropped upgrade leaves flight; the para keeps its
         code and may signal again at once (no cooldown). Its code is then prunable, so its
-        deposit is released at the end of the step (UPG-5, UPG-22)."""
+        deposit is released at the end of the step (UPG-5, UPG-21)."""
         d.upgrade = None
         d.finished += 1
 
     def enact(self, d: Draft, code: int) -> None:
-        """UPG-18, UPG-21: the para's code becomes ``code``; the cooldown starts (UPG-4)."""
+        """UPG-17, UPG-20: the para's code becomes ``code``; the cooldown starts (UPG-4)."""
         d.deposits = self.compute_deposits_after_enactment(d, d.current)
         d.current = code
         d.enacted |= 1 << code
@@ -845,7 +855,7 @@ class UpgradesMachine(Machine):
 
     def process_session_change(self, d: Draft) -> None:
         """Seed 003 §2.5.6 (candidates pending availability are cleared), the group
-        rotation (UPG-26), and the session-bound parts of UPG-17 and UPG-18."""
+        rotation (UPG-24), and the session-bound parts of UPG-16 and UPG-17."""
         if d.pending is not None:
             self.drop_pending(d)
         d.rotation = self.compute_rotation_after_session(d.rotation)
@@ -912,10 +922,10 @@ class UpgradesMachine(Machine):
             self.enact(d, d.legacy.code)
 
     def process_backing(self, d: Draft, kind: Kind, size: int, backers: int) -> None:
-        """``process_candidates`` for the para's candidate (UPG-26), then its signal."""
+        """``process_candidates`` for the para's candidate (UPG-24), then its signal."""
         require(kind == Kind.PLAIN or size >= 1, "UPG-1", "a signal declares a positive code size")
         self.check_backers(d, backers)
-        require(d.pending is None, "UPG-26", "the para's core is occupied")
+        require(d.pending is None, "UPG-24", "the para's core is occupied")
         if kind == Kind.LEGACY:
             self.check_legacy(d, size)
         p = self.params
@@ -943,13 +953,13 @@ class UpgradesMachine(Machine):
             code = d.next_code
             d.legacy = Legacy(code)
             d.sizes = d.sizes + (size,)
-            # UPG-20: the code is in the relay-chain block: every validator has it
+            # UPG-19: the code is in the relay-chain block: every validator has it
             d.holdings = tuple(h | (1 << code) for h in d.holdings)
         d.pending = Pending(current, kind, at_zero)
 
     # == the interpreter's reports ==================================================================================
     def compute_block_events(self, pre: UpgradeState, action: Any, post: UpgradeState) -> tuple:
-        """The events of one step, for parachain operators (RFC "Ergonomics", UPG-23):
+        """The events of one step, for parachain operators (RFC "Ergonomics", UPG-22):
         ``("initiated", code, counter)``; ``("counter", code, counter, blocks_to_go)``
         every block while the counter runs; ``("request_ignored", rule)``;
         ``("precheck_started", code)``; ``("precheck_accepted", code)``;

@@ -250,6 +250,7 @@ def test_presets():
     tiny = UpgradeConfig.for_preset(get_preset("tiny"))
     assert (tiny.counter_start, tiny.n_validators, tiny.groups, tiny.availability_period) == (2, 4, ((0, 1), (2, 3)), 1)
     rfc = UpgradeConfig.for_preset(get_preset("polkadot"))
+    assert UpgradeConfig.rfc() == rfc
     assert rfc.counter_start == 10 and rfc.max_code_size == 3 * 1024 * 1024 and len(rfc.groups) == 100
     assert UpgradeConfig.for_preset(get_preset("small")).counter_start == 3
 
