@@ -449,3 +449,31 @@ def test_counter_start_is_configurable(start, blocks):
         assert backed_after_signal == max(start, 0) + 1
     else:
         assert backed_after_signal <= start
+
+
+class _EveryChoice(UpgradesMachine):
+    """The explorer offering every bitfield mask of eligible validators and every size
+    of signal in every state (decision UPG-D11 says its narrower choices lose nothing)."""
+
+    def actions(self, s):
+        yield from super().actions(s)
+        p = self.params
+        signals = s.next_code <= p.max_upgrades
+        for session in (False, True):
+            backers = self.group_masks[self.compute_rotation_after_session(s.rotation) if session else s.rotation]
+            kinds = [(None, 0), (Kind.PLAIN, 0)]
+            if signals:
+                kinds += [(k, z) for k in (Kind.REQUEST, Kind.LEGACY) for z in p.request_sizes]
+            masks = [0]
+            if s.pending is not None and not session:
+                eligible = self.get_bit_eligible(s)
+                masks = [b for b in range(eligible + 1) if b & ~eligible == 0]
+            for bits in masks:
+                for kind, size in kinds:
+                    yield Block(session, bits, kind, size, backers if kind is not None else 0)
+
+
+def test_explorer_choices_lose_no_state():
+    m = _EveryChoice(build(M, "trio").config)
+    r = Checker(m).run()
+    assert r.complete and r.states == PINNED["trio"][0]
