@@ -72,7 +72,7 @@ def _enacted_new_path(s, t) -> bool:
 
 
 def _prunable(m, s, c) -> bool:
-    """UPG-22 restated from the state alone (not from ``may_prune``)."""
+    """UPG-21 restated from the state alone (not from ``may_prune``)."""
     if c == s.current:
         return False
     if s.upgrade is not None and s.upgrade.code == c:
@@ -85,7 +85,7 @@ def _prunable(m, s, c) -> bool:
 # == invariants ==========================================================================================
 
 
-@always(M, ["UPG-26", "UPG-10"], witness=lambda m, s: s.upgrade is not None and s.pending is not None)
+@always(M, ["UPG-24", "UPG-9"], witness=lambda m, s: s.upgrade is not None and s.pending is not None)
 def type_ok(m, s):
     """Counters, timers and masks stay in range; a pending candidate is validated with
     the para's current code; the counter never goes below 0 nor above its start."""
@@ -112,7 +112,7 @@ def type_ok(m, s):
     return True
 
 
-@always(M, ["UPG-22"], witness=lambda m, s: s.disputable & ~(1 << s.current) != 0)
+@always(M, ["UPG-21"], witness=lambda m, s: s.disputable & ~(1 << s.current) != 0)
 def disputable_code_held_by_majority(m, s):
     """Every included candidate that is not finalized (so can still be disputed) was
     validated with a code that a majority of the validators hold."""
@@ -120,7 +120,7 @@ def disputable_code_held_by_majority(m, s):
     return all(is_majority(_holders(s, c), n) for c in range(s.next_code) if (s.disputable >> c) & 1)
 
 
-@always(M, ["UPG-2", "UPG-7", "UPG-9"], witness=lambda m, s: s.upgrade is not None and s.upgrade.phase == Phase.SIGNALLED)
+@always(M, ["UPG-2", "UPG-6", "UPG-8"], witness=lambda m, s: s.upgrade is not None and s.upgrade.phase == Phase.SIGNALLED)
 def pending_code_held_by_a_validator(m, s):
     """From the backing of its signalling candidate on, the code of a new-path upgrade is
     held by some validator, so the others can fetch it (without depending on the collator)."""
@@ -135,19 +135,19 @@ def one_upgrade_in_flight(m, s):
     return in_flight == (s.upgrade is not None) + (s.legacy is not None) and in_flight <= 1
 
 
-@always(M, ["UPG-3", "UPG-19"], witness=lambda m, s: s.upgrade is not None or s.legacy is not None)
+@always(M, ["UPG-3", "UPG-18"], witness=lambda m, s: s.upgrade is not None or s.legacy is not None)
 def paths_never_overlap(m, s):
     """The legacy path and the new path never have an upgrade in flight for the para at once."""
     return s.upgrade is None or s.legacy is None
 
 
-@always(M, ["UPG-15", "UPG-19"], witness=lambda m, s: m.is_oversize(s.sizes[-1]) and s.next_code > 1)
+@always(M, ["UPG-14", "UPG-18"], witness=lambda m, s: m.is_oversize(s.sizes[-1]) and s.next_code > 1)
 def oversize_code_never_enacted(m, s):
     """The para's current code never exceeds ``max_code_size``, whichever path brought it."""
     return s.sizes[s.current] <= m.params.max_code_size
 
 
-@always(M, ["UPG-5", "UPG-22"], witness=lambda m, s: any(
+@always(M, ["UPG-5", "UPG-21"], witness=lambda m, s: any(
     (s.offchain >> c) & 1 and (s.enacted >> c) & 1 and c != s.current and not _prunable(m, s, c)
     for c in range(s.next_code)))
 def stored_code_keeps_its_deposit(m, s):
@@ -160,7 +160,7 @@ def stored_code_keeps_its_deposit(m, s):
     return reserved <= m.params.deposit_balance
 
 
-@always(M, ["UPG-16"], witness=lambda m, s: s.upgrade is not None and s.upgrade.phase == Phase.PRECHECK
+@always(M, ["UPG-15"], witness=lambda m, s: s.upgrade is not None and s.upgrade.phase == Phase.PRECHECK
         and s.upgrade.rejects != 0)
 def precheck_open_only_while_undecided(m, s):
     """A pre-checking vote stays open only while neither outcome is settled: the accepts
@@ -174,7 +174,7 @@ def precheck_open_only_while_undecided(m, s):
     return u.accepts.bit_count() < sm and n - u.rejects.bit_count() >= sm
 
 
-@always(M, ["UPG-17"], witness=lambda m, s: s.upgrade is not None and s.upgrade.phase == Phase.PRECHECK
+@always(M, ["UPG-16"], witness=lambda m, s: s.upgrade is not None and s.upgrade.phase == Phase.PRECHECK
         and s.upgrade.age >= 1)
 def precheck_vote_expires(m, s):
     """An open pre-checking vote has seen fewer than ``pvf_voting_ttl`` session changes."""
@@ -182,7 +182,7 @@ def precheck_vote_expires(m, s):
     return u is None or u.phase != Phase.PRECHECK or u.age < m.params.pvf_voting_ttl
 
 
-@always(M, ["UPG-11", "UPG-2"], witness=lambda m, s: s.upgrade is not None and s.upgrade.phase == Phase.SIGNALLED)
+@always(M, ["UPG-10", "UPG-2"], witness=lambda m, s: s.upgrade is not None and s.upgrade.phase == Phase.SIGNALLED)
 def signalled_upgrade_rides_on_its_candidate(m, s):
     """An upgrade whose signalling candidate is not included yet exists only while that
     candidate is pending availability."""
@@ -197,7 +197,7 @@ def _lacks_active(m, s):
     return s.pending is not None and any(_lacks(s, v, s.pending.code) for v in range(_n(m)))
 
 
-@transition(M, ["UPG-12"], on=[Block], witness=lambda m, s, a, t: _lacks_active(m, s))
+@transition(M, ["UPG-11"], on=[Block], witness=lambda m, s, a, t: _lacks_active(m, s))
 def bits_only_from_active_code_holders(m, s, a, t):
     """A validator signs a 1 for the pending candidate only if it holds the code the
     candidate is validated with (the "hot" PVF)."""
@@ -212,7 +212,7 @@ def _zero_and_lacking(m, s):
             and any(_lacks(s, v, u.code) for v in range(_n(m))))
 
 
-@transition(M, ["UPG-13"], on=[Block], witness=lambda m, s, a, t: _zero_and_lacking(m, s))
+@transition(M, ["UPG-12"], on=[Block], witness=lambda m, s, a, t: _zero_and_lacking(m, s))
 def counter_zero_bits_only_from_code_holders(m, s, a, t):
     """At counter 0 no validator with a 1 bit lacks the upgrade's code."""
     u = s.upgrade
@@ -221,7 +221,7 @@ def counter_zero_bits_only_from_code_holders(m, s, a, t):
     return all(not (a.bits >> v) & 1 or not _lacks(s, v, u.code) for v in range(_n(m)))
 
 
-@transition(M, ["UPG-12", "UPG-13", "UPG-26"], on=[Block], witness=lambda m, s, a, t: _included(m, s, a, t)
+@transition(M, ["UPG-11", "UPG-12", "UPG-24"], on=[Block], witness=lambda m, s, a, t: _included(m, s, a, t)
             and s.pending.at_zero)
 def included_code_held_by_supermajority(m, s, a, t):
     """An included candidate has its code held by more than 2/3 of the validators, and
@@ -235,7 +235,7 @@ def included_code_held_by_supermajority(m, s, a, t):
     return not (u is not None and u.counter == 0) or is_more_than_two_thirds(_holders(s, u.code), n)
 
 
-@transition(M, ["UPG-14", "UPG-10"], on=[Block], witness=lambda m, s, a, t: _precheck_started(s, t))
+@transition(M, ["UPG-13", "UPG-9"], on=[Block], witness=lambda m, s, a, t: _precheck_started(s, t))
 def precheck_starts_with_code_at_supermajority(m, s, a, t):
     """Pre-checking starts only at the inclusion of a candidate backed at counter 0, and
     then more than 2/3 of the validators hold the code."""
@@ -245,7 +245,7 @@ def precheck_starts_with_code_at_supermajority(m, s, a, t):
             and is_more_than_two_thirds(_holders(t, t.upgrade.code), _n(m)))
 
 
-@transition(M, ["UPG-18", "UPG-14", "UPG-16"], on=[Block], witness=lambda m, s, a, t: _enacted_new_path(s, t))
+@transition(M, ["UPG-17", "UPG-13", "UPG-15"], on=[Block], witness=lambda m, s, a, t: _enacted_new_path(s, t))
 def enactment_after_counter_precheck_and_session(m, s, a, t):
     """A new-path upgrade is enacted only once its counter is 0, its pre-checking vote
     accepted it, and the session changes have passed since."""
@@ -262,7 +262,7 @@ def _dropped(s, t) -> bool:
     return _ok(t) and s.holdings != t.holdings and any(h & ~g for h, g in zip(s.holdings, t.holdings))
 
 
-@transition(M, ["UPG-22"], witness=lambda m, s, a, t: _dropped(s, t))
+@transition(M, ["UPG-21"], witness=lambda m, s, a, t: _dropped(s, t))
 def only_prunable_code_dropped(m, s, a, t):
     """A validator's copy of a code disappears only when the code may be pruned: never the
     current code or the one in flight, a replaced code only once the first candidate
@@ -322,7 +322,7 @@ def upgrades_respect_frequency(m, s, a, t):
     return max(s.cooldown - 1, 0) == 0
 
 
-@transition(M, ["UPG-16"], on=[PrecheckVote], witness=lambda m, s, a, t: _ok(t) and t.upgrade is not None
+@transition(M, ["UPG-15"], on=[PrecheckVote], witness=lambda m, s, a, t: _ok(t) and t.upgrade is not None
             and t.upgrade.phase == Phase.ACCEPTED)
 def precheck_accepts_only_with_supermajority(m, s, a, t):
     """A pre-checking vote concludes "accepted" only with the accepts of a supermajority."""
@@ -339,14 +339,14 @@ def _bad_vote(m, s, a):
     return bool(voted) or _lacks(s, a.validator, u.code) or (a.accept and m.is_oversize(s.sizes[u.code]))
 
 
-@transition(M, ["UPG-15"], on=[PrecheckVote], witness=lambda m, s, a, t: _bad_vote(m, s, a))
+@transition(M, ["UPG-14"], on=[PrecheckVote], witness=lambda m, s, a, t: _bad_vote(m, s, a))
 def precheck_votes_honest_and_single(m, s, a, t):
     """A pre-checking vote counts only from a validator that holds the code and has not
     voted this session; nobody votes aye for code above ``max_code_size``."""
     return not (_ok(t) and _bad_vote(m, s, a))
 
 
-@transition(M, ["UPG-17"], on=[Block], witness=lambda m, s, a, t: a.session and s.upgrade is not None
+@transition(M, ["UPG-16"], on=[Block], witness=lambda m, s, a, t: a.session and s.upgrade is not None
             and s.upgrade.phase == Phase.PRECHECK and (s.upgrade.accepts | s.upgrade.rejects) != 0)
 def ballots_reset_each_session(m, s, a, t):
     """A session change empties the ballots of an open pre-checking vote."""
@@ -357,7 +357,7 @@ def ballots_reset_each_session(m, s, a, t):
     return t.upgrade.accepts == 0 and t.upgrade.rejects == 0
 
 
-@transition(M, ["UPG-10", "UPG-2"], on=[Block], witness=lambda m, s, a, t: _ok(t) and a.kind is not None
+@transition(M, ["UPG-9", "UPG-2"], on=[Block], witness=lambda m, s, a, t: _ok(t) and a.kind is not None
             and s.upgrade is not None and s.upgrade.phase == Phase.COUNTING and s.upgrade.counter > 0)
 def counter_counts_backed_candidates(m, s, a, t):
     """The counter starts at its configured value when the signalling candidate is backed
@@ -371,7 +371,7 @@ def counter_counts_backed_candidates(m, s, a, t):
     return w.counter == (u.counter - 1 if backed and u.counter > 0 else u.counter)
 
 
-@transition(M, ["UPG-23"], on=[Block], witness=lambda m, s, a, t: _precheck_started(s, t))
+@transition(M, ["UPG-22"], on=[Block], witness=lambda m, s, a, t: _precheck_started(s, t))
 def event_reports_counter_and_blocks_to_go(m, s, a, t):
     """Every block while the counter runs emits (hash, counter, blocks to go); blocks to
     go never drops by more than one per block, and is 1 in the block before the one that
@@ -397,7 +397,7 @@ def _bad_source(m, s, a):
     return a.source == a.validator or _lacks(s, a.source, a.code)
 
 
-@transition(M, ["UPG-9"], on=[Fetch], witness=lambda m, s, a, t: _bad_source(m, s, a))
+@transition(M, ["UPG-8"], on=[Fetch], witness=lambda m, s, a, t: _bad_source(m, s, a))
 def fetch_only_from_serving_source(m, s, a, t):
     """A fetch succeeds only from a validator holding the code, or, for the para's
     backers, from the collator."""
@@ -408,7 +408,7 @@ def _backer_lacks_code(m, s):
     return any(_lacks(s, v, s.current) for g in m.params.groups for v in g)
 
 
-@transition(M, ["UPG-8", "UPG-7"], on=[Block], witness=lambda m, s, a, t: a.kind is not None
+@transition(M, ["UPG-7", "UPG-6"], on=[Block], witness=lambda m, s, a, t: a.kind is not None
             and _backer_lacks_code(m, s))
 def backers_hold_current_code(m, s, a, t):
     """A candidate is backed only by backers holding the code it is validated with."""
@@ -421,7 +421,7 @@ def _legacy_enacted(s, t):
     return _ok(t) and s.legacy is not None and t.current == s.legacy.code and t.current != s.current
 
 
-@transition(M, ["UPG-20", "UPG-21"], on=[Block], witness=lambda m, s, a, t: _legacy_enacted(s, t))
+@transition(M, ["UPG-19", "UPG-20"], on=[Block], witness=lambda m, s, a, t: _legacy_enacted(s, t))
 def legacy_code_on_chain_and_delayed(m, s, a, t):
     """A legacy upgrade's code is held by every validator from its backing, and it is
     enacted only after its delay, counted from the inclusion of its candidate."""
@@ -438,7 +438,7 @@ def _failed(s, t):
     return _ok(t) and s.upgrade is not None and t.upgrade is None and t.current == s.current
 
 
-@transition(M, ["UPG-24", "UPG-5"], witness=lambda m, s, a, t: _failed(s, t))
+@transition(M, ["UPG-23", "UPG-5"], witness=lambda m, s, a, t: _failed(s, t))
 def failed_upgrade_frees_the_para(m, s, a, t):
     """An upgrade that fails (voted down, expired, or its signal lost) leaves the para
     with its code, free to signal again at once (no cooldown starts), and with the
@@ -452,19 +452,19 @@ def failed_upgrade_frees_the_para(m, s, a, t):
 # == reachability ===============================================================================================
 
 
-@sometimes(M, ["UPG-18"])
+@sometimes(M, ["UPG-17"])
 def some_new_path_upgrade_enacted(m, s):
     """The para runs code that came by the new path."""
     return (s.offchain >> s.current) & 1 == 1
 
 
-@sometimes(M, ["UPG-21"])
+@sometimes(M, ["UPG-20"])
 def some_legacy_upgrade_enacted(m, s):
     """The para runs code that came by the legacy path."""
     return s.current != 0 and not (s.offchain >> s.current) & 1
 
 
-@sometimes(M, ["UPG-15", "UPG-24"])
+@sometimes(M, ["UPG-14", "UPG-23"])
 def some_oversize_code_voted_down(m, s):
     """An oversize off-chain code reached pre-checking and left flight without enactment."""
     return any((s.offchain >> c) & 1 and m.is_oversize(s.sizes[c]) and not (s.enacted >> c) & 1
@@ -472,25 +472,25 @@ def some_oversize_code_voted_down(m, s):
                for c in range(s.next_code)) and s.upgrade is None
 
 
-@sometimes(M, ["UPG-4", "UPG-18"])
+@sometimes(M, ["UPG-4", "UPG-17"])
 def some_second_upgrade_enacted(m, s):
     """Two upgrades are enacted one after the other."""
     return s.enacted.bit_count() == 3
 
 
-@sometimes(M, ["UPG-22"])
+@sometimes(M, ["UPG-21"])
 def some_replaced_code_pruned(m, s):
     """A replaced code is pruned by every validator once finality allows it."""
     return any((s.enacted >> c) & 1 and c != s.current and _holders(s, c) == 0 for c in range(s.next_code))
 
 
-@sometimes(M, ["UPG-17"])
+@sometimes(M, ["UPG-16"])
 def some_vote_across_session(m, s):
     """A pre-checking vote stays open across a session change."""
     return s.upgrade is not None and s.upgrade.phase == Phase.PRECHECK and s.upgrade.age == 1
 
 
-@sometimes(M, ["UPG-12", "UPG-9"])
+@sometimes(M, ["UPG-11", "UPG-8"])
 def some_validator_lacks_current_code(m, s):
     """A validator lacks the para's current code (it did not fetch it before enactment)."""
     return any(_lacks(s, v, s.current) for v in range(_n(m)))
@@ -501,7 +501,7 @@ def some_validator_lacks_current_code(m, s):
 
 @mutant(M, "upg_counter_underflow", kills=["type_ok"])
 class CounterUnderflow(UpgradesMachine):
-    """UPG-10 broken: every further candidate decrements the counter, even below 0."""
+    """UPG-9 broken: every further candidate decrements the counter, even below 0."""
 
     def compute_counter_after_backing(self, counter):
         return counter - 1
@@ -509,7 +509,7 @@ class CounterUnderflow(UpgradesMachine):
 
 @mutant(M, "upg_bit_without_active_code", kills=["bits_only_from_active_code_holders"])
 class BitWithoutActiveCode(UpgradesMachine):
-    """UPG-12 broken: a validator signs a 1 without the candidate's ("hot") code."""
+    """UPG-11 broken: a validator signs a 1 without the candidate's ("hot") code."""
 
     def lacks_active_code(self, state, v):
         return False
@@ -519,7 +519,7 @@ class BitWithoutActiveCode(UpgradesMachine):
         kills=["counter_zero_bits_only_from_code_holders", "included_code_held_by_supermajority",
                "precheck_starts_with_code_at_supermajority"])
 class BitWithoutPendingCode(UpgradesMachine):
-    """UPG-13 broken: at counter 0 a validator still signs a 1 without the upgrade's code."""
+    """UPG-12 broken: at counter 0 a validator still signs a 1 without the upgrade's code."""
 
     def lacks_pending_code(self, state, v):
         return False
@@ -527,7 +527,7 @@ class BitWithoutPendingCode(UpgradesMachine):
 
 @mutant(M, "upg_available_at_half", kills=["included_code_held_by_supermajority"])
 class AvailableAtHalf(UpgradesMachine):
-    """UPG-26 broken: half of the validators' bits make a candidate available."""
+    """UPG-24 broken: half of the validators' bits make a candidate available."""
 
     def is_available(self, bits):
         return 2 * bits.bit_count() >= self.params.n_validators
@@ -535,7 +535,7 @@ class AvailableAtHalf(UpgradesMachine):
 
 @mutant(M, "upg_precheck_one_early", kills=["precheck_starts_with_code_at_supermajority"])
 class PrecheckOneEarly(UpgradesMachine):
-    """UPG-14 broken: pre-checking starts at the inclusion of the candidate backed at
+    """UPG-13 broken: pre-checking starts at the inclusion of the candidate backed at
     counter 1, whose bits did not need the code."""
 
     def starts_precheck(self, pending, upgrade):
@@ -544,7 +544,7 @@ class PrecheckOneEarly(UpgradesMachine):
 
 @mutant(M, "upg_enact_without_session_wait", kills=["enactment_after_counter_precheck_and_session"])
 class EnactWithoutSessionWait(UpgradesMachine):
-    """UPG-18 broken: the upgrade is enacted as soon as pre-checking accepts it."""
+    """UPG-17 broken: the upgrade is enacted as soon as pre-checking accepts it."""
 
     def is_ready_to_enact(self, u):
         return u.phase == Phase.ACCEPTED
@@ -552,7 +552,7 @@ class EnactWithoutSessionWait(UpgradesMachine):
 
 @mutant(M, "upg_enact_unchecked", kills=["enactment_after_counter_precheck_and_session"])
 class EnactUnchecked(UpgradesMachine):
-    """UPG-18 broken: the upgrade is enacted once the counter is 0, without waiting for
+    """UPG-17 broken: the upgrade is enacted once the counter is 0, without waiting for
     pre-checking."""
 
     def is_ready_to_enact(self, u):
@@ -561,7 +561,7 @@ class EnactUnchecked(UpgradesMachine):
 
 @mutant(M, "upg_prune_at_enactment", kills=["disputable_code_held_by_majority", "only_prunable_code_dropped"])
 class PruneAtEnactment(UpgradesMachine):
-    """UPG-22 broken: validators prune the replaced code as soon as the new one is
+    """UPG-21 broken: validators prune the replaced code as soon as the new one is
     enacted, before any candidate validated with the new code is finalized."""
 
     def may_prune(self, state, code):
@@ -572,7 +572,7 @@ class PruneAtEnactment(UpgradesMachine):
 
 @mutant(M, "upg_prune_code_in_flight", kills=["pending_code_held_by_a_validator"])
 class PruneCodeInFlight(UpgradesMachine):
-    """UPG-22 broken: the code in flight counts as never enacted, so it may be pruned."""
+    """UPG-21 broken: the code in flight counts as never enacted, so it may be pruned."""
 
     def may_prune(self, state, code):
         if code == state.current:
@@ -584,7 +584,7 @@ class PruneCodeInFlight(UpgradesMachine):
 
 @mutant(M, "upg_backers_skip_blob", kills=["pending_code_held_by_a_validator"])
 class BackersSkipBlob(UpgradesMachine):
-    """UPG-7 broken: backers attest a signalling candidate without fetching its blob, so
+    """UPG-6 broken: backers attest a signalling candidate without fetching its blob, so
     no validator holds the code the para asked for."""
 
     def compute_blob_holders(self, backers):
@@ -625,7 +625,7 @@ class LegacySeesOnlyLegacy(UpgradesMachine):
 
 @mutant(M, "upg_oversize_voted_aye", kills=["oversize_code_never_enacted", "precheck_votes_honest_and_single"])
 class OversizeVotedAye(UpgradesMachine):
-    """UPG-15 broken: validators may vote aye for code above ``max_code_size``."""
+    """UPG-14 broken: validators may vote aye for code above ``max_code_size``."""
 
     def must_vote_nay(self, size):
         return False
@@ -633,7 +633,7 @@ class OversizeVotedAye(UpgradesMachine):
 
 @mutant(M, "upg_legacy_unchecked_size", kills=["oversize_code_never_enacted"])
 class LegacyUncheckedSize(UpgradesMachine):
-    """UPG-19 broken: the legacy acceptance check does not look at the code size."""
+    """UPG-18 broken: the legacy acceptance check does not look at the code size."""
 
     def is_legacy_size_ok(self, size):
         return True
@@ -666,7 +666,7 @@ class NoCooldown(UpgradesMachine):
 
 @mutant(M, "upg_reject_at_supermajority", kills=["precheck_open_only_while_undecided"])
 class RejectAtSupermajority(UpgradesMachine):
-    """UPG-16 broken: the older polkadot reading, rejection only at a supermajority of
+    """UPG-15 broken: the older polkadot reading, rejection only at a supermajority of
     rejects, leaves votes open that can no longer be accepted."""
 
     def is_precheck_rejected(self, rejects):
@@ -675,7 +675,7 @@ class RejectAtSupermajority(UpgradesMachine):
 
 @mutant(M, "upg_accept_at_half", kills=["precheck_accepts_only_with_supermajority"])
 class AcceptAtHalf(UpgradesMachine):
-    """UPG-16 broken: half of the validators' accepts conclude the vote."""
+    """UPG-15 broken: half of the validators' accepts conclude the vote."""
 
     def is_precheck_accepted(self, accepts):
         return 2 * accepts.bit_count() >= self.params.n_validators
@@ -683,7 +683,7 @@ class AcceptAtHalf(UpgradesMachine):
 
 @mutant(M, "upg_vote_twice", kills=["precheck_votes_honest_and_single"])
 class VoteTwice(UpgradesMachine):
-    """UPG-15 broken: a validator's second statement in a session is counted."""
+    """UPG-14 broken: a validator's second statement in a session is counted."""
 
     def has_voted(self, u, v):
         return False
@@ -691,7 +691,7 @@ class VoteTwice(UpgradesMachine):
 
 @mutant(M, "upg_vote_never_expires", kills=["precheck_vote_expires"])
 class VoteNeverExpires(UpgradesMachine):
-    """UPG-17 broken: an open pre-checking vote is never rejected for its age."""
+    """UPG-16 broken: an open pre-checking vote is never rejected for its age."""
 
     def is_vote_expired(self, age):
         return False
@@ -699,7 +699,7 @@ class VoteNeverExpires(UpgradesMachine):
 
 @mutant(M, "upg_ballots_survive_session", kills=["ballots_reset_each_session"])
 class BallotsSurviveSession(UpgradesMachine):
-    """UPG-17 broken: the ballots of an open vote carry over into the next session."""
+    """UPG-16 broken: the ballots of an open vote carry over into the next session."""
 
     def compute_ballots_after_session(self, u):
         return u
@@ -707,7 +707,7 @@ class BallotsSurviveSession(UpgradesMachine):
 
 @mutant(M, "upg_signal_survives_timeout", kills=["signalled_upgrade_rides_on_its_candidate"])
 class SignalSurvivesTimeout(UpgradesMachine):
-    """UPG-11 broken: the request stays after its signalling candidate timed out."""
+    """UPG-10 broken: the request stays after its signalling candidate timed out."""
 
     def drops_with_signal(self, upgrade):
         return False
@@ -715,7 +715,7 @@ class SignalSurvivesTimeout(UpgradesMachine):
 
 @mutant(M, "upg_counter_on_inclusion", kills=["counter_counts_backed_candidates"])
 class CounterOnInclusion(UpgradesMachine):
-    """UPG-10 broken: the counter counts included candidates instead of backed ones."""
+    """UPG-9 broken: the counter counts included candidates instead of backed ones."""
 
     def compute_counter_after_backing(self, counter):
         return counter
@@ -726,7 +726,7 @@ class CounterOnInclusion(UpgradesMachine):
 
 @mutant(M, "upg_blocks_to_go_is_counter", kills=["event_reports_counter_and_blocks_to_go"])
 class BlocksToGoIsCounter(UpgradesMachine):
-    """UPG-23 broken: the event reports the counter as the blocks to go, which says 0
+    """UPG-22 broken: the event reports the counter as the blocks to go, which says 0
     while one inclusion is still needed."""
 
     def compute_blocks_to_go(self, upgrade):
@@ -735,7 +735,7 @@ class BlocksToGoIsCounter(UpgradesMachine):
 
 @mutant(M, "upg_fetch_from_anyone", kills=["fetch_only_from_serving_source"])
 class FetchFromAnyone(UpgradesMachine):
-    """UPG-9 broken: a fetch succeeds from a source that does not hold the code."""
+    """UPG-8 broken: a fetch succeeds from a source that does not hold the code."""
 
     def serves(self, state, v, code, source):
         return True
@@ -743,7 +743,7 @@ class FetchFromAnyone(UpgradesMachine):
 
 @mutant(M, "upg_backer_without_code", kills=["backers_hold_current_code"])
 class BackerWithoutCode(UpgradesMachine):
-    """UPG-8 broken: a backer attests without the para's current code."""
+    """UPG-7 broken: a backer attests without the para's current code."""
 
     def lacks_current_code(self, s, v):
         return False
@@ -751,7 +751,7 @@ class BackerWithoutCode(UpgradesMachine):
 
 @mutant(M, "upg_legacy_enacted_at_inclusion", kills=["legacy_code_on_chain_and_delayed"])
 class LegacyEnactedAtInclusion(UpgradesMachine):
-    """UPG-21 broken: a legacy upgrade is enacted at its own inclusion, without the delay."""
+    """UPG-20 broken: a legacy upgrade is enacted at its own inclusion, without the delay."""
 
     def is_legacy_due(self, lg):
         return lg.scheduled
@@ -759,7 +759,7 @@ class LegacyEnactedAtInclusion(UpgradesMachine):
 
 @mutant(M, "upg_failure_starts_cooldown", kills=["failed_upgrade_frees_the_para"])
 class FailureStartsCooldown(UpgradesMachine):
-    """UPG-24 broken: a failed upgrade holds the para back for a cooldown as if enacted."""
+    """UPG-23 broken: a failed upgrade holds the para back for a cooldown as if enacted."""
 
     def fail_upgrade(self, d):
         super().fail_upgrade(d)
