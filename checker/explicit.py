@@ -113,6 +113,8 @@ class Checker:
     #: stop as soon as every safety property has a verdict (all violated)
     progress: ProgressFn | None = attrs.field(default=None, eq=False)
     progress_every: int = 20_000
+    #: stop the search once these properties are all violated (``True``: any one)
+    stop_on: frozenset[str] | bool = frozenset()
 
     # -- builder -----------------------------------------------------------------------------
     def with_properties(self, props: Iterable[Property]) -> "Checker":
@@ -129,6 +131,10 @@ class Checker:
 
     def with_progress(self, fn: ProgressFn | None, every: int = 20_000) -> "Checker":
         return attrs.evolve(self, progress=fn, progress_every=every)
+
+    def with_stop_on_violation(self, names: Iterable[str] | bool = True) -> "Checker":
+        """Stop at the first violation (``True``), or once all the named properties are violated."""
+        return attrs.evolve(self, stop_on=names if isinstance(names, bool) else frozenset(names))
 
     # -- trace reconstruction ----------------------------------------------------------------
     def rebuild(self, parents: dict[int, tuple[int | None, int]], fp: int, inits: list) -> Trace:
@@ -243,6 +249,11 @@ class Checker:
                         error = ModelError(f"{type(e).__name__}: {e}",
                                            self.rebuild(parents, fp, inits),
                                            traceback.format_exc(limit=6))
+                        break
+                    if self.stop_on and violations and (
+                            self.stop_on is True or (not isinstance(self.stop_on, bool)
+                                                     and self.stop_on <= violations.keys())):
+                        stopped = "violation"
                         break
                     if not any_ok:
                         deadlocks += 1
