@@ -39,7 +39,7 @@ from typing import Any
 import attrs
 
 from model.core import Machine
-from model.scenario import ScenarioError, ScenarioRun, Step, run_scenario, steps_from
+from model.scenario import ScenarioError, ScenarioRun, Step, describe_state, run_scenario, steps_from
 
 from .registry import UsageError, build, get_machine_class
 
@@ -110,6 +110,11 @@ def load(path: str | Path) -> Scenario:
     expect = raw.get("expect", {})
     if not isinstance(expect, dict):
         raise ScenarioError(f"{where}: expect", f"expected an object, got {expect!r}")
+    fields = describe_state(machine, next(iter(machine.init())))
+    for here, exp in [(f"steps[{i}].expect", st.expect) for i, st in enumerate(steps)] + [("expect", expect)]:
+        for key in exp:
+            if key not in fields:
+                raise ScenarioError(f"{where}: {here}.{key}", f"no such field (fields: {', '.join(fields)})")
     return Scenario(str(raw["name"]), str(raw.get("title", "")), str(raw.get("source", "")), machine,
                     tuple(steps), dict(expect), where)
 
@@ -121,9 +126,7 @@ def scenario_files(prefix: str = "") -> list[Path]:
 
 def run_file(path: str | Path) -> tuple[Scenario, ScenarioRun]:
     sc = load(path)
-    run = sc.run()
-    # an expectation naming a field the machine does not describe is a malformed file
-    return sc, run
+    return sc, sc.run()
 
 
 def _print(sc: Scenario, run: ScenarioRun, out) -> None:

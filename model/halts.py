@@ -406,7 +406,8 @@ class Round:
 @attrs.frozen
 class Wait:
     """``rounds`` rounds pass while the chain is in a hard or emergency halt (time jumps
-    used by playbooks; equal to that many ``Round`` steps)."""
+    used by playbooks; equal to that many ``Round`` steps). A wait does not reach past
+    the end of an emergency halt."""
 
     rounds: int
 
@@ -656,6 +657,8 @@ class HaltInterpreter(Machine):
         require(s.mode in MANUAL, "HLT-6", f"Wait is for hard and emergency halts, not {s.mode.name}")
         if s.mode == Mode.HARD_HALT:
             return s
+        left = self.config.emergency_limit - s.timer
+        require(a.rounds <= left, "HLT-6", f"the emergency halt lapses after {left} more rounds")
         timer = emergency_timer_after(s.timer, a.rounds, self.config.emergency_limit)
         if not self.is_emergency_over(timer):
             return attrs.evolve(s, timer=timer)
