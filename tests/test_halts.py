@@ -308,3 +308,38 @@ def test_soft_stall_resumes_exactly_at_quorum_with_seed_numbers(active, connecte
     assert (t.mode == Mode.RUNNING) == (connected and active >= 85)
     assert s.evidence == 0 and t.phase == Phase.NONE
     assert Offence.BAD_STATE_ROOT not in [Offence(i) for i in range(4) if (t.slashed >> i) & 1]
+
+
+# -- the rule-ID spine of spec/halts.md --------------------------------------------------------------
+
+
+def test_rule_map_of_spec_halts():
+    """Every HLT rule is named by a property, every HLT ID a property or a guard
+    names is in spec/halts.md, and the rules cite their seed."""
+    import re
+    from pathlib import Path
+
+    from properties.core import PROPERTIES
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "spec" / "halts.md").read_text()
+    line = re.compile(r"^\s*- \*\*(HLT-D?\d+)\*\*(.*)$")
+    rules, current = {}, None
+    for ln in text.splitlines():
+        m = line.match(ln)
+        if m:
+            current = m.group(1)
+            rules[current] = m.group(2)
+        elif current and ln.startswith("  ") and ln.strip():
+            rules[current] += " " + ln.strip()  # the bullet continues
+        else:
+            current = None
+    normative = {r for r in rules if "-D" not in r}
+    assert len(normative) >= 10
+    named = {r for ps in PROPERTIES.values() for p in ps.values() for r in p.rules if r.startswith("HLT-")}
+    assert normative <= named, sorted(normative - named)
+    assert named <= normative, sorted(named - normative)
+    guard = re.compile(r"""(?:require\([^\n]*?,\s*|Rejected\()\s*["'](HLT-\d+)["']""")
+    used = {g for path in (root / "model").rglob("*.py") for g in guard.findall(path.read_text())}
+    assert used and used <= normative, sorted(used - normative)
+    assert all("seed" in rules[r] for r in normative), [r for r in normative if "seed" not in rules[r]]

@@ -164,3 +164,38 @@ def test_random_walks_keep_every_safety_property(preset, choices):
     # a session end is always accepted and hands the list to the session
     t = m.step(s, EndSession())
     assert t.active == t.validators and t.heartbeats == 0
+
+
+# -- the rule-ID spine of spec/poa.md --------------------------------------------------------------
+
+
+def test_rule_map_of_spec_poa():
+    """Every POA rule is named by a property, every POA ID a property or a guard
+    names is in spec/poa.md, and the rules cite their seed."""
+    import re
+    from pathlib import Path
+
+    from properties.core import PROPERTIES
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "spec" / "poa.md").read_text()
+    line = re.compile(r"^\s*- \*\*(POA-D?\d+)\*\*(.*)$")
+    rules, current = {}, None
+    for ln in text.splitlines():
+        m = line.match(ln)
+        if m:
+            current = m.group(1)
+            rules[current] = m.group(2)
+        elif current and ln.startswith("  ") and ln.strip():
+            rules[current] += " " + ln.strip()  # the bullet continues
+        else:
+            current = None
+    normative = {r for r in rules if "-D" not in r}
+    assert len(normative) >= 10
+    named = {r for ps in PROPERTIES.values() for p in ps.values() for r in p.rules if r.startswith("POA-")}
+    assert normative <= named, sorted(normative - named)
+    assert named <= normative, sorted(named - normative)
+    guard = re.compile(r"""(?:require\([^\n]*?,\s*|Rejected\()\s*["'](POA-\d+)["']""")
+    used = {g for path in (root / "model").rglob("*.py") for g in guard.findall(path.read_text())}
+    assert used and used <= normative, sorted(used - normative)
+    assert all("seed" in rules[r] for r in normative), [r for r in normative if "seed" not in rules[r]]

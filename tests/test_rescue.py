@@ -189,3 +189,38 @@ def test_para_block_after_rescue_needs_working_code():
     m = RescueMachine(RESCUE_PRESETS["seed"])
     run = run_scenario(m, [OwnUpgrade(0, Code.VOID, 0), Step(ParaBlock(0), rejected_by="RSC-10")])
     assert run.ok, run.failures
+
+
+# -- the rule-ID spine of spec/rescue.md --------------------------------------------------------------
+
+
+def test_rule_map_of_spec_rescue():
+    """Every RSC rule is named by a property, every RSC ID a property or a guard
+    names is in spec/rescue.md, and the rules cite their seed."""
+    import re
+    from pathlib import Path
+
+    from properties.core import PROPERTIES
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "spec" / "rescue.md").read_text()
+    line = re.compile(r"^\s*- \*\*(RSC-D?\d+)\*\*(.*)$")
+    rules, current = {}, None
+    for ln in text.splitlines():
+        m = line.match(ln)
+        if m:
+            current = m.group(1)
+            rules[current] = m.group(2)
+        elif current and ln.startswith("  ") and ln.strip():
+            rules[current] += " " + ln.strip()  # the bullet continues
+        else:
+            current = None
+    normative = {r for r in rules if "-D" not in r}
+    assert len(normative) >= 10
+    named = {r for ps in PROPERTIES.values() for p in ps.values() for r in p.rules if r.startswith("RSC-")}
+    assert normative <= named, sorted(normative - named)
+    assert named <= normative, sorted(named - normative)
+    guard = re.compile(r"""(?:require\([^\n]*?,\s*|Rejected\()\s*["'](RSC-\d+)["']""")
+    used = {g for path in (root / "model").rglob("*.py") for g in guard.findall(path.read_text())}
+    assert used and used <= normative, sorted(used - normative)
+    assert all("seed" in rules[r] for r in normative), [r for r in normative if "seed" not in rules[r]]
