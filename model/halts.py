@@ -598,6 +598,10 @@ class HaltInterpreter(Machine):
         """HLT-21: the DKG partial halt."""
         return is_dkg_partial_halt(s.dkg_failures, self.config.dkg_failure_limit)
 
+    def is_new_epoch(self, height: int) -> bool:
+        """HLT-21: the commit at ``height`` starts an epoch (a new DKG: encryption is back)."""
+        return is_epoch_boundary(height, self.config.epoch_length)
+
     def is_divergence(self, roots: int) -> bool:
         """HLT-4."""
         return is_state_root_divergence(roots)
@@ -648,7 +652,7 @@ class HaltInterpreter(Machine):
         """One commit (HLT-3): the queued transactions are included."""
         require(self.is_activity_allowed(s.mode, Activity.COMMITS), "HLT-8", f"commits are paused in {s.mode.name}")
         height = s.height + 1
-        dkg = 0 if is_epoch_boundary(height, self.config.epoch_length) else s.dkg_failures
+        dkg = 0 if self.is_new_epoch(height) else s.dkg_failures
         return attrs.evolve(s, commits=s.commits + (s.mempool,), mempool=0, idle=0,
                             floor=self.next_floor(s.floor, height), dkg_failures=dkg)
 

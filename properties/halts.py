@@ -170,7 +170,7 @@ def transactions_queued_in_every_mode(m, s, a, t):
 def soft_stall_detected(m, s, a, t):
     """A running round without a commit enters a soft stall exactly when the committee
     is below the quorum or no commit has happened for more than the stall threshold."""
-    if s.mode != Mode.RUNNING or t.height != s.height:
+    if s.mode != Mode.RUNNING or not _ok(t) or t.height != s.height:
         return True
     idle = s.idle + 1
     stalled = idle > m.config.stall_rounds or s.active < bft_quorum(m.config.committee)
@@ -184,7 +184,7 @@ def soft_stall_resumes_when_quorum_returns(m, s, a, t):
     connected quorum back resumes the chain; without it the stall goes on."""
     if s.mode != Mode.SOFT_STALL:
         return True
-    return (t.mode == Mode.RUNNING) == _quorum_back(m, s)
+    return _ok(t) and (t.mode == Mode.RUNNING) == _quorum_back(m, s)
 
 
 @transition(M, ["HLT-4"], on=[ObserveStateRoots, ObserveEquivocations, DetectFault],
@@ -226,11 +226,11 @@ def no_emergency_extension(m, s, a, t):
 
 
 @transition(M, ["HLT-6"], on=[Round, Wait], witness=lambda m, s, a, t: s.mode == Mode.EMERGENCY_HALT
-            and t.mode != Mode.EMERGENCY_HALT)
+            and _ok(t) and t.mode != Mode.EMERGENCY_HALT)
 def emergency_lapses_safely(m, s, a, t):
     """At its limit an emergency halt ends: the chain runs again if no fault is open, and
     otherwise stays stopped as a hard halt."""
-    if s.mode != Mode.EMERGENCY_HALT or t.mode == Mode.EMERGENCY_HALT:
+    if s.mode != Mode.EMERGENCY_HALT or not _ok(t) or t.mode == Mode.EMERGENCY_HALT:
         return True
     return t.mode == (Mode.HARD_HALT if s.fault else Mode.RUNNING)
 
@@ -325,12 +325,27 @@ def dkg_partial_halt(m, s, a, t):
 
 
 @transition(M, ["HLT-21", "HLT-8"], on=[Round], witness=lambda m, s, a, t: s.dkg_failures > m.config.dkg_failure_limit
-            and t.height > s.height)
+            and _ok(t) and t.height > s.height)
 def partial_halt_keeps_committing(m, s, a, t):
     """The DKG partial halt is not a halt: commits go on (a new epoch re-enables encryption)."""
     if s.mode != Mode.RUNNING or not _quorum_back(m, s):
         return True
-    return t.height == s.height + 1 or s.height >= m.config.max_height
+    return _ok(t) and t.height == s.height + 1
+
+
+@transition(M, ["HLT-21"], on=[Round, DkgSucceeded], witness=lambda m, s, a, t: _ok(t) and s.dkg_failures > 0
+            and (isinstance(a, DkgSucceeded) or t.height > s.height))
+def dkg_failures_reset_by_success_or_new_epoch(m, s, a, t):
+    """A successful DKG ceremony, or a commit that starts a new epoch, clears the count of
+    failed DKG rounds (and so re-enables encryption); other commits keep it."""
+    if not _ok(t):
+        return True
+    if isinstance(a, DkgSucceeded):
+        return t.dkg_failures == 0
+    if t.height > s.height:
+        new_epoch = t.height % m.config.epoch_length == 0
+        return t.dkg_failures == (0 if new_epoch else s.dkg_failures)
+    return t.dkg_failures == s.dkg_failures
 
 
 # -- liveness (declared; checked by the liveness engine once it exists) ------------------------------
@@ -572,6 +587,23 @@ class PartialHaltStopsCommits(HaltsMachine):
 
     def can_commit(self, s):
         return super().can_commit(s) and not self.is_encryption_disabled(s)
+
+
+@mutant(M, "hlt_dkg_retry_ineffective", kills=["dkg_failures_reset_by_success_or_new_epoch"])
+class DkgRetryIneffective(HaltsMachine):
+    """A successful DKG retry does not clear the failure count."""
+
+    def process_dkg_succeeded(self, s, a):
+        super().process_dkg_succeeded(s, a)
+        return s
+
+
+@mutant(M, "hlt_no_epoch_reset", kills=["dkg_failures_reset_by_success_or_new_epoch"])
+class NoEpochReset(HaltsMachine):
+    """Encryption stays disabled across epochs."""
+
+    def is_new_epoch(self, height):
+        return False
 
 
 # -- mutants of the ``rollback`` machine -------------------------------------------------------------

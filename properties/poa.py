@@ -110,6 +110,8 @@ def heartbeats_only_from_active_online_validators(m, s, a, t):
 def offline_validators_removed_at_rotation(m, s, a, t):
     """The validators without a heartbeat are removed at the rotation (unless the minimum
     size stops it), and stay approved; nobody else is removed."""
+    if not _ok(t):
+        return False
     rep = _reported(s)
     if t.approved != s.approved or t.validators & ~s.validators:
         return False
@@ -126,6 +128,8 @@ def block_period_returns_to_target(m, s, a, t):
     one slot more per offline member (66 s with one offline)."""
     if not _removable(m, s):
         return True
+    if not _ok(t):
+        return False
     n = t.active.bit_count()
     still_offline = (t.active & _reported(s) & ~t.online).bit_count()
     if n == 0 or still_offline == n:
