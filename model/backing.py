@@ -229,8 +229,13 @@ class BackingMachine(Machine):
         for v in range(p.group_size):
             for c in range(p.n_candidates):
                 if p.is_honest(v):
-                    yield Second(v, c)
-                    yield Validate(v, c)
+                    if not s.live:
+                        continue  # the node has no job to act in; statements still arrive (BCK-10)
+                    st = s.statements[v]
+                    if not st & self.get_bit(Kind.SECONDED, c):
+                        yield Second(v, c)
+                    if not st & (self.get_bit(Kind.VALID, c) | self.get_bit(Kind.INVALID, c)):
+                        yield Validate(v, c)
                 else:
                     for k in Kind:
                         if not s.statements[v] & self.get_bit(k, c):

@@ -18,7 +18,11 @@ up to ``f + 1`` byzantine validators: with at most ``f`` the properties show tha
 nobody honest is ever slashed; the one beyond the bound exercises the seed's fallback
 outcome (both sides above n/3) and shows the bound is needed.
 
-Rules ESC-1 .. ESC-10 of ``spec/escalation.md`` and SLS-1 .. SLS-3 of
+Votes are signed with the keys of the candidate's session, and the validators of that
+session keep their duty one session after it (DSP-9 of ``spec/disputes.md``, modelled
+here because this machine has the votes).
+
+Rules ESC-1 .. ESC-10 of ``spec/escalation.md``; SLS-1 .. SLS-3 and DSP-9 of
 ``spec/disputes.md``. The outcome arithmetic is :func:`model.thresholds.dispute_outcome`,
 shared with the ``disputes`` machine.
 """
@@ -52,6 +56,7 @@ __all__ = [
     "Finalize",
     "Build",
     "Tick",
+    "NewSession",
     "EscalationMachine",
     "INVALID_OUTCOMES",
     "losing_side",
@@ -105,6 +110,10 @@ class EscalationConfig:
     timeout: int = 1
     #: "seed" or "sdk" (decision ESC-D1)
     dispute_rule: str = "seed"
+    #: sessions after the candidate's during which its validators still vote (DSP-9)
+    dispute_sessions: int = 1
+    #: exploration bound on session changes
+    max_session: int = 2
 
     @classmethod
     def for_preset(cls, config) -> "EscalationConfig":
@@ -147,6 +156,8 @@ class EscalationState:
     fee_byz: int = 0
     penalized_honest: int = 0
     penalized_byz: int = 0
+    #: sessions since the candidate's (the candidate's session is 0)
+    session: int = 0
 
     # -- derived counts ------------------------------------------------------------------
     @property
@@ -164,7 +175,10 @@ class EscalationState:
 
 @attrs.frozen
 class AttestHonest:
-    """The next honest validator checks the blob and attests what it finds."""
+    """The next honest validator checks the blob and attests what it finds, signing with
+    its key of session ``key_session``."""
+
+    key_session: int = 0
 
 
 @attrs.frozen
@@ -189,6 +203,11 @@ class Build:
 @attrs.frozen
 class Tick:
     """A relay-chain block passes."""
+
+
+@attrs.frozen
+class NewSession:
+    """A session change: the candidate's validators move one session further from it."""
 
 
 @register_machine
@@ -219,13 +238,19 @@ class EscalationMachine(Machine):
         """ESC-8: an honest validator that has not attested can, if it can obtain the blob
         and the vote is not closed; before escalation only as an assigned checker."""
         remaining = self.honest_count(s) - s.honest_valid - s.honest_invalid
-        return s.obtainable and remaining > 0 and s.phase != Phase.CLOSED
+        return (s.obtainable and remaining > 0 and s.phase != Phase.CLOSED
+                and self.is_duty_session(s, 0))
 
     def honest_due(self, s: EscalationState) -> bool:
         """ESC-8 (synchrony): an honest attestation is due once every validator must check."""
         return s.phase in (Phase.ESCALATED, Phase.DECIDED) and self.honest_can_attest(s)
 
     # -- rules ------------------------------------------------------------------------------------
+    def is_duty_session(self, s: EscalationState, key_session: int) -> bool:
+        """DSP-9: votes are signed with keys of the candidate's session and accepted until
+        ``dispute_sessions`` sessions after it."""
+        return key_session == 0 and s.session <= self.params.dispute_sessions
+
     def is_escalated(self, votes_for: int, votes_against: int) -> bool:
         """ESC-1: attestations for both validity and invalidity escalate."""
         return votes_for > 0 and votes_against > 0
@@ -291,17 +316,21 @@ class EscalationMachine(Machine):
                                           byz_valid=0 if honest_backer else 1)
 
     def actions(self, s: EscalationState):
-        yield AttestHonest()
+        yield AttestHonest(0)
+        if s.session > 0:
+            yield AttestHonest(s.session)  # signed with a current-session key
         for side in (Side.VALID, Side.INVALID):
             yield AttestByzantine(side, False)
             yield AttestByzantine(side, True)
         yield Finalize()
         yield Build()
         yield Tick()
+        if s.session < self.params.max_session:
+            yield NewSession()
 
     def step(self, s: EscalationState, a):
         if isinstance(a, AttestHonest):
-            return self.process_attest_honest(s)
+            return self.process_attest_honest(s, a.key_session)
         if isinstance(a, AttestByzantine):
             return self.process_attest_byzantine(s, a)
         if isinstance(a, Finalize):
@@ -314,6 +343,10 @@ class EscalationMachine(Machine):
             return attrs.evolve(s, extended=True)
         if isinstance(a, Tick):
             return self.process_tick(s)
+        if isinstance(a, NewSession):
+            require(s.session < self.params.max_session, "DSP-9", "exploration bound on sessions")
+            require(not self.honest_due(s), "ESC-8", "an honest validator's attestation is still due")
+            return attrs.evolve(s, session=s.session + 1)
         raise TypeError(f"unknown action {a!r}")
 
     def _after_vote(self, s: EscalationState) -> EscalationState:
@@ -328,7 +361,9 @@ class EscalationMachine(Machine):
                 s = attrs.evolve(s, outcome=outcome)
         return s
 
-    def process_attest_honest(self, s: EscalationState) -> EscalationState:
+    def process_attest_honest(self, s: EscalationState, key_session: int = 0) -> EscalationState:
+        require(self.is_duty_session(s, key_session), "DSP-9",
+                f"a key of session {key_session} in session {s.session}: not the candidate's validators on duty")
         require(self.honest_can_attest(s), "ESC-8", "no honest validator can attest now")
         if self.honest_side(s) == Side.VALID:
             s = attrs.evolve(s, honest_valid=s.honest_valid + 1)
@@ -337,6 +372,7 @@ class EscalationMachine(Machine):
         return self._after_vote(s)
 
     def process_attest_byzantine(self, s: EscalationState, a: AttestByzantine) -> EscalationState:
+        require(self.is_duty_session(s, 0), "DSP-9", "the candidate's validators are no longer on duty")
         require(s.phase != Phase.CLOSED, "ESC-7", "the vote is closed")
         if a.double:
             one_sided = s.byz_invalid if a.side == Side.VALID else s.byz_valid

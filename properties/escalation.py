@@ -18,6 +18,7 @@ from model.escalation import (
     EscalationMachine,
     EscalationState,
     Finalize,
+    NewSession,
     Phase,
     Side,
     Tick,
@@ -236,6 +237,16 @@ def late_votes_counted(m, s, a, t):
         not _decided(t) or t.outcome == _expected_outcome(m, t))
 
 
+@transition(M, ["DSP-9"], on=[AttestHonest, AttestByzantine], witness=lambda m, s, a, t: s.session > 0)
+def votes_within_duty(m, s, a, t):
+    """Votes are accepted only when signed with keys of the candidate's session, and only
+    until one session after it: validator duty extends one session back."""
+    if not _accepted(t):
+        return True
+    key = a.key_session if isinstance(a, AttestHonest) else 0
+    return key == 0 and s.session <= 1
+
+
 # -- reachability witnesses -----------------------------------------------------------------------------
 
 
@@ -266,6 +277,12 @@ def fallback_outcome_beyond_the_bound(m, s):
         return s.outcome == OUTCOME_INVALID_NO_SLASH
     return (not _within_bound(m, s) and s.phase == Phase.CLOSED and s.outcome == OUTCOME_NONE
             and s.honest_valid + s.honest_invalid == _n(m) - s.byzantine)
+
+
+@sometimes(M, ["DSP-9"])
+def vote_counted_one_session_later(m, s):
+    """An escalation is decided in the session after the candidate's."""
+    return s.session == 1 and _decided(s) and s.phase != Phase.APPROVAL
 
 
 @sometimes(M, ["SLS-2"])
@@ -416,3 +433,19 @@ class NonVotersSpared(EscalationMachine):
         out = super().compute_closing(s)
         out["penalized_honest"] = out["penalized_byz"] = 0
         return out
+
+
+@mutant(M, "esc_current_session_keys", kills=["votes_within_duty"])
+class CurrentSessionKeys(EscalationMachine):
+    """Votes signed with the current session's keys are accepted (not the candidate's)."""
+
+    def is_duty_session(self, s, key_session):
+        return key_session in (0, s.session) and s.session <= self.params.dispute_sessions
+
+
+@mutant(M, "esc_duty_two_sessions", kills=["votes_within_duty"])
+class DutyTwoSessions(EscalationMachine):
+    """The candidate's validators are still on duty two sessions later."""
+
+    def is_duty_session(self, s, key_session):
+        return key_session == 0 and s.session <= self.params.dispute_sessions + 1
