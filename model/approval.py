@@ -356,6 +356,10 @@ class ApprovalMachine(Machine):
     def is_open(self, s: ApprovalState) -> bool:
         return s.time <= self.params.window
 
+    def is_window_over(self, time: int) -> bool:
+        """APR-9: parablocks are decided when the approval window (``window`` blocks) ends."""
+        return time > self.params.window
+
     def _check_target(self, s: ApprovalState, v: int, b: int) -> None:
         p = self.params
         require(self.is_open(s), "APR-9", "the approval window is closed")
@@ -393,7 +397,7 @@ class ApprovalMachine(Machine):
     def process_tick(self, s: ApprovalState) -> ApprovalState:
         require(self.is_open(s), "APR-9", "the approval window is closed")
         time = s.time + 1
-        if time > self.params.window:
+        if self.is_window_over(time):
             status = tuple(self.compute_status(s, b) if (s.available >> b) & 1 else Status.PENDING
                            for b in range(self.params.n_blocks))
             return attrs.evolve(s, time=time, status=status)

@@ -201,6 +201,10 @@ class BackingMachine(Machine):
         """BCK-6: see :func:`has_double_vote`."""
         return has_double_vote(stmts, self.params.n_candidates)
 
+    def compute_report(self, validator: int) -> int:
+        """BCK-6: the misbehaviour report names the double-voting validator."""
+        return 1 << validator
+
     def is_backable(self, supporters: int) -> bool:
         """BCK-7: enough distinct validity statements under the selected threshold."""
         p = self.params
@@ -286,7 +290,7 @@ class BackingMachine(Machine):
         stmts = s.statements[st.validator] | bit
         statements = s.statements[:st.validator] + (stmts,) + s.statements[st.validator + 1:]
         s = attrs.evolve(s, statements=statements)
-        reported = s.reported | (1 << st.validator) if self.is_double_vote(stmts) else s.reported
+        reported = s.reported | self.compute_report(st.validator) if self.is_double_vote(stmts) else s.reported
         backable = s.backable
         disputed = s.disputed
         c = st.candidate

@@ -609,6 +609,7 @@ class DisputesMachine(Machine):
                 if self.is_window_over(r.age):
                     r = self.compute_closing(s, r)
                     if r.outcome in INVALID_OUTCOMES:
+                        # DSP-7, DSP-8: the revert signal, with X's blacklisting
                         reverted |= self.compute_revert(s, fork)
                         blacklisted = True
             records[fork] = r

@@ -304,3 +304,11 @@ class ReconstructFrom2f(ApprovalMachine):
 
     def may_reconstruct(self, pieces):
         return pieces >= 2 * self.params.f
+
+
+@mutant(M, "apr_decide_early", kills=["type_ok"])
+class DecideEarly(ApprovalMachine):
+    """Parablocks are decided one block before the approval window ends."""
+
+    def is_window_over(self, time):
+        return time >= self.params.window

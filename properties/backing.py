@@ -296,3 +296,11 @@ class JobOutlivesStop(BackingMachine):
 
     def accepts_statements(self, s):
         return True
+
+
+@mutant(M, "bck_report_wrong_validator", kills=["double_votes_reported", "type_ok"])
+class ReportWrongValidator(BackingMachine):
+    """The misbehaviour report names the next validator index instead of the double voter."""
+
+    def compute_report(self, validator):
+        return 1 << (validator + 1)

@@ -432,6 +432,17 @@ class NoBlacklist(DisputesMachine):
         return True
 
 
+@mutant(M, "dsp_blacklist_at_conclusion", kills=["blacklist_follows_invalid_outcome"])
+class BlacklistAtConclusion(DisputesMachine):
+    """X is blacklisted as soon as a dispute concludes invalid, before its window closes."""
+
+    def step(self, s, a):
+        t = super().step(s, a)
+        if any(r.outcome in INVALID_OUTCOMES for r in t.records) and not t.blacklisted:
+            return attrs.evolve(t, blacklisted=True)
+        return t
+
+
 @mutant(M, "dsp_build_on_invalid_chain", kills=["never_build_on_abandoned_chain"])
 class BuildOnInvalidChain(DisputesMachine):
     """Block authors keep building on a chain whose candidate was found invalid."""
@@ -441,7 +452,7 @@ class BuildOnInvalidChain(DisputesMachine):
 
 
 @mutant(M, "dsp_grandpa_ignores_disputes", kills=["finality_waits_for_approval", "concluded_invalid_never_finalized",
-                                                   "invalid_candidate_never_finalized"])
+                                                   "invalid_candidate_never_finalized", "type_ok"])
 class GrandpaIgnoresDisputes(DisputesMachine):
     """GRANDPA finalizes chains whose candidates are unapproved or disputed."""
 

@@ -309,7 +309,7 @@ class QuorumInclusive(EscalationMachine):
         return OUTCOME_VALID if v else OUTCOME_INVALID if i else OUTCOME_NONE
 
 
-@mutant(M, "esc_no_quorum", kills=["no_outcome_without_quorum", "outcome_matches_cases"])
+@mutant(M, "esc_no_quorum", kills=["no_outcome_without_quorum", "outcome_matches_cases", "late_votes_counted"])
 class NoQuorum(EscalationMachine):
     """The outcome is read off the split alone, without waiting for > 2n/3 attesters."""
 

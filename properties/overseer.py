@@ -42,10 +42,12 @@ def _pending_jobs(s, i) -> int:
 # -- invariants ----------------------------------------------------------------------------------------
 
 
-@always(M, ["OVS-1", "OVS-2"], witness=lambda m, s: s.finalized != 0)
+@always(M, ["OVS-1", "OVS-2", "OVS-3"], witness=lambda m, s: s.finalized != 0)
 def type_ok(m, s):
-    """Leaves are imported blocks with no imported child; the finalized block is imported
-    and every finalized block's ancestors are imported."""
+    """Leaves are imported blocks with no imported child; the finalized block is imported;
+    a subsystem has a job only on a relay parent whose ``StartWork`` it has handled."""
+    if any(s.jobs[i] & ~s.started[i] for i in range(m.params.n_subsystems)):
+        return False
     p = m.params
     for b in _bits(s.leaves):
         if not (s.imported >> b) & 1:
@@ -60,12 +62,6 @@ def jobs_follow_active_leaves(m, s):
     """Every subsystem, once it has handled the signals queued for it, works on exactly the
     active leaves."""
     return all(_pending_jobs(s, i) == s.leaves for i in range(m.params.n_subsystems))
-
-
-@always(M, ["OVS-3"], witness=lambda m, s: any(s.jobs[i] != s.started[i] for i in range(len(s.jobs))))
-def jobs_only_on_started_relay_parents(m, s):
-    """A subsystem has a job only on a relay parent whose ``StartWork`` it has handled."""
-    return all(s.jobs[i] & ~s.started[i] == 0 for i in range(m.params.n_subsystems))
 
 
 # -- transition properties --------------------------------------------------------------------------------
