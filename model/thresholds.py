@@ -5,7 +5,8 @@ Every function here is plain arithmetic built from ``+ - * < <= >`` and
 explicit engine and the interpreter) and on Z3 integer terms (the symbolic engine,
 which proves the lemmas in ``checker.symbolic`` for every ``n``).
 
-Rule IDs: TH-1 .. TH-6 in ``spec/thresholds.md``.
+Rule IDs: TH-1 .. TH-5 in ``spec/thresholds.md``; the validity functions at the end
+implement rules of ``spec/escalation.md``, ``spec/disputes.md`` and ``spec/approval.md``.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def is_backable(votes: Any, group_size: Any, rule: str, minimum_backing_votes: A
 
 
 def is_byzantine_exceeded(votes: Any, n: Any) -> Any:
-    """``votes > f``: more votes than byzantine validators can cast (TH-5).
+    """``votes > f``: more votes than byzantine validators can cast (ESC-9, ESC-10, DSP-10).
 
     polkadot-sdk's dispute is *confirmed* when its participants exceed f; the
     disputes machine also uses it for "approved by at least one honest checker"."""
@@ -113,24 +114,24 @@ def is_byzantine_exceeded(votes: Any, n: Any) -> Any:
 
 
 def is_supermajority(votes: Any, n: Any) -> Any:
-    """``votes >= n - f`` (TH-2): polkadot-sdk's *concluded* test for one side of a
+    """``votes >= n - f`` (ESC-9, SLS-1): polkadot-sdk's *concluded* test for one side of a
     dispute; equal to :func:`is_more_than_two_thirds` for every ``n >= 1``."""
     return votes >= supermajority_threshold(n)
 
 
 def is_reconstructible(pieces: Any, n: Any) -> Any:
-    """``pieces > 2f`` (seed 003 §1.10, Algorithm 15): enough distinct erasure pieces
+    """``pieces > 2f`` (APR-7; seed 003 §1.10, Algorithm 15): enough distinct erasure pieces
     to reconstruct the blob."""
     return pieces > 2 * byzantine_threshold(n)
 
 
 def approval_checks_default(group_size: Any, extra: Any = 2) -> Any:
-    """``#VDefault`` (seed 003 §1.9.4): the parachain validators plus a constant ("like 2")."""
+    """``#VDefault`` (APR-3; seed 003 §1.9.4): the parachain validators plus a constant ("like 2")."""
     return group_size + extra
 
 
 def approval_checks_needed(group_size: Any, fishermen_stake: Any, c_f: Any = 1, extra: Any = 2) -> Any:
-    """``#VCheck = #VDefault + c_f * total fishermen stake`` (seed 003 §1.9.4)."""
+    """``#VCheck = #VDefault + c_f * total fishermen stake`` (APR-3, APR-5; seed 003 §1.9.4)."""
     return approval_checks_default(group_size, extra) + c_f * fishermen_stake
 
 
@@ -147,7 +148,7 @@ OUTCOME_BOTH = 4
 
 
 def dispute_outcome(votes_for: Any, votes_against: Any, attesters: Any, n: Any, rule: str = "seed") -> Any:
-    """The outcome of a dispute / escalation vote (TH-6), an int code.
+    """The outcome of a dispute / escalation vote (ESC-3 .. ESC-6, ESC-9, DSP-5), an int code.
 
     ``votes_for`` and ``votes_against`` count the validators on each side (a
     validator on both sides counts on both); ``attesters`` counts distinct validators.
@@ -173,5 +174,5 @@ def dispute_outcome(votes_for: Any, votes_against: Any, attesters: Any, n: Any, 
 
 
 def has_supermajority_either_way(votes_for: Any, votes_against: Any, n: Any) -> Any:
-    """Seed 003 §2.5.9: the dispute garnered a 2/3+ supermajority on one side."""
+    """SLS-2, SLS-3 (seed 003 §2.5.9): the dispute garnered a 2/3+ supermajority on one side."""
     return Or(is_supermajority(votes_for, n), is_supermajority(votes_against, n))
