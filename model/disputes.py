@@ -25,13 +25,13 @@ Each fork's runtime keeps its own dispute record for ``X``:
 
 (Validator duty across sessions, DSP-9, is a rule on votes and is modelled by the
 count-level ``escalation`` machine.) The environment is partially synchronous
-(DSP-12): a block (``Tick``) does not happen while an honest validator's due vote, or evidence known on one
-fork and missing on another, is outstanding. Validators 0 .. n-2 are honest; the last
-one is byzantine when the run has a byzantine validator (at most f = 1 of 4). Honest
-validators vote in index order (they are interchangeable), which keeps the exploration
-small without losing behaviours.
+(DSP-12): a block (``Tick``) does not happen while an honest validator's due vote, or
+evidence known on one fork and missing on another, is outstanding. Validators 0 .. n-2
+are honest; the last one is byzantine when the run has a byzantine validator (at most
+f = 1 of 4). Honest validators vote in index order: a symmetry reduction, since which
+honest validator votes next matters to no rule (honest backers vote like the others).
 
-Rules DSP-1 .. DSP-8, DSP-10 .. DSP-12 and SLS-4 of ``spec/disputes.md``.
+Rules DSP-1 .. DSP-8, DSP-10 .. DSP-12 and SLS-1 .. SLS-4 of ``spec/disputes.md``.
 """
 
 from __future__ import annotations

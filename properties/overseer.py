@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 
 from model.core import Rejected
-from model.overseer import Deliver, Finalize, Import, OverseerMachine, Send, Signal
+from model.overseer import Deliver, Finalize, Import, OverseerMachine, Signal
 
 from .core import always, mutant, sometimes, transition
 
