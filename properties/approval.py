@@ -99,7 +99,7 @@ def type_ok(m, s):
     return True
 
 
-@always(M, ["APR-8"], witness=lambda m, s: any(s.invalid[b] & ~(1 << m.params.byzantine)
+@always(M, ["APR-8"], witness=lambda m, s: any((s.invalid[b] >> v) & 1 for v in _honest(m)
                                                for b in range(m.params.n_blocks)))
 def honest_verdicts_follow_three_conditions(m, s):
     """An honest checker attests invalidity exactly when one of the three conditions holds:
