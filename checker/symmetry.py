@@ -34,7 +34,10 @@ __all__ = ["Canonicalizer", "canonicalizer_for", "lift_path"]
 
 
 class Canonicalizer:
-    def __init__(self, machine):
+    """``fix_paras``: keep the paras/cores in place (only validators are permuted), for
+    properties indexed by a para (``over``), which the para permutations do not preserve."""
+
+    def __init__(self, machine, fix_paras: bool = False):
         sym = machine.symmetry
         self.machine = machine
         self.sym = sym
@@ -52,7 +55,8 @@ class Canonicalizer:
         self.n = sym.n_validators
         self.full = (1 << self.n) - 1
         k = sym.n_paras if sym.para_fields else 1
-        self.perms = list(itertools.permutations(range(k))) if sym.para_fields else [tuple(range(k))]
+        self.perms = (list(itertools.permutations(range(k))) if sym.para_fields and not fix_paras
+                      else [tuple(range(k))])
         m = len(self.masks)
         #: signature classes, most bits first (deterministic)
         self.signatures = sorted(range(1 << m), key=lambda sg: (-bin(sg).count("1"), sg))
@@ -119,10 +123,10 @@ class Canonicalizer:
         return best
 
 
-def canonicalizer_for(machine) -> Canonicalizer | None:
+def canonicalizer_for(machine, fix_paras: bool = False) -> Canonicalizer | None:
     if getattr(machine, "symmetry", None) is None:
         return None
-    return Canonicalizer(machine)
+    return Canonicalizer(machine, fix_paras)
 
 
 def lift_path(machine, canon_fp: Callable[[Any], int], init_states, fps: list[int], closing: int | None = None):

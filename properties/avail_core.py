@@ -209,11 +209,13 @@ def _core_keys(m):
     return list(_cores(m))
 
 
+@vectorized
 def _core_free(m, s, c):
     return s.occupied[c] == 0
 
 
 @leads_to(M, ["AC-7", "AC-3", "AC-4"], goal=_core_free, over=_core_keys)
+@vectorized
 def backed_candidate_leaves_core(m, s, c):
     """Every candidate backed onto a core is eventually enacted or timed out (the core
     is freed), under weak fairness of the end of block."""
