@@ -256,10 +256,14 @@ class _Expander:
     def key(self, s) -> tuple[Any, int]:
         """(the state to store, its fingerprint): the orbit representative under symmetry."""
         if self.canon is not None:
-            return self.canon.canonical(s)
-        if self.layout is not None:
-            return s, self.layout.code(s)
-        return s, fingerprint(s)
+            rep, fp = self.canon.canonical(s)
+        elif self.layout is not None:
+            rep, fp = s, self.layout.code(s)
+        else:
+            return s, fingerprint(s)
+        if fp >> 64:  # a code wider than a fingerprint: hash it
+            fp = fingerprint(fp)
+        return rep, fp
 
     def fp(self, s) -> int:
         return self.key(s)[1]
@@ -271,6 +275,18 @@ class _Expander:
         wit = tuple(p.name for p in self.state_witnesses if p.witness(m, s))
         some = tuple(p.name for p in self.somes if p.predicate(m, s))
         return bad, wit, some
+
+    def _reduced_successors(self, s):
+        """Successors, skipping actions interchangeable with an earlier one (same orbit)."""
+        m = self.m
+        canon = self.canon
+        for i, a in enumerate(m.actions(s)):
+            if canon.redundant(s, a):
+                continue
+            try:
+                yield i, a, m.step(s, a)
+            except Rejected as r:
+                yield i, a, r
 
     def expand(self, s, skip: Callable[[int], bool] | None = None):
         """Expand one state.
@@ -285,7 +301,8 @@ class _Expander:
         succs = []
         tviol: list[tuple[str, int]] = []
         twit: dict[str, int] = {}
-        for idx, a, t in m.successors(s):
+        canon = self.canon
+        for idx, a, t in (m.successors(s) if canon is None else self._reduced_successors(s)):
             tprops, twits = self.trans_for(type(a))
             for p in twits:
                 if p.witness(m, s, a, t):

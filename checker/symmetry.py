@@ -73,20 +73,25 @@ class Canonicalizer:
             out[name] = v
         return out
 
-    def _canon_validators(self, fields: dict[str, Any]) -> dict[str, Any]:
-        if not self.masks or self.n == 0:
-            return fields
+    def _counts(self, fields: dict[str, Any]) -> list[Any]:
+        """How many validators have each signature (in ``self.signatures`` order)."""
         masks = [fields[f] if i is None else fields[f][i] for f, i in self.masks]
         full = self.full
-        new = [0] * len(masks)
-        start = 0
+        out = []
         for sg in self.signatures:
             x = full
             for i, mk in enumerate(masks):
                 x = x & (mk if (sg >> i) & 1 else ~mk)
-            cnt = popcount(x & full)
+            out.append(popcount(x & full))
+        return out
+
+    def _with_counts(self, fields: dict[str, Any], counts: list[Any]) -> dict[str, Any]:
+        """The fields with the validator masks of the representative for ``counts``."""
+        new: list[Any] = [0] * len(self.masks)
+        start = 0
+        for sg, cnt in zip(self.signatures, counts):
             rng = ((1 << cnt) - 1) << start
-            for i in range(len(masks)):
+            for i in range(len(self.masks)):
                 if (sg >> i) & 1:
                     new[i] = new[i] | rng
             start = start + cnt
@@ -99,28 +104,142 @@ class Canonicalizer:
                 out[f] = cur[:i] + (v,) + cur[i + 1:]
         return out
 
+    def _canon_validators(self, fields: dict[str, Any]) -> dict[str, Any]:
+        if not self.masks or self.n == 0:
+            return fields
+        return self._with_counts(fields, self._counts(fields))
+
+    # -- orbit codes: the other fields packed, then the signature counts ------------------------
+    def _slots(self):
+        """(field, index or None, bits) of every layout element that is not a validator mask."""
+        got = getattr(self, "_slot_cache", None)
+        if got is None:
+            masks = set(self.masks)
+            got = []
+            for f in self.layout.fields:
+                for i in (range(f.count) if f.count is not None else (None,)):
+                    if (f.name, i) not in masks:
+                        got.append((f.name, i, f.bits))
+            self._slot_cache = got
+        return got
+
+    @property
+    def count_bits(self) -> int:
+        return max(1, self.n.bit_length())
+
+    @property
+    def code_bits(self) -> int:
+        """Bits of an orbit code."""
+        if not self.masks:
+            return self.layout.bits
+        return sum(b for _, _, b in self._slots()) + self.count_bits * max(0, len(self.signatures) - 1)
+
+    def orbit_code(self, fields: dict[str, Any], counts: list[Any]) -> Any:
+        """An injective code of the validator-canonical state: its fields that are not
+        masks, then the signature counts (the last is implied: they sum to n)."""
+        code = 0
+        off = 0
+        for name, i, bits in self._slots():
+            v = fields[name] if i is None else fields[name][i]
+            code = code | (v << off)
+            off += bits
+        cb = self.count_bits
+        for cnt in counts[:-1]:
+            code = code | (cnt << off)
+            off += cb
+        return code
+
+    def decode(self, code: Any) -> Any:
+        """The representative state of an orbit code (an int, or an int64 array)."""
+        values: dict[str, Any] = {f.name: ([0] * f.count if f.count is not None else 0) for f in self.layout.fields}
+        off = 0
+        for name, i, bits in self._slots():
+            v = (code >> off) & ((1 << bits) - 1)
+            if i is None:
+                values[name] = v
+            else:
+                values[name][i] = v
+            off += bits
+        cb = self.count_bits
+        counts = []
+        rest = self.n
+        for _ in self.signatures[:-1]:
+            c = (code >> off) & ((1 << cb) - 1)
+            counts.append(c)
+            rest = rest - c
+            off += cb
+        counts.append(rest)
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return self.state_class(**self._with_counts(fields, counts))
+
     def canonical(self, s) -> tuple[Any, int]:
-        """The orbit representative of one state and its fingerprint (its code when the
-        machine declares a compact layout)."""
+        """The orbit representative of one state and its fingerprint (its orbit code when
+        the machine declares a compact layout)."""
         best = None
         best_fp = None
         for perm in self.perms:
-            rep = self.state_class(**self._canon_validators(self._permute(s, perm)))
+            fields = self._permute(s, perm)
+            if self.layout is not None and self.masks:
+                counts = self._counts(fields)
+                fp = self.orbit_code(fields, counts)
+                if best_fp is None or fp < best_fp:
+                    best_fp, best = fp, (fields, counts)
+                continue
+            rep = self.state_class(**self._canon_validators(fields))
             fp = self.layout.code(rep) if self.layout is not None else fingerprint(rep)
             if best_fp is None or fp < best_fp:
                 best, best_fp = rep, fp
+        if isinstance(best, tuple):
+            fields, counts = best
+            best = self.state_class(**self._with_counts(fields, counts))
         return best, best_fp
 
+    def redundant(self, s, a) -> Any:
+        """Whether the action ``a`` on the representative ``s`` can be skipped: it names a
+        validator (or core) interchangeable in ``s`` with the previous one, so its
+        successor lies in the orbit of that one's successor (the swap of the two fixes
+        ``s``). True/False for one state, a boolean array for a batch. Sound only on
+        representatives, where interchangeable validators are adjacent."""
+        from model.logic import And, Or
+
+        out = False
+        for cls, field in self.sym.validator_args:
+            if isinstance(a, cls):
+                v = getattr(a, field)
+                if 0 < v < self.n and self.masks:
+                    out = Or(out, And(*[((self._mask(s, f, i) >> v) & 1) == ((self._mask(s, f, i) >> (v - 1)) & 1)
+                                        for f, i in self.masks]))
+        if len(self.perms) > 1:
+            for cls, field in self.sym.para_args:
+                if isinstance(a, cls):
+                    c = getattr(a, field)
+                    if c > 0:
+                        out = Or(out, And(*[getattr(s, f)[c] == getattr(s, f)[c - 1] for f in self.sym.para_fields]))
+        return out
+
+    @staticmethod
+    def _mask(s, f, i):
+        v = getattr(s, f)
+        return v if i is None else v[i]
+
     def batch_codes(self, S) -> Any:
-        """The representatives' codes of a batch of states (numpy arrays in the fields)."""
+        """The orbit codes of a batch of states (numpy arrays in the fields)."""
         import numpy as np
 
         best = None
         for perm in self.perms:
-            rep = self.state_class(**self._canon_validators(self._permute(S, perm)))
-            code = self.layout.pack(rep)
+            fields = self._permute(S, perm)
+            if self.masks:
+                code = self.orbit_code(fields, self._counts(fields))
+            else:
+                code = self.layout.pack(self.state_class(**fields))
             best = code if best is None else np.minimum(best, code)
         return best
+
+    def batch_decode(self, codes) -> Any:
+        if self.masks:
+            return self.decode(codes)
+        return self.layout.unpack(codes)
 
 
 def canonicalizer_for(machine, fix_paras: bool = False) -> Canonicalizer | None:

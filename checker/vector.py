@@ -48,8 +48,6 @@ def unsupported(checker) -> str | None:
     lay = layout_of(m)
     if lay is None:
         return f"machine {m.name!r} declares no compact layout"
-    if not lay.fits_int64:
-        return f"the layout of {m.name!r} needs {lay.bits} bits (more than 63)"
     if checker.workers > 1:
         return "parallel workers run the explicit engine"
     if checker.checkpoint_dir is not None:
@@ -59,7 +57,15 @@ def unsupported(checker) -> str | None:
             return f"property {p.name} is not marked @vectorized"
     if checker.symmetry and getattr(m, "symmetry", None) is not None:
         if m.symmetry.n_validators > 62:
-            return "symmetry over more than 62 validators"
+            return "symmetry over more than 62 validators (int64 masks)"
+        from .symmetry import Canonicalizer
+
+        bits = Canonicalizer(m).code_bits
+        if bits > 63:
+            return f"orbit codes of {m.name!r} need {bits} bits (more than 63)"
+        return None
+    if not lay.fits_int64:
+        return f"the layout of {m.name!r} needs {lay.bits} bits (more than 63)"
     return None
 
 
@@ -89,14 +95,14 @@ def _mask(x, size) -> np.ndarray:
 
 
 class _Visited:
-    """The set of codes seen: a dense byte table for small code spaces, else a sorted array."""
+    """The set of codes seen: a dense byte table for small code spaces, else a hash set."""
 
     def __init__(self, bits: int):
         self.dense = bits <= DENSE_BITS
         if self.dense:
             self.table = np.zeros(1 << bits, dtype=np.uint8)
         else:
-            self.sorted = np.empty(0, dtype=np.int64)
+            self.seen: set[int] = set()
         self.count = 0
 
     def new(self, codes: np.ndarray) -> np.ndarray:
@@ -105,10 +111,9 @@ class _Visited:
             fresh = self.table[codes] == 0
             self.table[codes[fresh]] = 1
         else:
-            pos = np.searchsorted(self.sorted, codes)
-            pos = np.minimum(pos, max(len(self.sorted) - 1, 0))
-            fresh = np.ones(len(codes), dtype=bool) if len(self.sorted) == 0 else self.sorted[pos] != codes
-            self.sorted = np.union1d(self.sorted, codes[fresh])
+            seen = self.seen
+            fresh = np.fromiter((c not in seen for c in codes.tolist()), dtype=bool, count=len(codes))
+            seen.update(codes[fresh].tolist())
         self.count += int(fresh.sum())
         return fresh
 
@@ -127,6 +132,9 @@ def run_vector(checker) -> Result:
 
     def encode(S):
         return canon.batch_codes(S) if canon is not None else lay.pack(S)
+
+    def decode(codes):
+        return canon.batch_decode(codes) if canon is not None else lay.unpack(codes)
 
     live = [p for p in props if p.kind in (Kind.EVENTUALLY, Kind.LEADS_TO)]
     if live and canon is not None and any(p.over is not None for p in live):
@@ -160,8 +168,9 @@ def run_vector(checker) -> Result:
     error = None
     start = time.perf_counter()
 
-    limit = (1 << lay.bits)
-    visited = _Visited(lay.bits)
+    bits = canon.code_bits if canon is not None else lay.bits
+    limit = 1 << bits
+    visited = _Visited(bits)
     #: per level: codes, parent index in the previous level, action index
     levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
@@ -203,7 +212,7 @@ def run_vector(checker) -> Result:
         F = codes0[order]
         visited.new(F)
         levels.append((F, np.full(len(F), -1, dtype=np.int64), order.astype(np.int32)))
-        check_states(0, lay.unpack(F), len(F))
+        check_states(0, decode(F), len(F))
         depth = 0
         while len(F) and not stop_now():
             if checker.max_depth is not None and depth >= checker.max_depth:
@@ -213,12 +222,15 @@ def run_vector(checker) -> Result:
                 stopped = "time_limit"
                 break
             size = len(F)
-            S = lay.unpack(F)
+            S = decode(F)
             any_ok = np.zeros(size, dtype=bool)
             out_codes, out_parent, out_act = [], [], []
             for ai, a in enumerate(acts):
-                transitions += size
                 ok = np.ones(size, dtype=bool)
+                if canon is not None:
+                    # skip actions naming a validator/core interchangeable with the previous one
+                    ok &= ~_mask(canon.redundant(S, a), size)
+                transitions += int(ok.sum())
                 for cond, rule, _ in m.guards(S, a):
                     cond = _mask(cond, size)
                     failed = int((ok & ~cond).sum())
@@ -272,7 +284,7 @@ def run_vector(checker) -> Result:
                 break
             depth += 1
             levels.append((F, parent[keep], act[keep]))
-            check_states(depth, lay.unpack(F), len(F))
+            check_states(depth, decode(F), len(F))
             if checker.progress is not None:
                 checker.progress(sum(len(lv[0]) for lv in levels), depth, time.perf_counter() - start)
             if stopped is not None:
@@ -385,7 +397,7 @@ def _liveness(m, live, levels, edges, dead_levels, labels, fair, lay, acts, init
     g = Graph(n=n, src=array("q", src.tobytes()), dst=array("q", dst.tobytes()), act=array("i", act.tobytes()),
               label=array("B", label.tobytes()), enabled=array("B", enabled.tobytes()),
               parent=array("q", parent.tobytes()), parent_act=array("i", parent_act.tobytes()))
-    S = lay.unpack(codes)
+    S = canon.batch_decode(codes) if canon is not None else lay.unpack(codes)
     is_init = (parent == -1).tolist()
     deadl = dead.tolist()
     out: dict[str, Any] = {}

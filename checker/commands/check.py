@@ -130,8 +130,19 @@ def run(args: argparse.Namespace) -> int:
             status.start()
         try:
             if args.simulate:
-                result = simulate(machine, props, seed=args.seed, steps=args.steps, walk_depth=args.walk_depth,
-                                  time_limit=args.time_limit, progress=update)
+                safety = [p for p in props if p.kind.value in ("always", "transition", "sometimes")]
+                vec = args.engine != "explicit" and Checker(machine).with_properties(safety).vector_unsupported() is None
+                if args.engine == "vector" and not vec:
+                    raise UsageError("--engine vector: " + str(Checker(machine).with_properties(safety)
+                                                               .vector_unsupported()))
+                if vec:
+                    from ..vsimulate import simulate_vector
+
+                    result = simulate_vector(machine, props, seed=args.seed, steps=args.steps,
+                                             walk_depth=args.walk_depth, time_limit=args.time_limit)
+                else:
+                    result = simulate(machine, props, seed=args.seed, steps=args.steps, walk_depth=args.walk_depth,
+                                      time_limit=args.time_limit, progress=update)
             else:
                 checker = (Checker(machine).with_properties(props).with_max_depth(args.max_depth)
                            .with_max_states(args.max_states).with_time_limit(args.time_limit)
