@@ -1,9 +1,10 @@
 """The explicit-state engine: breadth-first search with shortest counterexamples.
 
-States are stored only by their stable 64-bit fingerprint, with a parent pointer
-(the parent's fingerprint and the index of the action taken in ``actions(parent)``).
-A trace is rebuilt by re-executing those actions from the initial state, so memory
-per state is a few dozen bytes, as in TLC and Stateright.
+States are stored only by their stable 64-bit fingerprint (or, for a machine with a
+compact ``layout``, its exact code; see ``checker.packing``), with a parent pointer
+(the parent's index and the index of the action taken in ``actions(parent)``) in
+integer arrays. A trace is rebuilt by re-executing those actions from the initial
+state, so memory per state is a few dozen bytes, as in TLC and Stateright.
 
 The API is an immutable builder::
 
@@ -11,6 +12,19 @@ The API is an immutable builder::
               .with_properties(props)
               .with_max_depth(20)
               .run())
+
+Options, each optional and each with the same verdicts as the plain search:
+
+* ``with_symmetry()``: one representative per orbit of the machine's declared
+  symmetry (``checker.symmetry``); counterexamples are lifted to concrete runs;
+* ``with_workers(n)``: the frontier is expanded by ``n`` processes (``checker.parallel``);
+* ``with_checkpoint(dir)`` / ``with_resume(dir)``: the search state is saved every
+  ``checkpoint_every`` seconds; a killed run resumes where it was saved;
+* ``with_engine("vector")``: the numpy engine of ``checker.vector``, for machines whose
+  rules and properties are vectorized (``"auto"``, the default, picks it when possible).
+
+Liveness properties (``eventually``, ``leads_to``) are decided on the explored graph
+when the search is complete (``checker.liveness``).
 """
 
 from __future__ import annotations

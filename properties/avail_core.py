@@ -310,3 +310,13 @@ class UnheldCandidateStalls(AvailCoreMachine):
         t = super().process_tick(s)
         return type(t)(t.occupied, t.votes, tuple(ite(And(s.occupied[c] == 1, s.votes[c] == 0), s.age[c], t.age[c])
                                                   for c in range(self.params.n_cores)), t.enacted, t.timed_out)
+
+
+@mutant(M, "ac_votes_kept_when_freed", kills=["type_ok"])
+class VotesKeptWhenFreed(AvailCoreMachine):
+    """A freed core keeps the votes of the candidate that left it."""
+
+    def process_tick(self, s):
+        t = super().process_tick(s)
+        return type(t)(t.occupied, tuple(ite(And(s.occupied[c] == 1, t.occupied[c] == 0), s.votes[c], t.votes[c])
+                                         for c in range(self.params.n_cores)), t.age, t.enacted, t.timed_out)
