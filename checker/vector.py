@@ -105,6 +105,21 @@ class _Visited:
             self.seen: set[int] = set()
         self.count = 0
 
+    def unseen(self, codes: np.ndarray) -> np.ndarray:
+        """Indices of the codes not seen yet (possibly repeated)."""
+        if self.dense:
+            return np.nonzero(self.table[codes] == 0)[0]
+        seen = self.seen
+        return np.nonzero(np.fromiter((c not in seen for c in codes.tolist()), dtype=bool, count=len(codes)))[0]
+
+    def mark(self, uniq: np.ndarray) -> None:
+        """Mark unique, unseen codes as seen."""
+        if self.dense:
+            self.table[uniq] = 1
+        else:
+            self.seen.update(uniq.tolist())
+        self.count += len(uniq)
+
     def new(self, codes: np.ndarray) -> np.ndarray:
         """A boolean mask of the codes (unique) not seen yet; marks them seen."""
         if self.dense:
@@ -116,6 +131,23 @@ class _Visited:
             seen.update(codes[fresh].tolist())
         self.count += int(fresh.sum())
         return fresh
+
+
+def _first_occurrences(codes: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes (sorted) and the index of each one's first occurrence.
+
+    Sorts ``code << p | position`` (one int64 sort, cheaper than the stable argsort of
+    ``numpy.unique(return_index=True)``) when code and position bits fit in 63 bits."""
+    n = len(codes)
+    pbits = max(1, n.bit_length())
+    if bits + pbits > 63:
+        return np.unique(codes, return_index=True)
+    key = (codes << pbits) | np.arange(n, dtype=np.int64)
+    key.sort()
+    c = key >> pbits
+    head = np.ones(n, dtype=bool)
+    head[1:] = c[1:] != c[:-1]
+    return c[head], key[head] & ((1 << pbits) - 1)
 
 
 def run_vector(checker) -> Result:
@@ -240,7 +272,7 @@ def run_vector(checker) -> Result:
                 idx = np.nonzero(ok)[0]
                 if len(idx) == 0:
                     continue
-                Ssub = _take(S, idx, names)
+                Ssub = S if len(idx) == size else _take(S, idx, names)
                 T = _broadcast(m.effect(Ssub, a), len(idx), names)
                 fits(T, len(idx))
                 for p in trans_for[ai]:
@@ -273,9 +305,11 @@ def run_vector(checker) -> Result:
             parent = np.concatenate(out_parent)
             act = np.concatenate(out_act)
             assert codes.max() < limit
-            uniq, first = np.unique(codes, return_index=True)
-            fresh = visited.new(uniq)
-            keep = np.sort(first[fresh])  # in generation order: action-major, then parent
+            # drop the successors seen at earlier levels first (one gather), then dedup the rest
+            cand = visited.unseen(codes)
+            uniq, first = _first_occurrences(codes[cand], bits)
+            visited.mark(uniq)
+            keep = np.sort(cand[first])  # in generation order: action-major, then parent
             if checker.max_states is not None and visited.count > checker.max_states:
                 keep = keep[: max(0, len(keep) - (visited.count - checker.max_states))]
                 stopped = "max_states"
