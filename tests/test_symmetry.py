@@ -37,7 +37,7 @@ def test_some_machine_declares_symmetry():
 
 @pytest.mark.parametrize("machine,mutant", CASES, ids=lambda x: str(x))
 def test_reduced_and_full_verdicts_agree(machine, mutant):
-    m = build(machine, None, mutant)
+    m = build(machine, "trio", mutant)  # 3 validators: where > 2/3 and >= 2/3 differ
     props = properties_of(machine)
     full = Checker(m).with_properties(props).run()
     red = Checker(m).with_properties(props).with_symmetry().run()
