@@ -601,6 +601,8 @@ class _Search:
                 if live:
                     self.dead[i] = 1
             self.pos += 1
+            if c.progress is not None and (self.pos & 4095) == 0:
+                c.progress(len(self.fps), self.depth, time.perf_counter() - start)
             if c.stop_on and self.violations and (
                     c.stop_on is True or (not isinstance(c.stop_on, bool) and c.stop_on <= self.violations.keys())):
                 self.stopped = "violation"
