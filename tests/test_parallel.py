@@ -9,7 +9,7 @@ from checker.registry import build, properties_of
 @pytest.mark.parametrize("machine,preset,mutant,overrides", [
     ("availability", "trio", None, {}),
     ("inclusion", "tiny", None, {"max_candidates": 1}),
-    ("availability", None, "av_unavailable_still_counted", {}),
+    ("availability", "trio", "av_unavailable_still_counted", {}),
     ("inclusion", None, "inc_unvoted_never_ages", {}),
 ])
 def test_two_workers_agree_with_one(machine, preset, mutant, overrides):
