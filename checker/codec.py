@@ -307,6 +307,36 @@ def _decode_value(v: Any, path: str) -> Any:
     raise CodecError(path, f"unexpected JSON value of type {_jtype(v)}")
 
 
+_DOCS: dict[type, dict[str, str]] = {}
+
+
+def field_docs(cls: type) -> dict[str, str]:
+    """The ``#:`` comments above the fields of a class's source, by field name."""
+    got = _DOCS.get(cls)
+    if got is not None:
+        return got
+    import inspect
+    import re
+
+    out: dict[str, str] = {}
+    try:
+        lines = inspect.getsource(cls).splitlines()
+    except (OSError, TypeError):
+        lines = []
+    pending: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("#:"):
+            pending.append(stripped[2:].strip())
+            continue
+        m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:", stripped)
+        if m and pending:
+            out[m.group(1)] = " ".join(pending)
+        pending = []
+    _DOCS[cls] = out
+    return out
+
+
 # -- JSON Schema ------------------------------------------------------------------------------------
 
 
@@ -363,7 +393,14 @@ def schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
         if name not in defs:
             defs[name] = {}  # placeholder against recursion
             hints = field_types(tp)
-            props = {f.name: schema(hints[f.name], defs) for f in attrs.fields(tp)}
+            docs = field_docs(tp)
+            props = {}
+            for f in attrs.fields(tp):
+                sub = schema(hints[f.name], defs)
+                if f.name in docs:
+                    sub = {"description": docs[f.name], **sub} if "$ref" not in sub else \
+                        {"description": docs[f.name], "allOf": [sub]}
+                props[f.name] = sub
             doc = (tp.__doc__ or "").strip().split("\n\n")[0]
             body: dict[str, Any] = {"type": "object"}
             if doc and not doc.startswith(f"{name}("):

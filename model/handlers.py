@@ -17,6 +17,8 @@ A machine declares its handlers in its own module (any module under ``model/`` o
     def _shape(m, s):
         return ...  # a short string: the state's coverage class
 
+    sampling("inclusion", max_candidates=1)  # explored exhaustively under this bound
+
 A machine that declares none gets one *generic* handler per action class, named
 after it (``SignBitfield`` -> ``sign_bitfield``); a machine that declares some gets
 generic handlers for the action classes its declarations leave out. Without a
@@ -38,7 +40,9 @@ __all__ = [
     "Handler",
     "HANDLERS",
     "SHAPES",
+    "SAMPLING",
     "handler",
+    "sampling",
     "state_shape",
     "snake",
     "handlers_for",
@@ -88,6 +92,9 @@ class Handler:
 HANDLERS: dict[str, dict[str, Handler]] = {}
 #: machine name -> shape function ``(machine, state) -> str``
 SHAPES: dict[str, Callable[[Any, Any], str]] = {}
+#: machine name -> configuration overrides under which the generator explores the
+#: machine exhaustively (exploration bounds such as ``max_candidates``)
+SAMPLING: dict[str, dict[str, Any]] = {}
 
 
 def handler(machine: str, name: str, actions: Iterable[type], doc: str = "",
@@ -124,6 +131,16 @@ def state_shape(machine: str):
         return fn
 
     return deco
+
+
+def sampling(machine: str, **overrides: Any) -> None:
+    """Declare the configuration overrides (exploration bounds only) under which the
+    vector generator explores ``machine`` exhaustively for coverage, e.g.
+    ``sampling("inclusion", max_candidates=1)``. Without a declaration the generator
+    explores the preset itself, up to its state budget."""
+    if machine in SAMPLING:
+        raise ValueError(f"sampling of {machine} declared twice")
+    SAMPLING[machine] = dict(overrides)
 
 
 def handlers_for(machine: str, action_classes: Iterable[type] = ()) -> list[Handler]:

@@ -7,7 +7,7 @@ the same way; nothing here needs editing for it.
 from __future__ import annotations
 
 from .availability import EndBlock, SignBitfield, Status
-from .handlers import handler, state_shape
+from .handlers import handler, sampling, state_shape
 from .inclusion import Block, Collate, Drop, Second, Stage, Valid
 
 # -- availability ---------------------------------------------------------------------------
@@ -16,6 +16,9 @@ handler("availability", "sign_bitfield", [SignBitfield],
         "one signed availability bitfield carried by the current block (AV-1 .. AV-5, AV-9)")
 handler("availability", "end_block", [EndBlock],
         "close the block: decide to-be-determined candidates, note new receipts (AV-6 .. AV-8, AV-10)")
+
+# exhaustive exploration with one candidate per para (~10k states at tiny) reaches every shape
+sampling("availability", max_candidates=1)
 
 _STATUS = {Status.NO_CANDIDATE: "none", Status.TO_BE_DETERMINED: "tbd",
            Status.AVAILABLE: "available", Status.UNAVAILABLE: "unavailable"}
@@ -39,6 +42,10 @@ handler("inclusion", "bitfield", [SignBitfield],
 handler("inclusion", "block", [Block],
         "the inclusion inherent: enactment, timeouts, backed candidates (INC-4 .. INC-9)")
 
+
+# exhaustive with one candidate per para (~5k states at tiny); the shapes where a para's next
+# candidate is in flight while the previous one is pending come from the bounded sample
+sampling("inclusion", max_candidates=1)
 
 _STAGE = {st: st.name.lower() for st in Stage}
 

@@ -13,6 +13,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import attrs
 from rich.console import Console
 from rich.table import Table
 
@@ -22,6 +23,8 @@ from . import _args
 
 
 def register(sub) -> None:
+    from ..vectors.generate import Options
+
     p = sub.add_parser("vectors", help="generate conformance test vectors, or run them against an adapter")
     vsub = p.add_subparsers(dest="vectors_command", metavar="ACTION")
     vsub.required = True
@@ -36,10 +39,10 @@ def register(sub) -> None:
                    help="preset to generate for (repeatable; default: tiny and the presets mutants are checked on)")
     g.add_argument("--machine", action="append", default=[], metavar="M",
                    help="machine to generate for (repeatable; default: all)")
-    g.add_argument("--max-states", type=_args.positive_int, default=8000, metavar="N",
-                   help="states expanded per machine and preset in the sampling exploration (default 8000)")
-    g.add_argument("--per-shape", type=_args.positive_int, default=3, metavar="K",
-                   help="states expanded per (state shape, depth) (default 3)")
+    g.add_argument("--max-states", type=_args.positive_int, default=attrs.fields(Options).max_states.default, metavar="N",
+                   help="states per exploration, per machine and preset (default %(default)s)")
+    g.add_argument("--per-shape", type=_args.positive_int, default=attrs.fields(Options).per_shape.default, metavar="K",
+                   help="states expanded per (state shape, depth) in the sampled exploration (default %(default)s)")
     g.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
     g.set_defaults(func=generate)
 

@@ -2,15 +2,24 @@
 
 For each preset and machine:
 
-1. **A pool** of reachable states, explored breadth-first from the initial states,
-   expanding at most ``per_shape`` states of each *shape* (the coverage class of a
-   state: :func:`model.handlers.shape_of`) and at most ``max_states`` states in all.
-   This reaches the deep shapes (timeouts, full cores) without exploring the whole
-   space; every state in it is reachable and the order is the BFS order, so the first
-   case found for anything is a shortest one.
+1. **A pool** of reachable states, in two parts:
+
+   * an *exhaustive* breadth-first exploration of the machine under its declared
+     sampling bounds (:func:`model.handlers.sampling`, e.g. one candidate per para),
+     up to ``max_states`` states;
+   * when that exploration is bounded (by a sampling override or by the budget), a
+     *sampled* breadth-first exploration of the preset itself, expanding at most
+     ``per_shape`` states of each (shape, depth) - so the deep shapes (a para's next
+     candidate in flight while the previous one is pending) are reached without the
+     whole space.
+
+   Every pool state is reachable; a state of the bounded exploration is used with the
+   preset's configuration when the path to it replays on the preset's machine (else
+   the case records the bounds in ``config_overrides``).
 2. **Coverage cases**: for every (shape, action kind) met in the pool, the first
    accepted input of that kind in a state of that shape (or the first rejected one
-   when none is accepted).
+   when none is accepted). A *shape* is the coverage class of a state
+   (:func:`model.handlers.shape_of`).
 3. **Rule scenarios**: for every rule ID the machine's properties name (and every one
    its steps exercise), a *positive* case (the rule's guard or predicate holds, or a
    property about the rule fires) and a *negative* one (the rule rejects the input,
@@ -42,8 +51,8 @@ import attrs
 
 from model.config import DEFAULT_PRESET, get_preset
 from model.core import Machine, Rejected
-from model.handlers import Handler, handlers_for, shape_of
-from properties.core import MUTANTS, Kind, Mutant
+from model.handlers import SAMPLING, Handler, handlers_for, shape_of
+from properties.core import MUTANTS, Mutant
 
 from ..explicit import Checker, Verdict
 from ..fingerprint import fingerprint
@@ -54,17 +63,18 @@ from .serve import Reference
 from .suite import Case, expected_of, request_of
 from .tracing import RuleTracer
 
-__all__ = ["Options", "generate", "Pool", "explore_pool", "GenerationResult", "rule_key"]
+__all__ = ["Options", "generate", "Pool", "explore_exhaustive", "explore_sampled", "GenerationResult",
+           "rule_key"]
 
 
 @attrs.frozen
 class Options:
     presets: tuple[str, ...] = ()
     machines: tuple[str, ...] = ()
-    #: states of each (shape, depth) expanded in the pool exploration
+    #: states of each (shape, depth) expanded in the sampled exploration
     per_shape: int = 3
-    #: states expanded in all, per machine and preset
-    max_states: int = 8000
+    #: states explored by each of the two explorations, per machine and preset
+    max_states: int = 12000
     #: states the counterexample search of a mutant may explore
     mutant_states: int = 30000
     #: pool states tried in the search for missing negatives
@@ -83,31 +93,99 @@ def rule_key(rid: str) -> tuple[str, int]:
 
 @attrs.define
 class Pool:
-    machine: Machine
-    states: list[Any]
-    shapes: list[str]
-    #: (index of the state in ``states``, action, next state or Rejected), in BFS order
-    transitions: list[tuple[int, Any, Any]]
-    shapes_seen: int
-    complete: bool
+    states: list[Any] = attrs.Factory(list)
+    shapes: list[str] = attrs.Factory(list)
+    #: per state: (index of its parent, action from it), or None for an initial state
+    parents: list[tuple[int, Any] | None] = attrs.Factory(list)
+    #: per state: which exploration found it (index into ``machines``)
+    source: list[int] = attrs.Factory(list)
+    #: (index of the state, action, next state or Rejected), in exploration order
+    transitions: list[tuple[int, Any, Any]] = attrs.Factory(list)
+    #: the machine of each exploration (the bounded one first)
+    machines: list[Machine] = attrs.Factory(list)
+    complete: list[bool] = attrs.Factory(list)
+
+    def path(self, i: int) -> list[Any]:
+        out = []
+        while self.parents[i] is not None:
+            i, a = self.parents[i]
+            out.append(a)
+        out.reverse()
+        return out
+
+    def root(self, i: int) -> int:
+        while self.parents[i] is not None:
+            i = self.parents[i][0]
+        return i
 
 
-def explore_pool(m: Machine, per_shape: int, max_states: int) -> Pool:
+def _no_gc(fn):
+    def wrapper(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()  # many small immutable objects and no cycles, as in the explicit engine
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@_no_gc
+def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None) -> Pool:
+    """Breadth-first over every reachable state, up to ``max_states`` states."""
+    pool = pool if pool is not None else Pool()
+    src = len(pool.machines)
+    pool.machines.append(m)
+    base = len(pool.states)
+    index: dict[int, int] = {}
+    queue: deque[int] = deque()
+
+    def add(s, parent) -> None:
+        fp = fingerprint(s)
+        if fp in index:
+            return
+        index[fp] = len(pool.states)
+        queue.append(len(pool.states))
+        pool.states.append(s)
+        pool.shapes.append(shape_of(m, s))
+        pool.parents.append(parent)
+        pool.source.append(src)
+
+    for s in m.init():
+        add(s, None)
+    truncated = False
+    while queue:
+        i = queue.popleft()
+        s = pool.states[i]
+        for a in m.actions(s):
+            try:
+                t = m.step(s, a)
+            except Rejected as r:
+                pool.transitions.append((i, a, r))
+                continue
+            pool.transitions.append((i, a, t))
+            if len(pool.states) - base >= max_states:
+                truncated = True
+                continue
+            add(t, (i, a))
+    pool.complete.append(not truncated)
+    return pool
+
+
+@_no_gc
+def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | None = None) -> Pool:
     """Breadth-first, expanding at most ``per_shape`` states of each (shape, depth)
     (so deeper states of a shape are still reached) and ``max_states`` in all."""
-    enabled = gc.isenabled()
-    gc.disable()  # many small immutable objects, no cycles (as in the explicit engine)
-    try:
-        return _explore_pool(m, per_shape, max_states)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _explore_pool(m: Machine, per_shape: int, max_states: int) -> Pool:
+    pool = pool if pool is not None else Pool()
+    src = len(pool.machines)
+    pool.machines.append(m)
     scheduled: Counter[tuple[str, int]] = Counter()
     visited: set[int] = set()
-    queue: deque[tuple[Any, str, int]] = deque()
+    queue: deque[tuple[Any, str, int, tuple[int, Any] | None]] = deque()
     for s in m.init():
         fp = fingerprint(s)
         if fp in visited:
@@ -115,26 +193,27 @@ def _explore_pool(m: Machine, per_shape: int, max_states: int) -> Pool:
         visited.add(fp)
         sh = shape_of(m, s)
         scheduled[(sh, 0)] += 1
-        queue.append((s, sh, 0))
-    states: list[Any] = []
-    shapes: list[str] = []
-    trans: list[tuple[int, Any, Any]] = []
+        queue.append((s, sh, 0, None))
+    expanded = 0
     truncated = False
     while queue:
-        if len(states) >= max_states:
+        if expanded >= max_states:
             truncated = True
             break
-        s, sh, depth = queue.popleft()
-        i = len(states)
-        states.append(s)
-        shapes.append(sh)
+        s, sh, depth, parent = queue.popleft()
+        expanded += 1
+        i = len(pool.states)
+        pool.states.append(s)
+        pool.shapes.append(sh)
+        pool.parents.append(parent)
+        pool.source.append(src)
         for a in m.actions(s):
             try:
                 t = m.step(s, a)
             except Rejected as r:
-                trans.append((i, a, r))
+                pool.transitions.append((i, a, r))
                 continue
-            trans.append((i, a, t))
+            pool.transitions.append((i, a, t))
             key = (shape_of(m, t), depth + 1)
             if scheduled[key] >= per_shape:
                 continue
@@ -143,8 +222,9 @@ def _explore_pool(m: Machine, per_shape: int, max_states: int) -> Pool:
                 continue
             visited.add(fp)
             scheduled[key] += 1
-            queue.append((t, key[0], depth + 1))
-    return Pool(m, states, shapes, trans, len({k[0] for k in scheduled}), not truncated)
+            queue.append((t, key[0], depth + 1, (i, a)))
+    pool.complete.append(not truncated)
+    return pool
 
 
 # -- cases -----------------------------------------------------------------------------------------
@@ -199,17 +279,20 @@ class _MachineGen:
         self.rules_catalogue = rules_catalogue
         self.log = log
         self.m = build(name, preset)
+        self.sampling = dict(SAMPLING.get(name, {}))
         self.props = properties_of(name)
         self.drafts: list[_Draft] = []
-        self.gaps: list[str] = []
+        self._config_of: dict[int, dict] = {}
 
-    # handler of an action
     def handler_of(self, a: Any) -> Handler:
         return self.by_class[type(a)]
 
     def run(self) -> None:
         m = self.m
-        pool = explore_pool(m, self.opts.per_shape, self.opts.max_states)
+        bounded = build(self.name, self.preset, overrides=self.sampling) if self.sampling else m
+        pool = explore_exhaustive(bounded, self.opts.max_states)
+        if self.sampling or not pool.complete[0]:
+            explore_sampled(m, self.opts.per_shape, self.opts.max_states, pool)
         self.pool = pool
         classes = list(dict.fromkeys(type(a) for _, a, _ in pool.transitions))
         self.handlers = handlers_for(self.name, classes)
@@ -219,20 +302,53 @@ class _MachineGen:
         self.tracer = RuleTracer(m, self.props, known)
         self._coverage()
         self._rules(machine_rules & known)
-        self.log(f"  {self.preset}/{self.name}: pool of {len(pool.states):,} states in {pool.shapes_seen} shapes, "
+        sizes = " + ".join(f"{pool.source.count(k):,}" for k in range(len(pool.machines)))
+        self.log(f"  {self.preset}/{self.name}: pool of {sizes} states in {len(set(pool.shapes))} shapes, "
                  f"{len(pool.transitions):,} transitions")
 
-    def _answer(self, pre: Any, t: Any, a: Any = None) -> dict:
-        h = self.by_class.get(type(a)) if a is not None else None
-        if h is not None and h.apply is not None:  # the handler is not plain ``step``
-            return execute(h, self.m, pre, a)
-        if isinstance(t, Rejected):
-            return {"output": {"err": t.rule_id}, "post_state": encode_state(self.m, pre)}
-        return {"output": {"ok": None}, "post_state": encode_state(self.m, t)}
+    # -- the configuration and machine of a pool state ------------------------------------------------
+    def config_of(self, i: int) -> dict:
+        """Overrides under which pool state ``i`` is reachable: none when it was found on
+        the preset's machine, or when its path replays there; else the sampling bounds."""
+        got = self._config_of.get(i)
+        if got is not None:
+            return got
+        pool = self.pool
+        out: dict = {}
+        if pool.machines[pool.source[i]] is not self.m and not self._replays(i):
+            out = dict(self.sampling)
+        self._config_of[i] = out
+        return out
+
+    def _replays(self, i: int) -> bool:
+        m, pool = self.m, self.pool
+        inits = list(m.init())
+        s = pool.states[pool.root(i)]
+        if s not in inits:
+            return False
+        for a in pool.path(i):
+            if a not in set(m.actions(s)):
+                return False
+            try:
+                s = m.step(s, a)
+            except Rejected:
+                return False
+        return s == pool.states[i]
+
+    def machine_of(self, i: int) -> Machine:
+        return self.m if not self.config_of(i) else self.pool.machines[self.pool.source[i]]
+
+    def _answer(self, i: int, a: Any) -> dict:
+        return execute(self.handler_of(a), self.machine_of(i), self.pool.states[i], a)
 
     def _traced(self, s: Any, a: Any) -> tuple[Any, dict[str, set[bool]]]:
         h = self.handler_of(a)
         return self.tracer.step(lambda st, ac: h.run(self.m, st, ac), s, a)
+
+    def _draft(self, i: int, a: Any, name: str, kind: str, description: str, rules: set[str],
+               extra: dict) -> _Draft:
+        return _Draft(self.handler_of(a), name, kind, description, set(rules), self.pool.states[i], a,
+                      self._answer(i, a), extra, self.config_of(i))
 
     # -- coverage ----------------------------------------------------------------------------------
     def _coverage(self) -> None:
@@ -247,84 +363,82 @@ class _MachineGen:
         for k in chosen:
             i, a, t = pool.transitions[k]
             h = self.handler_of(a)
-            _, rules = self._traced(pool.states[i], a)
+            t2, rules = self._traced(pool.states[i], a)
             n = numbers[h.name]
             numbers[h.name] += 1
-            self.drafts.append(_Draft(
-                h, f"cover_{n:03d}", "coverage",
-                f"{type(a).__name__} in a state of shape [{pool.shapes[i]}]: {_outcome_text(a, t)}",
-                set(rules), pool.states[i], a, self._answer(pool.states[i], t, a), {"shape": pool.shapes[i]}))
+            self.drafts.append(self._draft(
+                i, a, f"cover_{n:03d}", "coverage",
+                f"{type(a).__name__} in a state of shape [{pool.shapes[i]}]: {_outcome_text(a, t2)}",
+                set(rules), {"shape": pool.shapes[i]}))
 
     # -- rule scenarios ------------------------------------------------------------------------------
     def _rules(self, targets: set[str]) -> None:
         pool = self.pool
-        found: dict[tuple[str, bool], list[tuple[Any, Any, Any, set[str]]]] = {}
+        found: dict[tuple[str, bool], list[tuple[int, Any, Any, set[str]]]] = {}
         want = {(r, p) for r in targets for p in (True, False)}
 
-        def add(s, a, t, rules) -> None:
+        def add(i, a, t, rules) -> None:
             for rid, pols in rules.items():
                 for pol in pols:
                     lst = found.setdefault((rid, pol), [])
                     if len(lst) < 3:
-                        lst.append((s, a, t, set(rules)))
+                        lst.append((i, a, t, set(rules)))
 
-        # phase 1: the pool's transitions, traced, in BFS order (three candidates per pair)
+        # phase 1: the pool's transitions, traced, in exploration order (three candidates per pair)
         for i, a, _ in pool.transitions[: self.opts.trace_limit]:
             if all(len(found.get(k, ())) >= 3 for k in want):
                 break
-            s = pool.states[i]
-            t, rules = self._traced(s, a)
-            add(s, a, t, rules)
+            t, rules = self._traced(pool.states[i], a)
+            add(i, a, t, rules)
         # phase 2: missing positives: the first pool transition a property naming the rule is about
         missing = {r for r, p in want if p and (r, p) not in found}
         if missing:
-            props = [p for p in self.props if set(p.rules) & missing]
-            probe = RuleTracer(self.m, props)
+            probe = RuleTracer(self.m, [p for p in self.props if set(p.rules) & missing])
             for i, a, t in pool.transitions:
                 if not missing:
                     break
                 if isinstance(t, Rejected):
                     continue
-                hits = set()
+                hits: set[str] = set()
                 probe._properties(pool.states[i], a, t, lambda rid, pol: hits.add(rid))
                 if hits & missing:
                     t2, rules = self._traced(pool.states[i], a)
-                    add(pool.states[i], a, t2, rules)
+                    add(i, a, t2, rules)
                     missing -= {r for r in rules if True in rules[r]}
         # phase 3: missing negatives, by applying every input seen in the pool to its states
         missing = {r for r, p in want if not p and (r, p) not in found}
         if missing:
             inputs = list(dict.fromkeys(a for _, a, _ in pool.transitions))
-            for s in pool.states[: self.opts.cross_states]:
+            for i in range(min(len(pool.states), self.opts.cross_states)):
                 if not missing:
                     break
+                s = pool.states[i]
                 for a in inputs:
                     try:
                         self.handler_of(a).run(self.m, s, a)
                     except Rejected as r:
                         if r.rule_id in missing:
                             t, rules = self._traced(s, a)
-                            found[(r.rule_id, False)] = [(s, a, t, set(rules))]
+                            found[(r.rule_id, False)] = [(i, a, t, set(rules))]
                             missing.discard(r.rule_id)
                     except Exception:
                         continue
         self.rule_found = found
         self.rule_targets = sorted(targets | {r for r, _ in found}, key=rule_key)
-        used: set[int] = set()
+        used: set[tuple[int, int]] = set()
         for rid in self.rule_targets:
             for pol in (True, False):
                 cands = found.get((rid, pol))
                 if not cands:
                     continue
-                pick = next((c for c in cands if fingerprint((c[0], c[1])) not in used), cands[0])
-                used.add(fingerprint((pick[0], pick[1])))
-                s, a, t, rules = pick
+                pick = next((c for c in cands if (c[0], fingerprint(c[1])) not in used), cands[0])
+                used.add((pick[0], fingerprint(pick[1])))
+                i, a, t, rules = pick
                 word = "positive" if pol else "negative"
                 title = self.rules_catalogue[rid].title if rid in self.rules_catalogue else ""
-                self.drafts.append(_Draft(
-                    self.handler_of(a), f"rule_{rid}_{word}", "rule",
-                    f"{rid} ({title}), {word}: {_outcome_text(a, t)}",
-                    rules | {rid}, s, a, self._answer(s, t, a), {"rule": rid, "polarity": word}))
+                self.drafts.append(self._draft(i, a, f"rule_{rid}_{word}", "rule",
+                                               f"{rid} ({title}), {word}: {_outcome_text(a, t)}",
+                                               rules | {rid}, {"rule": rid, "polarity": word}))
 
     # -- mutants ----------------------------------------------------------------------------------------
     def mutant_case(self, mut: Mutant) -> _Draft | None:
@@ -351,9 +465,13 @@ class _MachineGen:
         if hit is None and not overrides:
             for i, a, t in self.pool.transitions:
                 s = self.pool.states[i]
-                if _raw(self.by_class[type(a)], mm, s, a) != _raw_of(t):
+                if _raw(self.by_class[type(a)], mm, s, a) != _raw(self.by_class[type(a)], self.m, s, a):
                     hit = (s, a)
                     source = "first pool transition where the mutant's answer differs"
+                    overrides = self.config_of(i)
+                    if overrides:
+                        ref = build(self.name, self.preset, overrides=overrides)
+                        mm = build(self.name, self.preset, mut.name, overrides=overrides)
                     break
         if hit is None:
             return None
@@ -485,8 +603,13 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
         for name in machines:
             g = _MachineGen(preset, name, opts, catalogue, log)
             g.run()
-            pools[f"{preset}/{name}"] = {"states": len(g.pool.states), "shapes": g.pool.shapes_seen,
-                                         "transitions": len(g.pool.transitions), "complete": g.pool.complete}
+            pools[f"{preset}/{name}"] = {
+                "explorations": [
+                    {"kind": "exhaustive" if k == 0 else "sampled",
+                     "overrides": g.sampling if k == 0 and g.pool.machines[0] is not g.m else {},
+                     "states": g.pool.source.count(k), "complete": g.pool.complete[k]}
+                    for k in range(len(g.pool.machines))],
+                "shapes": len(set(g.pool.shapes)), "transitions": len(g.pool.transitions)}
             mutant_drafts = []
             for mut in sorted((x for x in MUTANTS.values() if x.machine == name), key=lambda x: x.name):
                 d = g.mutant_case(mut)
