@@ -61,6 +61,7 @@ def register(sub) -> None:
                    help="seconds the adapter may take per case (default 10)")
     r.add_argument("--max-crashes", type=_args.positive_int, default=5, metavar="N",
                    help="skip a handler's remaining cases after N crashes or timeouts in a row (default 5)")
+    r.add_argument("--exitfirst", "-x", action="store_true", help="stop at the first case that does not pass")
     r.add_argument("--allow-unsupported", action="store_true",
                    help="cases the adapter declares unsupported do not fail the run")
     r.add_argument("--json", metavar="FILE", help="write the per-case results as JSON")
@@ -173,7 +174,7 @@ def run(args) -> int:
     start = time.perf_counter()
     try:
         results = run_cases(cases, args.adapter, timeout=args.timeout, max_crashes=args.max_crashes,
-                            on_result=show)
+                            on_result=show, exitfirst=args.exitfirst)
     except AdapterStartError as e:
         raise UsageError(f"--adapter: {e}") from None
     elapsed = time.perf_counter() - start

@@ -10,7 +10,8 @@ The adapter is started once and answers one request line with one response line
 * an adapter that does not answer within the per-case timeout is killed (its whole
   process group) and restarted;
 * after ``max_crashes`` crashes or timeouts in a row on one handler, the rest of that
-  handler's cases are skipped; if the adapter never answers at all, the run stops.
+  handler's cases are skipped; when that happened on two handlers and the adapter
+  never answered anything, the run stops.
 """
 
 from __future__ import annotations
@@ -230,9 +231,11 @@ def judge(case: Case, raw: bytes) -> tuple[str, str, bool]:
 
 
 def run_cases(cases: list[Case], command: str, timeout: float = 10.0, max_crashes: int = 5,
-              on_result: Callable[[CaseResult], None] | None = None, cwd: str | None = None) -> list[CaseResult]:
-    """Run every case through the adapter ``command``; raises AdapterStartError when the
-    command cannot be started at all."""
+              on_result: Callable[[CaseResult], None] | None = None, cwd: str | None = None,
+              exitfirst: bool = False) -> list[CaseResult]:
+    """Run every case through the adapter ``command`` (with ``exitfirst``, stop after the
+    first case that does not pass); raises AdapterStartError when the command cannot be
+    started at all."""
     adapter = AdapterProcess(command, cwd)
     results: list[CaseResult] = []
     crashes_in_a_row: dict[str, int] = {}
@@ -247,6 +250,8 @@ def run_cases(cases: list[Case], command: str, timeout: float = 10.0, max_crashe
     try:
         adapter.start()
         for case in cases:
+            if exitfirst and results and results[-1].status != Status.PASS:
+                break
             h = case.handler
             kind = case.data.get("kind", "")
             if aborted is not None:
@@ -282,8 +287,9 @@ def run_cases(cases: list[Case], command: str, timeout: float = 10.0, max_crashe
                     adapter.stop()
                     msg += " (adapter restarted)"
                 record(CaseResult(case.id, h, kind, status, msg, time.perf_counter() - t0))
-            if not answered_ever and adapter.starts >= max_crashes and not adapter.alive:
-                aborted = f"not run: the adapter never answered ({adapter.starts} starts)"
+            given_up = [k for k, n in crashes_in_a_row.items() if n >= max_crashes]
+            if not answered_ever and len(given_up) >= 2:
+                aborted = f"not run: the adapter never answered ({adapter.starts} starts, {len(given_up)} handlers)"
     finally:
         adapter.close()
     return results
