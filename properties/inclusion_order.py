@@ -27,9 +27,12 @@ def freed_core_reusable_in_same_block(m, s, a, t):
     backed candidates, so such a block is never rejected for the core (INC-5)."""
     if not (isinstance(t, Rejected) and t.rule_id == "INC-5"):
         return True
-    freed = _freed(m, s)
-    return not any((a.backed >> p) & 1 and s.paras[p].stage == Stage.BACKABLE and m.core_of(p) in freed
-                   for p in range(len(s.paras)))
+    if not 0 <= a.backed < (1 << len(s.paras)):
+        return True  # the mask names no para
+    # the rejection is right only if some backed candidate's core stays occupied
+    free_after = {i for i, c in enumerate(s.cores) if c is None} | _freed(m, s)
+    return any((a.backed >> p) & 1 and s.paras[p].stage == Stage.BACKABLE and m.core_of(p) not in free_after
+               for p in range(len(s.paras)))
 
 
 @mutant(M, "inc_candidates_before_availability", kills=["freed_core_reusable_in_same_block"])

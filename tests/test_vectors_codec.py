@@ -237,3 +237,29 @@ def test_every_machine_has_handlers():
         assert hs, name
         covered = {c for h in hs for c in h.actions}
         assert set(explored_action_classes(m)) <= covered
+
+
+def test_a_machine_without_declarations_gets_generic_handlers_end_to_end(tmp_path, monkeypatch):
+    """A machine that declares no handler, shape or sampling still gets a suite: one
+    generic handler per action kind, the generic shape, and the reference adapter
+    serves it."""
+    from checker.vectors.generate import Options, generate
+    from checker.vectors.runner import judge
+    from checker.vectors.serve import Reference
+    from checker.vectors.suite import load_suite
+    from tests.toy import Toy
+
+    monkeypatch.setitem(MACHINES, "toy", Toy)
+    res = generate(tmp_path / "v", Options(machines=("toy",), presets=("tiny",)))
+    cases = load_suite(tmp_path / "v")
+    assert {c.handler for c in cases} == {"toy/inc_x", "toy/inc_y"}
+    assert res.index["pools"]["tiny/toy"]["explorations"][0]["complete"]
+    # 21 states in 3 shapes (x, y zero or positive, y <= x); every (shape, action kind) once
+    shapes = {(c.data["shape"], c.data["input"]["action"]) for c in cases}
+    assert len(shapes) == len(cases) == 6
+    errs = [c for c in cases if "err" in c.data["output"]]
+    assert errs and all(c.data["post_state"] == c.data["pre_state"] for c in errs)
+    ref = Reference()
+    for c in cases:
+        raw = json.dumps(ref.answer(c.request())).encode()
+        assert judge(c, raw)[0] == "pass", c.id

@@ -104,7 +104,10 @@ class RuleTracer:
             except Rejected as r:
                 result = r
         finally:
-            sys.setprofile(old)
+            try:
+                sys.setprofile(old)
+            except TypeError:  # a C-level profiler (cProfile) cannot be re-installed from Python
+                sys.setprofile(None)
         if isinstance(result, Rejected):
             note(result.rule_id, False)
         else:
