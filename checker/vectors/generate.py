@@ -99,7 +99,7 @@ class Pool:
     parents: list[tuple[int, Any] | None] = attrs.Factory(list)
     #: per state: which exploration found it (index into ``machines``)
     source: list[int] = attrs.Factory(list)
-    #: (index of the state, action, next state or Rejected), in exploration order
+    #: (index of the state, action, the Rejected or None when accepted), in exploration order
     transitions: list[tuple[int, Any, Any]] = attrs.Factory(list)
     #: the machine of each exploration (the bounded one first)
     machines: list[Machine] = attrs.Factory(list)
@@ -165,9 +165,10 @@ def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None) ->
             try:
                 t = m.step(s, a)
             except Rejected as r:
+                r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
                 pool.transitions.append((i, a, r))
                 continue
-            pool.transitions.append((i, a, t))
+            pool.transitions.append((i, a, None))
             if len(pool.states) - base >= max_states:
                 truncated = True
                 continue
@@ -211,9 +212,10 @@ def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | No
             try:
                 t = m.step(s, a)
             except Rejected as r:
+                r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
                 pool.transitions.append((i, a, r))
                 continue
-            pool.transitions.append((i, a, t))
+            pool.transitions.append((i, a, None))
             key = (shape_of(m, t), depth + 1)
             if scheduled[key] >= per_shape:
                 continue
@@ -399,6 +401,7 @@ class _MachineGen:
                     break
                 if isinstance(t, Rejected):
                     continue
+                t = pool.machines[pool.source[i]].step(pool.states[i], a)
                 hits: set[str] = set()
                 probe._properties(pool.states[i], a, t, lambda rid, pol: hits.add(rid))
                 if hits & missing:

@@ -102,6 +102,7 @@ class RuleTracer:
             try:
                 result = run(state, action)
             except Rejected as r:
+                r.__traceback__ = None
                 result = r
         finally:
             try:
