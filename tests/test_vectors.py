@@ -128,6 +128,16 @@ def test_rule_scenarios_mean_what_they_say(cases):
     assert "AVAILABLE" in [p["status"] for p in pos["post_state"]["paras"]]
     neg6 = by_id["tiny/availability/end_block/rule_AV-6_negative"].data
     assert "AVAILABLE" not in [p["status"] for p in neg6["post_state"]["paras"]]
+    # INC-9: the core is freed and occupied again by the para's next candidate in one block
+    inc9 = by_id["tiny/inclusion/block/rule_INC-9_positive"].data
+    p = next(i for i, c in enumerate(inc9["pre_state"]["cores"]) if c is not None
+             and inc9["post_state"]["cores"][i] is not None
+             and inc9["post_state"]["cores"][i]["serial"] == c["serial"] + 1)
+    assert inc9["output"] == {"ok": None} and inc9["input"]["args"]["backed"] >> p & 1
+    assert inc9["post_state"]["exits"][p] == inc9["pre_state"]["exits"][p] + 1
+    # and its negative: the mutant that checks cores before enactment rejects that kind of block
+    neg9 = by_id["tiny/inclusion/block/rule_INC-9_negative"].data
+    assert neg9["mutant"] == "inc_candidates_before_availability" and neg9["output"] == {"ok": None}
     assert by_id["tiny/inclusion/statement/rule_INC-3_negative"].data["output"] == {"err": "INC-3"}
     assert by_id["tiny/inclusion/drop/rule_INC-2_negative"].data["output"] == {"err": "INC-2"}
 

@@ -52,7 +52,7 @@ import attrs
 from model.config import DEFAULT_PRESET, get_preset
 from model.core import Machine, Rejected
 from model.handlers import SAMPLING, Handler, handlers_for, shape_of
-from properties.core import MUTANTS, Mutant
+from properties.core import MUTANTS, Kind, Mutant
 
 from ..explicit import Checker, Verdict
 from ..fingerprint import fingerprint
@@ -81,6 +81,9 @@ class Options:
     cross_states: int = 400
     #: pool transitions traced for rule scenarios
     trace_limit: int = 20000
+
+
+REACHES = "the step reaches the situation of property"
 
 
 def rule_key(rid: str) -> tuple[str, int]:
@@ -376,15 +379,16 @@ class _MachineGen:
     # -- rule scenarios ------------------------------------------------------------------------------
     def _rules(self, targets: set[str]) -> None:
         pool = self.pool
-        found: dict[tuple[str, bool], list[tuple[int, Any, Any, set[str]]]] = {}
+        found: dict[tuple[str, bool], list[tuple[int, Any, Any, set[str], str]]] = {}
         want = {(r, p) for r in targets for p in (True, False)}
 
         def add(i, a, t, rules) -> None:
+            why = self.tracer.last_why
             for rid, pols in rules.items():
                 for pol in pols:
                     lst = found.setdefault((rid, pol), [])
                     if len(lst) < 3:
-                        lst.append((i, a, t, set(rules)))
+                        lst.append((i, a, t, set(rules), why.get((rid, pol), "")))
 
         # phase 1: the pool's transitions, traced, in exploration order (three candidates per pair)
         for i, a, _ in pool.transitions[: self.opts.trace_limit]:
@@ -392,6 +396,25 @@ class _MachineGen:
                 break
             t, rules = self._traced(pool.states[i], a)
             add(i, a, t, rules)
+        # phase 1b: a reachability property names the situation its rules are about: the step
+        # into the first pool state where one starts to hold is the preferred positive
+        best: dict[str, tuple[int, Any]] = {}
+        for prop in self.props:
+            if prop.kind != Kind.SOMETIMES or not set(prop.rules) & targets:
+                continue
+            for k, s in enumerate(pool.states):
+                parent = pool.parents[k]
+                if parent is None or not prop.predicate(self.m, s) or prop.predicate(self.m, pool.states[parent[0]]):
+                    continue
+                for rid in set(prop.rules) & targets:
+                    if rid not in best or k < best[rid][0]:
+                        best[rid] = (k, prop)
+                break
+        for rid in sorted(best, key=rule_key):
+            k, prop = best[rid]
+            j, a = pool.parents[k]
+            t, rules = self._traced(pool.states[j], a)
+            found.setdefault((rid, True), []).insert(0, (j, a, t, set(rules), f"{REACHES} {prop.name}"))
         # phase 2: missing positives: the first pool transition a property naming the rule is about
         missing = {r for r, p in want if p and (r, p) not in found}
         if missing:
@@ -422,7 +445,7 @@ class _MachineGen:
                     except Rejected as r:
                         if r.rule_id in missing:
                             t, rules = self._traced(s, a)
-                            found[(r.rule_id, False)] = [(i, a, t, set(rules))]
+                            found[(r.rule_id, False)] = [(i, a, t, set(rules), "it rejects the input")]
                             missing.discard(r.rule_id)
                     except Exception:
                         continue
@@ -434,13 +457,16 @@ class _MachineGen:
                 cands = found.get((rid, pol))
                 if not cands:
                     continue
-                pick = next((c for c in cands if (c[0], fingerprint(c[1])) not in used), cands[0])
+                preferred = cands[0][4].startswith(REACHES)
+                pick = cands[0] if preferred else next(
+                    (c for c in cands if (c[0], fingerprint(c[1])) not in used), cands[0])
                 used.add((pick[0], fingerprint(pick[1])))
-                i, a, t, rules = pick
+                i, a, t, rules, why = pick
                 word = "positive" if pol else "negative"
                 title = self.rules_catalogue[rid].title if rid in self.rules_catalogue else ""
+                because = f" ({why})" if why else ""
                 self.drafts.append(self._draft(i, a, f"rule_{rid}_{word}", "rule",
-                                               f"{rid} ({title}), {word}: {_outcome_text(a, t)}",
+                                               f"{rid} ({title}), {word}{because}: {_outcome_text(a, t)}",
                                                rules | {rid}, {"rule": rid, "polarity": word}))
 
     # -- mutants ----------------------------------------------------------------------------------------
@@ -624,7 +650,13 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
             for rid in g.rule_targets:
                 if (rid, False) in g.rule_found:
                     continue
-                for mut, d in mutant_drafts:
+                def fit(md, rid=rid):
+                    kills = [p for p in g.props if p.name in md[0].kills]
+                    naming = [p for p in kills if rid in p.rules]
+                    return (-len(naming) / max(len(kills), 1), min((len(p.rules) for p in naming), default=99),
+                            md[0].name)
+
+                for mut, d in sorted(mutant_drafts, key=fit):
                     if rid in {r for p in g.props if p.name in mut.kills for r in p.rules}:
                         title = catalogue[rid].title if rid in catalogue else ""
                         g.drafts.append(_Draft(

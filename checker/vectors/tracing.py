@@ -79,22 +79,27 @@ class RuleTracer:
     def step(self, run, state: Any, action: Any) -> tuple[Any, dict[str, set[bool]]]:
         """Run ``run(state, action)`` traced; return (next state or Rejected, rule -> polarities)."""
         seen: dict[str, set[bool]] = {}
+        why: dict[tuple[str, bool], str] = {}
+        self.last_why = why
         codes = self.codes
         req = self.require_code
 
-        def note(rid: str, pol: bool) -> None:
+        def note(rid: str, pol: bool, source: str = "") -> None:
             seen.setdefault(rid, set()).add(pol)
+            if source:
+                why.setdefault((rid, pol), source)
 
         def prof(frame, event, arg):
             if event == "call":
                 if frame.f_code is req:
                     loc = frame.f_locals
-                    note(loc["rule_id"], bool(loc["cond"]))
+                    cond = bool(loc["cond"])
+                    note(loc["rule_id"], cond, "its guard holds" if cond else "its guard rejects the input")
             elif event == "return":
                 ids = codes.get(frame.f_code)
                 if ids is not None and isinstance(arg, bool):
                     for rid in ids:
-                        note(rid, arg)
+                        note(rid, arg, f"{frame.f_code.co_name} is {'true' if arg else 'false'}")
 
         old = sys.getprofile()
         sys.setprofile(prof)
@@ -110,7 +115,7 @@ class RuleTracer:
             except TypeError:  # a C-level profiler (cProfile) cannot be re-installed from Python
                 sys.setprofile(None)
         if isinstance(result, Rejected):
-            note(result.rule_id, False)
+            note(result.rule_id, False, "it rejects the input")
         else:
             self._properties(state, action, result, note)
         if self.known is not None:
@@ -119,6 +124,10 @@ class RuleTracer:
 
     def _properties(self, s, a, t, note) -> None:
         m = self.machine
+
+        def about(p):
+            return f"the step is about property {p.name}"
+
         for p in self.trans:
             if p.on and not isinstance(a, p.on):
                 continue
@@ -128,7 +137,7 @@ class RuleTracer:
                 hit = False
             if hit:
                 for rid in p.rules:
-                    note(rid, True)
+                    note(rid, True, about(p))
         for p in self.invs:
             try:
                 hit = p.witness(m, t) and not p.witness(m, s)
@@ -136,7 +145,7 @@ class RuleTracer:
                 hit = False
             if hit:
                 for rid in p.rules:
-                    note(rid, True)
+                    note(rid, True, f"the situation of property {p.name} starts")
         for p in self.somes:
             try:
                 hit = p.predicate(m, t) and not p.predicate(m, s)
@@ -144,4 +153,4 @@ class RuleTracer:
                 hit = False
             if hit:
                 for rid in p.rules:
-                    note(rid, True)
+                    note(rid, True, f"property {p.name} becomes witnessed")
