@@ -13,7 +13,7 @@ A case (one JSON file ``<preset>/<machine>/<handler>/<name>.json``)::
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any
 
 import attrs
 
@@ -258,10 +258,6 @@ def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
     if expected != actual:
         return f"{path or '$'}: expected {_short(expected)}, got {_short(actual)}"
     return None
-
-
-def handlers_of(machine: Machine, action_classes: Iterable[type]) -> list[Handler]:
-    return handlers_for(machine.name, action_classes)
 
 
 def machine_for(name: str, config: HostConfiguration, mutant: str | None = None) -> Machine:

@@ -13,15 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from model.core import Machine
 from model.handlers import Handler
 
 from ..codec import SchemaDefs, schema
-from .cases import FORMAT, VectorError, state_type
+from .cases import FORMAT, VectorError, state_type  # noqa: F401 (VectorError re-exported)
 
-__all__ = ["SCHEMA_DIR", "handler_schema", "envelope_schemas", "shipped_name", "validate_case", "all_schemas"]
+__all__ = ["SCHEMA_DIR", "handler_schema", "envelope_schemas", "shipped_name", "all_schemas"]
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -136,22 +134,6 @@ def envelope_schemas() -> dict[str, dict[str, Any]]:
         ],
     }
     return {"case.schema.json": case, "request.schema.json": request, "response.schema.json": response}
-
-
-_VALIDATORS: dict[int, Any] = {}
-
-
-def validate_case(obj: dict, sch: dict, where: str = "") -> None:
-    """Raise VectorError naming the first schema violation of a case."""
-    got = _VALIDATORS.get(id(sch))
-    if got is None or got[0] is not sch:
-        got = (sch, jsonschema.Draft202012Validator(sch))
-        _VALIDATORS[id(sch)] = got
-    v = got[1]
-    err = next(iter(v.iter_errors(obj)), None)
-    if err is not None:
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
-        raise VectorError(f"{where or obj.get('id', '<case>')}: {path.lstrip('.') or '$'}: {err.message}")
 
 
 def all_schemas(machines: list[str] | None = None) -> dict[str, dict[str, Any]]:
