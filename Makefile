@@ -37,3 +37,13 @@ clean:
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# conformance vectors: generate (prints cases per handler, mutation adequacy, time), then the self-test
+# and the independent Node.js implementation (skipped when node is absent)
+.PHONY: vectors
+vectors: $(STAMP)
+	$(BIN)/paraspec vectors generate --out vectors
+	$(BIN)/paraspec vectors run vectors --adapter "$(BIN)/paraspec adapter" --quiet
+	@if command -v node >/dev/null 2>&1; then \
+		$(BIN)/paraspec vectors run vectors --adapter "node examples/adapters/node/adapter.js" --quiet; \
+	else echo "node not found: the Node.js adapter is not run"; fi
