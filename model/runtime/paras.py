@@ -308,7 +308,7 @@ class ParasMachine(ParasModule, Machine):
     description = "para registration, code upgrades and past-code pruning (seed 003 §2.5.4)"
 
     #: exploration bounds
-    max_blocks = 7
+    max_blocks = 6
     max_sessions = 2
     max_codes = 2
     #: timing used by the module's exploration (the preset's are sized for real chains)
@@ -356,7 +356,7 @@ class ParasMachine(ParasModule, Machine):
             if action.upgrade:
                 codes += 1
                 ps = self.process_schedule_code_upgrade(ps, p, 300 + codes, relay_parent + self.upgrade_delay)
-            ps = self.process_note_new_head(ps, p, now, relay_parent, now)
+            ps = self.process_note_new_head(ps, p, 1 - self.get_head(ps, p), relay_parent, now)
         if isinstance(action.call, RegisterPara):
             ps = self.process_schedule_para_initialize(ps, action.call)
         elif isinstance(action.call, DeregisterPara):

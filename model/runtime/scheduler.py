@@ -309,6 +309,7 @@ class SchedulerModule:
 @attrs.frozen(cache_hash=True)
 class SchedulerMachineState:
     scheduler: SchedulerState
+    n_validators: int
     now: int = 0
     sessions: int = 0
     #: per core: the block since which its occupant has been pending (None when free)
@@ -340,19 +341,20 @@ class SchedulerMachine(SchedulerModule, Machine):
 
     parachains = (0,)
     parathreads = (1, 2)
-    max_blocks = 6
+    max_blocks = 5
     max_sessions = 1
 
     def __init__(self, config):
         super().__init__(config)
         bounds = RuntimeBounds.for_preset(config)
-        self.cfg = bounds.genesis
+        #: two parathread cores, so three groups: uneven partitions and claim offsets show
+        self.cfg = attrs.evolve(bounds.genesis, parathread_cores=2)
 
     def init(self):
         c = self.cfg
         ss = self.process_scheduler_session_change(SchedulerState(), 0, c.n_validators, 1, self.parachains,
                                                    self.parathreads, c, c)
-        yield SchedulerMachineState(ss, 0, 0, (None,) * len(ss.cores))
+        yield SchedulerMachineState(ss, c.n_validators, 0, 0, (None,) * len(ss.cores))
 
     def actions(self, state: SchedulerMachineState):
         ss = state.scheduler
@@ -364,14 +366,38 @@ class SchedulerMachine(SchedulerModule, Machine):
         occupied = [i for i, o in enumerate(ss.cores) if o is not None]
         for amask in range(1 << len(occupied)):
             available = tuple(c for j, c in enumerate(occupied) if (amask >> j) & 1)
-            for omask in range(1 << n):
-                yield SchedBlock(available, tuple(i for i in range(n) if (omask >> i) & 1))
-        if n >= 2:
-            yield SchedBlock((), (1, 0))  # SCH-9: not sorted
+            mid, _ = self.begin_block(state, available)
+            sched = [a.core for a in mid.scheduled]
+            for omask in range(1 << len(sched)):
+                yield SchedBlock(available, tuple(c for j, c in enumerate(sched) if (omask >> j) & 1))
+            unscheduled = [c for c in range(n) if c not in sched]
+            if unscheduled:
+                yield SchedBlock(available, (unscheduled[0],))  # SCH-9: not scheduled
+            if len(sched) >= 2:
+                yield SchedBlock(available, (sched[1], sched[0]))  # SCH-9: not sorted
         if state.sessions < self.max_sessions:
             for v in (self.cfg.n_validators, self.cfg.n_validators - 1):
                 for seed in (1, 2):
                     yield SchedSessionChange(v, seed)
+
+    def begin_block(self, state: SchedulerMachineState, available: tuple[int, ...]):
+        """Initialization and the inherent's first steps: the cores whose candidate
+        became available and those the timeout predicate collects are freed, then
+        scheduled. Returns the scheduler state and the per-core pending-since."""
+        c = self.cfg
+        now = state.now + 1
+        since = list(state.since)
+        ss = self.process_schedule(state.scheduler, (), self.parachains, now, c)  # initialization
+        freed = [(core, FreedReason.CONCLUDED) for core in available]
+        pred = self.get_availability_timeout_predicate(ss, now, c)
+        if pred is not None:
+            for core, s in enumerate(since):
+                if s is not None and core not in available and pred(core, s):
+                    freed.append((core, FreedReason.TIMED_OUT))
+        freed.sort()
+        for core, _ in freed:
+            since[core] = None
+        return self.process_schedule(ss, tuple(freed), self.parachains, now, c), since
 
     def step(self, state: SchedulerMachineState, action):
         c = self.cfg
@@ -384,22 +410,11 @@ class SchedulerMachine(SchedulerModule, Machine):
                                                        self.parathreads, c, c)
             ss = self.process_schedule(ss, (), self.parachains, now, c)
             ss = self.process_scheduler_finalize(ss, c)
-            return SchedulerMachineState(ss, now, state.sessions + 1, (None,) * len(ss.cores))
+            return SchedulerMachineState(ss, action.n_validators, now, state.sessions + 1, (None,) * len(ss.cores))
         assert isinstance(action, SchedBlock), action
-        since = list(state.since)
-        ss = self.process_schedule(ss, (), self.parachains, now, c)  # initialization
-        freed = [(core, FreedReason.CONCLUDED) for core in action.available]
-        pred = self.get_availability_timeout_predicate(ss, now, c)
-        if pred is not None:
-            for core, s in enumerate(since):
-                if s is not None and core not in action.available and pred(core, s):
-                    freed.append((core, FreedReason.TIMED_OUT))
-        freed.sort()
-        for core, _ in freed:
-            since[core] = None
-        ss = self.process_schedule(ss, tuple(freed), self.parachains, now, c)
+        ss, since = self.begin_block(state, action.available)
         ss = self.process_occupied(ss, action.occupy)
         for core in action.occupy:
             since[core] = now
         ss = self.process_scheduler_finalize(ss, c)
-        return SchedulerMachineState(ss, now, state.sessions, tuple(since))
+        return SchedulerMachineState(ss, state.n_validators, now, state.sessions, tuple(since))
