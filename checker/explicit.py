@@ -111,6 +111,7 @@ class Checker:
     max_states: int | None = None
     time_limit: float | None = None
     #: stop as soon as every safety property has a verdict (all violated)
+    stop_when_all_violated: bool = False
     progress: ProgressFn | None = attrs.field(default=None, eq=False)
     progress_every: int = 20_000
 
@@ -126,6 +127,11 @@ class Checker:
 
     def with_time_limit(self, seconds: float | None) -> "Checker":
         return attrs.evolve(self, time_limit=seconds)
+
+    def with_stop_when_all_violated(self, stop: bool = True) -> "Checker":
+        """Stop the search once every always/transition property is violated (a mutant
+        run needs only its counterexamples, which breadth-first order makes shortest)."""
+        return attrs.evolve(self, stop_when_all_violated=stop)
 
     def with_progress(self, fn: ProgressFn | None, every: int = 20_000) -> "Checker":
         return attrs.evolve(self, progress=fn, progress_every=every)
@@ -162,6 +168,7 @@ class Checker:
         trans = [p for p in props if p.kind == Kind.TRANSITION]
         somes = [p for p in props if p.kind == Kind.SOMETIMES]
         state_witnesses = [p for p in invariants if p.witness is not None]
+        safety = invariants + trans
         # transition properties by action class, built lazily
         by_action: dict[type, tuple[list[Property], list[Property]]] = {}
 
@@ -214,6 +221,9 @@ class Checker:
                         break
                     if self.max_states is not None and len(parents) >= self.max_states:
                         stopped = "max_states"
+                        break
+                    if safety and self.stop_when_all_violated and all(p.name in violations for p in safety):
+                        stopped = "all_violated"
                         break
                     any_ok = False
                     try:

@@ -314,6 +314,8 @@ class SchedulerMachineState:
     sessions: int = 0
     #: per core: the block since which its occupant has been pending (None when free)
     since: tuple[int | None, ...] = ()
+    #: whether a claim was added since the last block (one claim between two blocks)
+    claimed: bool = False
 
 
 @attrs.frozen
@@ -325,7 +327,8 @@ class SchedSessionChange:
 @attrs.frozen
 class SchedBlock:
     """One relay block for the Scheduler: ``available`` (cores whose candidate became
-    available), timeouts by the predicate, ``schedule``, then ``occupied(occupy)``."""
+    available), timeouts by the predicate, ``schedule``, ``occupied(occupy)``, then
+    finalization. (Claims are separate actions, at most one between two blocks.)"""
 
     available: tuple[int, ...] = ()
     occupy: tuple[int, ...] = ()
@@ -340,8 +343,8 @@ class SchedulerMachine(SchedulerModule, Machine):
     description = "availability cores, validator groups, rotation and parathread claims (seed 003 §2.5.5)"
 
     parachains = (0,)
-    parathreads = (1, 2)
-    max_blocks = 5
+    parathreads = (1, 2, 3)
+    max_blocks = 4
     max_sessions = 1
 
     def __init__(self, config):
@@ -358,8 +361,9 @@ class SchedulerMachine(SchedulerModule, Machine):
 
     def actions(self, state: SchedulerMachineState):
         ss = state.scheduler
-        for p in self.parathreads + self.parachains:
-            yield AddParathreadClaim(p, 0)
+        if not state.claimed:
+            for p in self.parathreads + self.parachains:
+                yield AddParathreadClaim(p, 0)
         if state.now >= self.max_blocks:
             return
         n = len(ss.cores)
@@ -377,8 +381,7 @@ class SchedulerMachine(SchedulerModule, Machine):
                 yield SchedBlock(available, (sched[1], sched[0]))  # SCH-9: not sorted
         if state.sessions < self.max_sessions:
             for v in (self.cfg.n_validators, self.cfg.n_validators - 1):
-                for seed in (1, 2):
-                    yield SchedSessionChange(v, seed)
+                yield SchedSessionChange(v, 2)
 
     def begin_block(self, state: SchedulerMachineState, available: tuple[int, ...]):
         """Initialization and the inherent's first steps: the cores whose candidate
@@ -403,7 +406,8 @@ class SchedulerMachine(SchedulerModule, Machine):
         c = self.cfg
         ss = state.scheduler
         if isinstance(action, AddParathreadClaim):
-            return replace(state, scheduler=self.process_add_parathread_claim(ss, action, self.parathreads, c))
+            ss = self.process_add_parathread_claim(ss, action, self.parathreads, c)
+            return replace(state, scheduler=ss, claimed=True)
         now = state.now + 1
         if isinstance(action, SchedSessionChange):
             ss = self.process_scheduler_session_change(ss, now, action.n_validators, action.seed, self.parachains,
