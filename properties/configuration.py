@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 
 from model.config import ConfigError, HostConfiguration
@@ -23,6 +25,7 @@ def _accepted(t) -> bool:
     return not isinstance(t, Rejected)
 
 
+@functools.lru_cache(maxsize=1024)
 def _consistent(cfg: HostConfiguration) -> bool:
     try:
         cfg.validate()

@@ -281,13 +281,16 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
         # 1. process_bitfields with Scheduler::core_para as the core lookup
         inc, ps, concluded = self.process_bitfields(st.inclusion, st.paras, bitfields, len(st.validators),
                                                     len(ss.cores), lambda c: self.get_core_para(ss, c), st.now, cfg)
+        para_on = {cpa.core: para for para, cpa in st.inclusion.pending}
         events.append("inherent:bitfields")
+        events.extend(f"enacted:{para_on[c]}" for c in concluded)
         freed = [(c, FreedReason.CONCLUDED) for c in concluded]
         # 2. collect_pending with the availability timeout predicate, if Some
         predicate = self.get_availability_timeout_predicate(ss, st.now, cfg)
         if predicate is not None:
             inc, timed_out = self.collect_pending(inc, predicate)
             events.append("inherent:collect_pending")
+            events.extend(f"timed_out:{para_on[c]}" for c in timed_out)
             freed += [(c, FreedReason.TIMED_OUT) for c in timed_out]
         # 3. schedule the freed cores
         ss = self.process_schedule(ss, tuple(sorted(freed)), ps.parachains, st.now, cfg)
@@ -325,7 +328,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
             ss = self.process_add_parathread_claim(st.scheduler, call, st.paras.parathreads,
                                                    st.configuration.current)
             return replace(st, scheduler=ss)
-        raise Rejected("RT-2", f"unknown call {call!r}")
+        raise Rejected("RT-3", f"unknown call {call!r}")
 
     # -- runtime APIs (read-only) -----------------------------------------------------------------------
     def get_validation_code(self, s: RuntimeState, para: int, at: int, assume_intermediate: int | None = None):
@@ -369,7 +372,11 @@ class RuntimeMachine(RuntimeModel, Machine):
         for sc in sessions:
             pre = self.begin_block(s, RelayBlock(session_change=sc))
             for bitfields in self.bitfield_plans(pre):
-                mid = self.process_inherent_availability(pre, bitfields)
+                try:
+                    mid = self.process_inherent_availability(pre, bitfields)
+                except Rejected:  # only a mutant rejects the explorer's bitfields
+                    yield RelayBlock(sc, False, (InclusionInherent(bitfields),), ())
+                    continue
                 for backed in self.candidate_plans(mid):
                     inh = InclusionInherent(bitfields, backed)
                     yield RelayBlock(sc, False, (inh,), ())
@@ -384,7 +391,7 @@ class RuntimeMachine(RuntimeModel, Machine):
         short of availability; and, with several pending cores, each core alone."""
         n_cores = len(pre.scheduler.cores)
         v = len(pre.validators)
-        live = sorted(cpa.core for _, cpa in pre.inclusion.pending)
+        live = sorted(cpa.core for _, cpa in pre.inclusion.pending if cpa.core < n_cores)
         yield ()
         if not live:
             return
@@ -430,7 +437,8 @@ class RuntimeMachine(RuntimeModel, Machine):
         cfg = mid.configuration.current
         for q in scheduled:
             last = self.get_last_code_upgrade(mid.paras, q, include_future=True)
-            allowed = self.is_upgrade_allowed(last, mid.now - 1, cfg)
+            # the explorer asks the specified rule, not a mutant's
+            allowed = InclusionModule.is_upgrade_allowed(self, last, mid.now - 1, cfg)
             if allowed and self.upgrades_used(mid, q) >= self.bounds.max_upgrades:
                 continue
             code = 100 + 10 * q + self.upgrades_used(mid, q) + 1
@@ -456,7 +464,7 @@ class RuntimeMachine(RuntimeModel, Machine):
             if p not in s.scheduler.claim_index:
                 yield AddParathreadClaim(p, 0)
         if s.now == 0:
-            yield SetConfiguration("group_rotation_frequency", 0)  # CFG-1
+            yield SetConfiguration("chain_availability_period", 0)  # CFG-1
             yield SetConfiguration("chain_availability_period", 2, origin="signed")  # CFG-3
             yield SetConfiguration("n_validators", 5)  # CFG-2
             yield AddParathreadClaim(ps.parachains[0] if ps.parachains else 0, 0)  # SCH-7
@@ -478,7 +486,10 @@ class RuntimeMachine(RuntimeModel, Machine):
         ):
             yield RelayBlock(inherents=(InclusionInherent(bfs),))
         pre = self.begin_block(s, RelayBlock())
-        mid = self.process_inherent_availability(pre, ())
+        try:
+            mid = self.process_inherent_availability(pre, ())
+        except Rejected:  # only a mutant rejects an empty inherent
+            return
         scheduled = sorted(a.para for a in mid.scheduler.scheduled)
         if not scheduled:
             return
