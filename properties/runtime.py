@@ -646,12 +646,23 @@ class UpgradeFrequencyUnchecked(RuntimeMachine):
         return True
 
 
-@mutant(M, "rt_pending_survives_session_change", kills=["no_core_occupied_across_session_change"])
-class PendingSurvivesSessionChange(RuntimeMachine):
-    """The Inclusion module keeps its pending candidates across a session change."""
+@mutant(M, "rt_cores_survive_session_change", kills=["no_core_occupied_across_session_change"])
+class CoresSurviveSessionChange(RuntimeMachine):
+    """A session change leaves the occupied cores and their pending candidates in place
+    (when the number of cores does not change)."""
 
-    def process_inclusion_session_change(self, inc):
-        return inc
+    def process_scheduler_session_change(self, ss, now, n_validators, seed, parachains, parathreads, prev, new):
+        out = super().process_scheduler_session_change(ss, now, n_validators, seed, parachains, parathreads, prev, new)
+        if len(out.cores) != len(ss.cores):
+            return out
+        kept = {o.entry for o in ss.cores if o is not None and o.entry is not None}
+        return replace(out, cores=ss.cores, queue=tuple(q for q in out.queue if q.entry not in kept))
+
+    def session_change_inclusion(self, st, sc):
+        if all(o is not None for o in (st.scheduler.cores[cpa.core] if cpa.core < len(st.scheduler.cores) else None
+                                       for _, cpa in st.inclusion.pending)):
+            return st  # the scheduler kept the cores: keep their candidates
+        return super().session_change_inclusion(st, sc)
 
 
 @mutant(M, "rt_occupied_skipped", kills=["cores_and_pending_agree"])
