@@ -72,11 +72,12 @@ def _cfg(t):
 @transition(M, ["RT-1"], on=[RelayBlock], witness=lambda m, s, a, t: _accepted(t) and bool(a.calls))
 def block_phases_in_order(m, s, a, t):
     """A block runs the session change (if any), initialization, the inclusion
-    inherent, the other extrinsics, then finalization, in that order."""
+    inherent, the other extrinsics, then finalization, in that order; its number is
+    one more than its parent's."""
     if not _accepted(t):
         return True
     ranks = [PHASES[k] for k in _event_kinds(t.events)]
-    return ranks == sorted(ranks) and (a.session_change is None or 0 in ranks)
+    return ranks == sorted(ranks) and (a.session_change is None or 0 in ranks) and t.now == s.now + 1
 
 
 @transition(M, ["INI-1", "INI-2"], on=[RelayBlock], witness=lambda m, s, a, t: _accepted(t))
@@ -311,10 +312,7 @@ def upgrade_scheduled_at_enactment(m, s, a, t):
     return True
 
 
-def _last_upgrade(ps, para):
-    fut = mget(ps.future_code_upgrades, para)
-    if fut is not None:
-        return fut
+def _last_applied_upgrade(ps, para):
     applied = [r.expected_at for r in ps.replacements if r.para == para and r.expected_at != r.activated_at]
     return applied[-1] if applied else None
 
@@ -322,14 +320,17 @@ def _last_upgrade(ps, para):
 @transition(M, ["INC-24"], on=[RelayBlock], witness=lambda m, s, a, t: _accepted(t) and any(
     c.new_code is not None for inh in a.inherents for c in inh.backed))
 def upgrades_respect_frequency(m, s, a, t):
-    """A candidate carrying a code upgrade is accepted only if its relay parent is at
-    least ``validation_upgrade_frequency`` after the para's last upgrade."""
+    """A candidate carrying a code upgrade is accepted only while no upgrade is
+    scheduled for its para, and with its relay parent at least
+    ``validation_upgrade_frequency`` after the para's last applied upgrade."""
     if not _accepted(t):
         return True
     for cand in _inherent(a).backed:
         if cand.new_code is None:
             continue
-        last = _last_upgrade(t.paras, cand.para)
+        if mhas(t.paras.future_code_upgrades, cand.para):
+            return False
+        last = _last_applied_upgrade(t.paras, cand.para)
         if last is not None and t.now - 1 - last < _cfg(t).validation_upgrade_frequency:
             return False
     return True
@@ -642,7 +643,7 @@ class UpgradeDelayIgnored(RuntimeMachine):
 class UpgradeFrequencyUnchecked(RuntimeMachine):
     """Candidates may carry an upgrade right after the previous one."""
 
-    def is_upgrade_allowed(self, last_upgrade, relay_parent, cfg):
+    def is_upgrade_allowed(self, scheduled, last_applied, relay_parent, cfg):
         return True
 
 

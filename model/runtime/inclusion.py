@@ -97,13 +97,16 @@ class InclusionModule:
         """INC-25 (INC-4): enough statements of the assigned group."""
         return is_backable(n_backers, group_size, cfg.backing_threshold, cfg.minimum_backing_votes)
 
-    def is_upgrade_allowed(self, last_upgrade: int | None, relay_parent: int, cfg: HostConfiguration) -> bool:
-        """INC-24: a candidate may schedule a code upgrade only at least
-        ``validation_upgrade_frequency`` blocks after the para's last upgrade (the
-        scheduled one if any, else the last applied one)."""
-        if last_upgrade is None:
+    def is_upgrade_allowed(self, scheduled: int | None, last_applied: int | None, relay_parent: int,
+                           cfg: HostConfiguration) -> bool:
+        """INC-24: a candidate may carry a code upgrade only while none is scheduled for
+        its para (decision INC-D26), and at least ``validation_upgrade_frequency``
+        blocks after the para's last applied upgrade."""
+        if scheduled is not None:
+            return False
+        if last_applied is None:
             return True
-        return last_upgrade <= relay_parent and relay_parent - last_upgrade >= cfg.validation_upgrade_frequency
+        return last_applied <= relay_parent and relay_parent - last_applied >= cfg.validation_upgrade_frequency
 
     # -- routines ---------------------------------------------------------------------------------
     def get_live_cores(self, inc: InclusionStorage, core_lookup: Callable[[int], int | None]) -> int:
@@ -192,10 +195,13 @@ class InclusionModule:
             require(a is not None, "INC-23", f"para {cand.para} is not scheduled on any core")
             require(not mhas(pending, cand.para), "INC-6", f"para {cand.para} already has a candidate pending")
             if cand.new_code is not None:
-                last = self.get_last_code_upgrade(ps, cand.para, include_future=True)
-                require(self.is_upgrade_allowed(last, relay_parent, cfg), "INC-24",
-                        f"para {cand.para}'s upgrade at relay parent {relay_parent} is within "
-                        f"validation_upgrade_frequency ({cfg.validation_upgrade_frequency}) of its last one ({last})")
+                scheduled = mget(ps.future_code_upgrades, cand.para)
+                last = self.get_last_code_upgrade(ps, cand.para, include_future=False)
+                require(self.is_upgrade_allowed(scheduled, last, relay_parent, cfg), "INC-24",
+                        f"para {cand.para} cannot upgrade at relay parent {relay_parent}: "
+                        + (f"an upgrade is already scheduled for block {scheduled}" if scheduled is not None else
+                           f"within validation_upgrade_frequency ({cfg.validation_upgrade_frequency}) "
+                           f"of its last upgrade ({last})"))
             self.check_backing(ss, a, cand, cfg)
             pending = mset(pending, cand.para, CandidatePendingAvailability(
                 core=a.core, para=cand.para, head=cand.head, new_code=cand.new_code, votes=0,

@@ -134,8 +134,8 @@ class ParasModule:
         return mget(ps.heads, para)
 
     def get_last_code_upgrade(self, ps: ParasState, para: int, include_future: bool) -> int | None:
-        """The ``expected_at`` of the para's latest upgrade (the scheduled one too when
-        ``include_future``); ``None`` if it never had one."""
+        """The ``expected_at`` of the para's latest code replacement (the scheduled
+        upgrade too when ``include_future``), pruned or not; ``None`` if it never had one."""
         if include_future:
             fut = mget(ps.future_code_upgrades, para)
             if fut is not None:
@@ -143,6 +143,8 @@ class ParasModule:
         meta = mget(ps.past_code_meta, para)
         if meta is not None and meta.upgrade_times:
             return meta.upgrade_times[-1].expected_at
+        if meta is not None:
+            return meta.last_pruned  # the latest replacement was already pruned
         return None
 
     def get_validation_code_at(self, ps: ParasState, para: int, at: int,

@@ -436,9 +436,10 @@ class RuntimeMachine(RuntimeModel, Machine):
         yield tuple(self.backed_by_group(mid, p, heads[p]) for p in scheduled)
         cfg = mid.configuration.current
         for q in scheduled:
-            last = self.get_last_code_upgrade(mid.paras, q, include_future=True)
+            future = mget(mid.paras.future_code_upgrades, q)
+            last = self.get_last_code_upgrade(mid.paras, q, include_future=False)
             # the explorer asks the specified rule, not a mutant's
-            allowed = InclusionModule.is_upgrade_allowed(self, last, mid.now - 1, cfg)
+            allowed = InclusionModule.is_upgrade_allowed(self, future, last, mid.now - 1, cfg)
             if allowed and self.upgrades_used(mid, q) >= self.bounds.max_upgrades:
                 continue
             code = 100 + 10 * q + self.upgrades_used(mid, q) + 1
