@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from typing import Any, Iterable
 
@@ -50,36 +51,38 @@ def fmap(pairs: Iterable[tuple[Any, Any]]) -> FMap:
     return tuple(sorted(d.items(), key=lambda kv: kv[0]))
 
 
+def _key(kv):
+    return kv[0]
+
+
+def _find(m: FMap, key: Any) -> int:
+    return bisect.bisect_left(m, key, key=_key)
+
+
 def mget(m: FMap, key: Any, default: Any = None) -> Any:
-    for k, v in m:
-        if k == key:
-            return v
+    i = _find(m, key)
+    if i < len(m) and m[i][0] == key:
+        return m[i][1]
     return default
 
 
 def mhas(m: FMap, key: Any) -> bool:
-    return any(k == key for k, _ in m)
+    i = _find(m, key)
+    return i < len(m) and m[i][0] == key
 
 
 def mset(m: FMap, key: Any, value: Any) -> FMap:
-    out = []
-    placed = False
-    for k, v in m:
-        if not placed and key < k:
-            out.append((key, value))
-            placed = True
-        if k == key:
-            out.append((key, value))
-            placed = True
-        else:
-            out.append((k, v))
-    if not placed:
-        out.append((key, value))
-    return tuple(out)
+    i = _find(m, key)
+    if i < len(m) and m[i][0] == key:
+        return m[:i] + ((key, value),) + m[i + 1:]
+    return m[:i] + ((key, value),) + m[i:]
 
 
 def mdel(m: FMap, key: Any) -> FMap:
-    return tuple((k, v) for k, v in m if k != key)
+    i = _find(m, key)
+    if i < len(m) and m[i][0] == key:
+        return m[:i] + m[i + 1:]
+    return m
 
 
 def mkeys(m: FMap) -> tuple:

@@ -127,17 +127,20 @@ class InclusionModule:
         require(len(bitfields) <= n_validators, "AV-3",
                 f"{len(bitfields)} bitfields for {n_validators} validators")
         live = self.get_live_cores(inc, core_lookup)
-        votes = [0] * n_cores
+        # validators (a bitmask) per distinct bit pattern: bitfields are mostly alike, so
+        # the per-core votes are then built once per pattern, not once per bitfield
+        signers_of: dict[int, int] = {}
         next_validator = 0
         for bf in bitfields:
             self.check_bitfield(bf, n_validators, n_cores, next_validator)
             next_validator = bf.validator + 1
-            if not self.is_bitfield_counted(bf, live, cfg):
-                continue
-            bits, bit = bf.bits, 1 << bf.validator
+            if self.is_bitfield_counted(bf, live, cfg):
+                signers_of[bf.bits] = signers_of.get(bf.bits, 0) | (1 << bf.validator)
+        votes = [0] * n_cores
+        for bits, signers in signers_of.items():
             while bits:
                 low = bits & -bits
-                votes[low.bit_length() - 1] |= bit
+                votes[low.bit_length() - 1] |= signers
                 bits ^= low
         pending = inc.pending
         enacted = []
