@@ -7,10 +7,13 @@ each property it names.
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from checker.explicit import Checker, Verdict
 from checker.registry import build, load_all, properties_of
-from properties.core import mutants_for
+from model.core import Rejected
+from properties.core import Kind, mutants_for
 
 load_all()
 
@@ -64,8 +67,47 @@ def test_mutant_killed(machine, mutant):
         assert p.trace is not None
 
 
-def test_configuration_properties_each_killed():
+def test_every_module_property_is_killed_by_a_mutant():
     for machine in PINNED:
         killed = {k for mu in mutants_for(machine) for k in mu.kills}
         safety = {p.name for p in properties_of(machine) if p.kind.value in ("always", "transition")}
         assert safety <= killed, (machine, safety - killed)
+
+
+# -- random walks deeper than the exhaustive bounds (Hypothesis) --------------------------------------
+
+DEEPER = {
+    "configuration": {"max_sessions": 8},
+    "paras": {"max_blocks": 16, "max_sessions": 4, "max_codes": 5},
+    "scheduler": {"max_blocks": 14, "max_sessions": 4},
+}
+
+
+@pytest.mark.parametrize("machine", sorted(DEEPER))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.integers(min_value=0, max_value=10_000), min_size=10, max_size=30))
+def test_random_walks_keep_module_properties(machine, picks):
+    m = build(machine, "tiny")
+    for k, v in DEEPER[machine].items():
+        setattr(m, k, v)
+    props = properties_of(machine)
+    invariants = [p for p in props if p.kind == Kind.ALWAYS]
+    transitions = [p for p in props if p.kind == Kind.TRANSITION]
+    s = next(iter(m.init()))
+    for k in picks:
+        acts = list(m.actions(s))
+        if not acts:
+            break
+        a = acts[k % len(acts)]
+        try:
+            t = m.step(s, a)
+        except Rejected as r:
+            t = r
+        for p in transitions:
+            if not p.on or isinstance(a, p.on):
+                assert p.predicate(m, s, a, t), (p.name, a)
+        if not isinstance(t, Rejected):
+            for p in invariants:
+                assert p.predicate(m, t), (p.name, a)
+            s = t
