@@ -4,6 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= 2
+REPORTS ?= out
 
 .PHONY: check test docs clean venv
 
@@ -15,8 +16,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-check: $(STAMP)
-	$(BIN)/paraspec check
+$(REPORTS):
+	mkdir -p $(REPORTS)
+
+check: $(STAMP) | $(REPORTS)
+	$(BIN)/paraspec check --json $(REPORTS)/check.json --junit $(REPORTS)/check.xml --trace-dir $(REPORTS)/traces
+	$(BIN)/paraspec check --all-mutants --json $(REPORTS)/mutants.json
 
 test: $(STAMP)
 	$(BIN)/pytest -n $(JOBS)

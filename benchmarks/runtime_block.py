@@ -1,7 +1,7 @@
 """Time of one polkadot-scale block in the reference interpreter.
 
 The polkadot preset: 1000 validators, 100 parachains, 100 cores. The pre-state has a
-candidate pending on every core (block 1 of ``checker/scenarios/polkadot_block.json``);
+candidate pending on every core (block 1 of ``checker/scenarios/runtime/polkadot_block.json``);
 the measured block carries 1000 signed bitfields with a bit for every core (all 100
 candidates become available and are enacted) and 100 new backed candidates, one per
 core, each backed by its whole group. ``apply_block`` is pure, so the same block is
@@ -25,14 +25,14 @@ from importlib import resources
 
 import attrs
 
-from checker.scenario import build_block, run_scenario  # noqa: F401  (run_scenario: same path as `paraspec run`)
-from checker.scenario import _genesis
+from checker.runtime_scenario import build_block, run_scenario  # noqa: F401  (run_scenario: same path as `paraspec run`)
+from checker.runtime_scenario import _genesis
 from model.availability import SignBitfield
 from model.runtime.runtime import RuntimeModel
 
 
 def main(runs: int = 20) -> dict:
-    doc = json.loads(resources.files("checker").joinpath("scenarios", "polkadot_block.json").read_text())
+    doc = json.loads(resources.files("checker").joinpath("scenarios", "runtime", "polkadot_block.json").read_text())
     model = RuntimeModel()
     s0 = _genesis(model, doc)
     s1 = model.apply_block(s0, build_block(model, s0, doc["blocks"][0], "blocks[0]"))

@@ -111,9 +111,10 @@ class Checker:
     max_states: int | None = None
     time_limit: float | None = None
     #: stop as soon as every safety property has a verdict (all violated)
-    stop_when_all_violated: bool = False
     progress: ProgressFn | None = attrs.field(default=None, eq=False)
     progress_every: int = 20_000
+    #: stop the search once these properties are all violated (``True``: any one)
+    stop_on: frozenset[str] | bool = frozenset()
 
     # -- builder -----------------------------------------------------------------------------
     def with_properties(self, props: Iterable[Property]) -> "Checker":
@@ -128,13 +129,12 @@ class Checker:
     def with_time_limit(self, seconds: float | None) -> "Checker":
         return attrs.evolve(self, time_limit=seconds)
 
-    def with_stop_when_all_violated(self, stop: bool = True) -> "Checker":
-        """Stop the search once every always/transition property is violated (a mutant
-        run needs only its counterexamples, which breadth-first order makes shortest)."""
-        return attrs.evolve(self, stop_when_all_violated=stop)
-
     def with_progress(self, fn: ProgressFn | None, every: int = 20_000) -> "Checker":
         return attrs.evolve(self, progress=fn, progress_every=every)
+
+    def with_stop_on_violation(self, names: Iterable[str] | bool = True) -> "Checker":
+        """Stop at the first violation (``True``), or once all the named properties are violated."""
+        return attrs.evolve(self, stop_on=names if isinstance(names, bool) else frozenset(names))
 
     # -- trace reconstruction ----------------------------------------------------------------
     def rebuild(self, parents: dict[int, tuple[int | None, int]], fp: int, inits: list) -> Trace:
@@ -168,7 +168,6 @@ class Checker:
         trans = [p for p in props if p.kind == Kind.TRANSITION]
         somes = [p for p in props if p.kind == Kind.SOMETIMES]
         state_witnesses = [p for p in invariants if p.witness is not None]
-        safety = invariants + trans
         # transition properties by action class, built lazily
         by_action: dict[type, tuple[list[Property], list[Property]]] = {}
 
@@ -222,9 +221,6 @@ class Checker:
                     if self.max_states is not None and len(parents) >= self.max_states:
                         stopped = "max_states"
                         break
-                    if safety and self.stop_when_all_violated and all(p.name in violations for p in safety):
-                        stopped = "all_violated"
-                        break
                     any_ok = False
                     try:
                         for idx, a, t in m.successors(s):
@@ -253,6 +249,11 @@ class Checker:
                         error = ModelError(f"{type(e).__name__}: {e}",
                                            self.rebuild(parents, fp, inits),
                                            traceback.format_exc(limit=6))
+                        break
+                    if self.stop_on and violations and (
+                            self.stop_on is True or (not isinstance(self.stop_on, bool)
+                                                     and self.stop_on <= violations.keys())):
+                        stopped = "violation"
                         break
                     if not any_ok:
                         deadlocks += 1

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from checker.commands import run as run_cmd
 from checker.registry import build, load_all, properties_of
-from checker.scenario import ScenarioError, run_scenario, validate_scenario
+from checker.runtime_scenario import ScenarioError, run_scenario, scenario_files, validate_scenario
 from model.availability import SignBitfield
 from model.core import Rejected
 from model.runtime import InclusionInherent, RelayBlock, SessionChange
@@ -25,12 +25,11 @@ from properties.core import Kind
 
 load_all()
 
-SCENARIOS = sorted(p.name for p in resources.files("checker").joinpath("scenarios").iterdir()
-                   if p.name.endswith(".json"))
+SCENARIOS = [p.name for p in scenario_files()]
 
 
 def load(name: str) -> dict:
-    return json.loads(resources.files("checker").joinpath("scenarios", name).read_text())
+    return json.loads(resources.files("checker").joinpath("scenarios", "runtime", name).read_text())
 
 
 # -- shipped scenarios ------------------------------------------------------------------------------
@@ -107,6 +106,36 @@ def test_cli_exit_1_on_unmet_expectation(tmp_path, capsys):
     assert code == 1 and "final_state" not in json.loads(out)
 
 
+def test_cli_runs_every_bundled_scenario_and_playbook(capsys):
+    """With no file, every bundled runtime scenario and machine playbook runs, one line each."""
+    assert run_cmd.main([]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    summaries = [ln for ln in lines if not ln.startswith(" ")]
+    for name in SCENARIOS:
+        assert any(ln.startswith(name[:-5] + ": ok") for ln in summaries), name
+    assert all(": ok (" in ln for ln in summaries)
+
+
+def test_cli_reports_failed_block_in_summary(tmp_path, capsys):
+    p = tmp_path / "a.json"
+    p.write_text(json.dumps({"blocks": [{"inherents": [], "expect": "ok"}]}))
+    q = tmp_path / "b.json"
+    q.write_text(json.dumps(load("tiny_parathread.json")))
+    assert run_cmd.main([str(p), str(q)]) == 1
+    out = capsys.readouterr().out
+    assert "a: FAILED (1 blocks)" in out and "expected ok, got INC-29" in out and "b: ok (6 blocks)" in out
+
+
+def test_cli_runs_a_machine_playbook_too(capsys):
+    from checker import scenario as playbooks
+
+    files = playbooks.scenario_files()
+    if not files:
+        pytest.skip("no machine playbooks bundled")
+    assert run_cmd.main([str(files[0])]) == 0
+    assert ": ok (" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("doc,field", [
     ("{\"blocks\": [", "invalid JSON"),
     ({"blocks": [{"bitfields": [{"validator": 0, "bits": "12"}]}]}, "blocks[0].bitfields[0].bits"),
@@ -123,12 +152,12 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys, doc, field):
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err
-    assert lines[0].startswith(f"paraspec run: {path}") and field in lines[0], lines[0]
+    assert lines[0].startswith(f"paraspec: error: {path}") and field in lines[0], lines[0]
 
 
 def test_missing_file(capsys):
     assert run_cmd.main(["/nonexistent/scenario.json"]) == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert capsys.readouterr().err.strip() == "paraspec: error: /nonexistent/scenario.json: no such file"
 
 
 def test_validate_scenario_rejects_inherents_with_bitfields():
@@ -144,7 +173,7 @@ def test_cli_register_adds_run_subcommand():
     sub = parser.add_subparsers(dest="command")
     run_cmd.register(sub)
     args = parser.parse_args(["run", "x.json", "--timing"])
-    assert args.func is run_cmd.run and args.scenario == "x.json" and args.timing
+    assert args.func is run_cmd.run and args.files == ["x.json"] and args.timing
 
 
 # -- random block sequences (Hypothesis) --------------------------------------------------------------------

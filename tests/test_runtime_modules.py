@@ -58,7 +58,7 @@ def test_mutant_killed(machine, mutant):
     mu = next(x for x in mutants_for(machine) if x.name == mutant)
     props = [p for p in properties_of(machine) if p.name in mu.kills]
     assert len(props) == len(mu.kills)
-    r = Checker(build(machine, None, mutant=mutant)).with_properties(props).with_stop_when_all_violated().run()
+    r = Checker(build(machine, None, mutant=mutant)).with_properties(props).with_stop_on_violation(mu.kills).run()
     assert r.error is None, r.error and r.error.detail
     verdicts = {p.property.name: p.verdict for p in r.properties}
     assert verdicts == {k: Verdict.VIOLATED for k in mu.kills}

@@ -357,6 +357,9 @@ class SchedulerMachine(SchedulerModule, Machine):
         c = self.cfg
         ss = self.process_scheduler_session_change(SchedulerState(), 0, c.n_validators, 1, self.parachains,
                                                    self.parathreads, c, c)
+        # the genesis groups are given (the chain spec's), computed by the specified rule
+        # even in a mutant, so a broken rule shows in a session change the run makes
+        ss = replace(ss, groups=SchedulerModule.compute_validator_groups(self, c.n_validators, len(ss.cores), 1))
         yield SchedulerMachineState(ss, c.n_validators, 0, 0, (None,) * len(ss.cores))
 
     def actions(self, state: SchedulerMachineState):
