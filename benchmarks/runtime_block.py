@@ -25,7 +25,7 @@ from importlib import resources
 
 import attrs
 
-from checker.runtime_scenario import build_block, run_scenario  # noqa: F401  (run_scenario: same path as `paraspec run`)
+from checker.runtime_scenario import build_block  # the same input building as `paraspec run`
 from checker.runtime_scenario import _genesis
 from model.availability import SignBitfield
 from model.runtime.runtime import RuntimeModel

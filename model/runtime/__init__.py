@@ -16,3 +16,5 @@ from .runtime import (  # noqa: F401
     RuntimeState,
     SessionChange,
 )
+
+__all__ = ["InclusionInherent", "RelayBlock", "RuntimeMachine", "RuntimeModel", "RuntimeState", "SessionChange"]

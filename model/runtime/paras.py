@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import attrs
 
-from ..core import Machine, Rejected, register_machine, require
-from .common import FMap, mdel, mget, mhas, mkeys, mset, replace
+from ..core import Machine, register_machine, require
+from .common import FMap, mdel, mget, mhas, mset, replace
 
 __all__ = [
     "ParaGenesisArgs",
