@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= 2
 REPORTS ?= out
 
-.PHONY: check test docs clean venv
+.PHONY: check test docs clean venv bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,3 +31,9 @@ docs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) docs/_build docs/_spec *.egg-info
+
+# `make bench`: paraspec beside SPIN and Quint on the avail_core twin (installs the peers when missing;
+# Quint goes into benchmarks/.cache, never committed); BENCH_ARGS=--quick skips the longest runs.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -868,6 +868,8 @@ class HaltsMachine(HaltInterpreter):
 
     name = "halts"
     description = "soft stalls, hard and emergency halts, the activity matrix, investigation and re-entry (seed 002)"
+    #: liveness: weak fairness of consensus rounds (``checker.liveness``): rounds keep being attempted
+    fairness = (Round,)
 
     def actions(self, s: HaltState) -> Iterable[Any]:
         c = self.config

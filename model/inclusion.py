@@ -156,6 +156,8 @@ class InclusionMachine(Machine):
     name = "inclusion"
     area = "inclusion"
     description = "candidate lifecycle and availability cores (seed 003 §2.3, §2.5.6–2.5.7)"
+    #: liveness: weak fairness of relay-chain blocks (``checker.liveness``): blocks keep coming
+    fairness = (Block,)
 
     def __init__(self, config):
         super().__init__(config)

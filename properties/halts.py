@@ -355,16 +355,17 @@ def _stall_with_quorum(m, s):
     return s.mode == Mode.SOFT_STALL and _quorum_back(m, s)
 
 
-@leads_to(M, ["HLT-11"], goal=lambda m, s: s.mode == Mode.RUNNING)
+@leads_to(M, ["HLT-11"], goal=lambda m, s: s.mode != Mode.SOFT_STALL or not _quorum_back(m, s))
 def soft_stall_resumes_on_its_own(m, s):
-    """A soft stall whose quorum is back leads to a running chain, with no intervention."""
+    """Under weak fairness of rounds, a soft stall whose quorum is back does not persist: it
+    resumes on its own (unless the quorum leaves again or a halt supersedes it first)."""
     return _stall_with_quorum(m, s)
 
 
-@eventually(M, ["HLT-6"])
+@leads_to(M, ["HLT-6"], goal=lambda m, s: s.mode != Mode.EMERGENCY_HALT)
 def emergency_halt_ends(m, s):
-    """Every behaviour leaves an emergency halt (the 30-day limit)."""
-    return s.mode != Mode.EMERGENCY_HALT
+    """Under weak fairness of rounds, every emergency halt ends (the 30-day limit)."""
+    return s.mode == Mode.EMERGENCY_HALT
 
 
 # -- reachability witnesses (the playbooks' situations on the tiny abstraction) -----------------------
@@ -470,6 +471,14 @@ class ResumeKeepsPhase(HaltsMachine):
         return attrs.evolve(super().process_reentry(s, invalid), phase=s.phase)
 
 
+@mutant(M, "hlt_emergency_never_lapses", kills=["emergency_halt_ends"])
+class EmergencyNeverLapses(HaltsMachine):
+    """The constitutional 30-day limit is never applied: an emergency halt can last forever."""
+
+    def is_emergency_over(self, timer):
+        return False
+
+
 @mutant(M, "hlt_emergency_limit_off_by_one", kills=["emergency_halt_within_limit"])
 class EmergencyLimitOffByOne(HaltsMachine):
     """The emergency halt lapses only after its limit (``>`` for ``>=``)."""
@@ -514,7 +523,7 @@ class StallOneRoundEarly(HaltsMachine):
         return idle >= self.config.stall_rounds or super().is_stall_detected(s, idle)
 
 
-@mutant(M, "hlt_resume_needs_86", kills=["soft_stall_resumes_when_quorum_returns"])
+@mutant(M, "hlt_resume_needs_86", kills=["soft_stall_resumes_when_quorum_returns", "soft_stall_resumes_on_its_own"])
 class ResumeNeeds86(HaltsMachine):
     """The seed's literal "safety threshold (86)" read as quorum + 1 for auto-resume
     (decision HLT-D2): a stall with exactly a quorum back does not resume."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..explicit import Checker, Result, Verdict
+from ..explicit import Checker, CheckpointMismatch, Result, Verdict
 from ..registry import (
     UsageError,
     build,
@@ -45,6 +45,18 @@ def register(sub) -> None:
                    help="simulation: total steps (default 100000)")
     p.add_argument("--walk-depth", type=_args.positive_int, default=200, metavar="D",
                    help="simulation: steps per walk (default 200)")
+    p.add_argument("--symmetry", action="store_true",
+                   help="explore one state per orbit of the machine's declared symmetry (validators, paras)")
+    p.add_argument("--workers", type=_args.positive_int, default=1, metavar="N",
+                   help="worker processes expanding the frontier (default 1)")
+    p.add_argument("--engine", choices=("auto", "explicit", "vector"), default="auto",
+                   help="search engine: explicit (state by state), vector (numpy batches, for machines that "
+                        "declare vectorized rules), auto (vector when possible; default)")
+    p.add_argument("--checkpoint", metavar="DIR",
+                   help="save the search state in DIR (every --checkpoint-every seconds and at the end)")
+    p.add_argument("--checkpoint-every", type=_args.positive_float, default=30.0, metavar="S",
+                   help="seconds between checkpoints (default 30)")
+    p.add_argument("--resume", metavar="DIR", help="continue the search saved in DIR (and keep saving there)")
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--junit", metavar="FILE", help="write the report as JUnit XML")
     p.add_argument("--trace-dir", metavar="DIR", help="write counterexamples (and witnesses) as ITF traces")
@@ -74,6 +86,17 @@ def run(args: argparse.Namespace) -> int:
     if trace_dir is not None:
         if trace_dir.exists() and not trace_dir.is_dir():
             raise UsageError(f"--trace-dir: {trace_dir} exists and is not a directory")
+
+    if args.checkpoint and args.resume and Path(args.checkpoint) != Path(args.resume):
+        raise UsageError("--checkpoint and --resume name different directories")
+    ckpt_root = args.resume or args.checkpoint
+    if ckpt_root is not None:
+        if args.simulate:
+            raise UsageError("--checkpoint/--resume: simulation is not checkpointed")
+        if Path(ckpt_root).exists() and not Path(ckpt_root).is_dir():
+            raise UsageError(f"--checkpoint: {ckpt_root} exists and is not a directory")
+        if args.resume and not Path(args.resume).is_dir():
+            raise UsageError(f"--resume: {args.resume}: no such checkpoint directory")
 
     names = args.machines or machine_names()
     for n in names:
@@ -107,15 +130,45 @@ def run(args: argparse.Namespace) -> int:
             status.start()
         try:
             if args.simulate:
-                result = simulate(machine, props, seed=args.seed, steps=args.steps, walk_depth=args.walk_depth,
-                                  time_limit=args.time_limit, progress=update)
+                safety = [p for p in props if p.kind.value in ("always", "transition", "sometimes")]
+                vec = args.engine != "explicit" and Checker(machine).with_properties(safety).vector_unsupported() is None
+                if args.engine == "vector" and not vec:
+                    raise UsageError("--engine vector: " + str(Checker(machine).with_properties(safety)
+                                                               .vector_unsupported()))
+                if vec:
+                    from ..vsimulate import simulate_vector
+
+                    result = simulate_vector(machine, props, seed=args.seed, steps=args.steps,
+                                             walk_depth=args.walk_depth, time_limit=args.time_limit)
+                else:
+                    result = simulate(machine, props, seed=args.seed, steps=args.steps, walk_depth=args.walk_depth,
+                                      time_limit=args.time_limit, progress=update)
             else:
                 checker = (Checker(machine).with_properties(props).with_max_depth(args.max_depth)
                            .with_max_states(args.max_states).with_time_limit(args.time_limit)
-                           .with_progress(update))
+                           .with_progress(update).with_symmetry(args.symmetry).with_workers(args.workers))
+                engine = args.engine
+                if ckpt_root is not None:
+                    sub = Path(ckpt_root) / (machine_name + (f".{mutant_name}" if mutant_name else ""))
+                    checker = checker.with_checkpoint(str(sub), args.checkpoint_every)
+                    if args.resume and (sub / "search.pickle").exists():
+                        checker = checker.with_resume(str(sub))
+                    if engine == "vector":
+                        raise UsageError("--engine vector: checkpoints are kept by the explicit engine")
+                    engine = "explicit"
                 if mutant_name and not args.keep_going:
                     checker = checker.with_stop_on_violation(get_mutant(mutant_name).kills)
-                result = checker.run()
+                try:
+                    checker = checker.with_engine(engine)
+                    if engine == "vector":
+                        checker.chosen_engine()
+                    result = checker.run()
+                except CheckpointMismatch as e:
+                    raise UsageError(str(e)) from None
+                except ValueError as e:
+                    if engine == "vector" and "vector engine" in str(e):
+                        raise UsageError(f"--engine: {e}") from None
+                    raise
         finally:
             if status is not None:
                 status.stop()
