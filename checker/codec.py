@@ -218,6 +218,8 @@ def decode(v: Any, tp: Any, path: str = "$") -> Any:
                                                                   f"{errors[0].reason}")
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
+    if tp is tuple:  # a bare ``tuple`` annotation: elements decoded by their JSON shape
+        origin = tuple
     if origin is tuple:
         _want(v, "array", path)
         if len(args) == 2 and args[1] is Ellipsis:

@@ -74,7 +74,7 @@ class InclusionStorage:
     pending candidates in that block (decision INC-D21)."""
 
     #: para -> CandidatePendingAvailability
-    pending: FMap = ()
+    pending: tuple[tuple[int, CandidatePendingAvailability], ...] = ()  # FMap
 
 
 class InclusionModule:

@@ -71,19 +71,19 @@ class ParasState:
     parachains: tuple[int, ...] = ()
     #: registered parathreads, ascending
     parathreads: tuple[int, ...] = ()
-    heads: FMap = ()
+    heads: tuple[tuple[int, int], ...] = ()  # FMap para -> head
     #: current validation code of each live para
-    code: FMap = ()
+    code: tuple[tuple[int, int], ...] = ()  # FMap para -> code
     #: (para, expected_at) -> code replaced at expected_at
-    past_code: FMap = ()
+    past_code: tuple[tuple[tuple[int, int], int], ...] = ()  # FMap
     #: para -> PastCodeMeta (survives the para's cleanup)
-    past_code_meta: FMap = ()
+    past_code_meta: tuple[tuple[int, PastCodeMeta], ...] = ()  # FMap
     #: (para, activated_at), ascending by activated_at
     past_code_pruning: tuple[tuple[int, int], ...] = ()
-    future_code_upgrades: FMap = ()
-    future_code: FMap = ()
+    future_code_upgrades: tuple[tuple[int, int], ...] = ()  # FMap para -> expected_at
+    future_code: tuple[tuple[int, int], ...] = ()  # FMap para -> code
     #: para -> ParaGenesisArgs, applied at the next session change
-    upcoming: FMap = ()
+    upcoming: tuple[tuple[int, ParaGenesisArgs], ...] = ()  # FMap
     #: paras cleaned up at the next session change, ascending
     outgoing: tuple[int, ...] = ()
     #: ghost: every code replacement ever made (PAR-8 is checked against it)

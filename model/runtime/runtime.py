@@ -101,7 +101,7 @@ class RelayBlock:
     session_change: SessionChange | None = None
     session_change_after_init: bool = False
     inherents: tuple[InclusionInherent, ...] = (InclusionInherent(),)
-    calls: tuple[Any, ...] = ()
+    calls: tuple[SetConfiguration | RegisterPara | DeregisterPara | AddParathreadClaim, ...] = ()
 
 
 @attrs.frozen(cache_hash=True)
