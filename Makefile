@@ -4,8 +4,9 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= 2
+REPORTS ?= out
 
-.PHONY: check test docs clean venv
+.PHONY: check test docs clean venv bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -15,8 +16,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-check: $(STAMP)
-	$(BIN)/paraspec check
+$(REPORTS):
+	mkdir -p $(REPORTS)
+
+check: $(STAMP) | $(REPORTS)
+	$(BIN)/paraspec check --json $(REPORTS)/check.json --junit $(REPORTS)/check.xml --trace-dir $(REPORTS)/traces
+	$(BIN)/paraspec check --all-mutants --json $(REPORTS)/mutants.json
 
 test: $(STAMP)
 	$(BIN)/pytest -n $(JOBS)
@@ -26,3 +31,19 @@ docs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) docs/_build docs/_spec *.egg-info
+
+# `make bench`: paraspec beside SPIN and Quint on the avail_core twin (installs the peers when missing;
+# Quint goes into benchmarks/.cache, never committed); BENCH_ARGS=--quick skips the longest runs.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# conformance vectors: generate (prints cases per handler, mutation adequacy, time), then the self-test
+# and the independent Node.js implementation (skipped when node is absent)
+.PHONY: vectors
+vectors: $(STAMP)
+	$(BIN)/paraspec vectors generate --out vectors
+	$(BIN)/paraspec vectors run vectors --adapter "$(BIN)/paraspec adapter" --quiet
+	@if command -v node >/dev/null 2>&1; then \
+		$(BIN)/paraspec vectors run vectors --adapter "node examples/adapters/node/adapter.js" --quiet; \
+	else echo "node not found: the Node.js adapter is not run"; fi

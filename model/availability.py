@@ -25,6 +25,7 @@ __all__ = [
     "AvailabilityState",
     "AvailabilityMachine",
     "check_bitfield",
+    "is_bitfield_counted",
     "bitfield_actions",
 ]
 
@@ -73,6 +74,23 @@ def check_bitfield(bf: SignBitfield, n_validators: int, n_cores: int, next_valid
             f"validator {bf.validator}'s bitfield is a duplicate or out of order in this block")
     require(bf.signer == bf.validator, "AV-4",
             f"signature by {bf.signer} is not validator {bf.validator}'s")
+
+
+def is_bitfield_counted(bf: SignBitfield, live: int, free_core_bit: str) -> bool:
+    """AV-5: whether a (well-formed) bitfield's bits count.
+
+    ``live`` is the bitmask of the cores whose candidate is to be determined (pending
+    availability). A bitfield with a 1 bit for any other core is disregarded as a
+    whole (seed 003 §2.5.6 step 4), or makes the block invalid when ``free_core_bit``
+    is ``"reject"`` (polkadot-sdk; decision AV-D2).
+    """
+    free = bf.bits & ~live
+    if free == 0:
+        return True
+    if free_core_bit == "reject":
+        i = (free & -free).bit_length() - 1
+        raise Rejected("AV-5", f"bit {i} set for core {i}, which has no candidate pending availability")
+    return False
 
 
 def bitfield_actions(n_validators: int, n_cores: int, live_cores: int,

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from .thresholds import BACKING_THRESHOLDS
+from .thresholds import BACKING_THRESHOLDS, DISPUTE_RULES
 
 __all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET"]
 
@@ -69,6 +69,11 @@ class HostConfiguration:
     # -- exploration bounds (model only) ---------------------------------------------------
     #: candidates each para may produce in one exploration (keeps the state space finite)
     max_candidates: int = 2
+    # -- validity readings (issue 4) -----------------------------------------------------------
+    #: how a dispute / invalidity escalation is decided (decision ESC-D1): "seed"
+    #: (seed 003 §1.10.3: three outcomes once > 2n/3 attest) or "sdk" (polkadot-sdk:
+    #: confirmed at > f participants, concluded at a supermajority on one side)
+    dispute_rule: str = "seed"
 
     @property
     def n_cores(self) -> int:
@@ -109,6 +114,9 @@ class HostConfiguration:
         if self.free_core_bit not in ("disregard", "reject"):
             raise ConfigError("free_core_bit", "CFG-1",
                               f"must be 'disregard' or 'reject', got {self.free_core_bit!r}")
+        if self.dispute_rule not in DISPUTE_RULES:
+            raise ConfigError("dispute_rule", "CFG-1",
+                              f"must be one of {', '.join(DISPUTE_RULES)}, got {self.dispute_rule!r}")
         return self
 
     def with_overrides(self, overrides: dict[str, Any]) -> "HostConfiguration":

@@ -18,8 +18,8 @@ import enum
 
 import attrs
 
-from .availability import SignBitfield, bitfield_actions, check_bitfield
-from .core import Machine, Rejected, register_machine, require
+from .availability import SignBitfield, bitfield_actions, check_bitfield, is_bitfield_counted
+from .core import Machine, register_machine, require
 from .groups import partition
 from .thresholds import is_backable, is_more_than_two_thirds
 
@@ -35,7 +35,19 @@ __all__ = [
     "PendingAvailability",
     "InclusionState",
     "InclusionMachine",
+    "is_candidate_available",
+    "is_candidate_timed_out",
 ]
+
+
+def is_candidate_available(votes: int, n_validators: int) -> bool:
+    """INC-7 (AV-6): more than 2/3 of all validators have set the candidate's bit."""
+    return is_more_than_two_thirds(votes.bit_count(), n_validators)
+
+
+def is_candidate_timed_out(age: int, availability_period: int) -> bool:
+    """INC-8 (AV-7): the candidate has been pending for ``availability_period`` blocks."""
+    return age >= availability_period
 
 
 class Stage(enum.IntEnum):
@@ -144,6 +156,8 @@ class InclusionMachine(Machine):
     name = "inclusion"
     area = "inclusion"
     description = "candidate lifecycle and availability cores (seed 003 §2.3, §2.5.6–2.5.7)"
+    #: liveness: weak fairness of relay-chain blocks (``checker.liveness``): blocks keep coming
+    fairness = (Block,)
 
     def __init__(self, config):
         super().__init__(config)
@@ -167,11 +181,11 @@ class InclusionMachine(Machine):
 
     def is_available(self, votes: int) -> bool:
         """INC-7 (AV-6): more than 2/3 of all validators hold their piece."""
-        return is_more_than_two_thirds(votes.bit_count(), self.config.n_validators)
+        return is_candidate_available(votes, self.config.n_validators)
 
     def is_timed_out(self, age: int) -> bool:
         """INC-8 (AV-7): pending for ``chain_availability_period`` blocks."""
-        return age >= self.config.chain_availability_period
+        return is_candidate_timed_out(age, self.config.chain_availability_period)
 
     def check_statement(self, state: InclusionState, para: int, validator: int) -> None:
         require(0 <= para < len(state.paras), "INC-3", f"no para {para}")
@@ -281,11 +295,12 @@ class InclusionMachine(Machine):
         """``process_bitfields`` for one bitfield (§2.5.6 steps 1–5)."""
         check_bitfield(bf, self.config.n_validators, len(state.cores), state.signed)
         signed = bf.validator + 1
+        live = 0
         for i, core in enumerate(state.cores):
-            if (bf.bits >> i) & 1 and core is None:
-                if self.config.free_core_bit == "reject":
-                    raise Rejected("AV-5", f"bit {i} set for a free core")
-                return attrs.evolve(state, signed=signed)  # AV-5: disregarded
+            if core is not None:
+                live |= 1 << i
+        if not is_bitfield_counted(bf, live, self.config.free_core_bit):
+            return attrs.evolve(state, signed=signed)  # AV-5: disregarded
         bit = 1 << bf.validator
         cores = tuple(
             attrs.evolve(core, votes=core.votes | bit) if (bf.bits >> i) & 1 else core

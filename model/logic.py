@@ -2,15 +2,42 @@
 
 A rule written with these helpers (``And(a, b)``, ``ite(c, x, y)``, ``div(n - 1, 3)``)
 is the same text for the explicit engine (Python ``bool``/``int``) and the symbolic
-engine (Z3 ``BoolRef``/``ArithRef``). Z3 is imported lazily, so the explicit engine
-does not pay for it.
+engine (Z3 ``BoolRef``/``ArithRef``), and element-wise for numpy arrays (the
+vectorized engine, ``checker.vector``). Z3 and numpy are imported lazily, so the
+explicit engine does not pay for them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["is_symbolic", "And", "Or", "Not", "Implies", "ite", "div", "mod", "max_", "min_", "popcount"]
+__all__ = ["is_symbolic", "is_array", "And", "Or", "Not", "Implies", "ite", "div", "mod", "max_", "min_", "popcount"]
+
+
+def is_array(*xs: Any) -> bool:
+    """True when any operand is a numpy array (the vectorized engine evaluates a rule
+    on a whole frontier of states at once)."""
+    for x in xs:
+        if type(x).__module__ == "numpy":
+            return True
+    return False
+
+
+_PLAIN = (bool, int)
+
+
+def _plain(xs) -> bool:
+    """Every operand is a Python bool or int (the interpreter's fast path)."""
+    for x in xs:
+        if x.__class__ is not bool and x.__class__ is not int:
+            return False
+    return True
+
+
+def _np():
+    import numpy
+
+    return numpy
 
 
 def is_symbolic(*xs: Any) -> bool:
@@ -29,32 +56,52 @@ def _z3():
 
 
 def And(*xs: Any) -> Any:
+    if _plain(xs):
+        return all(xs)
     if is_symbolic(*xs):
         return _z3().And(*xs)
+    if is_array(*xs):
+        return _reduce(_np().logical_and, xs)
     return all(xs)
 
 
 def Or(*xs: Any) -> Any:
+    if _plain(xs):
+        return any(xs)
     if is_symbolic(*xs):
         return _z3().Or(*xs)
+    if is_array(*xs):
+        return _reduce(_np().logical_or, xs)
     return any(xs)
 
 
 def Not(x: Any) -> Any:
+    if x.__class__ is bool or x.__class__ is int:
+        return not x
     if is_symbolic(x):
         return _z3().Not(x)
+    if is_array(x):
+        return _np().logical_not(x)
     return not x
 
 
 def Implies(a: Any, b: Any) -> Any:
+    if _plain((a, b)):
+        return (not a) or bool(b)
     if is_symbolic(a, b):
         return _z3().Implies(a, b)
+    if is_array(a, b):
+        return _np().logical_or(_np().logical_not(a), b)
     return (not a) or bool(b)
 
 
 def ite(c: Any, a: Any, b: Any) -> Any:
+    if c.__class__ is bool or c.__class__ is int:  # a plain condition picks a branch, whatever it holds
+        return a if c else b
     if is_symbolic(c, a, b):
         return _z3().If(c, a, b)
+    if is_array(c, a, b):
+        return _np().where(c, a, b)
     return a if c else b
 
 
@@ -76,21 +123,41 @@ def mod(a: Any, b: Any) -> Any:
 
 
 def max_(a: Any, b: Any) -> Any:
+    if _plain((a, b)):
+        return a if a >= b else b
     if is_symbolic(a, b):
         return _z3().If(a >= b, a, b)
+    if is_array(a, b):
+        return _np().maximum(a, b)
     return a if a >= b else b
 
 
 def min_(a: Any, b: Any) -> Any:
+    if _plain((a, b)):
+        return a if a <= b else b
     if is_symbolic(a, b):
         return _z3().If(a <= b, a, b)
+    if is_array(a, b):
+        return _np().minimum(a, b)
     return a if a <= b else b
 
 
 def popcount(x: Any, width: int | None = None) -> Any:
     """Number of 1 bits. For a Z3 bit-vector, the low ``width`` bits are summed as an Int."""
+    if x.__class__ is int:
+        return x.bit_count()
     if is_symbolic(x):
         z3 = _z3()
         w = width if width is not None else x.size()
         return z3.Sum([z3.If(z3.Extract(i, i, x) == 1, 1, 0) for i in range(w)])
+    if is_array(x):
+        np = _np()
+        return np.bitwise_count(x).astype(np.int64)
     return int(x).bit_count()
+
+
+def _reduce(fn, xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = fn(out, x)
+    return out

@@ -5,14 +5,15 @@ Every function here is plain arithmetic built from ``+ - * < <= >`` and
 explicit engine and the interpreter) and on Z3 integer terms (the symbolic engine,
 which proves the lemmas in ``checker.symbolic`` for every ``n``).
 
-Rule IDs: TH-1 .. TH-5 in ``spec/thresholds.md``.
+Rule IDs: TH-1 .. TH-5 in ``spec/thresholds.md``; the validity functions at the end
+implement rules of ``spec/escalation.md``, ``spec/disputes.md`` and ``spec/approval.md``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .logic import And, div, max_, min_
+from .logic import And, Or, div, ite, max_, min_
 
 __all__ = [
     "byzantine_threshold",
@@ -24,6 +25,19 @@ __all__ = [
     "backing_votes_needed",
     "is_backable",
     "BACKING_THRESHOLDS",
+    "is_byzantine_exceeded",
+    "is_supermajority",
+    "is_reconstructible",
+    "approval_checks_default",
+    "approval_checks_needed",
+    "DISPUTE_RULES",
+    "dispute_outcome",
+    "has_supermajority_either_way",
+    "OUTCOME_NONE",
+    "OUTCOME_VALID",
+    "OUTCOME_INVALID",
+    "OUTCOME_INVALID_NO_SLASH",
+    "OUTCOME_BOTH",
     "pvf_accept_threshold",
     "pvf_reject_threshold",
     "is_pvf_check_accepted",
@@ -92,6 +106,82 @@ def is_backable(votes: Any, group_size: Any, rule: str, minimum_backing_votes: A
     raise ValueError(f"unknown backing threshold {rule!r}")
 
 
+# -- validity and disputes (spec/escalation.md, spec/disputes.md) ------------------------------
+
+
+def is_byzantine_exceeded(votes: Any, n: Any) -> Any:
+    """``votes > f``: more votes than byzantine validators can cast (ESC-9, ESC-10, DSP-10).
+
+    polkadot-sdk's dispute is *confirmed* when its participants exceed f; the
+    disputes machine also uses it for "approved by at least one honest checker"."""
+    return votes > byzantine_threshold(n)
+
+
+def is_supermajority(votes: Any, n: Any) -> Any:
+    """``votes >= n - f`` (ESC-9, SLS-1): polkadot-sdk's *concluded* test for one side of a
+    dispute; equal to :func:`is_more_than_two_thirds` for every ``n >= 1``."""
+    return votes >= supermajority_threshold(n)
+
+
+def is_reconstructible(pieces: Any, n: Any) -> Any:
+    """``pieces > 2f`` (APR-7; seed 003 §1.10, Algorithm 15): enough distinct erasure pieces
+    to reconstruct the blob."""
+    return pieces > 2 * byzantine_threshold(n)
+
+
+def approval_checks_default(group_size: Any, extra: Any = 2) -> Any:
+    """``#VDefault`` (APR-3; seed 003 §1.9.4): the parachain validators plus a constant ("like 2")."""
+    return group_size + extra
+
+
+def approval_checks_needed(group_size: Any, fishermen_stake: Any, c_f: Any = 1, extra: Any = 2) -> Any:
+    """``#VCheck = #VDefault + c_f * total fishermen stake`` (APR-3, APR-5; seed 003 §1.9.4)."""
+    return approval_checks_default(group_size, extra) + c_f * fishermen_stake
+
+
+#: The selectable readings of dispute resolution (decision ESC-D1).
+DISPUTE_RULES = ("seed", "sdk")
+
+#: Outcome codes of :func:`dispute_outcome`.
+OUTCOME_NONE = 0
+OUTCOME_VALID = 1
+OUTCOME_INVALID = 2
+OUTCOME_INVALID_NO_SLASH = 3
+#: sdk reading only: both sides reached a supermajority (needs more than f double voters)
+OUTCOME_BOTH = 4
+
+
+def dispute_outcome(votes_for: Any, votes_against: Any, attesters: Any, n: Any, rule: str = "seed") -> Any:
+    """The outcome of a dispute / escalation vote (ESC-3 .. ESC-6, ESC-9, DSP-5), an int code.
+
+    ``votes_for`` and ``votes_against`` count the validators on each side (a
+    validator on both sides counts on both); ``attesters`` counts distinct validators.
+
+    * ``seed`` (seed 003 §1.10.3): nothing until more than 2n/3 validators attested;
+      then VALID if more than n/3 attest validity and at most n/3 invalidity, INVALID
+      in the mirror case, INVALID_NO_SLASH if both sides exceed n/3.
+    * ``sdk`` (polkadot-sdk ``DisputeStateFlags``): VALID when the for-votes reach
+      the supermajority ``n - f``, INVALID when the against-votes do, BOTH if both do.
+    """
+    if rule == "seed":
+        v = is_more_than_one_third(votes_for, n)
+        i = is_more_than_one_third(votes_against, n)
+        return ite(is_more_than_two_thirds(attesters, n),
+                   ite(And(v, i), OUTCOME_INVALID_NO_SLASH,
+                       ite(v, OUTCOME_VALID, ite(i, OUTCOME_INVALID, OUTCOME_NONE))),
+                   OUTCOME_NONE)
+    if rule == "sdk":
+        v = is_supermajority(votes_for, n)
+        i = is_supermajority(votes_against, n)
+        return ite(And(v, i), OUTCOME_BOTH, ite(v, OUTCOME_VALID, ite(i, OUTCOME_INVALID, OUTCOME_NONE)))
+    raise ValueError(f"unknown dispute rule {rule!r}")
+
+
+def has_supermajority_either_way(votes_for: Any, votes_against: Any, n: Any) -> Any:
+    """SLS-2, SLS-3 (seed 003 §2.5.9): the dispute garnered a 2/3+ supermajority on one side."""
+    return Or(is_supermajority(votes_for, n), is_supermajority(votes_against, n))
+
+
 # -- PVF pre-checking (spec/upgrades.md UPG-15, decision UPG-D5) ------------------------------
 
 
@@ -108,7 +198,7 @@ def pvf_reject_threshold(n: Any) -> Any:
 
 def is_pvf_check_accepted(accepts: Any, n: Any) -> Any:
     """The vote is accepted once the accepts reach the supermajority (UPG-15)."""
-    return accepts >= pvf_accept_threshold(n)
+    return is_supermajority(accepts, n)
 
 
 def is_pvf_check_rejected(rejects: Any, n: Any) -> Any:

@@ -48,7 +48,7 @@ def type_ok(m, s):
     )
 
 
-@always(M, ["AV-6"], witness=lambda m, s: any(p.status == S.AVAILABLE for p in s.paras))
+@always(M, ["AV-6", "TH-2"], witness=lambda m, s: any(p.status == S.AVAILABLE for p in s.paras))
 def available_only_above_two_thirds(m, s):
     """A candidate is available only with more than 2/3 of the validators' bits."""
     n = m.config.n_validators
@@ -113,7 +113,7 @@ def _free_bit(m, s, a):
         (a.bits >> i) & 1 and p.status != S.TO_BE_DETERMINED for i, p in enumerate(s.paras))
 
 
-@transition(M, ["AV-5", "AV-9"], on=[SignBitfield], witness=lambda m, s, a, t: _free_bit(m, s, a) and _accepted(t))
+@transition(M, ["AV-5", "AV-9"], on=[SignBitfield], witness=lambda m, s, a, t: _free_bit(m, s, a))
 def free_core_bit_disregarded(m, s, a, t):
     """A bitfield with a 1 bit for a para without a candidate to be determined adds no vote."""
     if not (_free_bit(m, s, a) and _accepted(t)):

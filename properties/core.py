@@ -38,6 +38,7 @@ __all__ = [
     "sometimes",
     "eventually",
     "leads_to",
+    "vectorized",
     "mutant",
     "properties_for",
     "mutants_for",
@@ -67,6 +68,16 @@ class Property:
     #: transition properties: the action classes the property concerns (empty: all);
     #: the predicate and witness are evaluated only on those actions
     on: tuple[type, ...] = ()
+    #: liveness families: ``over(m)`` yields keys; the property is checked once per key,
+    #: with ``predicate(m, s, key)`` and ``goal(m, s, key)``
+    over: Callable[..., Any] | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def vectorized(self) -> bool:
+        """Whether the predicate (and witness, goal) also evaluate element-wise on a batch
+        of states held as numpy arrays (see :func:`vectorized`)."""
+        fns = [f for f in (self.predicate, self.witness, self.goal) if f is not None]
+        return all(getattr(f, "vectorized", False) for f in fns)
 
     @property
     def qualified(self) -> str:
@@ -154,15 +165,26 @@ def eventually(machine: str, rules: tuple[str, ...] | list[str]):
     return deco
 
 
-def leads_to(machine: str, rules: tuple[str, ...] | list[str], goal: Callable):
+def leads_to(machine: str, rules: tuple[str, ...] | list[str], goal: Callable, over: Callable | None = None):
     """Declare ``trigger ~> goal``: from every trigger state, every fair behaviour
-    reaches a goal state."""
+    reaches a goal state. With ``over(m)`` (an iterable of keys, e.g. the cores), one
+    such property per key: ``trigger(m, s, key) ~> goal(m, s, key)``."""
 
     def deco(fn):
-        _register(Property(fn.__name__, Kind.LEADS_TO, machine, tuple(rules), fn, None, goal, _doc(fn)))
+        _register(Property(fn.__name__, Kind.LEADS_TO, machine, tuple(rules), fn, None, goal, _doc(fn), (), over))
         return fn
 
     return deco
+
+
+def vectorized(fn: Callable) -> Callable:
+    """Mark a predicate (or witness, goal) as written with the helpers of
+    :mod:`model.logic` and field arithmetic only, so that it also evaluates
+    element-wise when the state's fields are numpy arrays (``checker.vector``).
+    For a transition property, the vectorized engine evaluates it on accepted
+    transitions only: it must hold on every rejected one."""
+    fn.vectorized = True
+    return fn
 
 
 def mutant(machine: str, name: str, kills: tuple[str, ...] | list[str], preset: str | None = None,

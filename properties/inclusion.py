@@ -85,7 +85,7 @@ def every_candidate_accounted_for(m, s):
 # -- transition properties ----------------------------------------------------------------------
 
 
-@transition(M, ["INC-7", "AV-6"], on=[Block], witness=lambda m, s, a, t: _accepted(t)
+@transition(M, ["INC-7", "AV-6", "TH-2"], on=[Block], witness=lambda m, s, a, t: _accepted(t)
             and any(o == Outcome.INCLUDED for _, o in _exits(s, t)))
 def enacted_only_above_two_thirds(m, s, a, t):
     """A candidate is enacted only with more than 2/3 of the validators' availability bits."""
@@ -142,7 +142,7 @@ def failure_exit_matches_stage(m, s, a, t):
     return t.last_exit[a.para] == expected and t.exits[a.para] == s.exits[a.para] + 1
 
 
-@transition(M, ["INC-4", "INC-5"], on=[Block], witness=lambda m, s, a, t: _accepted(t) and a.backed)
+@transition(M, ["INC-4", "INC-5", "TH-4"], on=[Block], witness=lambda m, s, a, t: _accepted(t) and a.backed)
 def backed_only_with_backing(m, s, a, t):
     """A candidate becomes pending availability only if its assigned group's valid
     statements meet the backing threshold."""
@@ -234,7 +234,7 @@ class OccupiedCoreOverwritten(InclusionMachine):
         return None if c is None else attrs.evolve(c, age=min(c.age + 1, self.config.chain_availability_period - 1))
 
 
-@mutant(M, "inc_second_core", kills=["one_pending_per_para"])
+@mutant(M, "inc_second_core", kills=["one_pending_per_para", "type_ok"])
 class SecondCore(InclusionMachine):
     """A para's backed candidate may occupy any free core, not only its own, so a para
     with a candidate pending can get a second one."""

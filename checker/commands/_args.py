@@ -1,0 +1,74 @@
+"""Argument types and checks shared by the subcommands (one-line errors, exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..registry import UsageError
+
+
+def positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return v
+
+
+def positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not v > 0 or v != v or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
+
+
+def add_preset(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", metavar="NAME", help="configuration preset (default: tiny; see `paraspec list`)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override one configuration field of the preset (repeatable)")
+
+
+def parse_sets(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        if "=" not in item:
+            raise UsageError(f"--set {item!r}: expected FIELD=VALUE")
+        k, v = item.split("=", 1)
+        if not k:
+            raise UsageError(f"--set {item!r}: empty field name")
+        out[k.strip()] = v.strip()
+    return out
+
+
+def check_preset(name: str) -> None:
+    from model.config import PRESETS
+
+    if name not in PRESETS:
+        raise UsageError(f"--preset: unknown preset {name!r} (known: {', '.join(PRESETS)})")
+
+
+def check_writable(path: str) -> None:
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise UsageError(f"{path}: directory {parent} does not exist")
+    if Path(path).is_dir():
+        raise UsageError(f"{path}: is a directory")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"{path}: directory {parent} is not writable")

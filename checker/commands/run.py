@@ -1,0 +1,133 @@
+"""``paraspec run [FILE...]``: replay scenarios through the interpreter.
+
+Two kinds of file are accepted, told apart by their keys:
+
+* a *runtime scenario* (``blocks``: a genesis and relay-chain blocks, see
+  ``docs/interpreter.md``) is replayed through the composed runtime, the reference
+  interpreter (``checker.runtime_scenario``); given alone, its outcome is printed as
+  JSON: each block's outcome (``ok``, or ``invalid`` with the rule that rejects it)
+  and the final state;
+* a *machine playbook* (``machine`` and ``steps``) is run through its machine's step
+  function (``checker.scenario``), one summary line per file.
+
+With several files, or none (every bundled playbook and runtime scenario), each file
+gets a summary line (``--json`` prints the runtime scenarios' JSON instead). Exit
+status: 0 when every expectation is met, 1 when one is not, 2 on bad input (one line
+naming the file and field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from checker.registry import UsageError
+
+__all__ = ["register", "run", "main"]
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("run", help="replay runtime scenarios and machine playbooks through the interpreter",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="scenario files (default: every bundled playbook and runtime scenario)")
+    p.add_argument("--json", action="store_true", help="print the runtime scenarios' outcomes as JSON")
+    p.add_argument("--timing", action="store_true", help="add each block's interpretation time (ms)")
+    p.add_argument("--no-state", action="store_true", help="omit the final state from the JSON")
+    p.add_argument("--compact", action="store_true", help="one-line JSON")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing; only the exit code")
+    p.set_defaults(func=run)
+    return p
+
+
+def _read(path: str):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path}: cannot read: {e}") from None
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path}: line {e.lineno} column {e.colno}: invalid JSON: {e.msg}") from None
+
+
+def _run_runtime(path: str, doc: dict, args) -> dict:
+    from checker.runtime_scenario import ScenarioError, run_scenario
+
+    try:
+        return run_scenario(doc, timing=args.timing)
+    except ScenarioError as e:
+        raise UsageError(f"{path}: {e.field}: {e.reason}" if e.field else f"{path}: {e.reason}") from None
+
+
+def _run_playbook(path: str):
+    from checker import scenario as playbooks
+    from model.scenario import ScenarioError
+
+    try:
+        return playbooks.run_file(path)
+    except ScenarioError as e:
+        raise UsageError(str(e)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from checker import scenario as playbooks
+    from checker.runtime_scenario import is_runtime_scenario, scenario_files
+
+    paths = [str(p) for p in args.files] or \
+        [str(p) for p in playbooks.scenario_files()] + [str(p) for p in scenario_files()]
+    docs = [(p, _read(p)) for p in paths]
+    runtime = [(p, d) for p, d in docs if is_runtime_scenario(d)]
+    as_json = args.json or (len(docs) == 1 and len(runtime) == 1)
+    ok = True
+    printed = []
+    for path, doc in docs:
+        if is_runtime_scenario(doc):
+            result = _run_runtime(path, doc, args)
+            failed = [b for b in result["blocks"] if b.get("as_expected") is False]
+            ok = ok and not failed
+            if args.no_state:
+                result.pop("final_state")
+            if as_json:
+                printed.append(result if len(docs) == 1 else {"file": path, **result})
+            elif not args.quiet:
+                name = Path(path).stem
+                print(f"{name}: {'ok' if not failed else 'FAILED'} ({len(result['blocks'])} blocks) - "
+                      f"{doc.get('description', '').split(':')[0]}")
+                for b in failed:
+                    got = b["outcome"] if b["outcome"] == "ok" else b["rule"]
+                    print(f"  block {b['block']} (number {b['number']}): expected {b['expected']}, got {got}")
+        else:
+            sc, result = _run_playbook(path)
+            ok = ok and result.ok
+            if not args.quiet and not as_json:
+                print(f"{sc.name}: {'ok' if result.ok else 'FAILED'} ({len(sc.steps)} steps) - {sc.title}")
+                for f in result.failures:
+                    print(f"  {f}")
+    if as_json and not args.quiet:
+        out = printed[0] if len(printed) == 1 and len(docs) == 1 else printed
+        print(json.dumps(out, indent=None if args.compact else 1))
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m checker.commands.run FILE...`` (the same as ``paraspec run``)."""
+    from checker.cli import _Parser
+
+    parser = _Parser(prog="paraspec")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    register(sub)
+    try:
+        args = parser.parse_args(["run", *(sys.argv[1:] if argv is None else argv)])
+        return args.func(args)
+    except UsageError as e:
+        print(f"paraspec: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""The case format, handler resolution and the reference execution of one case.
+
+A case (one JSON file ``<preset>/<machine>/<handler>/<name>.json``)::
+
+    {"format": "paraspec-vector/1", "id": ..., "machine": ..., "handler": ..., "preset": ...,
+     "kind": "rule" | "coverage" | "mutant", "description": ..., "rules": [...],
+     "pre_state": {...}, "input": {"action": "SignBitfield", "args": {...}},
+     "output": {"ok": null} | {"err": "AV-4"}, "post_state": {...}}
+
+``post_state`` equals ``pre_state`` when ``output`` is an error. See ``docs/vectors.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+from model.config import PRESETS, HostConfiguration
+from model.core import Machine, Rejected
+from model.handlers import Handler, handlers_for
+
+from ..codec import CodecError, decode, decode_record, encode
+from ..registry import get_machine_class, load_all
+
+__all__ = [
+    "FORMAT",
+    "VectorError",
+    "config_json",
+    "config_from_json",
+    "state_type",
+    "encode_state",
+    "decode_state",
+    "encode_input",
+    "decode_input",
+    "resolve_handler",
+    "execute",
+    "first_difference",
+    "dump",
+]
+
+FORMAT = "paraspec-vector/1"
+
+
+class VectorError(ValueError):
+    """A malformed request, case or suite: the message names the field."""
+
+
+def dump(obj: Any) -> str:
+    """The canonical text of a JSON file of the suite (stable across runs)."""
+    return json.dumps(obj, indent=1, ensure_ascii=True) + "\n"
+
+
+# -- configuration --------------------------------------------------------------------------------
+
+
+def config_json(config: HostConfiguration) -> dict[str, Any]:
+    return attrs.asdict(config)
+
+
+def config_from_json(obj: Any, path: str = "config") -> HostConfiguration:
+    if not isinstance(obj, dict):
+        raise VectorError(f"{path}: expected an object of configuration fields")
+    names = {f.name for f in attrs.fields(HostConfiguration)}
+    unknown = sorted(set(obj) - names)
+    if unknown:
+        raise VectorError(f"{path}.{unknown[0]}: no such configuration field")
+    base = PRESETS.get(obj.get("name")) if isinstance(obj.get("name"), str) else None
+    try:
+        cfg = attrs.evolve(base, **obj) if base is not None else HostConfiguration(**obj)
+        return cfg.validate()
+    except (TypeError, ValueError) as e:
+        raise VectorError(f"{path}: {e}") from None
+
+
+# -- states and inputs ------------------------------------------------------------------------------
+
+_STATE_TYPES: dict[type, type] = {}
+
+
+def state_type(machine: Machine) -> type:
+    """The class of the machine's states (that of its first initial state)."""
+    key = type(machine)
+    t = _STATE_TYPES.get(key)
+    if t is None:
+        t = type(next(iter(machine.init())))
+        _STATE_TYPES[key] = t
+    return t
+
+
+def encode_state(machine: Machine, state: Any) -> Any:
+    return encode(state, state_type(machine))
+
+
+def decode_state(machine: Machine, obj: Any, path: str = "pre_state") -> Any:
+    t = state_type(machine)
+    try:
+        if attrs.has(t):
+            return decode_record(obj, t, path)
+        return decode(obj, t, path)
+    except CodecError as e:
+        raise VectorError(str(e)) from None
+
+
+def encode_input(action: Any) -> dict[str, Any]:
+    if not attrs.has(type(action)):
+        raise VectorError(f"action {action!r} is not an attrs record; vectors need record actions")
+    return {"action": type(action).__name__, "args": encode(action, type(action))}
+
+
+def decode_input(h: Handler, obj: Any, path: str = "input") -> Any:
+    if not isinstance(obj, dict) or set(obj) != {"action", "args"}:
+        raise VectorError(f"{path}: expected an object with exactly the keys 'action' and 'args'")
+    kind = obj["action"]
+    cls = h.action_class(kind) if isinstance(kind, str) else None
+    if cls is None:
+        known = ", ".join(c.__name__ for c in h.actions)
+        raise VectorError(f"{path}.action: {kind!r} is not an input of handler {h.qualified} (expected {known})")
+    try:
+        return decode_record(obj["args"], cls, f"{path}.args")
+    except CodecError as e:
+        raise VectorError(str(e)) from None
+
+
+# -- handlers ------------------------------------------------------------------------------------------
+
+#: (machine name, config name) -> action classes met by a bounded exploration
+_ACTION_CLASSES: dict[tuple[str, str], tuple[type, ...]] = {}
+
+
+def explored_action_classes(machine: Machine, max_states: int = 3000) -> tuple[type, ...]:
+    """The action classes a bounded breadth-first exploration of the machine offers,
+    in order of first appearance (how generic handlers are found)."""
+    key = (machine.name, machine.config.name)
+    got = _ACTION_CLASSES.get(key)
+    if got is not None:
+        return got
+    from ..fingerprint import fingerprint
+
+    seen: dict[type, None] = {}
+    visited = set()
+    frontier = []
+    for s in machine.init():
+        fp = fingerprint(s)
+        if fp not in visited:
+            visited.add(fp)
+            frontier.append(s)
+    while frontier and len(visited) < max_states:
+        nxt = []
+        for s in frontier:
+            for a in machine.actions(s):
+                seen.setdefault(type(a), None)
+                try:
+                    t = machine.step(s, a)
+                except Rejected:
+                    continue
+                fp = fingerprint(t)
+                if fp not in visited and len(visited) < max_states:
+                    visited.add(fp)
+                    nxt.append(t)
+        frontier = nxt
+    got = tuple(seen)
+    _ACTION_CLASSES[key] = got
+    return got
+
+
+def resolve_handler(machine: Machine, name: str) -> Handler:
+    """The handler ``name`` of the machine: a declared one, or a generic one derived
+    from an action class of the machine."""
+    from model.handlers import HANDLERS
+
+    declared = HANDLERS.get(machine.name, {})
+    if name in declared:
+        return declared[name]
+    for h in handlers_for(machine.name, explored_action_classes(machine)):
+        if h.name == name:
+            return h
+    known = ", ".join(h.name for h in handlers_for(machine.name, explored_action_classes(machine)))
+    raise VectorError(f"handler: machine {machine.name!r} has no handler {name!r} (known: {known})")
+
+
+def split_handler(qualified: Any, path: str = "handler") -> tuple[str, str]:
+    if not isinstance(qualified, str) or qualified.count("/") != 1:
+        raise VectorError(f"{path}: expected 'machine/handler', got {qualified!r}")
+    m, h = qualified.split("/")
+    load_all()
+    from model.core import MACHINES
+
+    if m not in MACHINES:
+        raise VectorError(f"{path}: unknown machine {m!r}")
+    return m, h
+
+
+# -- executing and comparing -------------------------------------------------------------------------
+
+
+def execute(h: Handler, machine: Machine, pre: Any, action: Any) -> dict[str, Any]:
+    """The reference answer ``{"output", "post_state"}`` for one input.
+
+    A :class:`Rejected` becomes ``{"err": rule}`` with the pre-state unchanged; any
+    other exception propagates (a bug of the machine, or of a mutant)."""
+    try:
+        post = h.run(machine, pre, action)
+    except Rejected as r:
+        return {"output": {"err": r.rule_id}, "post_state": encode_state(machine, pre)}
+    return {"output": {"ok": None}, "post_state": encode_state(machine, post)}
+
+
+def _jt(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, dict):
+        return "object"
+    return type(v).__name__
+
+
+def _short(v: Any, limit: int = 80) -> str:
+    text = json.dumps(v, separators=(",", ":"), sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
+    """The first field where ``actual`` differs from ``expected`` (depth first, in the
+    expected object's key order), as ``path: expected X, got Y``; ``None`` if equal."""
+    if _jt(expected) != _jt(actual) or (isinstance(expected, (int, float)) and not isinstance(expected, bool)
+                                        and type(expected) is not type(actual)):
+        return f"{path or '$'}: expected {_short(expected)}, got {_short(actual)}"
+    if isinstance(expected, dict):
+        for k, v in expected.items():
+            p = f"{path}.{k}" if path else k
+            if k not in actual:
+                return f"{p}: missing (expected {_short(v)})"
+            d = first_difference(v, actual[k], p)
+            if d:
+                return d
+        extra = [k for k in actual if k not in expected]
+        if extra:
+            p = f"{path}.{extra[0]}" if path else extra[0]
+            return f"{p}: unexpected field (value {_short(actual[extra[0]])})"
+        return None
+    if isinstance(expected, list):
+        for i, (x, y) in enumerate(zip(expected, actual)):
+            d = first_difference(x, y, f"{path}[{i}]")
+            if d:
+                return d
+        if len(expected) != len(actual):
+            return f"{path or '$'}: expected {len(expected)} elements, got {len(actual)}"
+        return None
+    if expected != actual:
+        return f"{path or '$'}: expected {_short(expected)}, got {_short(actual)}"
+    return None
+
+
+def machine_for(name: str, config: HostConfiguration, mutant: str | None = None) -> Machine:
+    from ..registry import build
+
+    get_machine_class(name)
+    if mutant is not None:
+        from properties.core import MUTANTS
+
+        mut = MUTANTS.get(mutant)
+        if mut is None or mut.machine != name:
+            mutant = None
+    return build(name, config, mutant)

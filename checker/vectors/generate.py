@@ -1,0 +1,767 @@
+"""Deterministic generation of a conformance suite.
+
+For each preset and machine:
+
+1. **A pool** of reachable states, in two parts:
+
+   * an *exhaustive* breadth-first exploration of the machine under its declared
+     sampling bounds (:func:`model.handlers.sampling`, e.g. one candidate per para),
+     up to ``max_states`` states;
+   * when that exploration is bounded (by a sampling override or by the budget), a
+     *sampled* breadth-first exploration of the preset itself, expanding at most
+     ``per_shape`` states of each (shape, depth) - so the deep shapes (a para's next
+     candidate in flight while the previous one is pending) are reached without the
+     whole space.
+
+   Every pool state is reachable; a state of the bounded exploration is used with the
+   preset's configuration when the path to it replays on the preset's machine (else
+   the case records the bounds in ``config_overrides``).
+2. **Coverage cases**: for every (shape, action kind) met in the pool, the first
+   accepted input of that kind in a state of that shape (or the first rejected one
+   when none is accepted). A *shape* is the coverage class of a state
+   (:func:`model.handlers.shape_of`).
+3. **Rule scenarios**: for every rule ID the machine's properties name (and every one
+   its steps exercise), a *positive* case (the rule's guard or predicate holds, or a
+   property about the rule fires) and a *negative* one (the rule rejects the input,
+   or its predicate is false). Negatives no pool transition gives are searched by
+   applying every input seen in the pool to the pool's states; a rule that no input
+   breaks (an invariant such as AV-8) takes as its negative the case of a mutant that
+   breaks it. Rules with no case of a polarity are reported as gaps.
+4. **Mutant cases**: for every mutant, the first step of its shortest counterexample
+   (for the properties it must violate) where the mutant's answer differs from the
+   model's; failing that, the first pool transition where they differ.
+5. **Mutation adequacy**: every mutant answers every case of its machine, exactly as
+   ``paraspec adapter --mutant NAME`` would; a mutant is killed when it fails at
+   least one case.
+
+Everything is deterministic: the same options give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import shutil
+import time
+from collections import Counter, deque
+from pathlib import Path
+from typing import Any, Callable
+
+import attrs
+
+from model.config import DEFAULT_PRESET, get_preset
+from model.core import Machine, Rejected
+from model.handlers import SAMPLING, Handler, handlers_for, shape_of
+from properties.core import MUTANTS, Kind, Mutant
+
+from ..explicit import Checker, Verdict
+from ..fingerprint import fingerprint
+from ..registry import build, load_all, machine_names, properties_of
+from ..spec import load_rules
+from .cases import FORMAT, config_json, dump, encode_input, encode_state, execute, first_difference
+from .serve import Reference
+from .suite import Case, expected_of, request_of
+from .tracing import RuleTracer
+
+__all__ = ["Options", "generate", "Pool", "explore_exhaustive", "explore_sampled", "GenerationResult",
+           "rule_key"]
+
+
+@attrs.frozen
+class Options:
+    presets: tuple[str, ...] = ()
+    machines: tuple[str, ...] = ()
+    #: states of each (shape, depth) expanded in the sampled exploration
+    per_shape: int = 3
+    #: states explored by each of the two explorations, per machine and preset
+    max_states: int = 12000
+    #: states the counterexample search of a mutant may explore
+    mutant_states: int = 30000
+    #: pool states tried in the search for missing negatives
+    cross_states: int = 400
+    #: pool transitions traced for rule scenarios
+    trace_limit: int = 20000
+
+
+REACHES = "the step reaches the situation of property"
+
+
+def rule_key(rid: str) -> tuple[str, int]:
+    m = re.match(r"^([A-Z]+)-(\d+)$", rid)
+    return (m.group(1), int(m.group(2))) if m else (rid, 0)
+
+
+# -- the pool ----------------------------------------------------------------------------------------
+
+
+@attrs.define
+class Pool:
+    states: list[Any] = attrs.Factory(list)
+    shapes: list[str] = attrs.Factory(list)
+    #: per state: (index of its parent, action from it), or None for an initial state
+    parents: list[tuple[int, Any] | None] = attrs.Factory(list)
+    #: per state: which exploration found it (index into ``machines``)
+    source: list[int] = attrs.Factory(list)
+    #: (index of the state, action, the Rejected or None when accepted), in exploration order
+    transitions: list[tuple[int, Any, Any]] = attrs.Factory(list)
+    #: the machine of each exploration (the bounded one first)
+    machines: list[Machine] = attrs.Factory(list)
+    complete: list[bool] = attrs.Factory(list)
+
+    def path(self, i: int) -> list[Any]:
+        out = []
+        while self.parents[i] is not None:
+            i, a = self.parents[i]
+            out.append(a)
+        out.reverse()
+        return out
+
+    def root(self, i: int) -> int:
+        while self.parents[i] is not None:
+            i = self.parents[i][0]
+        return i
+
+
+def _no_gc(fn):
+    def wrapper(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()  # many small immutable objects and no cycles, as in the explicit engine
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@_no_gc
+def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None) -> Pool:
+    """Breadth-first over every reachable state, up to ``max_states`` states."""
+    pool = pool if pool is not None else Pool()
+    src = len(pool.machines)
+    pool.machines.append(m)
+    base = len(pool.states)
+    index: dict[int, int] = {}
+    queue: deque[int] = deque()
+
+    def add(s, parent) -> None:
+        fp = fingerprint(s)
+        if fp in index:
+            return
+        index[fp] = len(pool.states)
+        queue.append(len(pool.states))
+        pool.states.append(s)
+        pool.shapes.append(shape_of(m, s))
+        pool.parents.append(parent)
+        pool.source.append(src)
+
+    for s in m.init():
+        add(s, None)
+    truncated = False
+    while queue:
+        i = queue.popleft()
+        s = pool.states[i]
+        for a in m.actions(s):
+            try:
+                t = m.step(s, a)
+            except Rejected as r:
+                r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
+                pool.transitions.append((i, a, r))
+                continue
+            pool.transitions.append((i, a, None))
+            if len(pool.states) - base >= max_states:
+                truncated = True
+                continue
+            add(t, (i, a))
+    pool.complete.append(not truncated)
+    return pool
+
+
+@_no_gc
+def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | None = None) -> Pool:
+    """Breadth-first, expanding at most ``per_shape`` states of each (shape, depth)
+    (so deeper states of a shape are still reached) and ``max_states`` in all."""
+    pool = pool if pool is not None else Pool()
+    src = len(pool.machines)
+    pool.machines.append(m)
+    scheduled: Counter[tuple[str, int]] = Counter()
+    visited: set[int] = set()
+    queue: deque[tuple[Any, str, int, tuple[int, Any] | None]] = deque()
+    for s in m.init():
+        fp = fingerprint(s)
+        if fp in visited:
+            continue
+        visited.add(fp)
+        sh = shape_of(m, s)
+        scheduled[(sh, 0)] += 1
+        queue.append((s, sh, 0, None))
+    expanded = 0
+    truncated = False
+    while queue:
+        if expanded >= max_states:
+            truncated = True
+            break
+        s, sh, depth, parent = queue.popleft()
+        expanded += 1
+        i = len(pool.states)
+        pool.states.append(s)
+        pool.shapes.append(sh)
+        pool.parents.append(parent)
+        pool.source.append(src)
+        for a in m.actions(s):
+            try:
+                t = m.step(s, a)
+            except Rejected as r:
+                r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
+                pool.transitions.append((i, a, r))
+                continue
+            pool.transitions.append((i, a, None))
+            key = (shape_of(m, t), depth + 1)
+            if scheduled[key] >= per_shape:
+                continue
+            fp = fingerprint(t)
+            if fp in visited:
+                continue
+            visited.add(fp)
+            scheduled[key] += 1
+            queue.append((t, key[0], depth + 1, (i, a)))
+    pool.complete.append(not truncated)
+    return pool
+
+
+# -- cases -----------------------------------------------------------------------------------------
+
+
+def _outcome_text(a: Any, t: Any) -> str:
+    if isinstance(t, Rejected):
+        return f"{a!r} is rejected by {t.rule_id}: {t.reason}"
+    return f"{a!r} is accepted"
+
+
+@attrs.define
+class _Draft:
+    """A case before it is written: its reference answer and metadata."""
+
+    handler: Handler
+    name: str
+    kind: str
+    description: str
+    rules: set[str]
+    pre: Any
+    action: Any
+    answer: dict
+    extra: dict = attrs.Factory(dict)
+    overrides: dict = attrs.Factory(dict)
+
+
+@attrs.define
+class GenerationResult:
+    root: Path
+    cases: int
+    #: "preset/machine/handler" -> Counter of kinds
+    handlers: dict[str, Counter]
+    #: mutant name -> (failed cases, cases of its machine, first failing case id)
+    mutation: dict[str, tuple[int, int, str | None]]
+    gaps: list[str]
+    elapsed: float
+    index: dict
+
+    @property
+    def killed(self) -> int:
+        return sum(1 for f, _, _ in self.mutation.values() if f > 0)
+
+
+class _MachineGen:
+    """Generation for one machine on one preset."""
+
+    def __init__(self, preset: str, name: str, opts: Options, rules_catalogue: dict, log: Callable[[str], None]):
+        self.preset = preset
+        self.name = name
+        self.opts = opts
+        self.rules_catalogue = rules_catalogue
+        self.log = log
+        self.m = build(name, preset)
+        self.sampling = dict(SAMPLING.get(name, {}))
+        self.props = properties_of(name)
+        self.drafts: list[_Draft] = []
+        self._config_of: dict[int, dict] = {}
+
+    def handler_of(self, a: Any) -> Handler:
+        return self.by_class[type(a)]
+
+    def run(self) -> None:
+        m = self.m
+        bounded = build(self.name, self.preset, overrides=self.sampling) if self.sampling else m
+        pool = explore_exhaustive(bounded, self.opts.max_states)
+        if self.sampling or not pool.complete[0]:
+            explore_sampled(m, self.opts.per_shape, self.opts.max_states, pool)
+        self.pool = pool
+        classes = list(dict.fromkeys(type(a) for _, a, _ in pool.transitions))
+        self.handlers = handlers_for(self.name, classes)
+        self.by_class = {c: h for h in self.handlers for c in h.actions}
+        machine_rules = {r for p in self.props for r in p.rules}
+        known = {r for r, rule in self.rules_catalogue.items() if not rule.is_decision}
+        self.tracer = RuleTracer(m, self.props, known)
+        self._coverage()
+        self._rules(machine_rules & known)
+        sizes = " + ".join(f"{pool.source.count(k):,}" for k in range(len(pool.machines)))
+        self.log(f"  {self.preset}/{self.name}: pool of {sizes} states in {len(set(pool.shapes))} shapes, "
+                 f"{len(pool.transitions):,} transitions")
+
+    # -- the configuration and machine of a pool state ------------------------------------------------
+    def config_of(self, i: int) -> dict:
+        """Overrides under which pool state ``i`` is reachable: none when it was found on
+        the preset's machine, or when its path replays there; else the sampling bounds."""
+        got = self._config_of.get(i)
+        if got is not None:
+            return got
+        pool = self.pool
+        out: dict = {}
+        if pool.machines[pool.source[i]] is not self.m and not self._replays(i):
+            out = dict(self.sampling)
+        self._config_of[i] = out
+        return out
+
+    def _replays(self, i: int) -> bool:
+        m, pool = self.m, self.pool
+        inits = list(m.init())
+        s = pool.states[pool.root(i)]
+        if s not in inits:
+            return False
+        for a in pool.path(i):
+            if a not in set(m.actions(s)):
+                return False
+            try:
+                s = m.step(s, a)
+            except Rejected:
+                return False
+        return s == pool.states[i]
+
+    def machine_of(self, i: int) -> Machine:
+        return self.m if not self.config_of(i) else self.pool.machines[self.pool.source[i]]
+
+    def _answer(self, i: int, a: Any) -> dict:
+        return execute(self.handler_of(a), self.machine_of(i), self.pool.states[i], a)
+
+    def _traced(self, s: Any, a: Any) -> tuple[Any, dict[str, set[bool]]]:
+        h = self.handler_of(a)
+        return self.tracer.step(lambda st, ac: h.run(self.m, st, ac), s, a)
+
+    def _draft(self, i: int, a: Any, name: str, kind: str, description: str, rules: set[str],
+               extra: dict) -> _Draft:
+        return _Draft(self.handler_of(a), name, kind, description, set(rules), self.pool.states[i], a,
+                      self._answer(i, a), extra, self.config_of(i))
+
+    # -- coverage ----------------------------------------------------------------------------------
+    def _coverage(self) -> None:
+        pool = self.pool
+        first_ok: dict[tuple[str, str], int] = {}
+        first_err: dict[tuple[str, str], int] = {}
+        for k, (i, a, t) in enumerate(pool.transitions):
+            key = (pool.shapes[i], type(a).__name__)
+            (first_err if isinstance(t, Rejected) else first_ok).setdefault(key, k)
+        chosen = sorted(set(first_ok.values()) | {v for key, v in first_err.items() if key not in first_ok})
+        numbers: Counter[str] = Counter()
+        for k in chosen:
+            i, a, t = pool.transitions[k]
+            h = self.handler_of(a)
+            t2, rules = self._traced(pool.states[i], a)
+            n = numbers[h.name]
+            numbers[h.name] += 1
+            self.drafts.append(self._draft(
+                i, a, f"cover_{n:03d}", "coverage",
+                f"{type(a).__name__} in a state of shape [{pool.shapes[i]}]: {_outcome_text(a, t2)}",
+                set(rules), {"shape": pool.shapes[i]}))
+
+    # -- rule scenarios ------------------------------------------------------------------------------
+    def _rules(self, targets: set[str]) -> None:
+        pool = self.pool
+        found: dict[tuple[str, bool], list[tuple[int, Any, Any, set[str], str]]] = {}
+        want = {(r, p) for r in targets for p in (True, False)}
+
+        def add(i, a, t, rules) -> None:
+            why = self.tracer.last_why
+            for rid, pols in rules.items():
+                for pol in pols:
+                    lst = found.setdefault((rid, pol), [])
+                    if len(lst) < 3:
+                        lst.append((i, a, t, set(rules), why.get((rid, pol), "")))
+
+        # phase 1: the pool's transitions, traced, in exploration order (three candidates per pair)
+        for i, a, _ in pool.transitions[: self.opts.trace_limit]:
+            if all(len(found.get(k, ())) >= 3 for k in want):
+                break
+            t, rules = self._traced(pool.states[i], a)
+            add(i, a, t, rules)
+        # phase 1b: a reachability property names the situation its rules are about: the step
+        # into the first pool state where one starts to hold is the preferred positive
+        best: dict[str, tuple[int, Any]] = {}
+        for prop in self.props:
+            if prop.kind != Kind.SOMETIMES or not set(prop.rules) & targets:
+                continue
+            for k, s in enumerate(pool.states):
+                parent = pool.parents[k]
+                if parent is None or not prop.predicate(self.m, s) or prop.predicate(self.m, pool.states[parent[0]]):
+                    continue
+                for rid in set(prop.rules) & targets:
+                    if rid not in best or k < best[rid][0]:
+                        best[rid] = (k, prop)
+                break
+        for rid in sorted(best, key=rule_key):
+            k, prop = best[rid]
+            j, a = pool.parents[k]
+            t, rules = self._traced(pool.states[j], a)
+            found.setdefault((rid, True), []).insert(0, (j, a, t, set(rules), f"{REACHES} {prop.name}"))
+        # phase 2: missing positives: the first pool transition a property naming the rule is about
+        missing = {r for r, p in want if p and (r, p) not in found}
+        if missing:
+            probe = RuleTracer(self.m, [p for p in self.props if set(p.rules) & missing])
+            for i, a, t in pool.transitions:
+                if not missing:
+                    break
+                if isinstance(t, Rejected):
+                    continue
+                t = pool.machines[pool.source[i]].step(pool.states[i], a)
+                hits: set[str] = set()
+                probe._properties(pool.states[i], a, t, lambda rid, pol: hits.add(rid))
+                if hits & missing:
+                    t2, rules = self._traced(pool.states[i], a)
+                    add(i, a, t2, rules)
+                    missing -= {r for r in rules if True in rules[r]}
+        # phase 3: missing negatives, by applying every input seen in the pool to its states
+        missing = {r for r, p in want if not p and (r, p) not in found}
+        if missing:
+            inputs = list(dict.fromkeys(a for _, a, _ in pool.transitions))
+            for i in range(min(len(pool.states), self.opts.cross_states)):
+                if not missing:
+                    break
+                s = pool.states[i]
+                for a in inputs:
+                    try:
+                        self.handler_of(a).run(self.m, s, a)
+                    except Rejected as r:
+                        if r.rule_id in missing:
+                            t, rules = self._traced(s, a)
+                            found[(r.rule_id, False)] = [(i, a, t, set(rules), "it rejects the input")]
+                            missing.discard(r.rule_id)
+                    except Exception:
+                        continue
+        self.rule_found = found
+        self.rule_targets = sorted(targets | {r for r, _ in found}, key=rule_key)
+        used: set[tuple[int, int]] = set()
+        for rid in self.rule_targets:
+            for pol in (True, False):
+                cands = found.get((rid, pol))
+                if not cands:
+                    continue
+                preferred = cands[0][4].startswith(REACHES)
+                pick = cands[0] if preferred else next(
+                    (c for c in cands if (c[0], fingerprint(c[1])) not in used), cands[0])
+                used.add((pick[0], fingerprint(pick[1])))
+                i, a, t, rules, why = pick
+                word = "positive" if pol else "negative"
+                title = self.rules_catalogue[rid].title if rid in self.rules_catalogue else ""
+                because = f" ({why})" if why else ""
+                self.drafts.append(self._draft(i, a, f"rule_{rid}_{word}", "rule",
+                                               f"{rid} ({title}), {word}{because}: {_outcome_text(a, t)}",
+                                               rules | {rid}, {"rule": rid, "polarity": word}))
+
+    # -- mutants ----------------------------------------------------------------------------------------
+    def mutant_case(self, mut: Mutant) -> _Draft | None:
+        home = mut.preset or DEFAULT_PRESET
+        overrides = dict(mut.overrides)
+        ref = build(self.name, self.preset, overrides=overrides) if overrides else self.m
+        mm = build(self.name, self.preset, mut.name)
+        hit = None
+        source = ""
+        if home == self.preset or overrides:
+            props = [p for p in self.props if p.name in mut.kills]
+            r = (Checker(mm).with_properties(props).with_stop_on_violation(mut.kills)
+                 .with_max_states(self.opts.mutant_states).run())
+            traces = sorted(((len(p.trace), p.property.name, p.trace) for p in r.properties
+                             if p.verdict == Verdict.VIOLATED and p.trace is not None), key=lambda x: x[:2])
+            for _, pname, tr in traces:
+                for s, a in zip(tr.states, tr.actions):
+                    if self._differs(ref, mm, s, a):
+                        hit = (s, a)
+                        source = f"first differing step of the shortest counterexample to {pname}"
+                        break
+                if hit:
+                    break
+        if hit is None and not overrides:
+            for i, a, t in self.pool.transitions:
+                s = self.pool.states[i]
+                if _raw(self.by_class[type(a)], mm, s, a) != _raw(self.by_class[type(a)], self.m, s, a):
+                    hit = (s, a)
+                    source = "first pool transition where the mutant's answer differs"
+                    overrides = self.config_of(i)
+                    if overrides:
+                        ref = build(self.name, self.preset, overrides=overrides)
+                        mm = build(self.name, self.preset, mut.name, overrides=overrides)
+                    break
+        if hit is None:
+            return None
+        s, a = hit
+        h = self.handler_of(a)
+        t, rules = RuleTracer(ref, self.props, self.tracer.known).step(lambda st, ac: h.run(ref, st, ac), s, a)
+        killed_rules = {r for p in self.props if p.name in mut.kills for r in p.rules}
+        mans = _safe_answer(h, mm, s, a)
+        rans = execute(h, ref, s, a)
+        return _Draft(h, f"mutant_{mut.name}", "mutant",
+                      f"tells mutant {mut.name} apart ({mut.doc}) - {source}: {_outcome_text(a, t)}; "
+                      f"{_contrast(rans, mans)}",
+                      set(rules) | (killed_rules & self.tracer.known), s, a, rans,
+                      {"mutant": mut.name, "kills": list(mut.kills)}, overrides)
+
+    def _differs(self, ref: Machine, mm: Machine, s: Any, a: Any) -> bool:
+        h = self.by_class.get(type(a))
+        if h is None:
+            return False
+        return _raw(h, ref, s, a) != _raw(h, mm, s, a)
+
+
+def _raw_of(t: Any) -> tuple:
+    return ("err", t.rule_id) if isinstance(t, Rejected) else ("ok", t)
+
+
+def _raw(h: Handler, m: Machine, s: Any, a: Any) -> tuple:
+    """The answer as model values (cheaper to compare than the JSON)."""
+    try:
+        return _raw_of(h.run(m, s, a))
+    except Rejected as r:
+        return ("err", r.rule_id)
+    except Exception as e:
+        return ("error", f"{type(e).__name__}: {e}")
+
+
+def _contrast(ref: dict, mut: dict) -> str:
+    """How the mutant's answer differs from the model's, in words."""
+    if "error" in mut:
+        return f"the mutant raises {mut['error']}"
+    r_err, m_err = ref["output"].get("err"), mut["output"].get("err")
+    if r_err and not m_err:
+        return "the mutant accepts it"
+    if m_err and not r_err:
+        return f"the mutant rejects it by {m_err}"
+    if r_err and m_err:
+        return f"the mutant rejects it by {m_err} instead"
+    return f"the mutant's post-state differs at {first_difference(ref, mut)}"
+
+
+def _safe_answer(h: Handler, m: Machine, s: Any, a: Any) -> dict:
+    try:
+        return execute(h, m, s, a)
+    except Exception as e:
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+# -- the whole suite --------------------------------------------------------------------------------------
+
+
+def _case_json(preset: str, m: Machine, d: _Draft) -> dict:
+    obj: dict[str, Any] = {
+        "format": FORMAT,
+        "id": f"{preset}/{d.handler.qualified}/{d.name}",
+        "machine": m.name,
+        "handler": d.handler.qualified,
+        "preset": preset,
+        "kind": d.kind,
+    }
+    obj.update(d.extra)
+    if d.overrides:
+        obj["config_overrides"] = {k: d.overrides[k] for k in sorted(d.overrides)}
+    obj["description"] = d.description
+    obj["rules"] = sorted(d.rules, key=rule_key)
+    obj["pre_state"] = encode_state(m, d.pre)
+    obj["input"] = encode_input(d.action)
+    obj["output"] = d.answer["output"]
+    obj["post_state"] = d.answer["post_state"]
+    return obj
+
+
+def default_presets(machines: list[str]) -> list[str]:
+    """tiny, and every preset a mutant of the selected machines is checked on."""
+    out = [DEFAULT_PRESET]
+    for mut in sorted(MUTANTS.values(), key=lambda m: m.name):
+        if mut.machine in machines and mut.preset and mut.preset not in out:
+            out.append(mut.preset)
+    return out
+
+
+def generate(out: str | Path, opts: Options, log: Callable[[str], None] = lambda s: None) -> GenerationResult:
+    """Generate the suite into ``out`` (replaced as a whole, atomically at the end)."""
+    enabled = gc.isenabled()
+    gc.disable()  # the pools hold many small immutable objects: no cycles to collect
+    try:
+        return _generate(Path(out), opts, log)
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect()
+
+
+def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> GenerationResult:
+    from .schemas import handler_schema, shipped_name
+
+    start = time.perf_counter()
+    load_all()
+    machines = list(opts.machines) or machine_names()
+    presets = list(opts.presets) or default_presets(machines)
+    for p in presets:
+        get_preset(p)
+    catalogue = load_rules()
+    out = Path(out)
+    tmp = out.with_name(out.name + ".tmp-generate")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+
+    all_cases: list[Case] = []
+    handler_counts: dict[str, Counter] = {}
+    schemas: dict[str, dict] = {}
+    gaps: list[str] = []
+    rules_index: dict[str, dict[str, Any]] = {}
+    pools: dict[str, dict] = {}
+    for preset in presets:
+        config = config_json(get_preset(preset))
+        (tmp / preset).mkdir()
+        (tmp / preset / "config.json").write_text(dump(config))
+        for name in machines:
+            g = _MachineGen(preset, name, opts, catalogue, log)
+            g.run()
+            pools[f"{preset}/{name}"] = {
+                "explorations": [
+                    {"kind": "exhaustive" if k == 0 else "sampled",
+                     "overrides": g.sampling if k == 0 and g.pool.machines[0] is not g.m else {},
+                     "states": g.pool.source.count(k), "complete": g.pool.complete[k]}
+                    for k in range(len(g.pool.machines))],
+                "shapes": len(set(g.pool.shapes)), "transitions": len(g.pool.transitions)}
+            mutant_drafts = []
+            for mut in sorted((x for x in MUTANTS.values() if x.machine == name), key=lambda x: x.name):
+                d = g.mutant_case(mut)
+                if d is None:
+                    log(f"  {preset}/{name}: mutant {mut.name} answers like the model on every explored input")
+                else:
+                    mutant_drafts.append((mut, d))
+            # negatives no input gives: the case of a mutant breaking the rule
+            for rid in g.rule_targets:
+                if (rid, False) in g.rule_found:
+                    continue
+                def fit(md, rid=rid):
+                    kills = [p for p in g.props if p.name in md[0].kills]
+                    naming = [p for p in kills if rid in p.rules]
+                    return (-len(naming) / max(len(kills), 1), min((len(p.rules) for p in naming), default=99),
+                            md[0].name)
+
+                for mut, d in sorted(mutant_drafts, key=fit):
+                    if rid in {r for p in g.props if p.name in mut.kills for r in p.rules}:
+                        title = catalogue[rid].title if rid in catalogue else ""
+                        g.drafts.append(_Draft(
+                            d.handler, f"rule_{rid}_negative", "rule",
+                            f"{rid} ({title}), negative: no input the model accepts breaks {rid}; this is the "
+                            f"step where mutant {mut.name}, which breaks it, differs: {d.description}",
+                            set(d.rules) | {rid}, d.pre, d.action, d.answer,
+                            {"rule": rid, "polarity": "negative", "mutant": mut.name}, d.overrides))
+                        g.rule_found[(rid, False)] = []
+                        break
+            g.drafts.extend(d for _, d in mutant_drafts)
+            for rid in g.rule_targets:
+                for pol, word in ((True, "positive"), (False, "negative")):
+                    if (rid, pol) not in g.rule_found:
+                        gaps.append(f"{preset}/{name}: {rid} has no {word} case")
+            for h in g.handlers:
+                if h.qualified not in schemas:
+                    schemas[h.qualified] = handler_schema(g.m, h)
+            for d in g.drafts:
+                obj = _case_json(preset, g.m, d)
+                rel = f"{preset}/{d.handler.qualified}/{d.name}.json"
+                path = tmp / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if path.exists():
+                    raise RuntimeError(f"two cases named {rel}")
+                path.write_text(dump(obj))
+                all_cases.append(Case(rel, obj, config))
+                handler_counts.setdefault(f"{preset}/{d.handler.qualified}", Counter())[d.kind] += 1
+                for rid in obj["rules"]:
+                    entry = rules_index.setdefault(rid, {"positive": [], "negative": [], "cases": 0})
+                    entry["cases"] += 1
+                if d.kind == "rule":
+                    rules_index[d.extra["rule"]][d.extra["polarity"]].append(obj["id"])
+
+    # schemas travel with the suite
+    (tmp / "schemas").mkdir()
+    for q in sorted(schemas):
+        (tmp / "schemas" / shipped_name(q)).write_text(dump(schemas[q]))
+    from .schemas import envelope_schemas
+
+    for fname, sch in sorted(envelope_schemas().items()):
+        (tmp / "schemas" / fname).write_text(dump(sch))
+
+    # mutation adequacy
+    mutation = adequacy(all_cases, [m for m in sorted(MUTANTS) if MUTANTS[m].machine in machines])
+
+    index = {
+        "format": FORMAT,
+        "generator": "paraspec vectors generate",
+        "presets": presets,
+        "machines": machines,
+        "options": {"per_shape": opts.per_shape, "max_states": opts.max_states,
+                    "mutant_states": opts.mutant_states, "cross_states": opts.cross_states,
+                    "trace_limit": opts.trace_limit},
+        "cases": len(all_cases),
+        "pools": pools,
+        "handlers": {
+            k: {"cases": sum(c.values()), **{kind: c[kind] for kind in ("rule", "coverage", "mutant")},
+                "schema": f"schemas/{shipped_name(k.split('/', 1)[1])}"}
+            for k, c in sorted(handler_counts.items())
+        },
+        "rules": {r: rules_index[r] for r in sorted(rules_index, key=rule_key)},
+        "gaps": gaps,
+        "mutation_adequacy": {
+            "killed": sum(1 for f, _, _ in mutation.values() if f),
+            "mutants": len(mutation),
+            "by_mutant": {k: {"failed": f, "cases": n, "first_failure": first}
+                          for k, (f, n, first) in sorted(mutation.items())},
+        },
+    }
+    (tmp / "index.json").write_text(dump(index))
+
+    # replace the output as a whole
+    if out.exists():
+        old = out.with_name(out.name + ".old-generate")
+        if old.exists():
+            shutil.rmtree(old)
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(out)
+    return GenerationResult(out, len(all_cases), handler_counts, mutation, gaps,
+                            time.perf_counter() - start, index)
+
+
+def adequacy(cases: list[Case], mutants: list[str]) -> dict[str, tuple[int, int, str | None]]:
+    """Run each mutant, as the reference adapter would serve it, on every case of its
+    machine: (cases failed, cases run, first failing case id)."""
+    out: dict[str, tuple[int, int, str | None]] = {}
+    for name in mutants:
+        mut = MUTANTS[name]
+        ref = Reference(name)
+        failed = 0
+        run = 0
+        first = None
+        for c in cases:
+            if c.machine != mut.machine:
+                continue
+            run += 1
+            resp = ref.answer(request_of(c.data, c.config))
+            ok = "error" not in resp and first_difference(expected_of(c.data),
+                                                          {k: v for k, v in resp.items() if k != "id"}) is None
+            if not ok:
+                failed += 1
+                first = first or c.id
+        out[name] = (failed, run, first)
+    return out

@@ -1,0 +1,84 @@
+"""The reference interpreter (or a mutant) answering adapter-protocol requests.
+
+``paraspec adapter`` runs :func:`serve` on stdin/stdout; the vector generator and
+the mutation-adequacy measure call :meth:`Reference.answer` in-process, so both
+give the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from model.core import Machine
+
+from .cases import (
+    VectorError,
+    config_from_json,
+    decode_input,
+    decode_state,
+    execute,
+    machine_for,
+    resolve_handler,
+    split_handler,
+)
+
+__all__ = ["Reference", "serve", "REQUEST_KEYS"]
+
+REQUEST_KEYS = ("handler", "config", "pre_state", "input")
+
+
+class Reference:
+    """Answers requests with the model, or with ``mutant`` for that mutant's machine."""
+
+    def __init__(self, mutant: str | None = None):
+        self.mutant = mutant
+        self._machines: dict[tuple[str, str], Machine] = {}
+
+    def machine(self, name: str, config_obj: Any) -> Machine:
+        key = (name, json.dumps(config_obj, sort_keys=True))
+        m = self._machines.get(key)
+        if m is None:
+            config = config_from_json(config_obj)
+            m = machine_for(name, config, self.mutant)
+            self._machines[key] = m
+        return m
+
+    def answer(self, req: Any) -> dict[str, Any]:
+        """The response to one request; never raises (errors become ``{"error": ...}``)."""
+        rid = req.get("id") if isinstance(req, dict) else None
+        out: dict[str, Any] = {} if rid is None else {"id": rid}
+        try:
+            if not isinstance(req, dict):
+                raise VectorError("request: expected a JSON object")
+            missing = [k for k in REQUEST_KEYS if k not in req]
+            if missing:
+                raise VectorError(f"request.{missing[0]}: missing")
+            machine_name, handler_name = split_handler(req["handler"], "request.handler")
+            m = self.machine(machine_name, req["config"])
+            h = resolve_handler(m, handler_name)
+            pre = decode_state(m, req["pre_state"], "request.pre_state")
+            action = decode_input(h, req["input"], "request.input")
+            out.update(execute(h, m, pre, action))
+        except VectorError as e:
+            out["error"] = str(e)
+        except Exception as e:  # a bug of the model or of the mutant: reported, not fatal
+            out["error"] = f"model raised {type(e).__name__}: {e}"
+        return out
+
+
+def serve(stdin: IO[str], stdout: IO[str], mutant: str | None = None) -> int:
+    """Answer one JSON request per line until end of input."""
+    ref = Reference(mutant)
+    for line in stdin:
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+        except json.JSONDecodeError as e:
+            resp: dict[str, Any] = {"error": f"request is not JSON: {e.msg} at column {e.colno}"}
+        else:
+            resp = ref.answer(req)
+        stdout.write(json.dumps(resp, separators=(",", ":")) + "\n")
+        stdout.flush()
+    return 0

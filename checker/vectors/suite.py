@@ -1,0 +1,124 @@
+"""Reading a vector suite from disk: cases, their requests and expected answers."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+import attrs
+
+from .cases import FORMAT, VectorError
+
+__all__ = ["Case", "load_suite", "CASE_KEYS", "request_of", "expected_of"]
+
+CASE_KEYS = ("format", "id", "machine", "handler", "preset", "kind", "description", "rules",
+             "pre_state", "input", "output", "post_state")
+
+
+@attrs.frozen
+class Case:
+    #: path relative to the suite root, with forward slashes
+    path: str
+    data: dict = attrs.field(repr=False)
+    config: dict = attrs.field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def handler(self) -> str:
+        return self.data["handler"]
+
+    @property
+    def machine(self) -> str:
+        return self.data["machine"]
+
+    def request(self) -> dict[str, Any]:
+        return request_of(self.data, self.config)
+
+    def expected(self) -> dict[str, Any]:
+        return expected_of(self.data)
+
+
+def request_of(case: dict, config: dict) -> dict[str, Any]:
+    cfg = dict(config)
+    cfg.update(case.get("config_overrides", {}))
+    return {"id": case["id"], "handler": case["handler"], "config": cfg,
+            "pre_state": case["pre_state"], "input": case["input"]}
+
+
+def expected_of(case: dict) -> dict[str, Any]:
+    return {"output": case["output"], "post_state": case["post_state"]}
+
+
+def _read_json(path: Path, rel: str) -> Any:
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise VectorError(f"{rel}: cannot read: {e.strerror or e}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise VectorError(f"{rel}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+
+
+def _check_case(obj: Any, rel: str, parts: list[str]) -> dict:
+    if not isinstance(obj, dict):
+        raise VectorError(f"{rel}: a case is a JSON object")
+    for k in CASE_KEYS:
+        if k not in obj:
+            raise VectorError(f"{rel}: field {k!r} is missing")
+    if obj["format"] != FORMAT:
+        raise VectorError(f"{rel}: field 'format' is {obj['format']!r}, this paraspec reads {FORMAT!r}")
+    preset, machine, handler, _ = parts
+    if obj["handler"] != f"{machine}/{handler}" or obj["machine"] != machine or obj["preset"] != preset:
+        raise VectorError(f"{rel}: fields 'preset'/'machine'/'handler' do not match the case's directory")
+    out = obj["output"]
+    if not (isinstance(out, dict) and len(out) == 1 and ("ok" in out or isinstance(out.get("err"), str))):
+        raise VectorError(f"{rel}: field 'output' must be {{\"ok\": ...}} or {{\"err\": \"RULE-ID\"}}")
+    if "err" in out and obj["post_state"] != obj["pre_state"]:
+        raise VectorError(f"{rel}: field 'post_state' differs from 'pre_state' although the output is an error")
+    ov = obj.get("config_overrides", {})
+    if not isinstance(ov, dict):
+        raise VectorError(f"{rel}: field 'config_overrides' must be an object")
+    return obj
+
+
+def load_suite(root: str | Path, machines: Iterable[str] = (), handlers: Iterable[str] = (),
+               presets: Iterable[str] = ()) -> list[Case]:
+    """Every case under ``root`` (sorted by path), optionally filtered by machine name,
+    handler glob (``inclusion/*``) and preset; a malformed file raises VectorError."""
+    root = Path(root)
+    if not root.is_dir():
+        raise VectorError(f"{root}: not a directory")
+    machines = set(machines)
+    handlers = list(handlers)
+    presets = set(presets)
+    cases: list[Case] = []
+    configs: dict[str, dict] = {}
+    for path in sorted(root.glob("*/*/*/*.json")):
+        rel = path.relative_to(root).as_posix()
+        parts = rel.split("/")
+        if parts[0] == "schemas":
+            continue
+        preset, machine, handler = parts[0], parts[1], parts[2]
+        if machines and machine not in machines:
+            continue
+        if presets and preset not in presets:
+            continue
+        if handlers and not any(fnmatch.fnmatchcase(f"{machine}/{handler}", g) for g in handlers):
+            continue
+        if preset not in configs:
+            cpath = root / preset / "config.json"
+            if not cpath.is_file():
+                raise VectorError(f"{preset}/config.json: missing (every preset directory has its configuration)")
+            cfg = _read_json(cpath, f"{preset}/config.json")
+            if not isinstance(cfg, dict):
+                raise VectorError(f"{preset}/config.json: expected an object of configuration fields")
+            configs[preset] = cfg
+        obj = _check_case(_read_json(path, rel), rel, parts)
+        cases.append(Case(rel, obj, configs[preset]))
+    return cases

@@ -1,0 +1,202 @@
+"""The availability core: the benchmark twin of the availability/inclusion spine.
+
+Rules AC-1 .. AC-6 of ``spec/avail_core.md``. ``n`` validators and ``k`` availability
+cores (``n_validators`` and ``n_parachains`` of the preset). Each core is free, or
+holds a backed candidate with an ``n``-bit availability vote mask and an age. A
+``Tick`` (the end of a relay-chain block) enacts a candidate with more than 2/3 of the
+votes or, once it has aged ``timeout`` blocks, times it out; each core counts its
+enactments and timeouts, saturating at ``cap``. These are exactly the state variables
+of the SPIN and Quint twins in ``benchmarks/`` (and of the peer model of
+``REFERENCES.md``), so the three tools must agree on the number of distinct states:
+194,481 at n = 4, 762,129 at n = 5 and 3,017,169 at n = 6 with two cores.
+
+The rules are written as field arithmetic with the helpers of :mod:`model.logic`
+(``ite``, ``And``, ``popcount``, ``min_``), so the same methods run on one state
+(``int`` fields: the interpreter and the explicit engine) and on a whole frontier of
+states at once (numpy arrays: ``checker.vector``). Each action has *guards* (the
+rules that may reject it) and an *effect*; :meth:`Machine.step` checks the guards
+then applies the effect, and the vectorized engine evaluates both on arrays.
+
+The machine declares its symmetry (validators are interchangeable, and so are
+cores), its compact encoding (a bit layout of its fields) and the fairness of its
+liveness properties (weak fairness of ``Tick``); each is optional for a machine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from .core import Machine, register_machine, require
+from .logic import And, Not, Or, ite, min_, popcount
+from .symmetry import Symmetry
+from .thresholds import is_more_than_two_thirds
+
+__all__ = ["AvailCoreConfig", "CoreState", "Back", "Vote", "Tick", "AvailCoreMachine"]
+
+
+@attrs.frozen
+class AvailCoreConfig:
+    n_validators: int
+    n_cores: int
+    #: blocks of voting after which a candidate that is not available times out
+    timeout: int = 3
+    #: enactment and timeout counters saturate here (keeps the space finite)
+    cap: int = 2
+
+    @classmethod
+    def for_preset(cls, config) -> "AvailCoreConfig":
+        return cls(n_validators=config.n_validators, n_cores=config.n_parachains)
+
+
+@attrs.frozen(cache_hash=True)
+class CoreState:
+    """Per core (tuples indexed by core): free (0) or occupied (1); the candidate's
+    availability votes (one bit per validator); its age in blocks; the saturating
+    counts of candidates enacted and timed out on the core."""
+
+    occupied: tuple[Any, ...]
+    votes: tuple[Any, ...]
+    age: tuple[Any, ...]
+    enacted: tuple[Any, ...]
+    timed_out: tuple[Any, ...]
+
+
+@attrs.frozen
+class Back:
+    """A backed candidate is put on the free core ``core``."""
+
+    core: int
+
+
+@attrs.frozen
+class Vote:
+    """Validator ``validator`` sets its availability bit for the candidate on ``core``."""
+
+    core: int
+    validator: int
+
+
+@attrs.frozen
+class Tick:
+    """The relay-chain block ends: enact, time out or age every occupied core."""
+
+
+def _put(xs: tuple, i: int, v: Any) -> tuple:
+    return xs[:i] + (v,) + xs[i + 1:]
+
+
+@register_machine
+class AvailCoreMachine(Machine):
+    """Availability cores with vote masks, enactment at > 2/3 and timeouts."""
+
+    name = "avail_core"
+    area = "avail_core"
+    description = "benchmark twin: cores with vote masks, > 2/3 enactment, timeout, capped counters"
+    #: liveness: weak fairness of these action classes (``checker.liveness``)
+    fairness = (Tick,)
+    #: the vectorized engine (``checker.vector``) may run this machine
+    vectorized = True
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.params = AvailCoreConfig.for_preset(config)
+        p = self.params
+        self.symmetry = Symmetry(
+            validator_masks=("votes",), n_validators=p.n_validators,
+            para_fields=("occupied", "votes", "age", "enacted", "timed_out"), n_paras=p.n_cores,
+            validator_args=((Vote, "validator"),), para_args=((Back, "core"), (Vote, "core")),
+        )
+        self._actions = self.action_space()
+
+    # -- compact encoding ---------------------------------------------------------------
+    def layout(self) -> tuple[tuple[str, int], ...]:
+        """Bits per element of each per-core field (``checker.packing``)."""
+        p = self.params
+        return (("occupied", 1), ("votes", p.n_validators), ("age", max(1, (p.timeout - 1).bit_length())),
+                ("enacted", p.cap.bit_length()), ("timed_out", p.cap.bit_length()))
+
+    state_class = CoreState
+
+    # -- rules (methods, so a mutant overrides one) ---------------------------------------
+    def is_available(self, votes):
+        """AC-3: more than 2/3 of the validators voted (TH-2)."""
+        return is_more_than_two_thirds(popcount(votes), self.params.n_validators)
+
+    def is_timed_out(self, age):
+        """AC-4: the candidate has aged ``timeout`` blocks."""
+        return age >= self.params.timeout
+
+    def count(self, counter):
+        """AC-6: a saturating counter."""
+        return min_(counter + 1, self.params.cap)
+
+    def has_voted(self, votes, validator):
+        """AC-2: the validator's bit is already set."""
+        return (votes >> validator) & 1 == 1
+
+    # -- guards and effects ---------------------------------------------------------------
+    def guards(self, s: CoreState, a) -> list[tuple[Any, str, str]]:
+        """The conditions an action needs, each with the rule that rejects it otherwise."""
+        if isinstance(a, Back):
+            return [(s.occupied[a.core] == 0, "AC-1", f"core {a.core} is occupied")]
+        if isinstance(a, Vote):
+            return [(s.occupied[a.core] == 1, "AC-2", f"core {a.core} holds no candidate"),
+                    (Not(self.has_voted(s.votes[a.core], a.validator)), "AC-2",
+                     f"validator {a.validator} already voted for the candidate on core {a.core}")]
+        return []
+
+    def effect(self, s: CoreState, a) -> CoreState:
+        if isinstance(a, Back):
+            return self.process_back(s, a.core)
+        if isinstance(a, Vote):
+            return self.process_vote(s, a.core, a.validator)
+        if isinstance(a, Tick):
+            return self.process_tick(s)
+        raise TypeError(f"unknown action {a!r}")
+
+    def process_back(self, s: CoreState, c: int) -> CoreState:
+        """AC-1: the candidate starts with no votes at age 0."""
+        return attrs.evolve(s, occupied=_put(s.occupied, c, 1), votes=_put(s.votes, c, 0), age=_put(s.age, c, 0))
+
+    def process_vote(self, s: CoreState, c: int, v) -> CoreState:
+        """AC-2: the validator's bit is set."""
+        return attrs.evolve(s, votes=_put(s.votes, c, s.votes[c] | (1 << v)))
+
+    def process_tick(self, s: CoreState) -> CoreState:
+        """AC-3 .. AC-6 for every core."""
+        occ, votes, age, en, to = [], [], [], [], []
+        for c in range(self.params.n_cores):
+            live = s.occupied[c] == 1
+            older = s.age[c] + 1
+            enact = And(live, self.is_available(s.votes[c]))
+            drop = And(live, Not(enact), self.is_timed_out(older))
+            freed = Or(enact, drop)
+            occ.append(ite(freed, 0, s.occupied[c]))
+            votes.append(ite(freed, 0, s.votes[c]))
+            age.append(ite(freed, 0, ite(live, older, s.age[c])))
+            en.append(ite(enact, self.count(s.enacted[c]), s.enacted[c]))
+            to.append(ite(drop, self.count(s.timed_out[c]), s.timed_out[c]))
+        return CoreState(tuple(occ), tuple(votes), tuple(age), tuple(en), tuple(to))
+
+    # -- machine --------------------------------------------------------------------------
+    def action_space(self) -> tuple:
+        """Every action, in the order ``actions`` yields them (the same in every state)."""
+        p = self.params
+        acts: list[Any] = [Back(c) for c in range(p.n_cores)]
+        acts += [Vote(c, v) for c in range(p.n_cores) for v in range(p.n_validators)]
+        acts.append(Tick())
+        return tuple(acts)
+
+    def init(self):
+        z = (0,) * self.params.n_cores
+        yield CoreState(z, z, z, z, z)
+
+    def actions(self, state):
+        return self._actions
+
+    def step(self, state: CoreState, action) -> CoreState:
+        for cond, rule, reason in self.guards(state, action):
+            require(cond, rule, reason)
+        return self.effect(state, action)

@@ -1,0 +1,241 @@
+"""The overseer's active leaves and signals: seed 003 §2.6.1–§2.6.2.
+
+A small relay-chain block tree (genesis with two forks of depth two) is imported and
+finalized block by block. The overseer keeps the *active leaves*: importing a block
+adds it and deactivates its parent (OVS-1); finalizing a block of height h prunes every
+leaf of height at most h except the finalized block (OVS-2). Each change is announced
+to every subsystem as ``StopWork`` signals for the deactivated leaves followed by
+``StartWork`` for the activated ones, all queued before the overseer routes anything
+else (OVS-3, OVS-4). Subsystems talk only through the overseer, so their messages share
+the receiver's one inbox with the signals, which is what guarantees that a message
+sent after a ``StartWork`` arrives after it (OVS-5).
+
+Two subsystems are modelled: ``A`` (index 0), whose job on a relay parent sends one
+message about it to ``B`` (index 1). Rules OVS-1 .. OVS-5 of ``spec/overseer.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from .core import Machine, register_machine, require
+
+__all__ = [
+    "Signal",
+    "OverseerConfig",
+    "OverseerState",
+    "Import",
+    "Finalize",
+    "Deliver",
+    "Send",
+    "OverseerMachine",
+    "TREE_PARENTS",
+]
+
+
+class Signal(enum.IntEnum):
+    START_WORK = 0
+    STOP_WORK = 1
+    #: a message from subsystem A about a relay parent
+    MESSAGE = 2
+
+
+#: the block tree: genesis 0; blocks 1 and 2 at height 1; 3 and 5 (children of 1) and 4
+#: (child of 2) at height 2, so forks of depth two, with siblings at both heights
+TREE_PARENTS: tuple[int | None, ...] = (None, 0, 0, 1)
+
+
+@attrs.frozen
+class OverseerConfig:
+    name: str
+    parents: tuple[int | None, ...] = TREE_PARENTS
+    n_subsystems: int = 2
+
+    @classmethod
+    def for_preset(cls, config) -> "OverseerConfig":
+        return cls(name=config.name)
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.parents)
+
+    def height(self, b: int) -> int:
+        h = 0
+        while self.parents[b] is not None:
+            b = self.parents[b]
+            h += 1
+        return h
+
+    def is_ancestor(self, a: int, b: int) -> bool:
+        """``a`` is ``b`` or an ancestor of it."""
+        while b is not None:
+            if a == b:
+                return True
+            b = self.parents[b]
+        return False
+
+
+Message = tuple[int, int]  # (Signal, block)
+
+
+@attrs.frozen(cache_hash=True)
+class OverseerState:
+    #: blocks imported (bitmask)
+    imported: int
+    #: the last finalized block
+    finalized: int
+    #: the overseer's active leaves (bitmask)
+    leaves: int
+    #: per subsystem: signals and messages queued by the overseer, oldest first
+    inbox: tuple[tuple[Message, ...], ...]
+    #: per subsystem: relay parents with a live job (bitmask)
+    jobs: tuple[int, ...]
+    #: per subsystem (ghost): relay parents whose ``StartWork`` it has handled
+    started: tuple[int, ...]
+    #: relay parents subsystem A has sent its message about (exploration bound: one message)
+    sent: int = 0
+
+
+@attrs.frozen
+class Import:
+    """A block import event."""
+
+    block: int
+
+
+@attrs.frozen
+class Finalize:
+    """A block finalization event."""
+
+    block: int
+
+
+@attrs.frozen
+class Deliver:
+    """Subsystem ``subsystem`` handles the oldest entry of its inbox."""
+
+    subsystem: int
+
+
+@attrs.frozen
+class Send:
+    """Subsystem A's job on ``block`` sends a message about it to subsystem B, via the overseer."""
+
+    block: int
+
+
+@register_machine
+class OverseerMachine(Machine):
+    """Active leaves, StartWork/StopWork signals and message ordering."""
+
+    name = "overseer"
+    area = "overseer"
+    description = "overseer active leaves, StartWork/StopWork and message ordering (seed 003 §2.6.2)"
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.params = OverseerConfig.for_preset(config)
+
+    # -- rules ---------------------------------------------------------------------------------------
+    def compute_import(self, leaves: int, block: int) -> tuple[int, int]:
+        """OVS-1: the new block becomes a leaf and its parent stops being one.
+        Returns (new leaves, deactivated leaves)."""
+        parent = self.params.parents[block]
+        deactivated = leaves & (1 << parent)
+        return (leaves & ~deactivated) | (1 << block), deactivated
+
+    def compute_pruned(self, leaves: int, block: int) -> int:
+        """OVS-2: the leaves a finalization of ``block`` deactivates: every leaf of height at
+        most the block's, except the block itself."""
+        h = self.params.height(block)
+        return sum(1 << b for b in range(self.params.n_blocks)
+                   if (leaves >> b) & 1 and b != block and self.params.height(b) <= h)
+
+    def compute_signals(self, deactivated: int, activated: int) -> tuple[Message, ...]:
+        """OVS-3: ``StopWork`` for every deactivated leaf, then ``StartWork`` for every
+        activated one."""
+        stops = tuple((int(Signal.STOP_WORK), b) for b in range(self.params.n_blocks) if (deactivated >> b) & 1)
+        starts = tuple((int(Signal.START_WORK), b) for b in range(self.params.n_blocks) if (activated >> b) & 1)
+        return stops + starts
+
+    def broadcast(self, s: OverseerState, signals: tuple[Message, ...]) -> tuple[tuple[Message, ...], ...]:
+        """OVS-4: the signals are queued to every subsystem before anything else is routed."""
+        return tuple(q + signals for q in s.inbox)
+
+    def route(self, s: OverseerState, receiver: int, msg: Message) -> tuple[tuple[Message, ...], ...]:
+        """OVS-5: a message between subsystems goes through the overseer, behind whatever
+        the receiver's inbox already holds."""
+        inbox = list(s.inbox)
+        inbox[receiver] = inbox[receiver] + (msg,)
+        return tuple(inbox)
+
+    # -- machine -----------------------------------------------------------------------------------------
+    def init(self):
+        k = self.params.n_subsystems
+        start = ((int(Signal.START_WORK), 0),)
+        yield OverseerState(imported=1, finalized=0, leaves=1, inbox=(start,) * k, jobs=(0,) * k, started=(0,) * k)
+
+    def actions(self, s: OverseerState):
+        p = self.params
+        for b in range(1, p.n_blocks):
+            if not (s.imported >> b) & 1 and (s.imported >> p.parents[b]) & 1:
+                yield Import(b)
+        for b in range(p.n_blocks):
+            if (s.imported >> b) & 1 and b != s.finalized and p.is_ancestor(s.finalized, b):
+                yield Finalize(b)
+        for i in range(p.n_subsystems):
+            if s.inbox[i]:
+                yield Deliver(i)
+        if s.sent == 0:  # exploration bound: subsystem A sends one message in a run
+            for b in range(p.n_blocks):
+                if (s.jobs[0] >> b) & 1:
+                    yield Send(b)
+
+    def step(self, s: OverseerState, a):
+        if isinstance(a, Import):
+            return self.process_import(s, a.block)
+        if isinstance(a, Finalize):
+            return self.process_finalize(s, a.block)
+        if isinstance(a, Deliver):
+            return self.process_deliver(s, a.subsystem)
+        if isinstance(a, Send):
+            return self.process_send(s, a.block)
+        raise TypeError(f"unknown action {a!r}")
+
+    def process_import(self, s: OverseerState, block: int) -> OverseerState:
+        p = self.params
+        require(0 < block < p.n_blocks, "OVS-1", f"no block {block}")
+        require(not (s.imported >> block) & 1, "OVS-1", f"block {block} already imported")
+        require((s.imported >> p.parents[block]) & 1, "OVS-1", f"parent of {block} not imported")
+        leaves, deactivated = self.compute_import(s.leaves, block)
+        signals = self.compute_signals(deactivated, leaves & ~s.leaves)
+        return attrs.evolve(s, imported=s.imported | (1 << block), leaves=leaves, inbox=self.broadcast(s, signals))
+
+    def process_finalize(self, s: OverseerState, block: int) -> OverseerState:
+        p = self.params
+        require((s.imported >> block) & 1, "OVS-2", f"block {block} not imported")
+        require(block != s.finalized and p.is_ancestor(s.finalized, block), "OVS-2",
+                f"block {block} does not extend the finalized block {s.finalized}")
+        pruned = self.compute_pruned(s.leaves, block)
+        signals = self.compute_signals(pruned, 0)
+        return attrs.evolve(s, finalized=block, leaves=s.leaves & ~pruned, inbox=self.broadcast(s, signals))
+
+    def process_deliver(self, s: OverseerState, i: int) -> OverseerState:
+        require(s.inbox[i], "OVS-4", f"subsystem {i} has nothing to handle")
+        (kind, b), rest = s.inbox[i][0], s.inbox[i][1:]
+        inbox = s.inbox[:i] + (rest,) + s.inbox[i + 1:]
+        jobs, started = list(s.jobs), list(s.started)
+        if kind == Signal.START_WORK:
+            jobs[i] |= 1 << b
+            started[i] |= 1 << b
+        elif kind == Signal.STOP_WORK:
+            jobs[i] &= ~(1 << b)
+        # a message for a relay parent without a live job is discarded (§2.6.3)
+        return attrs.evolve(s, inbox=inbox, jobs=tuple(jobs), started=tuple(started))
+
+    def process_send(self, s: OverseerState, block: int) -> OverseerState:
+        require((s.jobs[0] >> block) & 1, "OVS-5", f"subsystem A has no job on {block}")
+        require(not (s.sent >> block) & 1, "OVS-5", f"subsystem A already sent its message about {block}")
+        return attrs.evolve(s, inbox=self.route(s, 1, (int(Signal.MESSAGE), block)), sent=s.sent | (1 << block))

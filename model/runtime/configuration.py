@@ -1,0 +1,182 @@
+"""The Configuration module: seed 003 §2.5.3 (rules CFG-* of ``spec/configuration.md``).
+
+Storage: the configuration in force and an optional pending one. Governance setters
+(one per configuration member) build on the pending configuration, or on the current
+one when none is pending (``update_configuration``); the pending configuration is
+applied at the next session change, so the configuration is constant within a
+session (CFG-5).
+
+The module is a mixin of rule methods (so a mutant overrides one) used by the
+``configuration`` machine below and by the composed ``runtime``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ..config import ConfigError, HostConfiguration
+from ..core import Machine, Rejected, register_machine, require
+
+__all__ = [
+    "ConfigurationState",
+    "SetConfiguration",
+    "ConfigSessionChange",
+    "ConfigurationModule",
+    "ConfigurationMachine",
+    "GOVERNANCE_MEMBERS",
+    "ORIGINS",
+]
+
+#: The configuration members that have a governance setter (CFG-2). The other fields
+#: of ``HostConfiguration`` are the preset's identity (``name``), the genesis sizes
+#: (``n_validators``, ``n_parachains``: in the runtime the validators come with the
+#: session change and the parachains with registration), the model's readings of
+#: open seed questions (``backing_threshold``, ``free_core_bit``) and exploration
+#: bounds (``max_candidates``): none of them is chain configuration.
+GOVERNANCE_MEMBERS = (
+    "parathread_cores",
+    "chain_availability_period",
+    "thread_availability_period",
+    "group_rotation_frequency",
+    "session_length",
+    "scheduling_lookahead",
+    "parathread_retries",
+    "validation_upgrade_frequency",
+    "validation_upgrade_delay",
+    "acceptance_period",
+    "max_code_size",
+    "max_head_data_size",
+    "max_pov_size",
+    "minimum_backing_votes",
+)
+
+#: Origins a call can carry: ``root`` is governance.
+ORIGINS = ("root", "signed", "parachain", "none")
+
+
+@attrs.frozen(cache_hash=True)
+class ConfigurationState:
+    """``Configuration`` and ``PendingConfiguration`` storage."""
+
+    current: HostConfiguration
+    pending: HostConfiguration | None = None
+
+
+@attrs.frozen
+class SetConfiguration:
+    """A governance setter: ``set_<member>(value)`` dispatched with ``origin``."""
+
+    member: str
+    value: int
+    origin: str = "root"
+
+
+@attrs.frozen
+class ConfigSessionChange:
+    """The session-change routine of the module (the ``configuration`` machine's action)."""
+
+
+class ConfigurationModule:
+    """Rule methods of the Configuration module."""
+
+    # -- rules --------------------------------------------------------------------------
+    def is_governance_origin(self, origin: str) -> bool:
+        """CFG-3: setters accept only the governance (root) origin."""
+        return origin == "root"
+
+    def check_consistency(self, cfg: HostConfiguration) -> None:
+        """CFG-1: a configuration must pass the consistency check; raises Rejected."""
+        try:
+            cfg.validate()
+        except ConfigError as e:
+            raise Rejected("CFG-1", f"inconsistent configuration: {e}") from None
+
+    def get_update_base(self, cs: ConfigurationState) -> HostConfiguration:
+        """CFG-4: ``update_configuration`` builds on the pending configuration if any,
+        else on the current one."""
+        return cs.pending if cs.pending is not None else cs.current
+
+    # -- routines -------------------------------------------------------------------------
+    def get_configuration(self, cs: ConfigurationState) -> HostConfiguration:
+        """``configuration()``: the configuration in force."""
+        return cs.current
+
+    def process_set_configuration(self, cs: ConfigurationState, call: SetConfiguration) -> ConfigurationState:
+        """The entry point of one configuration member (CFG-1 .. CFG-4)."""
+        require(self.is_governance_origin(call.origin), "CFG-3",
+                f"set_{call.member} needs the governance origin, not {call.origin!r}")
+        require(call.member in GOVERNANCE_MEMBERS, "CFG-2",
+                f"no configuration member {call.member!r} has a setter")
+        require(isinstance(call.value, int) and not isinstance(call.value, bool), "CFG-1",
+                f"set_{call.member}: value must be an integer, got {call.value!r}")
+        return self.update_configuration(cs, {call.member: call.value})
+
+    def update_configuration(self, cs: ConfigurationState, changes: dict[str, Any]) -> ConfigurationState:
+        """``update_configuration(f)``: apply ``changes`` to the base (CFG-4) and keep the
+        result pending, after checking its consistency (CFG-1)."""
+        new = attrs.evolve(self.get_update_base(cs), **changes)
+        self.check_consistency(new)
+        return attrs.evolve(cs, pending=new)
+
+    def process_configuration_session_change(
+            self, cs: ConfigurationState) -> tuple[ConfigurationState, HostConfiguration, HostConfiguration]:
+        """CFG-5: at a session change the pending configuration (if any) becomes the
+        current one and the pending slot is emptied. Returns the new storage and the
+        ``prev_config`` / ``new_config`` of the session-change notification (INI-5)."""
+        prev = cs.current
+        new = cs.pending if cs.pending is not None else cs.current
+        return ConfigurationState(current=new, pending=None), prev, new
+
+
+# -- the module machine ---------------------------------------------------------------------
+
+
+@attrs.frozen(cache_hash=True)
+class ConfigurationMachineState:
+    storage: ConfigurationState
+    #: session changes so far (bounded by the exploration)
+    session: int = 0
+
+
+#: the values each member takes in the module's exploration (member -> values)
+EXPLORED_SETTERS = (
+    ("group_rotation_frequency", (0, 2, 3)),
+    ("chain_availability_period", (1, 2)),
+    ("validation_upgrade_delay", (1, 3)),
+)
+
+
+@register_machine
+class ConfigurationMachine(ConfigurationModule, Machine):
+    """The Configuration module alone: setters and session changes."""
+
+    name = "configuration"
+    area = "configuration"
+    description = "configuration buffering and governance setters (seed 003 §2.5.3)"
+
+    #: session changes explored
+    max_sessions = 3
+
+    def init(self):
+        yield ConfigurationMachineState(ConfigurationState(current=self.config))
+
+    def actions(self, state: ConfigurationMachineState):
+        for member, values in EXPLORED_SETTERS:
+            for v in values:
+                yield SetConfiguration(member, v, "root")
+        # CFG-3 and CFG-2: a non-governance origin, an unknown member, a non-member field
+        yield SetConfiguration("chain_availability_period", 3, "signed")
+        yield SetConfiguration("no_such_member", 1, "root")
+        yield SetConfiguration("n_validators", 5, "root")
+        if state.session < self.max_sessions:
+            yield ConfigSessionChange()
+
+    def step(self, state: ConfigurationMachineState, action):
+        if isinstance(action, SetConfiguration):
+            return attrs.evolve(state, storage=self.process_set_configuration(state.storage, action))
+        if isinstance(action, ConfigSessionChange):
+            storage, _, _ = self.process_configuration_session_change(state.storage)
+            return ConfigurationMachineState(storage, state.session + 1)
+        raise TypeError(f"unknown action {action!r}")

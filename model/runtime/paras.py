@@ -1,0 +1,366 @@
+"""The Paras module: seed 003 §2.5.4 (rules PAR-* of ``spec/paras.md``).
+
+Registered paras (parachains and parathreads), their heads and validation code,
+future code upgrades, and past code kept for the acceptance period with
+``PastCodeMeta`` / ``PastCodePruning``. Paras change only at session boundaries
+(PAR-1, PAR-2); an upgrade scheduled for ``expected_at`` is applied by the first
+new head executed in the context of a relay block ``>= expected_at`` (PAR-5); past
+code is pruned at initialization once its acceptance period is over (PAR-7), and
+``validation_code_at`` returns past, current or future code, or nothing once pruned
+(PAR-6, PAR-8).
+
+Heads and validation code are abstract: ints (a head is a counter, a code an
+identifier).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from ..core import Machine, register_machine, require
+from .common import FMap, mdel, mget, mhas, mset, replace
+
+__all__ = [
+    "ParaGenesisArgs",
+    "ReplacementTimes",
+    "PastCodeMeta",
+    "ParasState",
+    "ParasModule",
+    "ParasMachine",
+    "RegisterPara",
+    "DeregisterPara",
+    "CodeReplacement",
+]
+
+
+@attrs.frozen
+class ParaGenesisArgs:
+    head: int
+    code: int
+    parachain: bool
+
+
+@attrs.frozen
+class ReplacementTimes:
+    #: relay block from which the para uses the new code (exclusive for the old one)
+    expected_at: int
+    #: relay block in which the replacement was applied (the pruning clock)
+    activated_at: int
+
+
+@attrs.frozen
+class PastCodeMeta:
+    upgrade_times: tuple[ReplacementTimes, ...] = ()
+    #: the ``expected_at`` of the most recent pruned replacement, if any
+    last_pruned: int | None = None
+
+
+@attrs.frozen
+class CodeReplacement:
+    """Ghost record (never pruned) of one code replacement, for the properties."""
+
+    para: int
+    expected_at: int
+    activated_at: int
+    old_code: int
+
+
+@attrs.frozen(cache_hash=True)
+class ParasState:
+    #: registered parachains, ascending (PAR-3)
+    parachains: tuple[int, ...] = ()
+    #: registered parathreads, ascending
+    parathreads: tuple[int, ...] = ()
+    heads: tuple[tuple[int, int], ...] = ()  # FMap para -> head
+    #: current validation code of each live para
+    code: tuple[tuple[int, int], ...] = ()  # FMap para -> code
+    #: (para, expected_at) -> code replaced at expected_at
+    past_code: tuple[tuple[tuple[int, int], int], ...] = ()  # FMap
+    #: para -> PastCodeMeta (survives the para's cleanup)
+    past_code_meta: tuple[tuple[int, PastCodeMeta], ...] = ()  # FMap
+    #: (para, activated_at), ascending by activated_at
+    past_code_pruning: tuple[tuple[int, int], ...] = ()
+    future_code_upgrades: tuple[tuple[int, int], ...] = ()  # FMap para -> expected_at
+    future_code: tuple[tuple[int, int], ...] = ()  # FMap para -> code
+    #: para -> ParaGenesisArgs, applied at the next session change
+    upcoming: tuple[tuple[int, ParaGenesisArgs], ...] = ()  # FMap
+    #: paras cleaned up at the next session change, ascending
+    outgoing: tuple[int, ...] = ()
+    #: ghost: every code replacement ever made (PAR-8 is checked against it)
+    replacements: tuple[CodeReplacement, ...] = ()
+
+
+@attrs.frozen
+class RegisterPara:
+    """``schedule_para_initialize``, called by the registration process (root)."""
+
+    para: int
+    parachain: bool = True
+    head: int = 0
+    code: int = 0
+    origin: str = "root"
+
+
+@attrs.frozen
+class DeregisterPara:
+    """``schedule_para_cleanup``, called by the registration process (root)."""
+
+    para: int
+    origin: str = "root"
+
+
+class ParasModule:
+    """Rule methods of the Paras module."""
+
+    # -- rules ------------------------------------------------------------------------------
+    def is_registered(self, ps: ParasState, para: int) -> bool:
+        return para in ps.parachains or para in ps.parathreads
+
+    def is_upgrade_due(self, expected_at: int, relay_parent: int) -> bool:
+        """PAR-5: an upgrade applies to a head executed in the context of a relay block
+        numbered at least ``expected_at``."""
+        return relay_parent >= expected_at
+
+    def is_prunable(self, activated_at: int, now: int, acceptance_period: int) -> bool:
+        """PAR-7: code replaced in block ``activated_at`` is kept for the acceptance
+        period, and pruned at the initialization of the first block after it."""
+        return activated_at + acceptance_period < now
+
+    # -- accessors ---------------------------------------------------------------------------
+    def get_code(self, ps: ParasState, para: int) -> int | None:
+        return mget(ps.code, para)
+
+    def get_head(self, ps: ParasState, para: int) -> int | None:
+        return mget(ps.heads, para)
+
+    def get_last_code_upgrade(self, ps: ParasState, para: int, include_future: bool) -> int | None:
+        """The ``expected_at`` of the para's latest code replacement (the scheduled
+        upgrade too when ``include_future``), pruned or not; ``None`` if it never had one."""
+        if include_future:
+            fut = mget(ps.future_code_upgrades, para)
+            if fut is not None:
+                return fut
+        meta = mget(ps.past_code_meta, para)
+        if meta is not None and meta.upgrade_times:
+            return meta.upgrade_times[-1].expected_at
+        if meta is not None:
+            return meta.last_pruned  # the latest replacement was already pruned
+        return None
+
+    def get_validation_code_at(self, ps: ParasState, para: int, at: int,
+                               assume_intermediate: int | None = None) -> int | None:
+        """PAR-6: the code to validate a block of ``para`` executed in the context of
+        relay block ``at``; with ``assume_intermediate``, as if a parablock executed at
+        that (earlier) height had been included. ``None`` once pruned (PAR-8)."""
+        if assume_intermediate is not None and at <= assume_intermediate:
+            return None
+        planned = mget(ps.future_code_upgrades, para)
+        if assume_intermediate is not None and planned is not None and planned <= assume_intermediate:
+            return mget(ps.future_code, para)
+        meta = mget(ps.past_code_meta, para, PastCodeMeta())
+        for i, t in enumerate(meta.upgrade_times):
+            if t.expected_at >= at:
+                # the code replaced at t is the one in force at `at` (inclusive endpoint),
+                # unless `at` lies before an already pruned replacement
+                if i == 0 and meta.last_pruned is not None and meta.last_pruned >= at:
+                    return None
+                return mget(ps.past_code, (para, t.expected_at))
+        if meta.last_pruned is not None and meta.last_pruned >= at:
+            return None
+        return mget(ps.code, para)
+
+    # -- routines ----------------------------------------------------------------------------
+    def process_schedule_para_initialize(self, ps: ParasState, call: RegisterPara) -> ParasState:
+        """``schedule_para_initialize``: the para becomes live at the next session (PAR-1)."""
+        require(call.origin == "root", "PAR-1", f"registration needs the root origin, not {call.origin!r}")
+        require(call.para >= 0, "PAR-1", f"para id {call.para} is negative")
+        require(not self.is_registered(ps, call.para) and not mhas(ps.upcoming, call.para), "PAR-1",
+                f"para {call.para} is already registered or upcoming")
+        args = ParaGenesisArgs(call.head, call.code, call.parachain)
+        return replace(ps, upcoming=mset(ps.upcoming, call.para, args))
+
+    def process_schedule_para_cleanup(self, ps: ParasState, call: DeregisterPara) -> ParasState:
+        """``schedule_para_cleanup``: the para is removed at the next session (PAR-2)."""
+        require(call.origin == "root", "PAR-2", f"cleanup needs the root origin, not {call.origin!r}")
+        require(self.is_registered(ps, call.para), "PAR-2", f"para {call.para} is not registered")
+        require(call.para not in ps.outgoing, "PAR-2", f"para {call.para} is already outgoing")
+        return replace(ps, outgoing=tuple(sorted(ps.outgoing + (call.para,))))
+
+    def note_past_code(self, ps: ParasState, para: int, expected_at: int, activated_at: int,
+                       old_code: int) -> ParasState:
+        """Keep replaced code: ``PastCode``, ``PastCodeMeta`` and ``PastCodePruning`` (PAR-5, PAR-2)."""
+        meta = mget(ps.past_code_meta, para, PastCodeMeta())
+        meta = replace(meta, upgrade_times=meta.upgrade_times + (ReplacementTimes(expected_at, activated_at),))
+        return replace(
+            ps,
+            past_code=mset(ps.past_code, (para, expected_at), old_code),
+            past_code_meta=mset(ps.past_code_meta, para, meta),
+            past_code_pruning=ps.past_code_pruning + ((para, activated_at),),
+            replacements=ps.replacements + (CodeReplacement(para, expected_at, activated_at, old_code),),
+        )
+
+    def process_paras_session_change(self, ps: ParasState, now: int) -> ParasState:
+        """Session change (PAR-1, PAR-2, PAR-3): clean up outgoing paras (keeping their
+        code as past code), apply upcoming ones, amend the parachains list."""
+        parachains = set(ps.parachains)
+        parathreads = set(ps.parathreads)
+        for para in ps.outgoing:
+            code = mget(ps.code, para)
+            ps = replace(
+                ps,
+                heads=mdel(ps.heads, para),
+                code=mdel(ps.code, para),
+                future_code_upgrades=mdel(ps.future_code_upgrades, para),
+                future_code=mdel(ps.future_code, para),
+            )
+            if code is not None:
+                ps = self.note_past_code(ps, para, now, now, code)
+            parachains.discard(para)
+            parathreads.discard(para)
+        heads, code = ps.heads, ps.code
+        for para, args in ps.upcoming:
+            heads = mset(heads, para, args.head)
+            code = mset(code, para, args.code)
+            (parachains if args.parachain else parathreads).add(para)
+        return replace(ps, parachains=tuple(sorted(parachains)), parathreads=tuple(sorted(parathreads)),
+                            heads=heads, code=code, upcoming=(), outgoing=())
+
+    def process_paras_initialize(self, ps: ParasState, now: int, acceptance_period: int) -> ParasState:
+        """Initialization: prune past code whose acceptance period is over (PAR-7)."""
+        prune = [(p, at) for p, at in ps.past_code_pruning if self.is_prunable(at, now, acceptance_period)]
+        if not prune:
+            return ps
+        keep = tuple(e for e in ps.past_code_pruning if e not in prune)
+        past_code, metas = ps.past_code, ps.past_code_meta
+        for para in sorted({p for p, _ in prune}):
+            limit = max(at for p, at in prune if p == para)
+            meta = mget(metas, para, PastCodeMeta())
+            gone = [t for t in meta.upgrade_times if t.activated_at <= limit]
+            if not gone:
+                continue
+            for t in gone:
+                past_code = mdel(past_code, (para, t.expected_at))
+            meta = PastCodeMeta(upgrade_times=meta.upgrade_times[len(gone):], last_pruned=gone[-1].expected_at)
+            metas = mset(metas, para, meta)
+        return replace(ps, past_code=past_code, past_code_meta=metas, past_code_pruning=keep)
+
+    def process_schedule_code_upgrade(self, ps: ParasState, para: int, code: int, expected_at: int) -> ParasState:
+        """``schedule_code_upgrade`` (PAR-4): note the future code, unless an upgrade is
+        already scheduled for the para (then the call has no effect)."""
+        if mhas(ps.future_code_upgrades, para) or not self.is_registered(ps, para):
+            return ps
+        return replace(ps, future_code_upgrades=mset(ps.future_code_upgrades, para, expected_at),
+                            future_code=mset(ps.future_code, para, code))
+
+    def process_note_new_head(self, ps: ParasState, para: int, head: int, relay_parent: int, now: int) -> ParasState:
+        """``note_new_head`` (PAR-5): set the head; apply the scheduled upgrade if the head
+        was executed in the context of a relay block >= its ``expected_at``."""
+        ps = replace(ps, heads=mset(ps.heads, para, head))
+        expected_at = mget(ps.future_code_upgrades, para)
+        if expected_at is None or not self.is_upgrade_due(expected_at, relay_parent):
+            return ps
+        new_code = mget(ps.future_code, para)
+        old_code = mget(ps.code, para)
+        ps = replace(ps, code=mset(ps.code, para, new_code),
+                          future_code_upgrades=mdel(ps.future_code_upgrades, para),
+                          future_code=mdel(ps.future_code, para))
+        return self.note_past_code(ps, para, expected_at, now, old_code)
+
+
+# -- the module machine ---------------------------------------------------------------------------
+
+
+@attrs.frozen(cache_hash=True)
+class ParasMachineState:
+    paras: ParasState
+    now: int = 0
+    sessions: int = 0
+    #: code identifiers handed out so far (each new code is fresh)
+    codes: int = 0
+
+
+@attrs.frozen
+class ParasBlock:
+    """One relay block for the Paras module: the session change if ``session_change``,
+    initialization (pruning), then optionally a candidate of ``para`` enacted with
+    relay parent ``now - 1`` (scheduling a code upgrade if ``upgrade``, then noting its
+    new head), then the registration ``call`` if any."""
+
+    session_change: bool = False
+    para: int | None = None
+    upgrade: bool = False
+    call: RegisterPara | DeregisterPara | None = None
+
+
+@attrs.frozen
+class ValidationCodeQuery:
+    """A read-only query, to exercise ``assume_intermediate`` (rejected when not before ``at``)."""
+
+    para: int
+    at: int
+    assume_intermediate: int | None
+
+
+@register_machine
+class ParasMachine(ParasModule, Machine):
+    """The Paras module alone: registration, upgrades, heads, pruning."""
+
+    name = "paras"
+    area = "paras"
+    description = "para registration, code upgrades and past-code pruning (seed 003 §2.5.4)"
+
+    #: exploration bounds
+    max_blocks = 6
+    max_sessions = 2
+    max_codes = 2
+    #: timing used by the module's exploration (the preset's are sized for real chains)
+    upgrade_delay = 2
+    acceptance_period = 1
+
+    def init(self):
+        ps = ParasState(parachains=(0,), parathreads=(1,), heads=((0, 0), (1, 0)), code=((0, 100), (1, 101)))
+        yield ParasMachineState(ps)
+
+    def actions(self, state: ParasMachineState):
+        ps = state.paras
+        if state.now >= self.max_blocks:
+            return
+        yield ParasBlock()
+        for p in ps.parachains + ps.parathreads:
+            yield ParasBlock(para=p)
+            if state.codes < self.max_codes:
+                yield ParasBlock(para=p, upgrade=True)
+        if state.sessions < self.max_sessions:
+            yield ParasBlock(session_change=True)
+        yield ParasBlock(call=RegisterPara(2, parachain=True, head=0, code=102))
+        yield ParasBlock(call=DeregisterPara(1))
+        yield ParasBlock(call=RegisterPara(0, parachain=True, head=0, code=100))  # PAR-1: registered
+        yield ParasBlock(call=RegisterPara(3, origin="signed"))  # PAR-1: not root
+        yield ValidationCodeQuery(0, state.now, state.now)  # PAR-6: assume_intermediate not before at
+
+    def step(self, state: ParasMachineState, action):
+        ps = state.paras
+        if isinstance(action, ValidationCodeQuery):
+            require(action.assume_intermediate is None or action.assume_intermediate < action.at, "PAR-6",
+                    "assume_intermediate must be before at")
+            return state
+        now = state.now + 1
+        sessions = state.sessions
+        if action.session_change:
+            ps = self.process_paras_session_change(ps, now)
+            sessions += 1
+        ps = self.process_paras_initialize(ps, now, self.acceptance_period)
+        codes = state.codes
+        if action.para is not None:
+            p = action.para
+            require(self.is_registered(ps, p), "PAR-2", f"para {p} is not registered")
+            relay_parent = now - 1
+            if action.upgrade:
+                codes += 1
+                ps = self.process_schedule_code_upgrade(ps, p, 300 + codes, relay_parent + self.upgrade_delay)
+            ps = self.process_note_new_head(ps, p, 1 - self.get_head(ps, p), relay_parent, now)
+        if isinstance(action.call, RegisterPara):
+            ps = self.process_schedule_para_initialize(ps, action.call)
+        elif isinstance(action.call, DeregisterPara):
+            ps = self.process_schedule_para_cleanup(ps, action.call)
+        return ParasMachineState(ps, now, sessions, codes)

@@ -1,0 +1,273 @@
+"""Properties and mutants of the ``paras`` machine (spec/paras.md).
+
+The code properties compare ``validation_code_at`` with the ghost history of every
+code replacement (``ParasState.replacements``, never pruned): the code in force in
+the context of relay block ``at`` is the one replaced by the first replacement
+expected at or after ``at``, else the current code; it must be returned while that
+replacement is within its acceptance period, and never once it is pruned.
+"""
+
+from __future__ import annotations
+
+from model.core import Rejected
+from model.runtime.common import mdel, mget, mhas, replace
+from model.runtime.paras import ParasBlock, ParasMachine, ParasState, PastCodeMeta
+
+from .core import always, mutant, sometimes, transition
+
+M = "paras"
+
+
+def _accepted(t) -> bool:
+    return not isinstance(t, Rejected)
+
+
+def known_paras(ps: ParasState) -> set[int]:
+    return set(ps.parachains) | set(ps.parathreads) | {r.para for r in ps.replacements}
+
+
+def is_pruned(activated_at: int, now: int, acceptance_period: int) -> bool:
+    """The spec's pruning condition (PAR-7), stated independently of the model's method."""
+    return activated_at + acceptance_period < now
+
+
+def expected_code_at(ps: ParasState, para: int, at: int, now: int, acceptance_period: int) -> tuple[int | None, bool]:
+    """The code in force for ``para`` in the context of block ``at`` according to the
+    history, and whether it has been pruned."""
+    for r in ps.replacements:
+        if r.para == para and r.expected_at >= at:
+            return r.old_code, is_pruned(r.activated_at, now, acceptance_period)
+    return mget(ps.code, para), False
+
+
+def code_history_agrees(m, ps: ParasState, now: int, acceptance_period: int) -> bool:
+    for para in known_paras(ps):
+        for at in range(1, now + 1):
+            code, pruned = expected_code_at(ps, para, at, now, acceptance_period)
+            if m.get_validation_code_at(ps, para, at) != (None if pruned else code):
+                return False
+    return True
+
+
+def pruned_codes_absent(m, ps: ParasState, now: int, acceptance_period: int) -> bool:
+    for para in known_paras(ps):
+        gone = {r.old_code for r in ps.replacements
+                if r.para == para and is_pruned(r.activated_at, now, acceptance_period)}
+        kept = {r.old_code for r in ps.replacements
+                if r.para == para and not is_pruned(r.activated_at, now, acceptance_period)}
+        gone -= kept | {mget(ps.code, para), mget(ps.future_code, para)}
+        for at in range(1, now + 1):
+            if m.get_validation_code_at(ps, para, at) in gone:
+                return False
+    return True
+
+
+def some_pruned(ps: ParasState, now: int, acceptance_period: int) -> bool:
+    return any(is_pruned(r.activated_at, now, acceptance_period) for r in ps.replacements)
+
+
+# -- invariants -------------------------------------------------------------------------------
+
+
+@always(M, ["PAR-6", "PAR-8", "PAR-9"], witness=lambda m, s: some_pruned(s.paras, s.now, m.acceptance_period))
+def validation_code_matches_history(m, s):
+    """``validation_code_at(para, at)`` is the code in force at ``at`` while it is kept,
+    and nothing once pruned."""
+    return code_history_agrees(m, s.paras, s.now, m.acceptance_period)
+
+
+@always(M, ["PAR-8", "PAR-7"], witness=lambda m, s: some_pruned(s.paras, s.now, m.acceptance_period))
+def pruned_code_never_returned(m, s):
+    """Code whose acceptance period is over is never returned for any context."""
+    return pruned_codes_absent(m, s.paras, s.now, m.acceptance_period)
+
+
+@always(M, ["PAR-9", "PAR-5"], witness=lambda m, s: any(
+    not is_pruned(r.activated_at, s.now, m.acceptance_period) and r.activated_at < s.now for r in s.paras.replacements))
+def past_code_kept_for_acceptance_period(m, s):
+    """Replaced code is still returned for a context before its replacement until its
+    acceptance period is over."""
+    ps = s.paras
+    for r in ps.replacements:
+        if not is_pruned(r.activated_at, s.now, m.acceptance_period):
+            if m.get_validation_code_at(ps, r.para, r.expected_at) != r.old_code:
+                return False
+    return True
+
+
+@always(M, ["PAR-6"], witness=lambda m, s: any(at < s.now for _, at in s.paras.future_code_upgrades))
+def future_code_with_intermediate(m, s):
+    """Assuming an intermediate parablock at or after a scheduled upgrade's
+    ``expected_at``, the future code is returned; ``assume_intermediate`` not before
+    ``at`` returns nothing."""
+    ps = s.paras
+    for para, at in ps.future_code_upgrades:
+        if at < s.now and m.get_validation_code_at(ps, para, s.now, at) != mget(ps.future_code, para):
+            return False
+        if m.get_validation_code_at(ps, para, at, at) is not None:
+            return False
+    return True
+
+
+@always(M, ["PAR-3"], witness=lambda m, s: len(s.paras.parachains) + len(s.paras.parathreads) != 2)
+def registry_consistent(m, s):
+    """Parachains are ascending and disjoint from parathreads; heads and code exist
+    exactly for the live paras."""
+    ps = s.paras
+    live = set(ps.parachains) | set(ps.parathreads)
+    return (list(ps.parachains) == sorted(set(ps.parachains))
+            and not set(ps.parachains) & set(ps.parathreads)
+            and {k for k, _ in ps.heads} == live and {k for k, _ in ps.code} == live)
+
+
+# -- transition properties ----------------------------------------------------------------------
+
+
+def _notes_upgraded_para(m, s, a):
+    return a.para is not None and mhas(s.paras.future_code_upgrades, a.para) and not a.session_change
+
+
+@transition(M, ["PAR-5"], on=[ParasBlock], witness=lambda m, s, a, t: _accepted(t) and _notes_upgraded_para(m, s, a))
+def upgrade_applied_from_expected_block(m, s, a, t):
+    """A head noted for a para with a scheduled upgrade applies it exactly when the
+    head's relay parent is at or after the upgrade's ``expected_at``."""
+    if not (_accepted(t) and _notes_upgraded_para(m, s, a)):
+        return True
+    expected_at = mget(s.paras.future_code_upgrades, a.para)
+    relay_parent = t.now - 1
+    applied = mget(t.paras.code, a.para) == mget(s.paras.future_code, a.para) \
+        and not mhas(t.paras.future_code_upgrades, a.para)
+    return applied == (relay_parent >= expected_at)
+
+
+@transition(M, ["PAR-4"], on=[ParasBlock], witness=lambda m, s, a, t: _accepted(t) and a.upgrade
+            and a.para is not None and mhas(s.paras.future_code_upgrades, a.para))
+def one_upgrade_scheduled_at_a_time(m, s, a, t):
+    """Scheduling an upgrade for a para that already has one scheduled changes nothing:
+    the scheduled one stays (or is applied)."""
+    if not (_accepted(t) and a.upgrade and a.para is not None and mhas(s.paras.future_code_upgrades, a.para)):
+        return True
+    before = (mget(s.paras.future_code_upgrades, a.para), mget(s.paras.future_code, a.para))
+    after = (mget(t.paras.future_code_upgrades, a.para), mget(t.paras.future_code, a.para))
+    return after in (before, (None, None))
+
+
+@transition(M, ["PAR-1", "PAR-2", "PAR-3"], on=[ParasBlock],
+            witness=lambda m, s, a, t: _accepted(t) and a.call is not None and not a.session_change)
+def paras_change_only_at_session_boundary(m, s, a, t):
+    """The registered parachains and parathreads change only in a block that starts a session."""
+    if not _accepted(t) or a.session_change:
+        return True
+    return t.paras.parachains == s.paras.parachains and t.paras.parathreads == s.paras.parathreads
+
+
+@transition(M, ["PAR-2"], on=[ParasBlock], witness=lambda m, s, a, t: a.session_change and s.paras.outgoing)
+def outgoing_code_kept(m, s, a, t):
+    """A para cleaned up at a session change keeps its last code available for the
+    contexts before the change."""
+    if not (a.session_change and _accepted(t)):
+        return True
+    for para in s.paras.outgoing:
+        if m.get_validation_code_at(t.paras, para, t.now) != mget(s.paras.code, para):
+            return False
+    return True
+
+
+# -- reachability -----------------------------------------------------------------------------------
+
+
+@sometimes(M, ["PAR-5", "PAR-7"])
+def upgraded_code_pruned(m, s):
+    """A para's code is upgraded and the old code is later pruned."""
+    return any(r.expected_at != r.activated_at and is_pruned(r.activated_at, s.now, m.acceptance_period)
+               for r in s.paras.replacements)
+
+
+@sometimes(M, ["PAR-1"])
+def para_onboarded(m, s):
+    """A para registered during the exploration becomes live."""
+    return 2 in s.paras.parachains
+
+
+# -- mutants ------------------------------------------------------------------------------------------
+
+
+@mutant(M, "par_no_last_pruned", kills=["validation_code_matches_history"])
+class NoLastPruned(ParasMachine):
+    """Pruning forgets ``last_pruned``: contexts before the pruned code get the next code."""
+
+    def process_paras_initialize(self, ps, now, acceptance_period):
+        ps = super().process_paras_initialize(ps, now, acceptance_period)
+        metas = tuple((p, PastCodeMeta(meta.upgrade_times, None)) for p, meta in ps.past_code_meta)
+        return replace(ps, past_code_meta=metas)
+
+
+@mutant(M, "par_pruning_keeps_code", kills=["pruned_code_never_returned", "validation_code_matches_history"])
+class PruningKeepsCode(ParasMachine):
+    """Pruning is never done: past code stays available forever."""
+
+    def is_prunable(self, activated_at, now, acceptance_period):
+        return False
+
+
+@mutant(M, "par_prune_early", kills=["past_code_kept_for_acceptance_period"])
+class PruneEarly(ParasMachine):
+    """Past code is pruned one block before its acceptance period is over."""
+
+    def is_prunable(self, activated_at, now, acceptance_period):
+        return activated_at + acceptance_period <= now
+
+
+@mutant(M, "par_intermediate_ignored", kills=["future_code_with_intermediate"])
+class IntermediateIgnored(ParasMachine):
+    """``assume_intermediate`` is ignored by ``validation_code_at``."""
+
+    def get_validation_code_at(self, ps, para, at, assume_intermediate=None):
+        return super().get_validation_code_at(ps, para, at, None)
+
+
+@mutant(M, "par_upgrade_early", kills=["upgrade_applied_from_expected_block"])
+class UpgradeEarly(ParasMachine):
+    """An upgrade is applied by a head executed one block before ``expected_at``."""
+
+    def is_upgrade_due(self, expected_at, relay_parent):
+        return relay_parent + 1 >= expected_at
+
+
+@mutant(M, "par_upgrade_overwrites", kills=["one_upgrade_scheduled_at_a_time"])
+class UpgradeOverwrites(ParasMachine):
+    """A second ``schedule_code_upgrade`` replaces the scheduled one."""
+
+    def process_schedule_code_upgrade(self, ps, para, code, expected_at):
+        ps = replace(ps, future_code_upgrades=mdel(ps.future_code_upgrades, para),
+                     future_code=mdel(ps.future_code, para))
+        return super().process_schedule_code_upgrade(ps, para, code, expected_at)
+
+
+@mutant(M, "par_register_immediately", kills=["paras_change_only_at_session_boundary"])
+class RegisterImmediately(ParasMachine):
+    """A registered para becomes live at once instead of at the next session."""
+
+    def process_schedule_para_initialize(self, ps, call):
+        ps = super().process_schedule_para_initialize(ps, call)
+        live = self.process_paras_session_change(replace(ps, outgoing=()), 0)
+        return replace(live, outgoing=ps.outgoing)
+
+
+@mutant(M, "par_outgoing_code_dropped", kills=["outgoing_code_kept"])
+class OutgoingCodeDropped(ParasMachine):
+    """Cleanup drops an outgoing para's code instead of keeping it as past code."""
+
+    def process_paras_session_change(self, ps, now):
+        stripped = replace(ps, code=tuple((p, c) for p, c in ps.code if p not in ps.outgoing))
+        return super().process_paras_session_change(stripped, now)
+
+
+@mutant(M, "par_cleanup_keeps_head", kills=["registry_consistent"])
+class CleanupKeepsHead(ParasMachine):
+    """Cleanup leaves the outgoing para's head behind."""
+
+    def process_paras_session_change(self, ps, now):
+        out = super().process_paras_session_change(ps, now)
+        kept = tuple((p, h) for p, h in ps.heads if p in ps.outgoing)
+        return replace(out, heads=tuple(sorted(out.heads + kept)))

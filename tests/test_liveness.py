@@ -1,0 +1,177 @@
+"""Liveness on the explored graph: SCCs, weak fairness, lasso counterexamples in ITF."""
+
+import json
+
+import attrs
+import networkx as nx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from checker import itf
+from checker.explicit import Checker, Verdict
+from checker.liveness import Graph, check_leads_to, strongly_connected_components
+from checker.registry import build, properties_of
+from model.config import get_preset
+from model.core import Machine, require
+from properties.core import Kind, Property
+
+
+@given(st.integers(1, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=80))
+def test_scc_matches_networkx(n, pairs):
+    edges = [(a % n, b % n) for a, b in pairs]
+    g = Graph()
+    for _ in range(n):
+        g.add_state(-1, 0)
+    for a, b in edges:
+        g.add_edge(a, b, 0, 0)
+    off, tg, _ = g.csr()
+    comp = strongly_connected_components(n, off, tg)
+    ours = {}
+    for v, c in enumerate(comp):
+        ours.setdefault(c, set()).add(v)
+    G = nx.DiGraph()
+    G.add_nodes_from(range(n))
+    G.add_edges_from(edges)
+    assert sorted(map(sorted, ours.values())) == sorted(map(sorted, nx.strongly_connected_components(G)))
+
+
+# -- a toy: a light that may blink (unfair) or go green (fair) ------------------------------------
+
+
+@attrs.frozen
+class Light:
+    phase: int = 0  # 0 red, 1 amber, 2 green
+
+
+@attrs.frozen
+class Blink:
+    pass
+
+
+@attrs.frozen
+class Go:
+    pass
+
+
+class Lights(Machine):
+    name = "lights"
+    fairness = (Go,)
+
+    def init(self):
+        yield Light()
+
+    def actions(self, s):
+        return (Blink(), Go())
+
+    def step(self, s, a):
+        if isinstance(a, Blink):
+            require(s.phase < 2, "TOY-1", "green stays")
+            return Light(1 - s.phase)  # red <-> amber
+        require(s.phase == 1, "TOY-2", "go only from amber")
+        return Light(2)
+
+
+def green(m, s):
+    return s.phase == 2
+
+
+def live(name, kind, pred, goal=None):
+    return Property(name, kind, "lights", ("TOY-1",), pred, None, goal)
+
+
+def test_weak_fairness_semantics():
+    cfg = get_preset("tiny")
+    ev = live("eventually_green", Kind.EVENTUALLY, green)
+    # Go is enabled only in amber, not continuously along red <-> amber: weak fairness does
+    # not force it, so the blinking cycle is a fair counterexample
+    r = Checker(Lights(cfg)).with_properties([ev]).run()
+    pr = r.properties[0]
+    assert pr.verdict == Verdict.VIOLATED
+    assert pr.trace.loop == 0 and [type(a) for a in pr.trace.actions] == [Blink, Blink]
+
+    class Stuck(Lights):  # amber only: Go continuously enabled, so it must be taken
+        def step(self, s, a):
+            if isinstance(a, Blink):
+                require(s.phase == 0, "TOY-1", "blink only from red")
+                return Light(1)
+            return super().step(s, a)
+
+    assert Checker(Stuck(cfg)).with_properties([ev]).run().properties[0].verdict == Verdict.HOLDS
+
+    class NoFairness(Stuck):
+        fairness = ()
+
+    # without fairness, stuttering is only allowed in deadlocks; amber -> green is the only way on
+    assert Checker(NoFairness(cfg)).with_properties([ev]).run().properties[0].verdict == Verdict.HOLDS
+
+    class Dead(Lights):  # red deadlocks: the behaviour stutters there forever
+        def step(self, s, a):
+            require(False, "TOY-1", "nothing happens")
+
+    r = Checker(Dead(cfg)).with_properties([ev]).run()
+    assert r.properties[0].verdict == Verdict.VIOLATED and r.properties[0].trace.loop == 0
+
+
+def test_leads_to_only_from_trigger_states():
+    cfg = get_preset("tiny")
+    lt = live("amber_leads_to_green", Kind.LEADS_TO, lambda m, s: s.phase == 1, green)
+    pr = Checker(Lights(cfg)).with_properties([lt]).run().properties[0]
+    assert pr.verdict == Verdict.VIOLATED
+    # the lasso goes through a trigger state: amber, then back to red forever and again
+    assert any(s.phase == 1 for s in pr.trace.states)
+
+
+def test_inclusion_backed_candidate_eventually_leaves():
+    m = build("inclusion", "tiny", overrides={"max_candidates": 1})
+    props = [p for p in properties_of("inclusion") if p.kind == Kind.LEADS_TO]
+    r = Checker(m).with_properties(props).run()
+    assert [p.verdict for p in r.properties] == [Verdict.HOLDS]
+
+
+@pytest.mark.parametrize("machine,mutant,prop", [
+    ("inclusion", "inc_unvoted_never_ages", "backed_candidate_enacted_or_timed_out"),
+    ("avail_core", "ac_unheld_candidate_stalls", "backed_candidate_leaves_core"),
+])
+def test_lasso_counterexample_in_itf(tmp_path, machine, mutant, prop):
+    m = build(machine, None, mutant)
+    props = [p for p in properties_of(machine) if p.name == prop]
+    r = Checker(m).with_properties(props).run()
+    pr = r.properties[0]
+    assert pr.verdict == Verdict.VIOLATED
+    tr = pr.trace
+    assert tr.loop is not None and 0 <= tr.loop < len(tr.states)
+    # the lasso is a run of the mutant, closed by its last action
+    nxt = tr.states[1:] + (tr.states[tr.loop],)
+    for s, a, t in zip(tr.states, tr.actions, nxt):
+        assert m.step(s, a) == t
+    # the candidate stays pending all along the loop, under fair blocks
+    path = itf.write(tr, tmp_path / "lasso.itf.json", m.view)
+    data = json.loads(path.read_text())
+    assert data["loop"] == tr.loop
+    assert itf.load(path).loop == tr.loop
+
+
+def test_no_liveness_verdict_on_partial_search():
+    m = build("inclusion", "tiny", overrides={"max_candidates": 1})
+    props = [p for p in properties_of("inclusion") if p.kind == Kind.LEADS_TO]
+    r = Checker(m).with_properties(props).with_max_depth(3).run()
+    assert r.properties[0].verdict == Verdict.NOT_CHECKED
+
+
+def test_check_leads_to_on_a_handmade_graph():
+    # 0 -> 1 -> 2 (goal); 1 -> 1 self loop with an unfair action
+    g = Graph()
+    for p in (-1, 0, 1):
+        g.add_state(p, 0)
+    g.add_edge(0, 1, 0, 1)
+    g.add_edge(1, 2, 0, 1)
+    g.add_edge(1, 1, 1, 0)
+    trig = [True, False, False]
+    goal = [False, False, True]
+    dead = [False, False, True]
+    # the fair class (bit 0) is enabled at 1 and never taken on its self-loop: not fair
+    assert check_leads_to(g, trig, goal, 1, dead) is None
+    # with no fairness the self-loop at 1 is a counterexample
+    lasso = check_leads_to(g, trig, goal, 0, dead)
+    assert lasso is not None and lasso.states[lasso.loop] == 1
