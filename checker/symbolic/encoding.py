@@ -118,6 +118,11 @@ class MachineEncoding:
         self.y = self.schema.variables("y!")
         self.dom_x = z3.And(*self.schema.domain(self.x, self.bounds))
         self.inits = [self.schema.flatten_concrete(s) for s in inits]
+        for s, flat in zip(inits, self.inits):
+            bad = [p for p, v in flat.items() if p in self.bounds and not self.bounds[p][0] <= v <= self.bounds[p][1]]
+            if bad:
+                raise NoEncoding(f"initial state {s!r}: {bad[0]} = {flat[bad[0]]} is outside its domain "
+                                 f"{self.bounds[bad[0]]}")
         self.init_x = z3.Or(*[self.schema.is_value(self.x, v) for v in self.inits])
         self.modules = modules_of(machine)
         self.explored_paths = 0
@@ -257,12 +262,20 @@ class MachineEncoding:
         eqs = [self.y[p] == t for p, t in st.next.items()]
         return z3.And(st.enabled, st.accepted, *eqs)
 
-    def transition_formula(self, sel) -> Any:
+    @property
+    def stop(self) -> int:
+        """Selector value of the *stop* pseudo-action (the run ends: ``y = x``), which
+        lets an unrolling of depth ``d`` contain every run of at most ``d`` steps."""
+        return len(self.steps)
+
+    def transition_formula(self, sel, allow_stop: bool = True) -> Any:
         """The transition relation over ``x``/``y`` with action selector ``sel``."""
-        parts = [z3.ULT(sel, len(self.steps))]
+        parts = [z3.ULE(sel, self.stop) if allow_stop else z3.ULT(sel, self.stop)]
         for j in range(len(self.steps)):
             parts.append(z3.Implies(sel == j, self.step_formula(j)))
-        return z3.And(*parts)
+        if allow_stop:
+            parts.append(z3.Implies(sel == self.stop, self.schema.equal(self.x, self.y)))
+        return mk_and(parts)
 
     def error_formula(self) -> Any:
         """Some enabled action makes ``step`` raise (or ``actions`` raises) in ``x``."""
@@ -271,6 +284,15 @@ class MachineEncoding:
             for c, _ in st.errors:
                 conds.append(z3.And(st.enabled, c))
         return _any(conds)
+
+    def successor_domain_formula(self) -> Any:
+        """Every accepted transition from ``x`` leads into the domain."""
+        dom_y = self.domain(self.y)
+        parts = []
+        for st in self.steps:
+            nxt = z3.substitute(dom_y, *[(self.y[p], t) for p, t in st.next.items()])
+            parts.append(z3.Implies(mk_and([st.enabled, st.accepted]), nxt))
+        return mk_and(parts)
 
     def width_formula(self) -> Any:
         conds = [self.actions_width]

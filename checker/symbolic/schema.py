@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import z3
 
-from .symexec import WIDTH, SymBool, SymInt, Unsupported, bv, to_bool
+from .symexec import WIDTH, SymBool, SymEnum, SymInt, Unsupported, bv, to_bool
 
 __all__ = ["NoEncoding", "Leaf", "Schema", "derive_schema", "pattern_of"]
 
@@ -247,6 +247,8 @@ class Schema:
             v = leaf(node.leaf)
             if node.leaf.enum is not None and isinstance(v, int):
                 return node.leaf.enum(v)
+            if node.leaf.enum is not None and isinstance(v, SymInt):
+                return SymEnum(v.t, node.leaf.enum)
             if node.leaf.kind == "bool" and isinstance(v, int):
                 return bool(v)
             return v

@@ -43,6 +43,7 @@ __all__ = [
     "Term",
     "SymInt",
     "SymBool",
+    "SymEnum",
     "Path",
     "Explorer",
     "ExplorationLimit",
@@ -62,7 +63,7 @@ __all__ = [
 ]
 
 #: bit width of symbolic integers in Z3 (signed)
-WIDTH = 32
+WIDTH = 16
 _MIN, _MAX = -(1 << (WIDTH - 1)), (1 << (WIDTH - 1)) - 1
 #: most joint values a group of variables tied by conditions may have
 MAX_JOINT = 200_000
@@ -363,6 +364,25 @@ class SymInt:
 
     def __format__(self, spec):
         return "<sym>"
+
+
+class SymEnum(SymInt):
+    """A symbolic member of an ``IntEnum``: an integer whose ``name`` (read by messages,
+    say) is found by deciding which member it is."""
+
+    __slots__ = ("enum",)
+
+    def __init__(self, t: Term, enum_cls: type):
+        super().__init__(t)
+        self.enum = enum_cls
+
+    @property
+    def name(self) -> str:
+        return self.enum(self.__index__()).name
+
+    @property
+    def value(self) -> "SymEnum":
+        return self
 
 
 class SymBool:
