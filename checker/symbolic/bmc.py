@@ -384,6 +384,19 @@ class Prover:
             remaining = [g for g in remaining if g.name not in bad]
         return failing
 
+    def _inductive_subset(self, k: int, known: list[Obligation], cands: list[Obligation]) -> list[Obligation]:
+        """The largest subset of ``cands`` that is k-inductive (with ``known`` invariants
+        as hypotheses): drop the failing goals from the hypotheses until none fails.
+        Empty when a built-in obligation (domain, no model error, no width) fails."""
+        while cands:
+            failing = self.induction_step(k, known + cands, cands)
+            if not failing:
+                return cands
+            if any(ob.builtin and ob.name in failing for ob in cands):
+                return []
+            cands = [ob for ob in cands if ob.name not in failing]
+        return []
+
     def prove(self, max_k: int = 4) -> MachineProof:
         """k-induction for k = 1 .. max_k; returns a verdict per obligation."""
         verdicts: dict[str, Any] = {}
@@ -407,22 +420,22 @@ class Prover:
                 if not pending:
                     break
                 k_done = k
-                cands = list(pending)
-                known = [ob for ob in self.obligations if ob.name in proved]
-                while cands:
-                    failing = self.induction_step(k, known + cands, cands)
-                    if not failing:
+                # first without the strengthening invariants, then with them, so a proof
+                # says whether it needed them
+                for with_aux in (False, True):
+                    cands = [ob for ob in pending if with_aux or ob.kind != "aux"]
+                    if with_aux and not any(ob.kind == "aux" for ob in cands):
                         break
-                    if any(ob.builtin and ob.name in failing for ob in cands):
-                        cands = []
+                    known = [ob for ob in self.obligations if ob.name in proved]
+                    cands = self._inductive_subset(k, known, cands)
+                    if cands:
+                        aux_used = tuple(ob.name for ob in cands + known if ob.kind == "aux")
+                        for ob in cands:
+                            proved[ob.name] = k
+                            verdicts[ob.name] = Proved(k, tuple(a for a in aux_used if a != ob.name))
+                        pending = [ob for ob in pending if ob.name not in proved]
+                    if not pending:
                         break
-                    cands = [ob for ob in cands if ob.name not in failing]
-                if cands:
-                    aux_used = tuple(ob.name for ob in cands + known if ob.kind == "aux")
-                    for ob in cands:
-                        proved[ob.name] = k
-                        verdicts[ob.name] = Proved(k, tuple(a for a in aux_used if a != ob.name))
-                    pending = [ob for ob in pending if ob.name not in proved]
                 if not pending:
                     break
         except _Deadline:

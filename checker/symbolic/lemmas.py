@@ -23,9 +23,11 @@ import z3
 from model import groups as G
 from model import thresholds as T
 
+from .counting import MODELS as COUNTING_MODELS
+from .counting import CannotBranch, CountingModel, counting_obligations
 from .verdicts import Counterexample, Proved, Unknown
 
-__all__ = ["Obligation", "Lemma", "LemmaResult", "all_lemmas", "get_lemma"]
+__all__ = ["Obligation", "Lemma", "LemmaResult", "all_lemmas", "get_lemma", "counting_lemma"]
 
 
 @attrs.frozen
@@ -63,7 +65,12 @@ class Lemma:
     def prove(self, timeout: float = 10.0) -> LemmaResult:
         """Prove every obligation; ``timeout`` (seconds) bounds the whole lemma."""
         start = time.perf_counter()
-        for ob in self.build():
+        try:
+            obligations = self.build()
+        except CannotBranch as e:
+            return LemmaResult(self, Unknown(f"the counting abstraction cannot follow a rule: {e}"),
+                               time.perf_counter() - start)
+        for ob in obligations:
             left = timeout - (time.perf_counter() - start)
             if left <= 0:
                 return LemmaResult(self, Unknown("timeout"), time.perf_counter() - start, ob.label)
@@ -363,9 +370,31 @@ def _multisig():
     return [Obligation("some common signer", pre, both >= 1)]
 
 
+# -- counting abstractions (checker.symbolic.counting) ------------------------------------------------
+
+
+def counting_lemma(cm: CountingModel, machine_cls: type | None = None, config=None) -> Lemma:
+    """The lemma "``cm``'s property holds for every n", for the machine (or a mutant class)."""
+
+    def build():
+        from model.config import PRESETS
+        from model.core import MACHINES
+
+        from ..registry import load_all
+
+        load_all()
+        cls = machine_cls or MACHINES[cm.machine]
+        cfg = config or PRESETS["tiny"]
+        return [Obligation(label, premises, goal) for label, premises, goal in counting_obligations(cm, cls, cfg)]
+
+    name = cm.name if machine_cls is None or machine_cls.mutant_name is None else f"{cm.name}[{machine_cls.mutant_name}]"
+    return Lemma(name, cm.rules, cm.doc, build)
+
+
 def all_lemmas() -> list[Lemma]:
     """Every lemma, in a stable order (those for functions other areas add join when present)."""
     out = list(_LEMMAS)
+    out += [counting_lemma(cm) for cm in COUNTING_MODELS.values()]
     extra = _dispute_agreement()
     if extra is not None:
         out.append(Lemma("dispute_outcome_agrees_with_escalation", ("TH-11",),
