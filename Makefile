@@ -1,11 +1,12 @@
-# paraspec: `make check` runs the model checker on the default preset; `make test` runs the tests.
+# paraspec: `make check` runs the model checker on the default preset and the symbolic proofs (lemmas for
+# every n, k-induction of the machines); `make test` runs the tests.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= 2
 
-.PHONY: check test docs clean venv
+.PHONY: check prove test docs clean venv
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,6 +18,10 @@ venv: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/paraspec check
+	$(BIN)/paraspec prove
+
+prove: $(STAMP)
+	$(BIN)/paraspec prove
 
 test: $(STAMP)
 	$(BIN)/pytest -n $(JOBS)

@@ -44,22 +44,33 @@ class ReplayMismatch(Exception):
     """A decoded counterexample does not replay on the Python model."""
 
 
-@attrs.frozen
 class Obligation:
-    """A state formula that must hold in every reachable state."""
+    """A state formula that must hold in every reachable state (built on first use)."""
 
-    name: str
-    #: "always", "transition", "aux" (a strengthening invariant), or the built-in
-    #: "domain", "no_model_error", "no_width"
-    kind: str
-    holds: Any
-    prop: Property | None = None
-    #: aux: the Python predicate fn(m, s), to confirm counterexamples
-    fn: Callable | None = None
+    def __init__(self, name: str, kind: str, make: Callable[[], Any], prop: Property | None = None,
+                 fn: Callable | None = None):
+        self.name = name
+        #: "always", "transition", "aux" (a strengthening invariant), or the built-in
+        #: "domain", "no_model_error", "no_width"
+        self.kind = kind
+        self._make = make
+        self._holds = None
+        self.prop = prop
+        #: aux: the Python predicate fn(m, s), to confirm counterexamples
+        self.fn = fn
+
+    @property
+    def holds(self) -> Any:
+        if self._holds is None:
+            self._holds = self._make()
+        return self._holds
 
     @property
     def builtin(self) -> bool:
         return self.kind in ("domain", "no_model_error", "no_width")
+
+    def __repr__(self) -> str:
+        return f"<Obligation {self.kind} {self.name}>"
 
 
 @attrs.frozen
@@ -95,15 +106,15 @@ class Prover:
         enc = self.enc
         self.props = [p for p in properties if p.kind in (Kind.ALWAYS, Kind.TRANSITION, Kind.SOMETIMES)]
         obs: list[Obligation] = [
-            Obligation("domain", "domain", enc.successor_domain_formula()),
-            Obligation("no_model_error", "no_model_error", z3.Not(enc.error_formula())),
-            Obligation("no_width", "no_width", z3.Not(enc.width_formula())),
+            Obligation("domain", "domain", enc.successor_domain_formula),
+            Obligation("no_model_error", "no_model_error", lambda: z3.Not(enc.error_formula())),
+            Obligation("no_width", "no_width", lambda: z3.Not(enc.width_formula())),
         ]
         for p in self.props:
             if p.kind in (Kind.ALWAYS, Kind.TRANSITION):
-                obs.append(Obligation(p.name, p.kind.value, enc.holds(p), p))
+                obs.append(Obligation(p.name, p.kind.value, lambda p=p: enc.holds(p), p))
         for name, fn in aux:
-            obs.append(Obligation(name, "aux", enc.state_formula(fn), None, fn))
+            obs.append(Obligation(name, "aux", lambda fn=fn: enc.state_formula(fn), None, fn))
         self.obligations = obs
         self.sel = z3.BitVec("act!", SEL_WIDTH)
         self.trans = enc.transition_formula(self.sel)
@@ -186,13 +197,14 @@ class Prover:
         return self.enc.schema.unflatten(vals)
 
     def decode(self, model, n_states: int, sels: list) -> tuple[list, list]:
-        """States and actions of the run in the model (up to a *stop*)."""
+        """States and actions of the run in the model (*stop* steps, which repeat the
+        state, are left out)."""
         states = [self.decode_state(model, "s0!")]
         actions = []
         for i in range(n_states - 1):
             j = model.eval(sels[i], model_completion=True).as_long()
             if j == self.enc.stop:
-                break
+                continue
             actions.append(self.enc.alphabet[j])
             states.append(self.decode_state(model, f"s{i + 1}!"))
         return states, actions
@@ -266,46 +278,55 @@ class Prover:
         """Some obligation fails in state ``pre`` (leaving the domain is failing "domain")."""
         return mk_or([z3.Not(self.at(ob.holds, pre)) for ob in obs])
 
+    def _record(self, model, i: int, sels: list, pending: dict[str, Obligation], verdicts: dict[str, Any]) -> bool:
+        """Record the pending obligations failing at depth ``i`` in ``model``."""
+        pre = f"s{i}!"
+        failed = [n for n, ob in pending.items()
+                  if z3.is_false(model.eval(self.at(ob.holds, pre), model_completion=True))]
+        for name in failed:
+            ob = pending.pop(name)
+            if ob.kind == "no_width":
+                verdicts[name] = Unknown(f"a value leaves the {WIDTH}-bit symbolic width at depth {i}")
+            elif ob.kind == "domain":
+                st = self.decode_state(model, pre)
+                verdicts[name] = Unknown(f"a successor of a state at depth {i} leaves the symbolic domain "
+                                         f"(state {st!r})")
+            else:
+                try:
+                    verdicts[name] = Counterexample(trace=self.counterexample(ob, model, i, sels), what=name)
+                except ReplayMismatch as e:
+                    verdicts[name] = Unknown(f"counterexample does not replay on the model: {e}")
+        if "domain" in failed:  # the encoding cannot follow runs beyond here
+            for name in list(pending):
+                verdicts[name] = Unknown(f"runs beyond depth {i} leave the symbolic domain")
+            pending.clear()
+        return bool(failed)
+
     def _failures_at(self, i: int, pending: dict[str, Obligation], verdicts: dict[str, Any]) -> bool:
         """Record every pending obligation that fails at exactly depth ``i``."""
         fi, si = self.unroll(i)
         pre = f"s{i}!"
         any_found = False
         while pending:
-            holds = {n: self.at(ob.holds, pre) for n, ob in pending.items()}
-            model = self._check(fi + [mk_or([z3.Not(f) for f in holds.values()])])
+            holds = [self.at(ob.holds, pre) for ob in pending.values()]
+            model = self._check(fi + [mk_or([z3.Not(f) for f in holds])])
             if model is None:
                 break
-            any_found = True
-            failed = [n for n, f in holds.items() if z3.is_false(model.eval(f, model_completion=True))]
-            for name in failed:
-                ob = pending.pop(name)
-                if ob.kind == "no_width":
-                    verdicts[name] = Unknown(f"a value leaves the {WIDTH}-bit symbolic width at depth {i}")
-                elif ob.kind == "domain":
-                    st = self.decode_state(model, pre)
-                    verdicts[name] = Unknown(f"a successor of a state at depth {i} leaves the symbolic domain "
-                                             f"(state {st!r})")
-                else:
-                    try:
-                        verdicts[name] = Counterexample(trace=self.counterexample(ob, model, i, si), what=name)
-                    except ReplayMismatch as e:
-                        verdicts[name] = Unknown(f"counterexample does not replay on the model: {e}")
-            if "domain" in failed:  # the encoding cannot follow runs beyond here
-                for name in list(pending):
-                    verdicts[name] = Unknown(f"runs beyond depth {i} leave the symbolic domain")
-                pending.clear()
+            any_found |= self._record(model, i, si, pending, verdicts)
         return any_found
 
     def bmc(self, depth: int, targets: Iterable[Obligation] | None = None,
-            reach: Iterable[tuple[str, Any, Callable]] = ()) -> tuple[dict[str, Any], dict[str, Any], int]:
+            reach: Iterable[tuple[str, Any, Callable]] = (), shortest: bool = True
+            ) -> tuple[dict[str, Any], dict[str, Any], int]:
         """Search for violations within ``depth`` steps.
 
         Returns (verdict per obligation name: Counterexample, Bounded or Unknown;
         per ``reach`` name a Trace reaching it, or None; the depth searched). ``reach``
         items are ``(name, state formula, confirm(m, s))`` (sometimes properties,
-        witnesses). Counterexamples are shortest: one query over the whole depth says
-        whether anything fails, then depths are searched upwards.
+        witnesses). Counterexamples are shortest (``shortest``): queries over growing
+        depth ranges ("does anything fail at a depth in [lo, b]?") find a failing range,
+        bisection the least failing depth. Otherwise the first counterexample found is
+        taken.
         """
         obs = list(self.obligations if targets is None else targets)
         pending = {ob.name: ob for ob in obs}
@@ -315,21 +336,43 @@ class Prover:
         try:
             fs, sels = self.unroll(depth)
             lo = 0
-            while pending:
-                # one query: does anything pending fail at some depth in [lo, depth]?
-                bads = [self._bad(list(pending.values()), f"s{i}!") for i in range(lo, depth + 1)]
-                model = self._check(fs + [mk_or(bads)])
-                if model is None:
-                    break
-                hit = next(i for i, b in zip(range(lo, depth + 1), bads)
-                           if z3.is_true(model.eval(b, model_completion=True)))
-                # the shortest failures lie in [lo, hit]: search upwards
-                for i in range(lo, hit + 1):
-                    if self._failures_at(i, pending, verdicts):
-                        lo = i
+            while pending and lo <= depth:
+                # the least depth >= lo with a failure: probe [lo, lo], [lo, lo+1], [lo, lo+3], ...
+                # ("some failure at a depth in [lo, b]?"), then bisect the last interval
+                known_clear, found = lo - 1, None
+                width = 1
+                while True:
+                    b = min(depth, lo + width - 1)
+                    fb, sb = self.unroll(b)
+                    bads = [self._bad(list(pending.values()), f"s{i}!") for i in range(known_clear + 1, b + 1)]
+                    model = self._check(fb + [mk_or(bads)])
+                    if model is not None:
+                        found = b
                         break
-                else:  # pragma: no cover - hit itself has a failure
-                    lo = hit + 1
+                    known_clear = b
+                    if b == depth:
+                        break
+                    width *= 2
+                if found is None:
+                    break
+                if not shortest:  # take the failures the model shows, at its first failing depth
+                    for i in range(known_clear + 1, found + 1):
+                        if self._record(model, i, sb, pending, verdicts):
+                            break
+                    lo = known_clear + 1
+                    continue
+                a, b = known_clear + 1, found
+                while a < b:
+                    mid = (a + b) // 2
+                    fm, _ = self.unroll(mid)
+                    early = mk_or([self._bad(list(pending.values()), f"s{i}!") for i in range(a, mid + 1)])
+                    if self._check(fm + [early]) is None:
+                        a = mid + 1
+                    else:
+                        b = mid
+                if not self._failures_at(a, pending, verdicts):  # pragma: no cover - a has a failure
+                    a += 1
+                lo = a
             done = depth
             for name, f, confirm in reach:
                 model = self._check(fs + [mk_or([self.at(f, f"s{i}!") for i in range(depth + 1)])])

@@ -99,12 +99,61 @@ class StepEncoding:
     paths: int = 0
 
 
-class MachineEncoding:
-    """The symbolic encoding of one machine instance (a preset, maybe a mutant)."""
+def _recording_instance(machine: Machine) -> tuple[Machine, set[str]]:
+    """A copy of ``machine`` that records the names of the attributes its code reads
+    (methods called, fields read), so an encoding can tell which parts of it a mutant,
+    which overrides some names, can change."""
+    base = type(machine)
+    names: set[str] = set()
 
-    def __init__(self, machine: Machine, time_limit: float | None = None, max_paths: int = 50_000):
+    class Recording(base):  # type: ignore[misc, valid-type]
+        def __getattribute__(self, name):
+            names.add(name)
+            return base.__getattribute__(self, name)
+
+    Recording.__name__ = base.__name__
+    Recording.__qualname__ = base.__qualname__
+    inst = Recording.__new__(Recording)
+    inst.__dict__.update(machine.__dict__)
+    return inst, names
+
+
+def overridden_names(cls: type, base: type) -> set[str]:
+    """Names a (mutant) subclass defines between itself and ``base``."""
+    out: set[str] = set()
+    for c in cls.__mro__:
+        if c is base:
+            break
+        out |= set(vars(c))
+    return out - {"__module__", "__doc__", "__qualname__", "mutant_name", "__dict__", "__weakref__"}
+
+
+class MachineEncoding:
+    """The symbolic encoding of one machine instance (a preset, maybe a mutant).
+
+    A mutant's encoding reuses the parts of its base machine's encoding (``base``)
+    whose code never read a name the mutant overrides: the base encoding records, per
+    part (``actions``, ``step`` of each action, each property formula), the attributes
+    of the machine its code read.
+    """
+
+    def __init__(self, machine: Machine, time_limit: float | None = None, max_paths: int = 50_000,
+                 base: "MachineEncoding | None" = None):
         start = time.perf_counter()
         self.machine = machine
+        #: names read per part (base encodings only) and the base this one reuses
+        self.reads: dict[tuple, frozenset[str]] = {}
+        self.base = None
+        self.overridden: set[str] = set()
+        self.reused = 0
+        if base is not None and base.machine.config == machine.config and isinstance(machine, type(base.machine)):
+            self.overridden = overridden_names(type(machine), type(base.machine))
+            if "__init__" not in self.overridden and machine.__dict__.keys() == base.machine.__dict__.keys():
+                self.base = base
+        if base is None and machine.mutant_name is None:
+            self._m, self._names = _recording_instance(machine)
+        else:
+            self._m, self._names = machine, None
         self.deadline = None if time_limit is None else start + time_limit
         self.max_paths = max_paths
         inits = list(machine.init())
@@ -127,12 +176,35 @@ class MachineEncoding:
         self.modules = modules_of(machine)
         self.explored_paths = 0
         self._unions: dict[tuple, Any] = {}
+        self._per_action: dict[tuple, Any] = {}
         self._domains()
         self._build_actions()
+        self.base_alphabet = set(self.base.alphabet) if self.base is not None else set()
         self.steps: list[StepEncoding] = [self._build_step(a) for a in self.alphabet]
         self.labels = [s.label for s in self.steps]
         self._props: dict[tuple[str, str], Any] = {}
         self.build_time = time.perf_counter() - start
+
+    # -- reuse of the base machine's parts ------------------------------------------------------
+    def _reusable(self, key: tuple, on_base=None) -> bool:
+        if self.base is None:
+            return False
+        if key not in self.base.reads and on_base is not None:
+            on_base()  # compute the part on the base machine first (it is cached there)
+        if key not in self.base.reads:
+            return False
+        ok = not (self.base.reads[key] & self.overridden)
+        self.reused += ok
+        return ok
+
+    def _recorded(self, key: tuple, fn):
+        """Run ``fn()`` recording the machine attributes it reads under ``key``."""
+        if self._names is None:
+            return fn()
+        self._names.clear()
+        out = fn()
+        self.reads[key] = frozenset(self._names)
+        return out
 
     # -- exploration helpers ---------------------------------------------------------------
     def _domains(self) -> None:
@@ -187,10 +259,19 @@ class MachineEncoding:
 
     # -- actions ----------------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        m = self.machine
+        if self._reusable(("actions",)):
+            b = self.base
+            self.alphabet, self._enabled = b.alphabet, b._enabled
+            self.actions_error, self.actions_width = b.actions_error, b.actions_width
+            return
+        self._recorded(("actions",), self._build_actions_here)
+
+    def _build_actions_here(self) -> None:
+        m = self._m
 
         def fn():
             return [_concrete_action(a) for a in m.actions(self.state())]
+
 
         paths = self._explore(fn)
         alphabet: dict[Any, list] = {}
@@ -212,7 +293,13 @@ class MachineEncoding:
 
     # -- steps ------------------------------------------------------------------------------------
     def _build_step(self, action) -> StepEncoding:
-        m = self.machine
+        key = ("step", action)
+        if self._reusable(key):
+            return self.base.steps[self.base.alphabet.index(action)]
+        return self._recorded(key, lambda: self._build_step_here(action))
+
+    def _build_step_here(self, action) -> StepEncoding:
+        m = self._m
 
         def fn():
             return m.step(self.state(), action)
@@ -264,7 +351,7 @@ class MachineEncoding:
 
     @property
     def stop(self) -> int:
-        """Selector value of the *stop* pseudo-action (the run ends: ``y = x``), which
+        """Selector value of the *stop* pseudo-action (``y = x``, a stutter step), which
         lets an unrolling of depth ``d`` contain every run of at most ``d`` steps."""
         return len(self.steps)
 
@@ -304,21 +391,37 @@ class MachineEncoding:
         return z3.And(*self.schema.domain(v, self.bounds))
 
     def _state_pred(self, fn) -> Any:
-        m = self.machine
+        key = ("state", fn)
+        got = self._per_action.get(key)
+        if got is not None:
+            return got
+        if self._reusable(key, lambda: self.base._state_pred(fn)):
+            got = self.base._state_pred(fn)
+        else:
+            m = self._m
 
-        def run():
-            return fn(m, self.state())
+            def run():
+                return fn(m, self.state())
 
-        return self.truth([p for p in self._explore(run) if p.kind == "ok"])
+            got = self._recorded(key, lambda: self.truth([p for p in self._explore(run) if p.kind == "ok"]))
+        self._per_action[key] = got
+        return got
 
     def _transition_pred(self, fn, on: tuple[type, ...]) -> dict[int, Any]:
         """Per action ``j`` (of the classes ``on``): the formula "fn holds on the transition"."""
-        m = self.machine
+        m = self._m
         out = {}
         for j, st in enumerate(self.steps):
             if on and not isinstance(st.action, on):
                 continue
             a = st.action
+            key = ("transition", fn, a)
+            if key in self._per_action:
+                out[j] = self._per_action[key]
+                continue
+            if a in self.base_alphabet and self._reusable(key, lambda: self.base._transition_pred_one(fn, a)):
+                out[j] = self._per_action[key] = self.base._transition_pred_one(fn, a)
+                continue
 
             def run(a=a):
                 s = self.state()
@@ -332,12 +435,22 @@ class MachineEncoding:
                     return True  # a model error, reported by the error check
                 return fn(m, s, a, t)
 
-            paths = self._explore(run)
-            ok = [p for p in paths if p.kind == "ok"]
-            # the predicate itself raising Rejected is not a verdict: count it as holding
-            ok += [attrs.evolve(p, value=True) for p in paths if p.kind == "rejected"]
-            out[j] = self.truth(ok)
+            def formula(run=run):
+                paths = self._explore(run)
+                ok = [p for p in paths if p.kind == "ok"]
+                # the predicate itself raising Rejected is not a verdict: count it as holding
+                ok += [attrs.evolve(p, value=True) for p in paths if p.kind == "rejected"]
+                return self.truth(ok)
+
+            out[j] = self._recorded(key, formula)
+            self._per_action[key] = out[j]
         return out
+
+    def _transition_pred_one(self, fn, action) -> Any:
+        key = ("transition", fn, action)
+        if key not in self._per_action:
+            self._transition_pred(fn, (type(action),))
+        return self._per_action[key]
 
     def holds(self, prop: Property) -> Any:
         """``prop`` holds in ``x``: for a transition property, on every enabled action."""
@@ -390,6 +503,7 @@ class MachineEncoding:
             "actions": len(self.steps),
             "paths": self.explored_paths,
             "build_s": round(self.build_time, 3),
+            "reused_parts": self.reused,
             "inferred_domain": self.inferred_domain,
         }
 
@@ -398,10 +512,16 @@ _CACHE: dict[tuple, MachineEncoding] = {}
 
 
 def encode(machine: Machine, time_limit: float | None = None) -> MachineEncoding:
-    """The (cached) encoding of a machine instance."""
+    """The (cached) encoding of a machine instance; a mutant's reuses its base machine's."""
     key = (type(machine), machine.config)
     enc = _CACHE.get(key)
     if enc is None:
-        enc = MachineEncoding(machine, time_limit=time_limit)
+        from model.core import MACHINES
+
+        base = None
+        base_cls = MACHINES.get(machine.name)
+        if machine.mutant_name is not None and base_cls is not None and isinstance(machine, base_cls):
+            base = encode(base_cls(machine.config), time_limit)
+        enc = MachineEncoding(machine, time_limit=time_limit, base=base)
         _CACHE[key] = enc
     return enc

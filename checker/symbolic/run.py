@@ -111,7 +111,7 @@ def prove_machine_item(machine: Machine, properties: list[Property], max_k: int 
 
 
 def bmc_mutant(machine: Machine, properties: list[Property], kills: Iterable[str], depth: int = 10,
-               timeout: float | None = 120.0) -> tuple[MachineProof, list[Item]]:
+               timeout: float | None = 120.0, shortest: bool = True) -> tuple[MachineProof, list[Item]]:
     """BMC of a mutant: the properties it must break should get counterexamples."""
     start = time.perf_counter()
     kills = list(kills)
@@ -123,7 +123,7 @@ def bmc_mutant(machine: Machine, properties: list[Property], kills: Iterable[str
                              time.perf_counter() - start, {}, str(e))
         return proof, _prop_items(proof, machine, properties, "bmc", False, kills)
     targets = [ob for ob in prover.obligations if ob.name in kills]
-    verdicts, _, done = prover.bmc(depth, targets)
+    verdicts, _, done = prover.bmc(depth, targets, shortest=shortest)
     proof = MachineProof(machine.name, machine.config.name, machine.mutant_name, verdicts, 0, done,
                          time.perf_counter() - start, prover.enc.summary())
     return proof, _prop_items(proof, machine, properties, "bmc", False, kills)
