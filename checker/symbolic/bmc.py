@@ -121,6 +121,8 @@ class Prover:
         self._vars: dict[str, dict[str, Any]] = {}
         self._unrolled: dict[tuple, tuple[list, list]] = {}
         self.queries = 0
+        #: check transition properties only up to this depth (None: everywhere)
+        self.transition_depth: int | None = None
 
     # -- unrolling ---------------------------------------------------------------------------
     def _time_left(self) -> float | None:
@@ -275,14 +277,20 @@ class Prover:
 
     # -- BMC ---------------------------------------------------------------------------------------
     def _bad(self, obs: list[Obligation], pre: str) -> Any:
-        """Some obligation fails in state ``pre`` (leaving the domain is failing "domain")."""
-        return mk_or([z3.Not(self.at(ob.holds, pre)) for ob in obs])
+        """Some obligation fails in state ``pre`` (a successor leaving the domain is
+        failing "domain"). With ``transition_depth`` set, transition properties are only
+        checked in states up to that depth (the explicit engine with a depth bound does
+        not expand the states at the bound)."""
+        i = int(pre[1:-1]) if pre[0] == "s" and pre[1:-1].isdigit() else 0
+        return mk_or([z3.Not(self.at(ob.holds, pre)) for ob in obs
+                      if self.transition_depth is None or ob.kind != "transition" or i <= self.transition_depth])
 
     def _record(self, model, i: int, sels: list, pending: dict[str, Obligation], verdicts: dict[str, Any]) -> bool:
         """Record the pending obligations failing at depth ``i`` in ``model``."""
         pre = f"s{i}!"
         failed = [n for n, ob in pending.items()
-                  if z3.is_false(model.eval(self.at(ob.holds, pre), model_completion=True))]
+                  if (self.transition_depth is None or ob.kind != "transition" or i <= self.transition_depth)
+                  and z3.is_false(model.eval(self.at(ob.holds, pre), model_completion=True))]
         for name in failed:
             ob = pending.pop(name)
             if ob.kind == "no_width":
@@ -308,8 +316,7 @@ class Prover:
         pre = f"s{i}!"
         any_found = False
         while pending:
-            holds = [self.at(ob.holds, pre) for ob in pending.values()]
-            model = self._check(fi + [mk_or([z3.Not(f) for f in holds])])
+            model = self._check(fi + [self._bad(list(pending.values()), pre)])
             if model is None:
                 break
             any_found |= self._record(model, i, si, pending, verdicts)
@@ -339,7 +346,7 @@ class Prover:
             while pending and lo <= depth:
                 # the least depth >= lo with a failure: probe [lo, lo], [lo, lo+1], [lo, lo+3], ...
                 # ("some failure at a depth in [lo, b]?"), then bisect the last interval
-                known_clear, found = lo - 1, None
+                known_clear, failing_b = lo - 1, None
                 width = 1
                 while True:
                     b = min(depth, lo + width - 1)
@@ -347,21 +354,21 @@ class Prover:
                     bads = [self._bad(list(pending.values()), f"s{i}!") for i in range(known_clear + 1, b + 1)]
                     model = self._check(fb + [mk_or(bads)])
                     if model is not None:
-                        found = b
+                        failing_b = b
                         break
                     known_clear = b
                     if b == depth:
                         break
                     width *= 2
-                if found is None:
+                if failing_b is None:
                     break
                 if not shortest:  # take the failures the model shows, at its first failing depth
-                    for i in range(known_clear + 1, found + 1):
+                    for i in range(known_clear + 1, failing_b + 1):
                         if self._record(model, i, sb, pending, verdicts):
                             break
                     lo = known_clear + 1
                     continue
-                a, b = known_clear + 1, found
+                a, b = known_clear + 1, failing_b
                 while a < b:
                     mid = (a + b) // 2
                     fm, _ = self.unroll(mid)
@@ -374,28 +381,41 @@ class Prover:
                     a += 1
                 lo = a
             done = depth
-            for name, f, confirm in reach:
-                model = self._check(fs + [mk_or([self.at(f, f"s{i}!") for i in range(depth + 1)])])
+            # reachability targets: one query for "any remaining target", then read off
+            # every target the model reaches
+            targets = []
+            for item in reach:
+                name, f, confirm = item[:3]
+                upto = item[3] if len(item) > 3 else depth
+                targets.append((name, [self.at(f, f"s{i}!") for i in range(upto + 1)], confirm))
+            while targets:
+                model = self._check(fs + [mk_or([mk_or(fi) for _, fi, _ in targets])])
                 if model is None:
-                    found[name] = None
-                    continue
+                    for name, _, _ in targets:
+                        found[name] = None
+                    break
                 states, actions = self.decode(model, depth + 1, sels)
                 try:
                     tr = self.replay(states, actions)
                 except ReplayMismatch as e:
-                    found[name] = Unknown(f"witness does not replay on the model: {e}")
-                    continue
-                hit = next((k for k, st in enumerate(tr.states) if confirm(self.machine, st)), None)
-                if hit is None:
-                    found[name] = Unknown("witness not confirmed on the model")
-                else:
-                    found[name] = attrs.evolve(tr, states=tr.states[:hit + 1], actions=tr.actions[:hit])
+                    for name, _, _ in targets:
+                        found[name] = Unknown(f"witness does not replay on the model: {e}")
+                    break
+                rest = []
+                for name, fi, confirm in targets:
+                    if not any(z3.is_true(model.eval(f, model_completion=True)) for f in fi):
+                        rest.append((name, fi, confirm))
+                        continue
+                    hit = next((k for k, st in enumerate(tr.states) if confirm(self.machine, st)), None)
+                    found[name] = Unknown("witness not confirmed on the model") if hit is None else attrs.evolve(
+                        tr, states=tr.states[:hit + 1], actions=tr.actions[:hit])
+                targets = rest
         except _Deadline:
             for name in pending:
                 verdicts[name] = Unknown("timeout")
             pending.clear()
-            for name, _, _ in reach:
-                found.setdefault(name, Unknown("timeout"))
+            for item in reach:
+                found.setdefault(item[0], Unknown("timeout"))
         for name in pending:
             verdicts[name] = Bounded(done)
         return verdicts, found, done

@@ -201,9 +201,11 @@ class MachineEncoding:
         """Run ``fn()`` recording the machine attributes it reads under ``key``."""
         if self._names is None:
             return fn()
+        outer = set(self._names)
         self._names.clear()
         out = fn()
         self.reads[key] = frozenset(self._names)
+        self._names.update(outer)
         return out
 
     # -- exploration helpers ---------------------------------------------------------------
@@ -212,8 +214,8 @@ class MachineEncoding:
         optionals = [(f"x!{flag}", [f"x!{p}" for p in inner]) for flag, inner in self.schema.optionals()]
         self.space = Space({f"x!{p}": v for p, v in vals.items()}, optionals)
 
-    def explorer(self) -> Explorer:
-        return Explorer(self.space, self.modules, max_paths=self.max_paths, deadline=self.deadline)
+    def explorer(self, space: Space | None = None) -> Explorer:
+        return Explorer(space or self.space, self.modules, max_paths=self.max_paths, deadline=self.deadline)
 
     def union(self, paths: list[Path]) -> Any:
         """Where any of the paths runs, as a formula."""
@@ -224,7 +226,7 @@ class MachineEncoding:
             self._unions[key] = got  # the paths are kept, so their ids stay unique
         return got[1]
 
-    def truth(self, paths: list[Path]) -> Any:
+    def truth(self, paths: list[Path], space: Space | None = None) -> Any:
         """Where the paths return a true value (paths returning a symbolic Boolean
         contribute that Boolean on their region)."""
         regions, extra = [], []
@@ -234,11 +236,11 @@ class MachineEncoding:
                 extra.append(mk_and([p.cond, to_bool(v)]))
             elif v:
                 regions.append(p.region)
-        f = self.space.union_formula(regions)
+        f = (space or self.space).union_formula(regions)
         return mk_or([f] + extra) if extra else f
 
-    def _explore(self, fn) -> list[Path]:
-        ex = self.explorer()
+    def _explore(self, fn, space: Space | None = None) -> list[Path]:
+        ex = self.explorer(space)
         self._current = ex
         try:
             paths = ex.explore(fn)
@@ -252,10 +254,10 @@ class MachineEncoding:
                 raise NoEncoding(str(p.value))
         return paths
 
-    def state(self):
-        """Inside an exploration: the symbolic current state."""
+    def state(self, which: str = "x"):
+        """Inside an exploration: the symbolic current (``x``) or next (``y``) state."""
         ex = self._current
-        return self.schema.build_symbolic(lambda path: ex.variable(f"x!{path}"))
+        return self.schema.build_symbolic(lambda path: ex.variable(f"{which}!{path}"))
 
     # -- actions ----------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -408,22 +410,28 @@ class MachineEncoding:
         return got
 
     def _transition_pred(self, fn, on: tuple[type, ...]) -> dict[int, Any]:
-        """Per action ``j`` (of the classes ``on``): the formula "fn holds on the transition"."""
-        m = self._m
+        """Per action ``j`` (of the classes ``on``): the formula over ``x`` "fn holds on the
+        transition ``step(x, a_j)``" (the step and the predicate explored together)."""
         out = {}
         for j, st in enumerate(self.steps):
             if on and not isinstance(st.action, on):
                 continue
-            a = st.action
-            key = ("transition", fn, a)
-            if key in self._per_action:
-                out[j] = self._per_action[key]
-                continue
-            if a in self.base_alphabet and self._reusable(key, lambda: self.base._transition_pred_one(fn, a)):
-                out[j] = self._per_action[key] = self.base._transition_pred_one(fn, a)
-                continue
+            out[j] = self._transition_pred_one(fn, st.action)
+        return out
 
-            def run(a=a):
+    def _transition_pred_one(self, fn, a) -> Any:
+        key = ("transition", fn, a)
+        got = self._per_action.get(key)
+        if got is not None:
+            return got
+        # reusable only if the mutant leaves this action's step alone, and the predicate
+        if (a in self.base_alphabet and self._reusable(("step", a))
+                and self._reusable(key, lambda: self.base._transition_pred_one(fn, a))):
+            got = self.base._transition_pred_one(fn, a)
+        else:
+            m = self._m
+
+            def run():
                 s = self.state()
                 try:
                     t = m.step(s, a)
@@ -435,22 +443,16 @@ class MachineEncoding:
                     return True  # a model error, reported by the error check
                 return fn(m, s, a, t)
 
-            def formula(run=run):
-                paths = self._explore(run)
-                ok = [p for p in paths if p.kind == "ok"]
-                # the predicate itself raising Rejected is not a verdict: count it as holding
-                ok += [attrs.evolve(p, value=True) for p in paths if p.kind == "rejected"]
-                return self.truth(ok)
+            got = self._recorded(key, lambda: self._truth_of(run))
+        self._per_action[key] = got
+        return got
 
-            out[j] = self._recorded(key, formula)
-            self._per_action[key] = out[j]
-        return out
-
-    def _transition_pred_one(self, fn, action) -> Any:
-        key = ("transition", fn, action)
-        if key not in self._per_action:
-            self._transition_pred(fn, (type(action),))
-        return self._per_action[key]
+    def _truth_of(self, run, space: Space | None = None) -> Any:
+        paths = self._explore(run, space)
+        ok = [p for p in paths if p.kind == "ok"]
+        # the predicate itself raising Rejected is not a verdict: count it as holding
+        ok += [attrs.evolve(p, value=True) for p in paths if p.kind == "rejected"]
+        return self.truth(ok, space)
 
     def holds(self, prop: Property) -> Any:
         """``prop`` holds in ``x``: for a transition property, on every enabled action."""
