@@ -496,7 +496,7 @@ def to_z3(t: Any) -> Any:
         rem = z3.SRem(x, y)
         r = (x - rem) / y - z3.If(z3.And(rem != 0, (x < 0) != (y < 0)), z3.BitVecVal(1, WIDTH), z3.BitVecVal(0, WIDTH))
     elif op == "mod":
-        r = z3.SMod(_zi(a[0]), _zi(a[1]))
+        r = _zi(a[0]) % _zi(a[1])  # z3's % on bit-vectors is bvsmod: the divisor's sign, like Python
     elif op == "and":
         r = _zi(a[0]) & _zi(a[1])
     elif op == "or":
