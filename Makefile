@@ -1,4 +1,5 @@
-# paraspec: `make check` runs the model checker on the default preset; `make test` runs the tests.
+# paraspec: `make check` runs the model checker on the default preset and the symbolic proofs (lemmas for
+# every n, k-induction of the machines); `make test` runs the tests.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -6,7 +7,7 @@ STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= 2
 REPORTS ?= out
 
-.PHONY: check test docs clean venv bench
+.PHONY: check prove test docs clean venv bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,6 +23,10 @@ $(REPORTS):
 check: $(STAMP) | $(REPORTS)
 	$(BIN)/paraspec check --json $(REPORTS)/check.json --junit $(REPORTS)/check.xml --trace-dir $(REPORTS)/traces
 	$(BIN)/paraspec check --all-mutants --json $(REPORTS)/mutants.json
+	$(BIN)/paraspec prove --json $(REPORTS)/prove.json
+
+prove: $(STAMP)
+	$(BIN)/paraspec prove
 
 test: $(STAMP)
 	$(BIN)/pytest -n $(JOBS)

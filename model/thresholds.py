@@ -5,15 +5,16 @@ Every function here is plain arithmetic built from ``+ - * < <= >`` and
 explicit engine and the interpreter) and on Z3 integer terms (the symbolic engine,
 which proves the lemmas in ``checker.symbolic`` for every ``n``).
 
-Rule IDs: TH-1 .. TH-5 in ``spec/thresholds.md``; the validity functions at the end
-implement rules of ``spec/escalation.md``, ``spec/disputes.md`` and ``spec/approval.md``.
+Rule IDs: TH-* in ``spec/thresholds.md``; the validity functions implement rules of
+``spec/escalation.md``, ``spec/disputes.md`` and ``spec/approval.md``; the lemmas in
+``checker.symbolic.lemmas`` prove the relations between these functions for every ``n``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .logic import And, Or, div, ite, max_, min_
+from .logic import And, Not, Or, div, ite, max_, min_
 
 __all__ = [
     "byzantine_threshold",
@@ -42,6 +43,25 @@ __all__ = [
     "pvf_reject_threshold",
     "is_pvf_check_accepted",
     "is_pvf_check_rejected",
+    # escalation (seed 003 §1.10.3)
+    "ESCALATION_PENDING",
+    "ESCALATION_VALID",
+    "ESCALATION_INVALID",
+    "ESCALATION_INVALID_NO_SLASH",
+    "is_escalation_decided",
+    "is_escalation_valid",
+    "is_escalation_invalid",
+    "is_escalation_invalid_no_slash",
+    "escalation_outcome",
+    # PVF pre-checking (seed 001, polkadot-sdk)
+    "is_pvf_precheck_accepted",
+    "is_pvf_precheck_rejected",
+    # halts (seed 002)
+    "halt_quorum",
+    "has_halt_quorum",
+    "halt_stall_offline",
+    "halt_safety_threshold",
+    "is_multisig_approved",
 ]
 
 
@@ -205,3 +225,87 @@ def is_pvf_check_rejected(rejects: Any, n: Any) -> Any:
     """The vote is rejected once the rejects exceed ``n - supermajority(n)`` (UPG-15):
     from then on the accepts can no longer reach the supermajority."""
     return rejects > pvf_reject_threshold(n)
+
+
+# -- invalidity escalation: seed 003 §1.10.3 (TH-11) ------------------------------------------
+
+#: Outcome codes of :func:`escalation_outcome`.
+ESCALATION_PENDING = 0
+ESCALATION_VALID = 1
+ESCALATION_INVALID = 2
+ESCALATION_INVALID_NO_SLASH = 3
+
+
+def is_escalation_decided(attesters: Any, n: Any) -> Any:
+    """The vote is resolved once more than 2n/3 validators have attested (TH-11)."""
+    return is_more_than_two_thirds(attesters, n)
+
+
+def is_escalation_valid(votes_valid: Any, votes_invalid: Any, n: Any) -> Any:
+    """More than n/3 attest validity and at most n/3 invalidity: valid, slash the others."""
+    return And(is_more_than_one_third(votes_valid, n), Not(is_more_than_one_third(votes_invalid, n)))
+
+
+def is_escalation_invalid(votes_valid: Any, votes_invalid: Any, n: Any) -> Any:
+    """More than n/3 attest invalidity and at most n/3 validity: invalid, slash the others."""
+    return And(is_more_than_one_third(votes_invalid, n), Not(is_more_than_one_third(votes_valid, n)))
+
+
+def is_escalation_invalid_no_slash(votes_valid: Any, votes_invalid: Any, n: Any) -> Any:
+    """More than n/3 on both sides: invalid, and nobody is slashed."""
+    return And(is_more_than_one_third(votes_valid, n), is_more_than_one_third(votes_invalid, n))
+
+
+def escalation_outcome(votes_valid: Any, votes_invalid: Any, attesters: Any, n: Any) -> Any:
+    """The outcome code of an invalidity escalation (seed 003 §1.10.3, TH-11).
+
+    ``votes_valid`` / ``votes_invalid`` count the validators attesting each side (one
+    on both sides counts on both), ``attesters`` the distinct validators that attested.
+    """
+    # the same function the escalation and disputes machines call (seed reading), so the
+    # lemmas about it are lemmas about the model
+    return dispute_outcome(votes_valid, votes_invalid, attesters, n, "seed")
+
+
+# -- PVF pre-checking: seed 001, polkadot-sdk ``paras`` (TH-14) --------------------------------
+
+
+def is_pvf_precheck_accepted(accepts: Any, n: Any) -> Any:
+    """The code is accepted once the accepting votes reach the supermajority ``n - f``
+    (the upgrades machine's own rule, :func:`is_pvf_check_accepted`)."""
+    return is_pvf_check_accepted(accepts, n)
+
+
+def is_pvf_precheck_rejected(rejects: Any, n: Any) -> Any:
+    """The code is rejected once the rejecting votes exceed ``n - supermajority`` (= f),
+    i.e. once acceptance has become impossible (:func:`is_pvf_check_rejected`)."""
+    return is_pvf_check_rejected(rejects, n)
+
+
+# -- halts: seed 002 (TH-15) --------------------------------------------------------------------
+
+
+def halt_quorum(n: Any) -> Any:
+    """Committee members that must be active for commits: the BFT quorum ``n - f``."""
+    return supermajority_threshold(n)
+
+
+def has_halt_quorum(active: Any, n: Any) -> Any:
+    """Enough active members to form a quorum (otherwise: soft stall)."""
+    return active >= halt_quorum(n)
+
+
+def halt_stall_offline(n: Any) -> Any:
+    """The least number of offline members that prevents a quorum: ``f + 1``."""
+    return n - halt_quorum(n) + 1
+
+
+def halt_safety_threshold(n: Any) -> Any:
+    """Active-committee safety threshold (decision TH-D2): one above the quorum, so the
+    soft stall is declared while a quorum can still form (seed 002: 86 for quorum 85)."""
+    return halt_quorum(n) + 1
+
+
+def is_multisig_approved(signers: Any, threshold: Any = 7) -> Any:
+    """A governance ``threshold``-of-m multisig message is authorised (seed 002: 7 of 12)."""
+    return signers >= threshold

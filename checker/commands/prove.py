@@ -1,0 +1,291 @@
+"""``paraspec prove``: parametric lemmas, k-induction of machine invariants, BMC of mutants."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..registry import UsageError, build, get_machine_class, get_mutant, load_all, machine_names, properties_of
+from ..report import atomic_write
+from . import _args
+
+_STYLE = {"proved": "green", "counterexample": "bold red", "bounded": "yellow", "unknown": "bold red"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "prove", help="prove the lemmas for every n, and machine properties by k-induction (Z3)",
+        description="Prove the parametric lemmas (for every validator count) and every always/transition "
+                    "property of the machines by k-induction over their symbolic encoding. With --mutant, "
+                    "bounded model checking of a mutant must find counterexamples (replayed on the model). "
+                    "Exit 0 only when everything selected is proved (or every mutant is caught).")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="lemmas and machines to prove (default: every lemma and every machine with a "
+                        "symbolic domain)")
+    _args.add_preset(p)
+    p.add_argument("--depth", type=_args.positive_int, metavar="K",
+                   help="largest k for k-induction (default 4); BMC depth for mutants (default 10)")
+    p.add_argument("--timeout", type=_args.positive_float, default=120.0, metavar="S",
+                   help="time limit per lemma and per machine proof, in seconds (default 120)")
+    p.add_argument("--mutant", action="append", default=[], metavar="NAME",
+                   help="model-check a mutant symbolically (repeatable); exits 1 when caught")
+    p.add_argument("--all-mutants", action="store_true",
+                   help="check every mutant of the selected machines; exits 0 only if each yields a "
+                        "counterexample for every property it names")
+    p.add_argument("--no-strengthening", action="store_true",
+                   help="k-induction without the auxiliary invariants of checker/symbolic/strengthen.py")
+    p.add_argument("--crosscheck", type=_args.nonneg_int, metavar="D",
+                   help="first check each machine's encoding against the explicit engine on every state "
+                        "reachable within D steps")
+    p.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    p.add_argument("--junit", metavar="FILE", help="write the report as JUnit XML")
+    p.add_argument("--trace-dir", metavar="DIR", help="write counterexamples as ITF traces")
+    p.add_argument("--quiet", "-q", action="store_true", help="no table")
+    p.set_defaults(func=run)
+
+
+def _select(args) -> tuple[list, list[str], list]:
+    from ..symbolic.lemmas import all_lemmas
+    from ..symbolic.run import symbolic_machines
+
+    lemmas = {lm.name: lm for lm in all_lemmas()}
+    machines = set(machine_names())
+    chosen_lemmas, chosen_machines = [], []
+    for n in args.names:
+        if n in lemmas:
+            chosen_lemmas.append(lemmas[n])
+        elif n in machines:
+            chosen_machines.append(n)
+        else:
+            raise UsageError(f"unknown lemma or machine {n!r} (see `paraspec list`)")
+    mutants = []
+    if args.mutant or args.all_mutants:
+        from properties.core import MUTANTS
+
+        mutants = [get_mutant(m) for m in args.mutant]
+        if args.all_mutants:
+            pool = chosen_machines or symbolic_machines()
+            mutants += [m for m in MUTANTS.values() if m.machine in pool and m not in mutants]
+        if chosen_machines and args.mutant:
+            for m in mutants:
+                if m.machine not in chosen_machines:
+                    raise UsageError(f"--mutant {m.name}: belongs to machine {m.machine!r}, not selected")
+        return chosen_lemmas, [], mutants
+    if not args.names:
+        return list(lemmas.values()), symbolic_machines(), []
+    return chosen_lemmas, chosen_machines, []
+
+
+def run(args: argparse.Namespace) -> int:
+    load_all()
+    from ..symbolic import run as R
+    from ..symbolic.counting import MODELS
+    from ..symbolic.lemmas import counting_lemma
+
+    overrides = _args.parse_sets(args.set)
+    for a in (args.json, args.junit):
+        if a:
+            _args.check_writable(a)
+    trace_dir = Path(args.trace_dir) if args.trace_dir else None
+    if trace_dir is not None and trace_dir.exists() and not trace_dir.is_dir():
+        raise UsageError(f"--trace-dir: {trace_dir} exists and is not a directory")
+    if args.preset is not None:
+        _args.check_preset(args.preset)
+    lemmas, machines, mutants = _select(args)
+    for n in machines:
+        get_machine_class(n)
+
+    console = Console(width=None if Console().is_terminal else 160)
+    items: list = []
+    runs: list[dict[str, Any]] = []
+    crosscheck_failures: list[str] = []
+
+    items += R.prove_lemmas(lemmas, timeout=args.timeout)
+    for name in machines:
+        m = build(name, args.preset, None, overrides)
+        props = properties_of(name)
+        if args.crosscheck is not None:
+            crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
+        proof, its = R.prove_machine_item(m, props, max_k=args.depth or 4, timeout=args.timeout,
+                                          use_aux=not args.no_strengthening)
+        items += its
+        runs.append(_run_dict(proof))
+    for mu in mutants:
+        m = build(mu.machine, args.preset, mu.name, overrides)
+        props = properties_of(mu.machine)
+        if args.crosscheck is not None:
+            crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
+        proof, its = R.bmc_mutant(m, props, mu.kills, depth=args.depth or 10, timeout=args.timeout)
+        items += its
+        runs.append(_run_dict(proof))
+        cm = MODELS.get(mu.machine)
+        if cm is not None:  # the counting abstraction of the mutant, for every n (informative)
+            lm = counting_lemma(cm, mu.cls)
+            r = lm.prove(args.timeout)
+            items.append(R.Item("lemma", lm.name, lm.rules, r.verdict, r.elapsed, lm.doc, mu.machine, None,
+                                mu.name, "lemma", expect_proof=False, decides=False))
+
+    files: dict[str, str] = {}
+    if trace_dir is not None:
+        files = _write_traces(trace_dir, items)
+    if not args.quiet:
+        _print_table(console, items)
+    if args.json:
+        atomic_write(args.json, json.dumps(_to_json(items, runs, files, crosscheck_failures), indent=2) + "\n")
+    if args.junit:
+        _write_junit(args.junit, items)
+
+    relevant = [i for i in items if i.decides]
+    if mutants:
+        caught = _mutants_caught(items, mutants)
+        ok = all(caught.values()) and not crosscheck_failures and all(i.ok for i in items if i.engine == "lemma"
+                                                                      and i.expect_proof)
+        if not args.quiet:
+            for name, c in caught.items():
+                console.print(f"mutant {name}: " + ("[green]caught[/]" if c else "[bold red]survived[/]"))
+        if args.mutant and not args.all_mutants:
+            return 1 if any(caught.values()) or crosscheck_failures else 0  # like `check --mutant`
+        return 0 if ok else 1
+    ok = R.items_ok(relevant) and not crosscheck_failures
+    if not args.quiet:
+        counts: dict[str, int] = {}
+        for i in items:
+            counts[i.status] = counts.get(i.status, 0) + 1
+        total = sum(i.elapsed for i in items if i.engine == "lemma") + sum(r["elapsed_s"] for r in runs)
+        console.print(f"{len(items)} item(s), {total:.1f}s: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+                      + (" — [green]all proved[/]" if ok else " — [red]not all proved[/]"))
+    return 0 if ok else 1
+
+
+def _mutants_caught(items, mutants) -> dict[str, bool]:
+    out = {}
+    for mu in mutants:
+        verdicts = {i.name.split(".", 1)[1]: i.status for i in items
+                    if i.mutant == mu.name and i.engine == "bmc"}
+        out[mu.name] = all(verdicts.get(k) == "counterexample" for k in mu.kills)
+    return out
+
+
+def _crosscheck(m, props, depth: int, console: Console, quiet: bool) -> list[str]:
+    from ..symbolic.crosscheck import crosscheck, reachable_states
+    from ..symbolic.encoding import NoEncoding, encode
+
+    try:
+        enc = encode(m)
+    except NoEncoding as e:
+        return [f"{m.name}: no symbolic encoding: {e}"]
+    states = reachable_states(m, depth)
+    n, bad = crosscheck(enc, states, props)
+    if not quiet:
+        label = m.name + (f"[{m.mutant_name}]" if m.mutant_name else "")
+        console.print(f"crosscheck {label} @ {m.config.name}: {len(states):,} states, {n:,} comparisons, "
+                      + ("[green]encoding agrees with the model[/]" if not bad else f"[red]{len(bad)} mismatches[/]"))
+        for b in bad[:5]:
+            console.print(f"  [red]{b}[/]")
+    return [f"{m.name}: {b}" for b in bad]
+
+
+def _status_text(i) -> str:
+    v = i.verdict
+    text = escape(str(v))
+    if not i.decides:
+        return f"[dim]{text} (informative)[/]"
+    if not i.expect_proof and v.status == "counterexample":
+        return f"[green]{text} (expected)[/]"
+    style = _STYLE.get(v.status, "")
+    if not i.expect_proof:
+        style = "bold red"
+    return f"[{style}]{text}[/]"
+
+
+def _print_table(console: Console, items) -> None:
+    t = Table(title="paraspec prove")
+    for col in ("engine", "item", "kind", "rule IDs", "verdict", "time"):
+        t.add_column(col, justify="right" if col == "time" else "left")
+    for i in items:
+        t.add_row(i.engine, escape(i.name), i.kind, ", ".join(i.rules), _status_text(i), f"{i.elapsed:.2f}s")
+    console.print(t)
+
+
+def _verdict_dict(v) -> dict[str, Any]:
+    d: dict[str, Any] = {"status": v.status, "text": str(v)}
+    if v.status == "proved":
+        d["k"] = v.k
+        d["strengthened_by"] = list(v.strengthened_by)
+    elif v.status == "counterexample":
+        if v.trace is not None:
+            d["trace_length"] = len(v.trace)
+            d["actions"] = [repr(a) for a in v.trace.actions]
+        if v.assignment is not None:
+            d["assignment"] = v.assignment
+        d["failed"] = v.what
+    elif v.status == "bounded":
+        d["depth"] = v.depth
+        d["reason"] = v.reason
+    else:
+        d["reason"] = v.reason
+    return d
+
+
+def _run_dict(proof) -> dict[str, Any]:
+    return {"machine": proof.machine, "preset": proof.preset, "mutant": proof.mutant, "k": proof.k,
+            "depth": proof.depth, "elapsed_s": round(proof.elapsed, 4), "encoding": proof.encoding, "note": proof.note}
+
+
+def _to_json(items, runs, files, crosscheck_failures) -> dict[str, Any]:
+    return {
+        "tool": "paraspec",
+        "command": "prove",
+        "ok": all(i.ok for i in items) and not crosscheck_failures,
+        "crosscheck_mismatches": crosscheck_failures,
+        "runs": runs,
+        "items": [
+            {"engine": i.engine, "name": i.name, "kind": i.kind, "rules": list(i.rules), "machine": i.machine,
+             "preset": i.preset, "mutant": i.mutant, "expect_proof": i.expect_proof, "ok": i.ok,
+             "elapsed_s": round(i.elapsed, 4), "verdict": _verdict_dict(i.verdict), "trace_file": files.get(i.name),
+             "doc": i.doc}
+            for i in items
+        ],
+    }
+
+
+def _write_junit(path: str, items) -> None:
+    suites = ET.Element("testsuites", name="paraspec prove")
+    groups: dict[str, list] = {}
+    for i in items:
+        key = "lemmas" if i.engine == "lemma" and i.machine is None else (
+            f"{i.machine}" + (f"[mutant={i.mutant}]" if i.mutant else "") + (f"@{i.preset}" if i.preset else ""))
+        groups.setdefault(key, []).append(i)
+    for key, its in groups.items():
+        suite = ET.SubElement(suites, "testsuite", name=key, tests=str(len(its)),
+                              failures=str(sum(1 for i in its if not i.ok)),
+                              time=f"{sum(i.elapsed for i in its):.3f}")
+        for i in its:
+            case = ET.SubElement(suite, "testcase", classname=key, name=i.name, time=f"{i.elapsed:.3f}")
+            if not i.ok:
+                f = ET.SubElement(case, "failure", message=f"{i.verdict}", type=i.status)
+                f.text = f"rules: {', '.join(i.rules) or '-'}; {i.doc}"
+    ET.indent(suites)
+    atomic_write(path, ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n")
+
+
+def _write_traces(trace_dir: Path, items) -> dict[str, str]:
+    from .. import itf
+
+    trace_dir.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for i in items:
+        v = i.verdict
+        if v.status != "counterexample" or v.trace is None:
+            continue
+        path = trace_dir / f"{i.name}.symbolic.counterexample.itf.json"
+        itf.write(v.trace, path, None, f"symbolic counterexample for {i.name} ({', '.join(i.rules)}): {i.doc}")
+        files[i.name] = str(path)
+    return files
