@@ -262,9 +262,14 @@ def escalation_outcome(votes_valid: Any, votes_invalid: Any, attesters: Any, n: 
     ``votes_valid`` / ``votes_invalid`` count the validators attesting each side (one
     on both sides counts on both), ``attesters`` the distinct validators that attested.
     """
-    # the same function the escalation and disputes machines call (seed reading), so the
-    # lemmas about it are lemmas about the model
-    return dispute_outcome(votes_valid, votes_invalid, attesters, n, "seed")
+    # The seed's three cases, written case by case. The machines call ``dispute_outcome``; the
+    # lemma ``dispute_outcome_agrees_with_escalation`` proves the two equal for every n.
+    return ite(is_escalation_decided(attesters, n),
+               ite(is_escalation_invalid_no_slash(votes_valid, votes_invalid, n), ESCALATION_INVALID_NO_SLASH,
+                   ite(is_escalation_valid(votes_valid, votes_invalid, n), ESCALATION_VALID,
+                       ite(is_escalation_invalid(votes_valid, votes_invalid, n), ESCALATION_INVALID,
+                           ESCALATION_PENDING))),
+               ESCALATION_PENDING)
 
 
 # -- PVF pre-checking: seed 001, polkadot-sdk ``paras`` (TH-14) --------------------------------

@@ -59,6 +59,8 @@ BROKEN = [
     ("halt_thresholds_consistent", T, "halt_stall_offline", lambda n: T.byzantine_threshold(n)),
     ("halt_committee_is_127", T, "halt_quorum", lambda n: n - T.byzantine_threshold(n) - 1),
     ("multisig_approvals_intersect", T, "is_multisig_approved", lambda s, k=7: s >= k - 1),
+    ("dispute_outcome_agrees_with_escalation", T, "dispute_outcome",
+     lambda vf, va, att, n, rule="seed": T.escalation_outcome(vf, va, att + 1, n)),
 ]
 
 
