@@ -16,7 +16,6 @@ from model.core import Rejected
 from model.halts import (
     HALT_PRESETS,
     ROLLBACK_PRESETS,
-    HaltConfig,
     HaltsMachine,
     Mode,
     Offence,
