@@ -28,13 +28,12 @@ from typing import Any, Iterable
 import attrs
 
 from .config import ConfigError, HostConfiguration
-from .core import Machine, Rejected, register_machine, require
+from .core import Machine, register_machine, require
 from .resilience import (
     bft_quorum,
     compute_finality_floor,
     derive_committee_size,
     emergency_timer_after,
-    has_quorum,
     is_dkg_partial_halt,
     is_emergency_expired,
     is_epoch_boundary,

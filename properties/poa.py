@@ -8,9 +8,7 @@ from model.core import Rejected
 from model.poa import (
     GOVERNANCE,
     AddValidator,
-    ComeOnline,
     EndSession,
-    GoOffline,
     Heartbeat,
     PoaMachine,
     ReAddSelf,

@@ -41,6 +41,14 @@ def test_every_property_verdict(tiny_run):
             assert len(p.trace) > 0, p.property.name  # not witnessed by the initial state alone
 
 
+def _mutant_checker(m, props, kills):
+    """Exhaustive search for the mutant's counterexamples, stopping once they are all found
+    when the engine supports it."""
+    c = Checker(m).with_properties(props).with_max_states(100_000)
+    stop = getattr(c, "with_stop_on_violation", None)
+    return stop(kills) if stop is not None else c
+
+
 MUTANTS = [mu.name for mu in mutants_for("poa")]
 
 
@@ -49,7 +57,7 @@ def test_mutant_is_killed(mutant):
     mu = next(x for x in mutants_for("poa") if x.name == mutant)
     m = build("poa", None, mutant)
     props = [p for p in properties_of("poa") if p.name in mu.kills]
-    r = Checker(m).with_properties(props).with_max_states(100_000).run()
+    r = _mutant_checker(m, props, mu.kills).run()
     assert r.error is None
     for p in r.properties:
         assert p.verdict == Verdict.VIOLATED, (mutant, p.property.name, p.verdict)
