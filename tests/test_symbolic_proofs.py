@@ -153,8 +153,8 @@ def test_deep_mutant_counterexample_replays(mutant, preset, overrides):
     mu = MUTANTS[mutant]
     m = build(mu.machine, preset, mutant, overrides)
     shortest = mu.machine == "availability"
-    proof, items = bmc_mutant(m, properties_of(mu.machine), mu.kills, depth=8, shortest=shortest)
     explicit = _explicit_shortest(m, mu.kills)
+    proof, items = bmc_mutant(m, properties_of(mu.machine), mu.kills, depth=max(explicit.values()), shortest=shortest)
     for k in mu.kills:
         v = proof.verdicts[k]
         assert v.status == "counterexample", (k, str(v))
