@@ -27,7 +27,7 @@ def _aux(machine):
 
 
 def test_availability_proved_by_k_induction():
-    m = build("availability", "tiny")
+    m = build("availability", "trio")
     proof = prove_machine(m, properties_of("availability"), max_k=3, aux=_aux("availability"))
     v = proof.verdicts
     props = [p.name for p in properties_of("availability") if p.kind.value in ("always", "transition")]
@@ -78,14 +78,13 @@ def test_a_mutant_is_never_proved():
 
 
 def test_timeout_gives_unknown():
-    m = build("availability", "tiny")
+    m = build("availability", "trio")
     proof = prove_machine(m, properties_of("availability"), max_k=3, timeout=1e-6)
     assert all(v.status == "unknown" for v in proof.verdicts.values())
 
 
 @pytest.mark.parametrize("machine,preset,overrides", [
     ("availability", "trio", {}),
-    ("availability", "small", {"max_candidates": 1}),
     ("inclusion", "tiny", {"max_candidates": 1}),
     ("inclusion", "trio", {"max_candidates": 1}),
 ])
@@ -100,9 +99,10 @@ def test_strengthening_invariants_hold_on_every_reachable_state(machine, preset,
 # -- counting abstractions --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("machine,preset,depth,overrides", [
-    ("availability", "trio", None, {}),
-    ("availability", "small", 5, {"max_candidates": 1}),
+@pytest.mark.parametrize("machine,preset,depth,overrides", [  # n = 3, 4, 5
+    ("availability", "trio", 8, {}),
+    ("availability", "tiny", 6, {}),
+    ("availability", "small", 4, {"max_candidates": 1}),
     ("inclusion", "trio", None, {"max_candidates": 1}),
     ("inclusion", "tiny", None, {"max_candidates": 1}),
 ])
@@ -138,7 +138,7 @@ def _explicit_shortest(m, kills):
 
 
 DEEP = [  # (mutant, preset, overrides): those whose counterexamples are too long for the agreement matrix
-    ("av_unavailable_still_counted", "tiny", {}),
+    ("av_unavailable_still_counted", "trio", {}),
     ("inc_threshold_half", "trio", {"max_candidates": 1}),
     ("inc_timeout_early", "trio", {"max_candidates": 1}),
     ("inc_timed_out_kept", "trio", {"max_candidates": 1}),
@@ -153,8 +153,8 @@ def test_deep_mutant_counterexample_replays(mutant, preset, overrides):
     mu = MUTANTS[mutant]
     m = build(mu.machine, preset, mutant, overrides)
     shortest = mu.machine == "availability"
-    proof, items = bmc_mutant(m, properties_of(mu.machine), mu.kills, depth=8, shortest=shortest)
     explicit = _explicit_shortest(m, mu.kills)
+    proof, items = bmc_mutant(m, properties_of(mu.machine), mu.kills, depth=max(explicit.values()), shortest=shortest)
     for k in mu.kills:
         v = proof.verdicts[k]
         assert v.status == "counterexample", (k, str(v))
@@ -173,7 +173,7 @@ def test_deep_mutant_counterexample_replays(mutant, preset, overrides):
 
 def test_symbolic_counterexample_written_as_itf_replays(tmp_path, capsys):
     mu = MUTANTS["inc_any_validator_backs"]
-    m = build("inclusion", None, mu.name)
+    m = build("inclusion", "trio", mu.name)
     proof, _ = bmc_mutant(m, properties_of("inclusion"), mu.kills, depth=4)
     tr = proof.verdicts["statements_only_from_assigned_group"].trace
     path = itf.write(tr, tmp_path / "ce.itf.json", m.view, "symbolic counterexample")

@@ -11,7 +11,7 @@ states at depth below ``k``, as the explicit engine expands them).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Iterable
 
 import attrs
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 import attrs
-import z3
 
 from model.core import Rejected
 from properties.core import Kind, Property

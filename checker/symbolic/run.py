@@ -13,14 +13,14 @@ from typing import Any, Iterable
 import attrs
 
 from model.core import Machine
-from properties.core import Kind, Property
+from properties.core import Property
 
 from .bmc import MachineProof, Prover, prove_machine
 from .domains import DOMAINS
 from .encoding import NoEncoding
-from .lemmas import Lemma, LemmaResult, all_lemmas, counting_lemma
+from .lemmas import Lemma, LemmaResult, all_lemmas
 from .strengthen import aux_for
-from .verdicts import Bounded, Counterexample, Proved, Unknown
+from .verdicts import Unknown
 
 __all__ = ["Item", "prove_lemmas", "prove_machine_item", "bmc_mutant", "symbolic_machines", "items_ok"]
 
@@ -133,4 +133,3 @@ def items_ok(items: Iterable[Item]) -> bool:
     return all(i.ok for i in items)
 
 
-__all__ += ["Proved", "Bounded", "Counterexample", "Unknown", "counting_lemma", "Kind"]

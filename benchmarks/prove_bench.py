@@ -1,0 +1,108 @@
+"""Benchmark of the symbolic engine: the time of every lemma and every proof.
+
+    .venv/bin/python benchmarks/prove_bench.py [--repeat N] [--mutants] [--json FILE]
+
+Prints, per lemma, the best wall and CPU time over ``--repeat`` runs (goal: each lemma
+under one second); per machine and preset, the time to build the symbolic encoding and
+to prove every property by k-induction, side by side with the explicit engine's
+exhaustive search of the same preset (the peer: both establish the invariants on every
+reachable state), as a ratio; with ``--mutants``, the BMC time to the shortest
+counterexample of every mutant. Results also go to ``benchmarks/results/prove.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from checker.explicit import Checker  # noqa: E402
+from checker.registry import build, load_all, properties_of  # noqa: E402
+from checker.symbolic.encoding import MachineEncoding  # noqa: E402
+from checker.symbolic.lemmas import all_lemmas  # noqa: E402
+from checker.symbolic.run import bmc_mutant, prove_machine_item  # noqa: E402
+
+MACHINES = [("availability", "tiny", {}), ("availability", "trio", {}), ("availability", "small", {}),
+            ("inclusion", "trio", {"max_candidates": 1}), ("inclusion", "tiny", {"max_candidates": 1}),
+            ("inclusion", "tiny", {})]
+
+
+def timed(fn):
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - w, time.process_time() - c
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--mutants", action="store_true", help="also time the BMC of every mutant")
+    ap.add_argument("--no-explicit", action="store_true", help="skip the explicit-engine peer runs")
+    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "prove.json"))
+    args = ap.parse_args()
+    load_all()
+    out: dict = {"lemmas": [], "machines": [], "mutants": []}
+
+    print(f"{'lemma':58s} {'verdict':10s} {'wall s':>8s} {'cpu s':>8s}")
+    for lm in all_lemmas():
+        best_w = best_c = float("inf")
+        verdict = None
+        for _ in range(args.repeat):
+            r, w, c = timed(lambda: lm.prove(timeout=60))
+            verdict = r.verdict.status
+            best_w, best_c = min(best_w, w), min(best_c, c)
+        flag = "" if best_w < 1.0 else "  (over 1 s)"
+        print(f"{lm.name:58s} {verdict:10s} {best_w:8.3f} {best_c:8.3f}{flag}")
+        out["lemmas"].append({"name": lm.name, "rules": list(lm.rules), "verdict": verdict,
+                              "wall_s": round(best_w, 4), "cpu_s": round(best_c, 4)})
+    n_fast = sum(1 for x in out["lemmas"] if x["wall_s"] < 1.0)
+    print(f"{n_fast}/{len(out['lemmas'])} lemmas under one second (best of {args.repeat})\n")
+
+    print(f"{'machine':13s} {'preset':18s} {'encode s':>9s} {'prove s':>8s} {'k':>3s} {'proved':>8s} "
+          f"{'explicit s':>11s} {'states':>9s} {'prove/explicit':>15s}")
+    for name, preset, ov in MACHINES:
+        m = build(name, preset, overrides=ov)
+        label = preset + (f" {ov}" if ov else "")
+        enc, we, _ = timed(lambda: MachineEncoding(m))
+        (proof, items), wp, _ = timed(lambda: prove_machine_item(m, properties_of(name), max_k=4, timeout=600))
+        proved = sum(1 for i in items if i.status == "proved")
+        row = {"machine": name, "preset": preset, "overrides": ov, "encode_s": round(we, 3),
+               "prove_s": round(wp, 3), "k": proof.k, "proved": proved, "items": len(items),
+               "unproved": [i.name for i in items if i.status != "proved"]}
+        ex_txt = "-"
+        ratio_txt = "-"
+        if not args.no_explicit:
+            r, wx, _ = timed(lambda: Checker(m).with_properties(properties_of(name)).run())
+            row.update(explicit_s=round(wx, 3), states=r.states, explicit_ok=r.ok)
+            ex_txt = f"{wx:11.2f}"
+            ratio_txt = f"{wp / wx:15.2f}" if wx > 0 else "-"
+        print(f"{name:13s} {label:18s} {we:9.2f} {wp:8.2f} {proof.k:3d} {proved:4d}/{len(items):<3d} "
+              f"{ex_txt:>11s} {row.get('states', '-'):>9} {ratio_txt:>15s}")
+        out["machines"].append(row)
+
+    if args.mutants:
+        from properties.core import MUTANTS
+
+        print(f"\n{'mutant':32s} {'preset':8s} {'bmc s':>7s}  counterexamples")
+        for mu in MUTANTS.values():
+            m = build(mu.machine, None, mu.name)
+            (proof, items), w, _ = timed(lambda: bmc_mutant(m, properties_of(mu.machine), mu.kills, depth=10,
+                                                            timeout=600))
+            ces = {k: (len(v.trace) if v.status == "counterexample" else v.status) for k, v in proof.verdicts.items()}
+            print(f"{mu.name:32s} {m.config.name:8s} {w:7.2f}  {ces}")
+            out["mutants"].append({"name": mu.name, "preset": m.config.name, "bmc_s": round(w, 3), "lengths": ces})
+
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"\nwritten {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
