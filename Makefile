@@ -29,7 +29,7 @@ prove: $(STAMP)
 	$(BIN)/paraspec prove
 
 test: $(STAMP)
-	$(BIN)/pytest -n $(JOBS)
+	$(BIN)/pytest -n $(JOBS) --dist loadgroup
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html

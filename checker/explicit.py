@@ -459,9 +459,9 @@ class _Search:
             out = lift_path(m, self.x.fp, inits, fps, loop)
             if loop is None:
                 states, actions = out
-                return Trace(m.name, m.config.name, m.mutant_name, tuple(states), tuple(actions))
+                return Trace.of(m, tuple(states), tuple(actions))
             states, actions, cloop = out
-            return Trace(m.name, m.config.name, m.mutant_name, tuple(states), tuple(actions), loop=cloop)
+            return Trace.of(m, tuple(states), tuple(actions), loop=cloop)
         state = next(s for s in inits if self.x.fp(s) == fps[0])
         states = [state]
         actions = []
@@ -474,7 +474,7 @@ class _Search:
         assert self.x.fp(state) == fps[-1], "trace replay diverged: actions() or step() is not deterministic"
         if closing is not None:
             actions.append(list(m.actions(state))[closing])
-        return Trace(m.name, m.config.name, m.mutant_name, tuple(states), tuple(actions), loop=loop)
+        return Trace.of(m, tuple(states), tuple(actions), loop=loop)
 
     def _edge_act(self, u: int, v: int) -> int:
         if self.parent[v] == u:

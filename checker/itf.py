@@ -97,6 +97,8 @@ def to_itf(trace: Trace, view=None, description: str = "") -> dict[str, Any]:
     }
     if trace.mutant:
         meta["mutant"] = trace.mutant
+    if trace.overrides:
+        meta["overrides"] = {k: v for k, v in trace.overrides}
     if trace.rejection is not None:
         a = trace.actions[-1]
         meta["rejected"] = {

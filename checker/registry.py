@@ -10,9 +10,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+import attrs
+
 import model
 import properties
-from model.config import PRESETS, ConfigError, HostConfiguration, get_preset
+from model.config import PRESETS, ConfigError, HostConfiguration, get_preset, override_fields
 from model.core import MACHINES, Machine
 from properties.core import MUTANTS, PROPERTIES, Mutant, Property
 
@@ -80,12 +82,26 @@ def build(machine: str, preset: str | HostConfiguration | None = None, mutant: s
             raise UsageError(f"--preset: {e}") from None
     all_overrides = dict(mut.overrides) if mut else {}
     all_overrides.update(overrides or {})
-    if all_overrides:
-        try:
-            config = config.with_overrides(all_overrides)
-        except ConfigError as e:
-            raise UsageError(f"--set: {e}") from None
-    return cls(config)
+    own = cls.own_config
+    own_fields = {f.name for f in attrs.fields(own)} if own is not None else set()
+    if own is not None:
+        for key in all_overrides:
+            if key not in own_fields:
+                raise UsageError(f"--set {key}: not a parameter of machine {machine!r}, which takes its parameters "
+                                 f"from {own.__name__} ({', '.join(sorted(own_fields - {'name'}))}) (CFG-2)")
+    host_overrides = {k: v for k, v in all_overrides.items() if k not in own_fields}
+    own_overrides = {k: v for k, v in all_overrides.items() if k in own_fields}
+    try:
+        if host_overrides:
+            config = config.with_overrides(host_overrides)
+        m = cls(config)
+        if own_overrides:
+            m = cls(override_fields(m.config, own_overrides))
+    except ConfigError as e:
+        raise UsageError(f"--set: {e}") from None
+    #: what a trace records to rebuild this machine (the mutant's own overrides come with its name)
+    m.overrides = {k: v for k, v in (overrides or {}).items()}
+    return m
 
 
 __all__ += ["PRESETS", "MUTANTS", "PROPERTIES", "get_mutant", "properties_of"]

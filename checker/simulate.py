@@ -52,7 +52,7 @@ def simulate(machine: Machine, props: list[Property] | tuple[Property, ...], see
         actions: list = []
 
         def trace() -> Trace:
-            return Trace(m.name, m.config.name, m.mutant_name, tuple(states), tuple(actions))
+            return Trace.of(m, tuple(states), tuple(actions))
 
         try:
             for p in invariants:

@@ -24,6 +24,15 @@ class Trace:
     rejection: Rejected | None = attrs.field(default=None, eq=False)
     #: index where a lasso's cycle starts (liveness counterexamples)
     loop: int | None = None
+    #: the ``--set`` overrides the machine was built with (field -> value), so that a
+    #: replay builds the same machine
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, m: Any, states: tuple, actions: tuple, **kw: Any) -> "Trace":
+        """A trace of machine ``m`` (its name, preset, mutant and overrides)."""
+        return cls(m.name, m.config.name, m.mutant_name, states, actions,
+                   overrides=tuple(sorted(getattr(m, "overrides", {}).items())), **kw)
 
     def extend(self, action: Any, nxt: Any) -> "Trace":
         if isinstance(nxt, Rejected):

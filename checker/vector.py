@@ -343,7 +343,7 @@ def run_vector(checker) -> Result:
             from .symmetry import lift_path
 
             states, actions = lift_path(m, lambda s: canon.canonical(s)[1], inits, [c for c, _ in path])
-            return Trace(m.name, m.config.name, m.mutant_name, tuple(states), tuple(actions))
+            return Trace.of(m, tuple(states), tuple(actions))
         state = inits[path[0][1]]
         states, actions = [state], []
         for code, ai in path[1:]:
@@ -352,7 +352,7 @@ def run_vector(checker) -> Result:
             actions.append(a)
             states.append(state)
         assert lay.code(state) == path[-1][0], "trace replay diverged from the vectorized search"
-        return Trace(m.name, m.config.name, m.mutant_name, tuple(states), tuple(actions))
+        return Trace.of(m, tuple(states), tuple(actions))
 
     complete = stopped is None and error is None
     lasso_traces: dict[str, Any] = {}
@@ -458,7 +458,7 @@ def _liveness(m, live, levels, edges, dead_levels, labels, fair, lay, acts, init
 
             states, actions, loop = lift_path(m, lambda s: canon.canonical(s)[1], inits,
                                               [int(codes[i]) for i in path], found.loop)
-            out[p.name] = Trace(m.name, m.config.name, m.mutant_name, tuple(states), tuple(actions), loop=loop)
+            out[p.name] = Trace.of(m, tuple(states), tuple(actions), loop=loop)
             continue
         state = inits[int(parent_act[path[0]])]
         states, actions = [state], []
@@ -469,7 +469,7 @@ def _liveness(m, live, levels, edges, dead_levels, labels, fair, lay, acts, init
             states.append(state)
         if found.acts[-1] is not None:
             actions.append(acts[found.acts[-1]])
-        out[p.name] = Trace(m.name, m.config.name, m.mutant_name, tuple(states), tuple(actions), loop=found.loop)
+        out[p.name] = Trace.of(m, tuple(states), tuple(actions), loop=found.loop)
     return out
 
 

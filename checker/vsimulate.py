@@ -129,7 +129,7 @@ def simulate_vector(machine, props, seed: int = 0, steps: int = 100_000, walk_de
             states.append(t)
             actions.append(a)
             s = t
-        return Trace(m.name, m.config.name, m.mutant_name, tuple(states), tuple(actions))
+        return Trace.of(m, tuple(states), tuple(actions))
 
     results = []
     for p in props:

@@ -21,7 +21,7 @@ import attrs
 
 from .thresholds import BACKING_THRESHOLDS, DISPUTE_RULES
 
-__all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET"]
+__all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET", "override_fields"]
 
 
 class ConfigError(ValueError):
@@ -121,23 +121,37 @@ class HostConfiguration:
 
     def with_overrides(self, overrides: dict[str, Any]) -> "HostConfiguration":
         """A copy with fields replaced; values given as strings are parsed by field type."""
-        names = {f.name: f for f in attrs.fields(HostConfiguration)}
-        changes: dict[str, Any] = {}
-        for key, raw in overrides.items():
-            if key not in names:
-                raise ConfigError(key, "CFG-1", "no such configuration field")
-            ftype = names[key].type
-            if ftype in ("int", int) and isinstance(raw, str):
-                try:
-                    changes[key] = int(raw)
-                except ValueError:
-                    raise ConfigError(key, "CFG-1", f"must be an integer, got {raw!r}") from None
-            else:
-                changes[key] = raw
-        return attrs.evolve(self, **changes).validate()
+        return override_fields(self, overrides)
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
+
+
+def override_fields(config: Any, overrides: dict[str, Any]) -> Any:
+    """A copy of an attrs configuration (``HostConfiguration``, or a machine's own
+    parameters such as ``HaltConfig``) with fields replaced, validated. A value given
+    as a string (``--set FIELD=VALUE``) is parsed by the field's type: integers, and
+    ``true``/``false`` for booleans. An unknown field is CFG-2; a bad value CFG-1."""
+    fields = {f.name: f for f in attrs.fields(type(config))}
+    changes: dict[str, Any] = {}
+    for key, raw in overrides.items():
+        if key not in fields:
+            raise ConfigError(key, "CFG-2", f"no such configuration field (known: {', '.join(fields)})")
+        ftype = fields[key].type
+        if isinstance(raw, str) and ftype in ("int", int):
+            try:
+                changes[key] = int(raw)
+            except ValueError:
+                raise ConfigError(key, "CFG-1", f"must be an integer, got {raw!r}") from None
+        elif isinstance(raw, str) and ftype in ("bool", bool):
+            if raw.lower() not in ("true", "false"):
+                raise ConfigError(key, "CFG-1", f"must be true or false, got {raw!r}")
+            changes[key] = raw.lower() == "true"
+        elif isinstance(raw, str) and ftype not in ("str", str):
+            raise ConfigError(key, "CFG-1", f"cannot be set from the command line (type {ftype})")
+        else:
+            changes[key] = raw
+    return attrs.evolve(config, **changes).validate()
 
 
 PRESETS: dict[str, HostConfiguration] = {

@@ -70,6 +70,10 @@ class Machine:
     deadlock_is_error: ClassVar[bool] = False
     #: Name of the mutant this class implements (``None`` for the model itself).
     mutant_name: ClassVar[str | None] = None
+    #: A machine that takes its parameters from a class of its own rather than from
+    #: ``HostConfiguration`` (``HaltConfig``) names it here: ``--set`` then reaches its
+    #: fields, and ``self.config`` is an instance of it.
+    own_config: ClassVar[type | None] = None
 
     def __init__(self, config):
         self.config = config
@@ -95,6 +99,14 @@ class Machine:
                 yield i, a, self.step(state, a)
             except Rejected as r:
                 yield i, a, r
+
+    def answer(self, state, action, next_state) -> Any:
+        """The value an accepted input returns besides its next state: a query's result,
+        an event, or the runtime-API views of the next state an implementation exposes
+        (the group each core is assigned, whether a stall has escalated). Conformance
+        vectors record it as the case's ``output.ok``. Default: ``None`` (the next state
+        is the whole effect)."""
+        return None
 
     def view(self, state) -> dict[str, Any]:
         """The state as named variables (for traces and reports)."""

@@ -30,7 +30,6 @@ import attrs
 from .config import ConfigError, HostConfiguration
 from .core import Machine, register_machine, require
 from .resilience import (
-    bft_quorum,
     compute_finality_floor,
     derive_committee_size,
     emergency_timer_after,
@@ -45,6 +44,7 @@ from .resilience import (
     is_state_root_divergence,
     is_within_rollback_window,
 )
+from .thresholds import halt_quorum
 
 __all__ = [
     "Mode",
@@ -262,7 +262,7 @@ class HaltConfig:
 
     @property
     def quorum(self) -> int:
-        return bft_quorum(self.committee)
+        return halt_quorum(self.committee)
 
     @property
     def explore_min_active(self) -> int:
@@ -546,8 +546,9 @@ class HaltInterpreter(Machine):
     action_classes = ACTIONS
     presets: dict[str, HaltConfig] = HALT_PRESETS
 
+    own_config = HaltConfig
+
     def __init__(self, config):
-        self.host = config if isinstance(config, HostConfiguration) else None
         self.config = HaltConfig.for_preset(config, self.presets)
 
     # -- rules (methods, so a mutant overrides one) -----------------------------------------------
@@ -833,6 +834,13 @@ class HaltInterpreter(Machine):
         Rollback: "process_rollback",
         HardFork: "process_hard_fork",
     }
+
+    def answer(self, state: HaltState, action, next_state: HaltState) -> dict[str, bool]:
+        """The derived views a node exposes after the step: whether a soft stall has
+        escalated (HLT-12) and whether encryption is disabled (HLT-21)."""
+        s = next_state
+        return {"escalated": s.mode == Mode.SOFT_STALL and self.is_escalated(s.timer),
+                "encryption_disabled": self.is_encryption_disabled(s)}
 
     # -- presentation -----------------------------------------------------------------------------
     def describe(self, s: HaltState) -> dict[str, Any]:

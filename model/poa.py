@@ -176,8 +176,9 @@ class PoaMachine(Machine):
     action_classes = ACTIONS
     presets = POA_PRESETS
 
+    own_config = PoaConfig
+
     def __init__(self, config):
-        self.host = config if isinstance(config, HostConfiguration) else None
         self.config = PoaConfig.for_preset(config)
 
     # -- rules ---------------------------------------------------------------------------------

@@ -220,8 +220,9 @@ class RescueMachine(Machine):
     action_classes = ACTIONS
     presets = RESCUE_PRESETS
 
+    own_config = RescueConfig
+
     def __init__(self, config):
-        self.host = config if isinstance(config, HostConfiguration) else None
         self.config = RescueConfig.for_preset(config)
 
     # -- rules ---------------------------------------------------------------------------------
@@ -307,6 +308,8 @@ class RescueMachine(Machine):
         return RescueState(paras=s.paras[:para] + (p,) + s.paras[para + 1:])
 
     def process_tick(self, s: RescueState, a: Tick) -> RescueState:
+        """RSC-3: a minute passes; every para's time since its last block grows (capped
+        just past X, where the stall condition holds)."""
         cap = self.config.stall_minutes + 1
         return RescueState(paras=tuple(attrs.evolve(p, age=min(p.age + 1, cap)) for p in s.paras))
 

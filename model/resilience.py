@@ -22,12 +22,10 @@ from __future__ import annotations
 from typing import Any
 
 from .logic import And, Not, Or, div, ite, max_, mod
-from .thresholds import byzantine_threshold
+from .thresholds import has_halt_quorum
 
 __all__ = [
     # seed 002
-    "bft_quorum",
-    "has_quorum",
     "derive_committee_size",
     "is_soft_stall_condition",
     "is_recovered",
@@ -56,15 +54,10 @@ __all__ = [
 # -- seed 002: halts, the rollback window ---------------------------------------------------
 
 
-def bft_quorum(n: Any) -> Any:
-    """HLT-3: the certificate quorum of a committee of ``n``: ``2f + 1`` with
-    ``f = byzantine_threshold(n)``. 85 for the derived committee of 127 (HLT-D1)."""
-    return 2 * byzantine_threshold(n) + 1
-
-
-def has_quorum(active: Any, n: Any) -> Any:
-    """HLT-3: ``active`` connected committee members can certify vertices and commit."""
-    return active >= bft_quorum(n)
+# The certificate quorum of a committee of ``n`` (HLT-3) is the BFT quorum ``n - f`` of
+# :func:`model.thresholds.halt_quorum` (TH-15; ``2f + 1`` when ``n = 3f + 1``, 85 for the
+# derived committee of 127, HLT-D1); ``has_halt_quorum`` tests it. They are used here,
+# never restated.
 
 
 def derive_committee_size(quorum: Any, stall_offline: Any) -> Any:
@@ -72,7 +65,7 @@ def derive_committee_size(quorum: Any, stall_offline: Any) -> Any:
     the least number that stalls the chain: ``n - (stall_offline - 1) >= quorum`` and
     ``n - stall_offline < quorum`` give ``n = quorum + stall_offline - 1``.
     For the seed (quorum 85, 43 offline) ``n = 127 = 3·42 + 1``, and indeed
-    ``bft_quorum(127) == 85``."""
+    ``halt_quorum(127) == 85``."""
     return quorum + stall_offline - 1
 
 
@@ -85,12 +78,12 @@ def is_soft_stall_condition(idle_rounds: Any, active: Any, n: Any, stall_rounds:
     * the active committee count below the quorum (HLT-D2): detected in the round it
       happens.
     """
-    return Or(idle_rounds > stall_rounds, Not(has_quorum(active, n)))
+    return Or(idle_rounds > stall_rounds, Not(has_halt_quorum(active, n)))
 
 
 def is_recovered(active: Any, connected: Any, n: Any) -> Any:
     """HLT-11: the conditions of a soft stall have cleared: a connected quorum is back."""
-    return And(connected, has_quorum(active, n))
+    return And(connected, has_halt_quorum(active, n))
 
 
 def is_state_root_divergence(distinct_roots: Any) -> Any:

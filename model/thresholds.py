@@ -61,7 +61,6 @@ __all__ = [
     "has_halt_quorum",
     "halt_stall_offline",
     "halt_safety_threshold",
-    "is_multisig_approved",
 ]
 
 
@@ -311,6 +310,3 @@ def halt_safety_threshold(n: Any) -> Any:
     return halt_quorum(n) + 1
 
 
-def is_multisig_approved(signers: Any, threshold: Any = 7) -> Any:
-    """A governance ``threshold``-of-m multisig message is authorised (seed 002: 7 of 12)."""
-    return signers >= threshold

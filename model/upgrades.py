@@ -751,6 +751,10 @@ class UpgradesMachine(Machine):
             if other != gmask:
                 yield Block(False, 0, Kind.PLAIN, 0, other)
 
+    def answer(self, state: UpgradeState, action, next_state: UpgradeState) -> UpgradeEvent | None:
+        """A block's event while the counter runs (UPG-22); other inputs emit none."""
+        return self.get_upgrade_event(next_state) if isinstance(action, Block) else None
+
     def step(self, state: UpgradeState, action) -> UpgradeState:
         d = Draft(state)
         if isinstance(action, Block):

@@ -33,7 +33,7 @@ from model.halts import (
     SubmitTx,
     Wait,
 )
-from model.resilience import bft_quorum
+from model.thresholds import halt_quorum, halt_safety_threshold
 
 from .core import always, eventually, leads_to, mutant, sometimes, transition
 
@@ -49,7 +49,7 @@ def _ok(t) -> bool:
 
 
 def _quorum_back(m, s) -> bool:
-    return s.connected and s.active >= bft_quorum(m.config.committee)
+    return s.connected and s.active >= halt_quorum(m.config.committee)
 
 
 # -- invariants ---------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def soft_stall_detected(m, s, a, t):
     if s.mode != Mode.RUNNING or not _ok(t) or t.height != s.height:
         return True
     idle = s.idle + 1
-    stalled = idle > m.config.stall_rounds or s.active < bft_quorum(m.config.committee)
+    stalled = idle > m.config.stall_rounds or s.active < halt_quorum(m.config.committee)
     return (t.mode == Mode.SOFT_STALL) == stalled
 
 
@@ -527,7 +527,7 @@ class ResumeNeeds86(HaltsMachine):
     (decision HLT-D2): a stall with exactly a quorum back does not resume."""
 
     def may_auto_resume(self, s):
-        return s.connected and s.active >= bft_quorum(self.config.committee) + 1
+        return s.connected and s.active >= halt_safety_threshold(self.config.committee)
 
 
 @mutant(M, "hlt_divergence_needs_three_roots", kills=["hard_triggers_halt"])

@@ -29,6 +29,10 @@ def run(capsys, *argv):
     (["check", "--set", "nosuchfield=1"], "nosuchfield"),
     (["check", "--set", "n_validators=1"], "n_validators"),
     (["check", "--set", "backing_threshold=most"], "backing_threshold"),
+    (["check", "halts", "--set", "n_validators=5"], "not a parameter of machine 'halts'"),
+    (["check", "poa", "--set", "committee=5"], "PoaConfig"),
+    (["check", "halts", "--set", "committee=x"], "must be an integer"),
+    (["check", "halts", "--set", "stall_rounds=0"], "stall_rounds"),
     (["check", "--json", "/nonexistent/dir/r.json"], "/nonexistent/dir"),
     (["check", "inclusion", "--mutant", "av_timeout_off_by_one"], "belongs to machine"),
     (["trace", "show", "/nonexistent.itf.json"], "cannot read"),
@@ -67,6 +71,34 @@ def test_mutant_exits_1_and_writes_replayable_trace(capsys, tmp_path):
     assert code == 0 and "SignBitfield" in out and "State 0" in out
     code, out, err = run(capsys, "trace", "replay", str(files[0]))
     assert code == 0 and "every state matches" in out
+
+
+def test_set_reaches_a_machine_with_parameters_of_its_own(capsys, tmp_path):
+    """`--set` changes HaltConfig's committee: the model checks a different space, and
+    the report, the trace's #meta and its replay all use the override."""
+    code, out, _ = run(capsys, "check", "halts", "--json", str(tmp_path / "a.json"), "-q")
+    assert code == 0
+    code, out, _ = run(capsys, "check", "halts", "--set", "committee=7", "--json", str(tmp_path / "b.json"), "-q")
+    assert code == 0
+    a, b = (json.loads((tmp_path / f).read_text())["results"][0] for f in ("a.json", "b.json"))
+    assert a["states"] != b["states"]
+
+
+def test_trace_records_and_replays_set_overrides(capsys, tmp_path):
+    code, _, _ = run(capsys, "check", "inclusion", "--set", "max_candidates=1", "--mutant", "inc_no_signature_check",
+                     "--trace-dir", str(tmp_path), "-q")
+    assert code == 1
+    f = next(tmp_path.glob("*.counterexample.itf.json"))
+    meta = json.loads(f.read_text())["#meta"]
+    assert meta["overrides"] == {"max_candidates": "1"}
+    code, out, _ = run(capsys, "trace", "replay", str(f))
+    assert code == 0 and "every state matches" in out
+    # a malformed overrides field is one line naming the field
+    obj = json.loads(f.read_text())
+    obj["#meta"]["overrides"] = ["max_candidates"]
+    f.write_text(json.dumps(obj))
+    code, out, err = run(capsys, "trace", "replay", str(f))
+    assert code == 2 and "#meta.overrides" in err and err.count("\n") == 1
 
 
 def test_trace_replay_detects_a_tampered_trace(capsys, tmp_path):

@@ -25,17 +25,15 @@ from model.halts import (
     Wait,
 )
 from model.resilience import (
-    bft_quorum,
     compute_finality_floor,
     derive_committee_size,
     emergency_timer_after,
-    has_quorum,
     is_emergency_expired,
     is_multisig_approved,
     is_within_rollback_window,
 )
 from model.scenario import Step, run_scenario
-from model.thresholds import byzantine_threshold, supermajority_threshold
+from model.thresholds import byzantine_threshold, halt_quorum, has_halt_quorum, supermajority_threshold
 from properties.core import Kind, mutants_for
 
 load_all()
@@ -124,11 +122,12 @@ def test_every_halts_property_is_killed_by_some_mutant():
 def test_derived_committee_size():
     n = derive_committee_size(85, 43)
     assert n == 127 == HALT_PRESETS["seed"].committee
-    assert bft_quorum(n) == 85 == supermajority_threshold(n)
+    assert halt_quorum(n) == 85 == supermajority_threshold(n) == 2 * byzantine_threshold(n) + 1
     assert byzantine_threshold(n) == 42
-    assert has_quorum(n - 42, n) and not has_quorum(n - 43, n)
-    # with 128 members (the Pyde book), 43 offline still leave a quorum: HLT-D1
-    assert bft_quorum(128) == 85 and has_quorum(128 - 43, 128)
+    assert has_halt_quorum(n - 42, n) and not has_halt_quorum(n - 43, n)
+    # with 128 members the BFT quorum n - f is 86, not the Pyde book's 85 (HLT-D1); 2f + 1 = 85 would let two
+    # quorums of 128 share only 42 = f members, so the model keeps n - f
+    assert byzantine_threshold(128) == 42 and halt_quorum(128) == 86 and not has_halt_quorum(128 - 43, 128)
 
 
 def test_seed_figures():
@@ -153,7 +152,7 @@ def test_z3_stall_iff_more_than_f_offline():
     f, k = z3.Ints("f k")
     n = 3 * f + 1
     _prove(z3.Implies(z3.And(f >= 0, k >= 0, k <= n),
-                      (n - k < bft_quorum(n)) == (k > f)))
+                      (n - k < halt_quorum(n)) == (k > f)))
 
 
 def test_z3_emergency_timer_never_passes_limit():

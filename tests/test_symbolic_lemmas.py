@@ -3,6 +3,7 @@
 import pytest
 
 import model.groups as G
+import model.resilience as R
 import model.thresholds as T
 from checker.registry import load_all
 from checker.symbolic.counting import MODELS
@@ -58,7 +59,7 @@ BROKEN = [
      lambda r, n: r >= T.byzantine_threshold(n)),
     ("halt_thresholds_consistent", T, "halt_stall_offline", lambda n: T.byzantine_threshold(n)),
     ("halt_committee_is_127", T, "halt_quorum", lambda n: n - T.byzantine_threshold(n) - 1),
-    ("multisig_approvals_intersect", T, "is_multisig_approved", lambda s, k=7: s >= k - 1),
+    ("multisig_approvals_intersect", R, "is_multisig_approved", lambda s, k, size: s >= k - 1),
     ("dispute_outcome_agrees_with_escalation", T, "dispute_outcome",
      lambda vf, va, att, n, rule="seed": T.escalation_outcome(vf, va, att + 1, n)),
 ]

@@ -58,7 +58,7 @@ def show(args) -> int:
     console = Console(highlight=False)
     meta = tr.meta
     head = [f"[bold]{args.file}[/]"]
-    for key in ("source", "machine", "preset", "mutant", "description"):
+    for key in ("source", "machine", "preset", "mutant", "overrides", "description"):
         if meta.get(key):
             head.append(f"  {key}: {meta[key]}")
     console.print("\n".join(head))
@@ -107,12 +107,21 @@ def _action_class(machine, name: str):
     raise UsageError(f"trace names action {name!r}, which machine {machine.name!r} does not have")
 
 
+def _overrides(meta: dict, path: str = "") -> dict:
+    """``#meta.overrides``: the ``--set`` fields the trace's machine was built with."""
+    ov = meta.get("overrides", {})
+    if not isinstance(ov, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, bool))
+                                           for k, v in ov.items()):
+        raise UsageError(f"{path}#meta.overrides: must map field names to strings or integers")
+    return ov
+
+
 def replay(args) -> int:
     tr = _load(args.file)
     meta = tr.meta
     if meta.get("source") != "paraspec" or not meta.get("machine"):
         raise UsageError(f"{args.file}: #meta.source/#meta.machine: only traces written by paraspec can be replayed")
-    machine = build(meta["machine"], meta.get("preset"), meta.get("mutant"))
+    machine = build(meta["machine"], meta.get("preset"), meta.get("mutant"), _overrides(meta, f"{args.file}: "))
     raw = json.loads(open(args.file).read())
     states_raw = raw["states"]
     inits = list(machine.init())

@@ -120,10 +120,10 @@ def generate(args) -> int:
             t.add_row(k, str(c["rule"]), str(c["coverage"]), str(c["mutant"]), str(sum(c.values())))
         console.print(t)
         a = Table(title="mutation adequacy: each mutant run as an implementation against the suite")
-        for col in ("mutant", "machine", "failed cases", "first failing case", "verdict"):
+        for col in ("mutant", "machine", "cases run", "failing case", "verdict"):
             a.add_column(col)
         for name, (failed, n, first) in sorted(res.mutation.items()):
-            a.add_row(name, MUTANTS[name].machine, f"{failed}/{n}", first or "-",
+            a.add_row(name, MUTANTS[name].machine, str(n), first or "-",
                       "[green]killed[/]" if failed else "[bold red]survives[/]")
         console.print(a)
         for gap in res.gaps:

@@ -21,6 +21,7 @@ import attrs
 import z3
 
 from model import groups as G
+from model import resilience as R
 from model import thresholds as T
 
 from .counting import MODELS as COUNTING_MODELS
@@ -366,7 +367,7 @@ def _multisig():
     and a resume, say) share a signer."""
     m, k, a, b, both = Ints("members threshold a b both")
     pre = (m >= 1, k >= 1, k <= m, 2 * k > m, both >= 0, both <= a, both <= b, a + b - both <= m,
-           T.is_multisig_approved(a, k), T.is_multisig_approved(b, k))
+           R.is_multisig_approved(a, k, m), R.is_multisig_approved(b, k, m))
     return [Obligation("some common signer", pre, both >= 1)]
 
 

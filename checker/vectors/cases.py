@@ -204,7 +204,7 @@ def execute(h: Handler, machine: Machine, pre: Any, action: Any) -> dict[str, An
         post = h.run(machine, pre, action)
     except Rejected as r:
         return {"output": {"err": r.rule_id}, "post_state": encode_state(machine, pre)}
-    return {"output": {"ok": None}, "post_state": encode_state(machine, post)}
+    return {"output": {"ok": encode(machine.answer(pre, action, post))}, "post_state": encode_state(machine, post)}
 
 
 def _jt(v: Any) -> str:

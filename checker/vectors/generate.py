@@ -26,7 +26,8 @@ For each preset and machine:
    or its predicate is false). Negatives no pool transition gives are searched by
    applying every input seen in the pool to the pool's states; a rule that no input
    breaks (an invariant such as AV-8) takes as its negative the case of a mutant that
-   breaks it. Rules with no case of a polarity are reported as gaps.
+   breaks it. A rule a machine's properties name with no case of a polarity on the
+   preset, from any machine, is reported as a gap.
 4. **Mutant cases**: for every mutant, the first step of its shortest counterexample
    (for the properties it must violate) where the mutant's answer differs from the
    model's; failing that, the first pool transition where they differ.
@@ -305,8 +306,9 @@ class _MachineGen:
         machine_rules = {r for p in self.props for r in p.rules}
         known = {r for r, rule in self.rules_catalogue.items() if not rule.is_decision}
         self.tracer = RuleTracer(m, self.props, known)
+        self.named = machine_rules & known
         self._coverage()
-        self._rules(machine_rules & known)
+        self._rules(self.named)
         sizes = " + ".join(f"{pool.source.count(k):,}" for k in range(len(pool.machines)))
         self.log(f"  {self.preset}/{self.name}: pool of {sizes} states in {len(set(pool.shapes))} shapes, "
                  f"{len(pool.transitions):,} transitions")
@@ -348,7 +350,7 @@ class _MachineGen:
 
     def _traced(self, s: Any, a: Any) -> tuple[Any, dict[str, set[bool]]]:
         h = self.handler_of(a)
-        return self.tracer.step(lambda st, ac: h.run(self.m, st, ac), s, a)
+        return self.tracer.step(lambda st, ac: _answered(h, self.m, st, ac), s, a)
 
     def _draft(self, i: int, a: Any, name: str, kind: str, description: str, rules: set[str],
                extra: dict) -> _Draft:
@@ -369,6 +371,8 @@ class _MachineGen:
             i, a, t = pool.transitions[k]
             h = self.handler_of(a)
             t2, rules = self._traced(pool.states[i], a)
+            if not rules:  # a step that tests no rule still runs through one
+                rules = {r: {True} for r in self.tracer.last_entered}
             n = numbers[h.name]
             numbers[h.name] += 1
             self.drafts.append(self._draft(
@@ -431,6 +435,21 @@ class _MachineGen:
                     t2, rules = self._traced(pool.states[i], a)
                     add(i, a, t2, rules)
                     missing -= {r for r in rules if True in rules[r]}
+        # phase 2b: still missing positives: the first accepted pool transition that runs through a
+        # routine documented with the rule (``process_tick``: "RSC-3: ...")
+        missing = {r for r, p in want if p and (r, p) not in found}
+        if missing:
+            for i, a, t in pool.transitions[: self.opts.cross_states * 10]:
+                if not missing:
+                    break
+                if isinstance(t, Rejected):
+                    continue
+                t2, rules = self._traced(pool.states[i], a)
+                hit = missing & self.tracer.last_entered
+                for rid in sorted(hit, key=rule_key):
+                    found.setdefault((rid, True), []).append(
+                        (i, a, t2, set(rules) | {rid}, "the step runs the routine that applies it"))
+                missing -= hit
         # phase 3: missing negatives, by applying every input seen in the pool to its states
         missing = {r for r, p in want if not p and (r, p) not in found}
         if missing:
@@ -506,7 +525,7 @@ class _MachineGen:
             return None
         s, a = hit
         h = self.handler_of(a)
-        t, rules = RuleTracer(ref, self.props, self.tracer.known).step(lambda st, ac: h.run(ref, st, ac), s, a)
+        t, rules = RuleTracer(ref, self.props, self.tracer.known).step(lambda st, ac: _answered(h, ref, st, ac), s, a)
         killed_rules = {r for p in self.props if p.name in mut.kills for r in p.rules}
         mans = _safe_answer(h, mm, s, a)
         rans = execute(h, ref, s, a)
@@ -523,14 +542,19 @@ class _MachineGen:
         return _raw(h, ref, s, a) != _raw(h, mm, s, a)
 
 
-def _raw_of(t: Any) -> tuple:
-    return ("err", t.rule_id) if isinstance(t, Rejected) else ("ok", t)
+def _answered(h: Handler, m: Machine, s: Any, a: Any) -> Any:
+    """Run the handler and compute the answer (traced with it: a rule predicate the
+    answer evaluates is exercised by the step); return the next state."""
+    t = h.run(m, s, a)
+    m.answer(s, a, t)
+    return t
 
 
 def _raw(h: Handler, m: Machine, s: Any, a: Any) -> tuple:
     """The answer as model values (cheaper to compare than the JSON)."""
     try:
-        return _raw_of(h.run(m, s, a))
+        t = h.run(m, s, a)
+        return ("ok", t, m.answer(s, a, t))
     except Rejected as r:
         return ("err", r.rule_id)
     except Exception as e:
@@ -548,7 +572,9 @@ def _contrast(ref: dict, mut: dict) -> str:
         return f"the mutant rejects it by {m_err}"
     if r_err and m_err:
         return f"the mutant rejects it by {m_err} instead"
-    return f"the mutant's post-state differs at {first_difference(ref, mut)}"
+    where = first_difference(ref, mut)
+    what = "output" if where and where.startswith("output") else "post-state"
+    return f"the mutant's {what} differs at {where}"
 
 
 def _safe_answer(h: Handler, m: Machine, s: Any, a: Any) -> dict:
@@ -585,8 +611,20 @@ def _case_json(preset: str, m: Machine, d: _Draft) -> dict:
 def default_presets(machines: list[str]) -> list[str]:
     """tiny, and every preset a mutant of the selected machines is checked on."""
     out = [DEFAULT_PRESET]
+    for name in machines:
+        for p in machine_presets(name):
+            if p not in out:
+                out.append(p)
+    return out
+
+
+def machine_presets(name: str) -> list[str]:
+    """The presets a machine's cases are generated on by default: tiny, and the presets
+    its own mutants are checked on (``av_threshold_ge`` needs ``trio``: on ``tiny`` a
+    2/3 boundary is never met exactly)."""
+    out = [DEFAULT_PRESET]
     for mut in sorted(MUTANTS.values(), key=lambda m: m.name):
-        if mut.machine in machines and mut.preset and mut.preset not in out:
+        if mut.machine == name and mut.preset and mut.preset not in out:
             out.append(mut.preset)
     return out
 
@@ -629,7 +667,11 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
         config = config_json(get_preset(preset))
         (tmp / preset).mkdir()
         (tmp / preset / "config.json").write_text(dump(config))
+        have: dict[str, set[bool]] = {}  # rule -> polarities with a case on this preset
+        owners: dict[str, list[str]] = {}  # rule -> the machines whose properties name it
         for name in machines:
+            if not opts.presets and preset not in machine_presets(name):
+                continue
             g = _MachineGen(preset, name, opts, catalogue, log)
             g.run()
             pools[f"{preset}/{name}"] = {
@@ -669,9 +711,11 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
                         break
             g.drafts.extend(d for _, d in mutant_drafts)
             for rid in g.rule_targets:
-                for pol, word in ((True, "positive"), (False, "negative")):
-                    if (rid, pol) not in g.rule_found:
-                        gaps.append(f"{preset}/{name}: {rid} has no {word} case")
+                for pol in (True, False):
+                    if (rid, pol) in g.rule_found:
+                        have.setdefault(rid, set()).add(pol)
+            for rid in g.named:
+                owners.setdefault(rid, []).append(name)
             for h in g.handlers:
                 if h.qualified not in schemas:
                     schemas[h.qualified] = handler_schema(g.m, h)
@@ -690,6 +734,12 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
                     entry["cases"] += 1
                 if d.kind == "rule":
                     rules_index[d.extra["rule"]][d.extra["polarity"]].append(obj["id"])
+        # a rule named by a machine's properties needs a case of each polarity on the preset (from
+        # any machine: a rule shared by two machines may get its negative from the other one)
+        for rid in sorted(owners, key=rule_key):
+            for pol, word in ((True, "positive"), (False, "negative")):
+                if pol not in have.get(rid, ()):
+                    gaps.append(f"{preset}: {rid} has no {word} case (named by {', '.join(owners[rid])})")
 
     # schemas travel with the suite
     (tmp / "schemas").mkdir()
@@ -723,7 +773,7 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
         "mutation_adequacy": {
             "killed": sum(1 for f, _, _ in mutation.values() if f),
             "mutants": len(mutation),
-            "by_mutant": {k: {"failed": f, "cases": n, "first_failure": first}
+            "by_mutant": {k: {"killed": bool(f), "cases_run": n, "failing_case": first}
                           for k, (f, n, first) in sorted(mutation.items())},
         },
     }
@@ -744,24 +794,26 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
 
 
 def adequacy(cases: list[Case], mutants: list[str]) -> dict[str, tuple[int, int, str | None]]:
-    """Run each mutant, as the reference adapter would serve it, on every case of its
-    machine: (cases failed, cases run, first failing case id)."""
+    """Run each mutant, as the reference adapter would serve it, on the cases of its
+    machine until one fails: (1 if killed else 0, cases run, the failing case id).
+
+    The cases made for the mutant (its counterexample step) go first, then the others
+    in suite order; a mutant that passes them all has run every case of its machine."""
     out: dict[str, tuple[int, int, str | None]] = {}
     for name in mutants:
         mut = MUTANTS[name]
         ref = Reference(name)
-        failed = 0
+        mine = [c for c in cases if c.machine == mut.machine]
+        mine.sort(key=lambda c: c.data.get("mutant") != name)  # stable: own cases first
         run = 0
         first = None
-        for c in cases:
-            if c.machine != mut.machine:
-                continue
+        for c in mine:
             run += 1
             resp = ref.answer(request_of(c.data, c.config))
             ok = "error" not in resp and first_difference(expected_of(c.data),
                                                           {k: v for k, v in resp.items() if k != "id"}) is None
             if not ok:
-                failed += 1
-                first = first or c.id
-        out[name] = (failed, run, first)
+                first = c.id
+                break
+        out[name] = (1 if first else 0, run, first)
     return out

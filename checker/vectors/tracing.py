@@ -11,7 +11,13 @@ A step exercises a rule *positively* or *negatively*:
   positive when it returns ``True``, negative when ``False``;
 * for an accepted input, every property of the machine that is *about* the step:
   a transition property whose witness fires on it, an invariant whose witness starts
-  to hold, a reachability property that starts to hold: positive.
+  to hold, a reachability (or ``eventually``) property that starts to hold, a
+  ``leads_to`` property whose goal the step reaches from its trigger: positive.
+
+The rule IDs of rule-documented routines that return something other than a ``bool``
+(``process_configuration_session_change``: "CFG-5: ...") are kept apart in
+``last_entered``: the step ran through the rule without testing it, which names the
+rule of a coverage case that exercises nothing else.
 
 Tracing uses :func:`sys.setprofile` only around the traced step, so the model needs
 no instrumentation.
@@ -74,13 +80,17 @@ class RuleTracer:
         self.known = known_rules
         self.trans = [p for p in properties if p.kind == Kind.TRANSITION and p.witness is not None]
         self.invs = [p for p in properties if p.kind == Kind.ALWAYS and p.witness is not None]
-        self.somes = [p for p in properties if p.kind == Kind.SOMETIMES]
+        self.somes = [p for p in properties if p.kind in (Kind.SOMETIMES, Kind.EVENTUALLY)]
+        self.leads = [p for p in properties if p.kind == Kind.LEADS_TO]
 
     def step(self, run, state: Any, action: Any) -> tuple[Any, dict[str, set[bool]]]:
         """Run ``run(state, action)`` traced; return (next state or Rejected, rule -> polarities)."""
         seen: dict[str, set[bool]] = {}
         why: dict[tuple[str, bool], str] = {}
+        entered: set[str] = set()
         self.last_why = why
+        #: rule IDs of the rule-documented routines (not predicates) the step ran through
+        self.last_entered = entered
         codes = self.codes
         req = self.require_code
 
@@ -97,9 +107,12 @@ class RuleTracer:
                     note(loc["rule_id"], cond, "its guard holds" if cond else "its guard rejects the input")
             elif event == "return":
                 ids = codes.get(frame.f_code)
-                if ids is not None and isinstance(arg, bool):
-                    for rid in ids:
-                        note(rid, arg, f"{frame.f_code.co_name} is {'true' if arg else 'false'}")
+                if ids is not None:
+                    if isinstance(arg, bool):
+                        for rid in ids:
+                            note(rid, arg, f"{frame.f_code.co_name} is {'true' if arg else 'false'}")
+                    else:
+                        entered.update(ids)
 
         old = sys.getprofile()
         sys.setprofile(prof)
@@ -120,6 +133,7 @@ class RuleTracer:
             self._properties(state, action, result, note)
         if self.known is not None:
             seen = {r: p for r, p in seen.items() if r in self.known}
+            entered.intersection_update(self.known)
         return result, seen
 
     def _properties(self, s, a, t, note) -> None:
@@ -154,3 +168,20 @@ class RuleTracer:
             if hit:
                 for rid in p.rules:
                     note(rid, True, f"property {p.name} becomes witnessed")
+        for p in self.leads:
+            keys = list(p.over(m)) if p.over is not None else [None]
+            try:
+                hit = any(_lead(p, m, s, k) and _goal(p, m, t, k) and not _goal(p, m, s, k) for k in keys)
+            except Exception:
+                hit = False
+            if hit:
+                for rid in p.rules:
+                    note(rid, True, f"the step reaches the goal of property {p.name} from its trigger")
+
+
+def _lead(p: Property, m: Machine, s: Any, key: Any) -> bool:
+    return bool(p.predicate(m, s) if key is None else p.predicate(m, s, key))
+
+
+def _goal(p: Property, m: Machine, s: Any, key: Any) -> bool:
+    return bool(p.goal(m, s) if key is None else p.goal(m, s, key))

@@ -15,6 +15,8 @@ identifier).
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from ..core import Machine, register_machine, require
@@ -337,6 +339,15 @@ class ParasMachine(ParasModule, Machine):
         yield ParasBlock(call=RegisterPara(0, parachain=True, head=0, code=100))  # PAR-1: registered
         yield ParasBlock(call=RegisterPara(3, origin="signed"))  # PAR-1: not root
         yield ValidationCodeQuery(0, state.now, state.now)  # PAR-6: assume_intermediate not before at
+        for para, at in ps.future_code_upgrades:  # PAR-6: an intermediate parablock at the upgrade
+            if at < state.now:
+                yield ValidationCodeQuery(para, state.now, at)
+
+    def answer(self, state: ParasMachineState, action, next_state: ParasMachineState) -> Any:
+        """A validation-code query returns the code (PAR-6); blocks return nothing."""
+        if isinstance(action, ValidationCodeQuery):
+            return self.get_validation_code_at(state.paras, action.para, action.at, action.assume_intermediate)
+        return None
 
     def step(self, state: ParasMachineState, action):
         ps = state.paras

@@ -11,7 +11,7 @@ the availability timeout predicate, active only near a rotation (SCH-13).
 from __future__ import annotations
 
 import enum
-from typing import Callable
+from typing import Any, Callable
 
 import attrs
 
@@ -385,6 +385,13 @@ class SchedulerMachine(SchedulerModule, Machine):
         if state.sessions < self.max_sessions:
             for v in (self.cfg.n_validators, self.cfg.n_validators - 1):
                 yield SchedSessionChange(v, 2)
+
+    def answer(self, state: SchedulerMachineState, action, next_state: SchedulerMachineState) -> dict[str, Any]:
+        """The runtime API's group rotation view after the step: the group assigned to
+        each core at the new block (SCH-4, SCH-5)."""
+        ss = next_state.scheduler
+        return {"group_of_core": [self.get_group_of_core(ss, c, next_state.now, self.cfg)
+                                  for c in range(len(ss.cores))]}
 
     def begin_block(self, state: SchedulerMachineState, available: tuple[int, ...]):
         """Initialization and the inherent's first steps: the cores whose candidate
