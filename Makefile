@@ -28,8 +28,9 @@ check: $(STAMP) | $(REPORTS)
 prove: $(STAMP)
 	$(BIN)/paraspec prove
 
+# loadfile: a test file runs on one worker, so its module fixtures (the vector suite) are built once
 test: $(STAMP)
-	$(BIN)/pytest -n $(JOBS) --dist loadgroup
+	$(BIN)/pytest -n $(JOBS) --dist loadfile
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html

@@ -24,8 +24,6 @@ from checker.vectors.suite import load_suite
 from properties.core import MUTANTS
 
 load_all()
-#: one worker builds the suite once (a module fixture per xdist worker otherwise)
-pytestmark = pytest.mark.xdist_group("vectors")
 ROOT = Path(__file__).resolve().parent.parent
 PARASPEC = f"{sys.executable} -m checker.cli"
 NODE = shutil.which("node")
