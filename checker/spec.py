@@ -37,14 +37,21 @@ def load_rules(spec_dir: Path | None = None) -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
     for path in sorted(spec_dir.glob("*.md")):
         fenced = False
+        current: str | None = None  # the rule whose bullet the next indented line continues
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if line.lstrip().startswith(("```", "~~~")):
                 fenced = not fenced
+                current = None
                 continue
             if fenced:
                 continue
             m = RULE_LINE.match(line)
             if not m:
+                if current is not None and line.startswith("  ") and line.strip():
+                    r = rules[current]
+                    rules[current] = attrs.evolve(r, text=f"{r.text} {line.strip()}".strip())
+                else:
+                    current = None
                 continue
             rid, rest = m.group(1), m.group(2)
             title, _, text = rest.partition(":")
@@ -52,4 +59,5 @@ def load_rules(spec_dir: Path | None = None) -> dict[str, Rule]:
                 other = rules[rid]
                 raise ValueError(f"{path.name}:{n}: rule {rid} already defined at {other.document}:{other.line}")
             rules[rid] = Rule(rid, title.strip(), text.strip(), path.name, n)
+            current = rid
     return rules

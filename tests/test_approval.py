@@ -9,63 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.explicit import Checker
-from checker.fingerprint import fingerprint
 from checker.registry import build, load_all
 from model.approval import Check, Fault, Status, Tick, Verdict, compute_vrf
 from model.core import Rejected
 from model.thresholds import approval_checks_needed, is_reconstructible
-from properties.core import Kind, mutants_for, properties_for
+from properties.core import properties_for
+from tests.walks import check_walk
 
 load_all()
 
 MACHINE = "approval"
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 RULE = re.compile(r"^\s*- \*\*([A-Z]{2,4}-\d+)\*\*", re.M)
-
-PINNED = {"tiny": (12528, 73872)}
-
-
-def _run(preset="tiny", overrides=(), props=None, mutant=None):
-    m = build(MACHINE, preset, mutant=mutant, overrides=dict(overrides) or None)
-    return Checker(m).with_properties(properties_for(MACHINE) if props is None else props).run()
-
-
-def _step(m, s, a):
-    try:
-        return m.step(s, a)
-    except Rejected as r:
-        return r
-
-
-@pytest.mark.parametrize("preset", list(PINNED))
-def test_pinned_state_count_and_verdicts(preset):
-    r = _run(preset)
-    assert r.complete and r.error is None
-    assert (r.states, r.transitions) == PINNED[preset]
-    for p in r.properties:
-        expected = "witnessed" if p.property.kind == Kind.SOMETIMES else "holds"
-        assert p.verdict == expected, (p.property.name, p.verdict)
-
-
-@pytest.mark.parametrize("mutant", [m.name for m in mutants_for(MACHINE)])
-def test_mutant_killed(mutant):
-    mu = next(m for m in mutants_for(MACHINE) if m.name == mutant)
-    props = [p for p in properties_for(MACHINE) if p.name in mu.kills]
-    assert len(props) == len(mu.kills)
-    r = _run(mu.preset or "tiny", mu.overrides, props, mutant)
-    assert r.error is None
-    for p in r.properties:
-        assert p.verdict == "violated", (mutant, p.property.name, p.verdict)
-        assert p.trace is not None and p.trace.states  # the shortest counterexample
-
-
-def test_every_safety_property_is_killed_and_witnessed():
-    killed = {k for m in mutants_for(MACHINE) for k in m.kills}
-    for p in properties_for(MACHINE):
-        if p.kind in (Kind.ALWAYS, Kind.TRANSITION):
-            assert p.witness is not None, p.name
-            assert p.name in killed, p.name
 
 
 def test_rule_ids_map_to_properties():
@@ -116,29 +71,4 @@ def test_faulty_parablock_escalates_after_an_honest_check():
 @given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=30))
 def test_random_walks_keep_the_properties(choices):
     m = build(MACHINE, "tiny")
-    props = properties_for(MACHINE)
-    always = [p for p in props if p.kind == Kind.ALWAYS]
-    trans = [p for p in props if p.kind == Kind.TRANSITION]
-    inits = list(m.init())
-    s = first = inits[choices[0] % len(inits)]
-    trail = []
-    for c in choices[1:]:
-        acts = list(m.actions(s))
-        if not acts:
-            break
-        a = acts[c % len(acts)]
-        t = _step(m, s, a)
-        for p in trans:
-            if not p.on or isinstance(a, p.on):
-                assert p.predicate(m, s, a, t), (p.name, s, a, t)
-        if not isinstance(t, Rejected):
-            assert all(p.predicate(m, t) for p in always), (s, a, t)
-            s = t
-        trail.append(fingerprint(s))
-    s = first
-    for i, c in enumerate(choices[1:len(trail) + 1]):
-        acts = list(m.actions(s))
-        t = _step(m, s, acts[c % len(acts)])
-        if not isinstance(t, Rejected):
-            s = t
-        assert fingerprint(s) == trail[i]
+    check_walk(m, properties_for(MACHINE), choices)

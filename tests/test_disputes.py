@@ -9,67 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.explicit import Checker
-from checker.fingerprint import fingerprint
 from checker.registry import build, load_all
 from model.core import Rejected
 from model.disputes import Block, Build, Dispute, Finalize, Phase, Rollup, Side, Tick, Vote
 from model.disputes import Kind as RecordKind
-from properties.core import Kind, mutants_for, properties_for
+from properties.core import properties_for
+from tests.walks import check_walk
 
 load_all()
 
 MACHINE = "disputes"
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 RULE = re.compile(r"^\s*- \*\*([A-Z]{2,4}-\d+)\*\*", re.M)
-
-PINNED = {
-    ("tiny", ()): (14746, 87056),
-    ("tiny", (("dispute_rule", "sdk"),)): (13515, 79899),
-}
-
-
-def _run(preset="tiny", overrides=(), props=None, mutant=None):
-    m = build(MACHINE, preset, mutant=mutant, overrides=dict(overrides) or None)
-    return Checker(m).with_properties(properties_for(MACHINE) if props is None else props).run()
-
-
-def _step(m, s, a):
-    try:
-        return m.step(s, a)
-    except Rejected as r:
-        return r
-
-
-@pytest.mark.parametrize("key", list(PINNED), ids=lambda k: f"{k[0]}-{dict(k[1])}")
-def test_pinned_state_counts_and_verdicts(key):
-    preset, overrides = key
-    r = _run(preset, overrides)
-    assert r.complete and r.error is None
-    assert (r.states, r.transitions) == PINNED[key]
-    for p in r.properties:
-        expected = "witnessed" if p.property.kind == Kind.SOMETIMES else "holds"
-        assert p.verdict == expected, (p.property.name, p.verdict)
-
-
-@pytest.mark.parametrize("mutant", [m.name for m in mutants_for(MACHINE)])
-def test_mutant_killed(mutant):
-    mu = next(m for m in mutants_for(MACHINE) if m.name == mutant)
-    props = [p for p in properties_for(MACHINE) if p.name in mu.kills]
-    assert len(props) == len(mu.kills)
-    r = _run(mu.preset or "tiny", mu.overrides, props, mutant)
-    assert r.error is None
-    for p in r.properties:
-        assert p.verdict == "violated", (mutant, p.property.name, p.verdict)
-        assert p.trace is not None and p.trace.states  # the shortest counterexample
-
-
-def test_every_safety_property_is_killed_and_witnessed():
-    killed = {k for m in mutants_for(MACHINE) for k in m.kills}
-    for p in properties_for(MACHINE):
-        if p.kind in (Kind.ALWAYS, Kind.TRANSITION):
-            assert p.witness is not None, p.name
-            assert p.name in killed, p.name
 
 
 def test_rule_ids_map_to_properties():
@@ -137,28 +88,6 @@ def test_remote_dispute_on_an_unavailable_candidate_slashes_the_disputer():
        st.sampled_from(["seed", "sdk"]))
 def test_random_walks_keep_the_properties(choices, rule):
     m = build(MACHINE, "tiny", overrides={"dispute_rule": rule})
-    props = properties_for(MACHINE)
-    always = [p for p in props if p.kind == Kind.ALWAYS]
-    trans = [p for p in props if p.kind == Kind.TRANSITION]
-    inits = list(m.init())
-    s = first = inits[choices[0] % len(inits)]
-    trail = []
-    for c in choices[1:]:
-        acts = list(m.actions(s))
-        a = acts[c % len(acts)]
-        t = _step(m, s, a)
-        for p in trans:
-            if not p.on or isinstance(a, p.on):
-                assert p.predicate(m, s, a, t), (p.name, s, a, t)
-        if not isinstance(t, Rejected):
-            assert all(p.predicate(m, t) for p in always), (s, a, t)
-            assert t.reverted & s.reverted == s.reverted and (t.blacklisted or not s.blacklisted)
-            s = t
-        trail.append(fingerprint(s))
-    s = first
-    for i, c in enumerate(choices[1:]):
-        acts = list(m.actions(s))
-        t = _step(m, s, acts[c % len(acts)])
-        if not isinstance(t, Rejected):
-            s = t
-        assert fingerprint(s) == trail[i]
+    # and reversions and the blacklist only grow
+    check_walk(m, properties_for(MACHINE), choices,
+               lambda s, a, t: t.reverted & s.reverted == s.reverted and (t.blacklisted or not s.blacklisted))

@@ -10,11 +10,8 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.explicit import Checker
-from checker.fingerprint import fingerprint
 from checker.registry import build, load_all
 from model.config import ConfigError, HostConfiguration, get_preset
-from model.core import Rejected
 from model.thresholds import (
     OUTCOME_BOTH,
     OUTCOME_INVALID,
@@ -24,7 +21,8 @@ from model.thresholds import (
     dispute_outcome,
     supermajority_threshold,
 )
-from properties.core import Kind, mutants_for, properties_for
+from properties.core import properties_for
+from tests.walks import check_walk
 
 load_all()
 
@@ -32,51 +30,6 @@ MACHINE = "escalation"
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 RULE = re.compile(r"^\s*- \*\*([A-Z]{2,4}-\d+)\*\*", re.M)
 DECISION = re.compile(r"^\s*- \*\*([A-Z]{2,4}-D\d+)\*\*", re.M)
-
-#: (preset, overrides) -> (distinct states, transitions)
-PINNED = {
-    ("tiny", ()): (1142, 10686),
-    ("tiny", (("dispute_rule", "sdk"),)): (1100, 10294),
-    ("small", ()): (1334, 12498),
-    ("tiny", (("n_validators", 7),)): (3694, 34658),
-    ("tiny", (("dispute_rule", "sdk"), ("n_validators", 7))): (3634, 34098),
-}
-
-
-def _run(preset="tiny", overrides=(), props=None, mutant=None):
-    m = build(MACHINE, preset, mutant=mutant, overrides=dict(overrides) or None)
-    return Checker(m).with_properties(properties_for(MACHINE) if props is None else props).run()
-
-
-@pytest.mark.parametrize("key", list(PINNED), ids=lambda k: f"{k[0]}-{dict(k[1])}")
-def test_pinned_state_counts_and_verdicts(key):
-    preset, overrides = key
-    r = _run(preset, overrides)
-    assert r.complete and r.error is None
-    assert (r.states, r.transitions) == PINNED[key]
-    for p in r.properties:
-        expected = "witnessed" if p.property.kind == Kind.SOMETIMES else "holds"
-        assert p.verdict == expected, (p.property.name, p.verdict)
-
-
-@pytest.mark.parametrize("mutant", [m.name for m in mutants_for(MACHINE)])
-def test_mutant_killed(mutant):
-    mu = next(m for m in mutants_for(MACHINE) if m.name == mutant)
-    props = [p for p in properties_for(MACHINE) if p.name in mu.kills]
-    assert len(props) == len(mu.kills)
-    r = _run(mu.preset or "tiny", mu.overrides, props, mutant)
-    assert r.error is None
-    for p in r.properties:
-        assert p.verdict == "violated", (mutant, p.property.name, p.verdict)
-        assert p.trace is not None and p.trace.states  # the shortest counterexample
-
-
-def test_every_safety_property_is_killed_and_witnessed():
-    killed = {k for m in mutants_for(MACHINE) for k in m.kills}
-    for p in properties_for(MACHINE):
-        if p.kind in (Kind.ALWAYS, Kind.TRANSITION):
-            assert p.witness is not None, p.name
-            assert p.name in killed, p.name
 
 
 def _spec_ids():
@@ -147,46 +100,12 @@ def test_sdk_both_supermajorities_need_more_than_f_double_voters():
 # -- the interpreter ---------------------------------------------------------------------------------------------
 
 
-def _step(m, s, a):
-    try:
-        return m.step(s, a)
-    except Rejected as r:
-        return r
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=40),
        st.sampled_from(["seed", "sdk"]), st.sampled_from([4, 5, 7, 10]))
 def test_random_walks_keep_the_properties(choices, rule, n):
     m = build(MACHINE, "tiny", overrides={"dispute_rule": rule, "n_validators": n})
-    props = properties_for(MACHINE)
-    always = [p for p in props if p.kind == Kind.ALWAYS]
-    trans = [p for p in props if p.kind == Kind.TRANSITION]
-    first = list(m.init())[choices[0] % len(list(m.init()))]
-    assert all(p.predicate(m, first) for p in always)
-    s = first
-    trail = []
-    for c in choices[1:]:
-        acts = list(m.actions(s))
-        a = acts[c % len(acts)]
-        t = _step(m, s, a)
-        for p in trans:
-            if not p.on or isinstance(a, p.on):
-                assert p.predicate(m, s, a, t), (p.name, s, a, t)
-        if not isinstance(t, Rejected):
-            assert all(p.predicate(m, t) for p in always), (s, a, t)
-            s = t
-        trail.append(fingerprint(s))
-    # the interpreter is deterministic: the same choices give the same run
-    s2 = first
-    again = []
-    for c in choices[1:]:
-        acts = list(m.actions(s2))
-        t = _step(m, s2, acts[c % len(acts)])
-        if not isinstance(t, Rejected):
-            s2 = t
-        again.append(fingerprint(s2))
-    assert again == trail
+    check_walk(m, properties_for(MACHINE), choices)
 
 
 def test_dispute_rule_is_validated():

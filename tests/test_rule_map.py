@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from checker.registry import load_all
 from checker.spec import load_rules
 from model.core import MACHINES
@@ -75,3 +77,12 @@ def test_rejection_rules_exist_in_spec():
     assert used, "no guards found: the scan is broken"
     missing = sorted(used - set(RULES))
     assert not missing, f"guards raise rule IDs missing from spec/: {missing}"
+
+
+@pytest.mark.parametrize("area", ["HLT", "POA", "RSC"])
+def test_recovery_rules_cite_their_seed(area):
+    """The three recovery areas (seeds 002, 004, 000) cite, in every rule, the seed
+    passage it comes from; a bullet's continuation lines are part of its text."""
+    rules = [r for r in RULES.values() if r.id.startswith(area + "-") and not r.is_decision]
+    assert len(rules) >= 10
+    assert [r.id for r in rules if "seed" not in r.text] == []

@@ -1,5 +1,5 @@
-"""Tests of the ``upgrades`` machine (spec/upgrades.md): pinned state counts, every
-property's verdict, every mutant killed with its pinned shortest counterexample, the
+"""Tests of the ``upgrades`` machine (spec/upgrades.md): every mutant killed with its
+pinned shortest counterexample (state counts and verdicts: test_manifest.py), the
 rule map between spec and properties, the interpreter at the RFC's values, and
 Hypothesis random walks."""
 
@@ -45,8 +45,6 @@ SPEC = Path(__file__).resolve().parent.parent / "spec" / "upgrades.md"
 RULE = re.compile(r"^\s*- \*\*([A-Z]{2,4}-\d+)\*\*")
 DECISION = re.compile(r"^\s*- \*\*([A-Z]{2,4}-D\d+)\*\*")
 
-#: distinct states and depth (longest shortest path) per preset, like a TLA+ manifest
-PINNED = {"tiny": (32_208, 29), "trio": (4_324, 28)}
 
 #: mutant -> property -> length of the shortest counterexample (actions)
 KILLS = {
@@ -99,48 +97,7 @@ def _spec_ids():
     return rules, decisions
 
 
-# == exhaustive exploration ==============================================================================
-
-
-@pytest.fixture(scope="module")
-def tiny_result():
-    m = build(M, "tiny")
-    return Checker(m).with_properties(_props()).run()
-
-
-def test_tiny_state_count_pinned(tiny_result):
-    r = tiny_result
-    assert r.complete and r.error is None
-    assert (r.states, r.depth) == PINNED["tiny"]
-
-
-def test_tiny_every_property_holds_and_is_witnessed(tiny_result):
-    verdicts = {p.property.name: p.verdict for p in tiny_result.properties}
-    expected = {p.name: ("witnessed" if p.kind == PKind.SOMETIMES else "holds") for p in _props()}
-    assert verdicts == expected
-    # no witness fires only a handful of times by accident: each fired at least once
-    assert all(p.witnessed > 0 for p in tiny_result.properties)
-
-
-def test_tiny_exercises_every_rejection_rule(tiny_result):
-    """Every guard of the machine rejects something on the tiny preset."""
-    assert set(tiny_result.rejections) == {"UPG-3", "UPG-4", "UPG-7", "UPG-8", "UPG-11", "UPG-12", "UPG-14",
-                                           "UPG-18", "UPG-24"}
-
-
-def test_trio_state_count_and_verdicts():
-    """n = 3: the supermajority is all three validators and a single nay rejects."""
-    r = Checker(build(M, "trio")).with_properties(_props()).run()
-    assert r.complete and r.error is None
-    assert (r.states, r.depth) == PINNED["trio"]
-    # With n = 3 a single reject settles a vote, so an open vote never carries one; and
-    # availability needs all three bits, so every validator holds every enacted code:
-    # nobody ever lacks the current code. Those witnesses cannot fire on trio.
-    not_here = {"precheck_open_only_while_undecided": "vacuous", "bits_only_from_active_code_holders": "vacuous",
-                "backers_hold_current_code": "vacuous", "some_validator_lacks_current_code": "unwitnessed"}
-    expected = {p.name: not_here.get(p.name, "witnessed" if p.kind == PKind.SOMETIMES else "holds")
-                for p in _props()}
-    assert {p.property.name: p.verdict for p in r.properties} == expected
+# == exhaustive exploration: pinned in test_manifest.py ==================================================
 
 
 # == mutants ===================================================================================================
@@ -474,6 +431,9 @@ class _EveryChoice(UpgradesMachine):
 
 
 def test_explorer_choices_lose_no_state():
+    """Trying every choice reaches exactly the states of the machine's own pruned choices
+    (pinned for trio in test_manifest.py)."""
     m = _EveryChoice(build(M, "trio").config)
     r = Checker(m).run()
-    assert r.complete and r.states == PINNED["trio"][0]
+    mine = Checker(build(M, "trio")).run()
+    assert r.complete and mine.complete and r.states == mine.states == 4_324
