@@ -264,7 +264,7 @@ class GenerationResult:
     cases: int
     #: "preset/machine/handler" -> Counter of kinds
     handlers: dict[str, Counter]
-    #: mutant name -> (failed cases, cases of its machine, first failing case id)
+    #: mutant name -> (1 if killed else 0, cases run until the first failure, the failing case id)
     mutation: dict[str, tuple[int, int, str | None]]
     gaps: list[str]
     elapsed: float
