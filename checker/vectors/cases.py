@@ -5,8 +5,9 @@ A case (one JSON file ``<preset>/<machine>/<handler>/<name>.json``)::
     {"format": "paraspec-vector/1", "id": ..., "machine": ..., "handler": ..., "preset": ...,
      "kind": "rule" | "coverage" | "mutant", "description": ..., "rules": [...],
      "pre_state": {...}, "input": {"action": "SignBitfield", "args": {...}},
-     "output": {"ok": null} | {"err": "AV-4"}, "post_state": {...}}
+     "output": {"ok": VALUE} | {"err": "AV-4"}, "post_state": {...}}
 
+``VALUE`` is the step's answer (``Machine.answer``; ``null`` for most machines);
 ``post_state`` equals ``pre_state`` when ``output`` is an error. See ``docs/vectors.md``.
 """
 
