@@ -16,6 +16,8 @@ in ``test_avail_core.py``. Every mutant is run in ``test_mutants.py``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 import pytest
 
@@ -79,9 +81,11 @@ MANIFEST = [
     Entry("halts", "tiny", {}, 4608, 64784, 16,
           {"HLT-5", "HLT-7", "HLT-13", "HLT-15", "HLT-21"}, {}),
     Entry("inclusion", "tiny", {"max_candidates": 1}, 4980, 60464, 15,
-          {"AV-1", "AV-2", "AV-3", "AV-4", "INC-3", "INC-4"}, {"core_freed_and_reoccupied_in_one_block": "unwitnessed"}),
+          {"AV-1", "AV-2", "AV-3", "AV-4", "INC-3", "INC-4"},
+          {"core_freed_and_reoccupied_in_one_block": "unwitnessed"}),
     Entry("inclusion", "trio", {"max_candidates": 1}, 1626, 18448, 13,
-          {"AV-1", "AV-2", "AV-3", "AV-4", "INC-3", "INC-4"}, {"core_freed_and_reoccupied_in_one_block": "unwitnessed"}),
+          {"AV-1", "AV-2", "AV-3", "AV-4", "INC-3", "INC-4"},
+          {"core_freed_and_reoccupied_in_one_block": "unwitnessed"}),
     Entry("overseer", "tiny", {}, 9598, 26596, 20,
           set(), {}),
     Entry("paras", "tiny", {}, 18057, 54593, 6,
@@ -99,7 +103,9 @@ MANIFEST = [
     Entry("upgrades", "tiny", {}, 32208, 336320, 29,
           {"UPG-3", "UPG-4", "UPG-7", "UPG-8", "UPG-11", "UPG-12", "UPG-14", "UPG-18", "UPG-24"}, {}),
     Entry("upgrades", "trio", {}, 4324, 37088, 28,
-          {"UPG-3", "UPG-4", "UPG-8", "UPG-12", "UPG-14", "UPG-18", "UPG-24"}, {"precheck_open_only_while_undecided": "vacuous", "bits_only_from_active_code_holders": "vacuous", "backers_hold_current_code": "vacuous", "some_validator_lacks_current_code": "unwitnessed"}),
+          {"UPG-3", "UPG-4", "UPG-8", "UPG-12", "UPG-14", "UPG-18", "UPG-24"},
+          {"precheck_open_only_while_undecided": "vacuous", "bits_only_from_active_code_holders": "vacuous",
+           "backers_hold_current_code": "vacuous", "some_validator_lacks_current_code": "unwitnessed"}),
 ]
 # inclusion with one candidate per para: a core cannot be freed and occupied again by the same para's next
 # candidate in one block (the witness needs two candidates); upgrades on trio: with n = 3 a single reject
@@ -131,3 +137,6 @@ def test_manifest(e):
 def test_every_machine_has_a_pinned_tiny_run():
     pinned = {e.machine for e in MANIFEST if e.preset == "tiny"} | set(ELSEWHERE)
     assert pinned == set(machine_names())
+    for where in ELSEWHERE.values():  # and the pins kept elsewhere exist
+        path, test = where.split("::")
+        assert f"def {test}(" in (Path(__file__).parent / path).read_text(), where

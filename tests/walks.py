@@ -20,7 +20,8 @@ def check_walk(m, props, choices: list[int], accepted=None) -> list[int]:
     ``choices[i] mod |actions|`` at step i, and assert on every step every transition
     property concerned and, after an accepted step, every invariant; then replay the
     same choices and assert the same fingerprints (the interpreter is deterministic).
-    ``accepted(s, a, t)``, when given, is asserted on every accepted step. Returns the fingerprints of the states visited."""
+    ``accepted(s, a, t)``, when given, is asserted on every accepted step. Returns the
+    fingerprints of the states visited."""
     always = [p for p in props if p.kind == Kind.ALWAYS]
     trans = [p for p in props if p.kind == Kind.TRANSITION]
     inits = list(m.init())
