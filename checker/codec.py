@@ -37,7 +37,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["CodecError", "SchemaDefs", "encode", "decode", "schema", "field_types", "canonical_json"]
+__all__ = ["CodecError", "SchemaDefs", "encode", "decode", "schema", "field_types", "canonical_json", "json_type"]
 
 
 class CodecError(ValueError):
@@ -170,7 +170,8 @@ def _encode_value(x: Any) -> Any:
 # -- decoding ------------------------------------------------------------------------------------
 
 
-def _jtype(v: Any) -> str:
+def json_type(v: Any) -> str:
+    """The JSON Schema type name of a decoded JSON value (``integer`` apart from ``number``)."""
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -189,8 +190,8 @@ def _jtype(v: Any) -> str:
 
 
 def _want(v: Any, kind: str, path: str) -> None:
-    if _jtype(v) != kind:
-        raise CodecError(path, f"expected {'an' if kind[0] in 'aeio' else 'a'} {kind}, got {_jtype(v)}")
+    if json_type(v) != kind:
+        raise CodecError(path, f"expected {'an' if kind[0] in 'aeio' else 'a'} {kind}, got {json_type(v)}")
 
 
 def decode(v: Any, tp: Any, path: str = "$") -> Any:
@@ -199,7 +200,7 @@ def decode(v: Any, tp: Any, path: str = "$") -> Any:
         return _decode_value(v, path)
     if tp is type(None):
         if v is not None:
-            raise CodecError(path, f"expected null, got {_jtype(v)}")
+            raise CodecError(path, f"expected null, got {json_type(v)}")
         return None
     if _is_union(tp):
         args = typing.get_args(tp)
@@ -254,7 +255,7 @@ def decode(v: Any, tp: Any, path: str = "$") -> Any:
         return v
     if _is_enum(tp):
         if not isinstance(v, str):
-            raise CodecError(path, f"expected one of {', '.join(m.name for m in tp)} (a string), got {_jtype(v)}")
+            raise CodecError(path, f"expected one of {', '.join(m.name for m in tp)} (a string), got {json_type(v)}")
         try:
             return tp[v]
         except KeyError:
@@ -306,7 +307,7 @@ def _decode_value(v: Any, path: str) -> Any:
         return tuple(_decode_value(y, f"{path}[{i}]") for i, y in enumerate(v))
     if isinstance(v, dict):
         return {k: _decode_value(x, f"{path}.{k}") for k, x in v.items()}
-    raise CodecError(path, f"unexpected JSON value of type {_jtype(v)}")
+    raise CodecError(path, f"unexpected JSON value of type {json_type(v)}")
 
 
 _DOCS: dict[type, dict[str, str]] = {}

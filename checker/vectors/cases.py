@@ -22,7 +22,7 @@ from model.config import PRESETS, HostConfiguration
 from model.core import Machine, Rejected
 from model.handlers import Handler, handlers_for
 
-from ..codec import CodecError, decode, decode_record, encode
+from ..codec import CodecError, decode, decode_record, encode, json_type
 from ..registry import get_machine_class, load_all
 
 __all__ = [
@@ -208,22 +208,6 @@ def execute(h: Handler, machine: Machine, pre: Any, action: Any) -> dict[str, An
     return {"output": {"ok": encode(machine.answer(pre, action, post))}, "post_state": encode_state(machine, post)}
 
 
-def _jt(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "array"
-    if isinstance(v, dict):
-        return "object"
-    return type(v).__name__
-
-
 def _short(v: Any, limit: int = 80) -> str:
     text = json.dumps(v, separators=(",", ":"), sort_keys=True)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -232,8 +216,7 @@ def _short(v: Any, limit: int = 80) -> str:
 def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
     """The first field where ``actual`` differs from ``expected`` (depth first, in the
     expected object's key order), as ``path: expected X, got Y``; ``None`` if equal."""
-    if _jt(expected) != _jt(actual) or (isinstance(expected, (int, float)) and not isinstance(expected, bool)
-                                        and type(expected) is not type(actual)):
+    if json_type(expected) != json_type(actual):  # (1 and 1.0 differ: integer, number)
         return f"{path or '$'}: expected {_short(expected)}, got {_short(actual)}"
     if isinstance(expected, dict):
         for k, v in expected.items():
