@@ -21,10 +21,10 @@ import time
 
 import attrs
 
-from checker.registry import build
-from model.availability import SignBitfield, check_bitfield
-from model.inclusion import PendingAvailability
-from model.inclusion_block import process_bitfields
+from paraspec.checker.registry import build
+from paraspec.model.availability import SignBitfield, check_bitfield
+from paraspec.model.inclusion import PendingAvailability
+from paraspec.model.inclusion_block import process_bitfields
 
 
 def _setup(seed: int = 1):

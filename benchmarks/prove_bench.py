@@ -21,11 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker.explicit import Checker  # noqa: E402
-from checker.registry import build, load_all, properties_of  # noqa: E402
-from checker.symbolic.encoding import MachineEncoding  # noqa: E402
-from checker.symbolic.lemmas import all_lemmas  # noqa: E402
-from checker.symbolic.run import bmc_mutant, prove_machine_item  # noqa: E402
+from paraspec.checker.explicit import Checker  # noqa: E402
+from paraspec.checker.registry import build, load_all, properties_of  # noqa: E402
+from paraspec.checker.symbolic.encoding import MachineEncoding  # noqa: E402
+from paraspec.checker.symbolic.lemmas import all_lemmas  # noqa: E402
+from paraspec.checker.symbolic.run import bmc_mutant, prove_machine_item  # noqa: E402
 
 MACHINES = [("availability", "tiny", {}), ("availability", "trio", {}), ("availability", "small", {}),
             ("inclusion", "trio", {"max_candidates": 1}), ("inclusion", "tiny", {"max_candidates": 1}),
@@ -86,7 +86,7 @@ def main() -> int:
         out["machines"].append(row)
 
     if args.mutants:
-        from properties.core import MUTANTS
+        from paraspec.properties.core import MUTANTS
 
         print(f"\n{'mutant':32s} {'preset':8s} {'bmc s':>7s}  counterexamples")
         for mu in MUTANTS.values():

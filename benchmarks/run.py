@@ -133,13 +133,13 @@ def run_quint(n: int, samples: int, steps: int) -> dict:
 
 
 def _machine(n: int):
-    from checker.registry import build
+    from paraspec.checker.registry import build
 
     return build("avail_core", "tiny", overrides={"n_validators": n})
 
 
 def _safety():
-    from checker.registry import properties_of
+    from paraspec.checker.registry import properties_of
 
     return [p for p in properties_of("avail_core") if p.kind.value in ("always", "transition", "sometimes")]
 
@@ -147,7 +147,7 @@ def _safety():
 def run_paraspec(n: int, symmetry: bool = False, engine: str = "auto", time_limit: float | None = None) -> dict:
     import gc
 
-    from checker.explicit import Checker
+    from paraspec.checker.explicit import Checker
 
     gc.collect()
     c = Checker(_machine(n)).with_properties(_safety()).with_symmetry(symmetry).with_engine(engine)
@@ -162,7 +162,7 @@ def run_paraspec(n: int, symmetry: bool = False, engine: str = "auto", time_limi
 
 
 def run_paraspec_sim(n: int, steps: int, depth: int) -> dict:
-    from checker.vsimulate import simulate_vector
+    from paraspec.checker.vsimulate import simulate_vector
 
     r = simulate_vector(_machine(n), _safety(), seed=1, steps=steps, walk_depth=depth)
     return {"steps": r.transitions, "sim_s": r.elapsed, "steps_per_s": r.transitions / r.elapsed, "ok": r.ok}

@@ -25,10 +25,10 @@ from importlib import resources
 
 import attrs
 
-from checker.runtime_scenario import build_block  # the same input building as `paraspec run`
-from checker.runtime_scenario import _genesis
-from model.availability import SignBitfield
-from model.runtime.runtime import RuntimeModel
+from paraspec.checker.runtime_scenario import build_block  # the same input building as `paraspec run`
+from paraspec.checker.runtime_scenario import _genesis
+from paraspec.model.availability import SignBitfield
+from paraspec.model.runtime.runtime import RuntimeModel
 
 
 def main(runs: int = 20) -> dict:

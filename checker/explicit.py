@@ -37,8 +37,8 @@ from typing import Any, Callable, Iterable
 
 import attrs
 
-from model.core import Machine, Rejected
-from properties.core import Kind, Property
+from paraspec.model.core import Machine, Rejected
+from paraspec.properties.core import Kind, Property
 
 from .fingerprint import fingerprint
 from .trace import Trace

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from model.core import action_args, action_name
+from paraspec.model.core import action_args, action_name
 
 from .trace import Trace
 
@@ -67,7 +67,7 @@ def encode_value(x: Any) -> Any:
 
 def to_itf(trace: Trace, view=None, description: str = "") -> dict[str, Any]:
     """The ITF object of a trace. ``view(state)`` gives the state's variables."""
-    from model.core import Machine
+    from paraspec.model.core import Machine
 
     view = view or (lambda s: Machine.view(None, s))  # type: ignore[arg-type]
     states = []

@@ -12,11 +12,11 @@ import pkgutil
 
 import attrs
 
-import model
-import properties
-from model.config import PRESETS, ConfigError, HostConfiguration, get_preset, override_fields
-from model.core import MACHINES, Machine
-from properties.core import MUTANTS, PROPERTIES, Mutant, Property
+from paraspec import model
+from paraspec import properties
+from paraspec.model.config import PRESETS, ConfigError, HostConfiguration, get_preset, override_fields
+from paraspec.model.core import MACHINES, Machine
+from paraspec.properties.core import MUTANTS, PROPERTIES, Mutant, Property
 
 __all__ = ["load_all", "machine_names", "get_machine_class", "build", "UsageError"]
 

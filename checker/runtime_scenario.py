@@ -23,14 +23,14 @@ from typing import Any
 
 import attrs
 
-from model.availability import SignBitfield
-from model.config import ConfigError, HostConfiguration, get_preset
-from model.core import Rejected
-from model.runtime.configuration import SetConfiguration
-from model.runtime.inclusion import BackedCandidate
-from model.runtime.paras import DeregisterPara, RegisterPara
-from model.runtime.runtime import InclusionInherent, RelayBlock, RuntimeModel, RuntimeState, SessionChange
-from model.runtime.scheduler import AddParathreadClaim
+from paraspec.model.availability import SignBitfield
+from paraspec.model.config import ConfigError, HostConfiguration, get_preset
+from paraspec.model.core import Rejected
+from paraspec.model.runtime.configuration import SetConfiguration
+from paraspec.model.runtime.inclusion import BackedCandidate
+from paraspec.model.runtime.paras import DeregisterPara, RegisterPara
+from paraspec.model.runtime.runtime import InclusionInherent, RelayBlock, RuntimeModel, RuntimeState, SessionChange
+from paraspec.model.runtime.scheduler import AddParathreadClaim
 
 __all__ = ["ScenarioError", "load_schema", "validate_scenario", "run_scenario", "state_to_json", "load_scenario",
            "is_runtime_scenario", "scenario_files", "SCENARIO_DIR"]
@@ -41,7 +41,7 @@ SCENARIO_DIR = "scenarios/runtime"
 
 def scenario_files() -> list:
     """The bundled runtime scenarios (``checker/scenarios/runtime/*.json``), by name."""
-    base = resources.files("checker").joinpath(SCENARIO_DIR)
+    base = resources.files("paraspec.checker").joinpath(SCENARIO_DIR)
     return sorted((p for p in base.iterdir() if p.name.endswith(".json")), key=lambda p: p.name)
 
 
@@ -65,7 +65,7 @@ _SCHEMA: dict | None = None
 def load_schema() -> dict:
     global _SCHEMA
     if _SCHEMA is None:
-        text = resources.files("checker").joinpath("schemas/scenario.schema.json").read_text()
+        text = resources.files("paraspec.checker").joinpath("schemas/scenario.schema.json").read_text()
         _SCHEMA = json.loads(text)
     return _SCHEMA
 

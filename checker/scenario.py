@@ -38,8 +38,8 @@ from typing import Any
 
 import attrs
 
-from model.core import Machine
-from model.scenario import ScenarioError, ScenarioRun, Step, describe_state, run_scenario, steps_from
+from paraspec.model.core import Machine
+from paraspec.model.scenario import ScenarioError, ScenarioRun, Step, describe_state, run_scenario, steps_from
 
 from .registry import UsageError, build, get_machine_class
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 import time
 
-from model.core import Machine, Rejected
-from properties.core import Kind, Property
+from paraspec.model.core import Machine, Rejected
+from paraspec.properties.core import Kind, Property
 
 from .explicit import ModelError, PropertyResult, Result, Verdict
 from .trace import Trace

@@ -8,13 +8,16 @@ readings of the seeds and need none.
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
+from typing import Iterable
 
 import attrs
 
-__all__ = ["Rule", "SPEC_DIR", "load_rules", "RULE_LINE"]
+__all__ = ["Rule", "SpecMissing", "spec_documents", "load_rules", "RULE_LINE"]
 
-SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
+#: the package the rule documents ship in (``spec/`` of the repository, package data of the wheel)
+SPEC_PACKAGE = "paraspec.spec"
 RULE_LINE = re.compile(r"^\s*[-*] \*\*([A-Z]{2,4}-D?\d+)\*\*\s*(.*)$")
 
 
@@ -31,11 +34,26 @@ class Rule:
         return "-D" in self.id
 
 
+class SpecMissing(RuntimeError):
+    """The rule documents are not where the installation should have put them."""
+
+
+def spec_documents(spec_dir: Path | None = None) -> list:
+    """The spec documents (``*.md``), sorted by name: from ``spec_dir``
+    when given, else from the installed package data. An installation without them
+    is broken, and says so rather than reporting zero rules."""
+    root: Iterable = spec_dir.iterdir() if spec_dir is not None else resources.files(SPEC_PACKAGE).iterdir()
+    docs = sorted((p for p in root if p.name.endswith(".md")), key=lambda p: p.name)
+    if not docs:
+        where = spec_dir if spec_dir is not None else f"package data of {SPEC_PACKAGE}"
+        raise SpecMissing(f"no rule documents (*.md) in {where}: the installation is incomplete")
+    return docs
+
+
 def load_rules(spec_dir: Path | None = None) -> dict[str, Rule]:
-    """Every rule and decision in ``spec/*.md`` by ID; a duplicate ID is an error."""
-    spec_dir = spec_dir or SPEC_DIR
+    """Every rule and decision of the spec documents by ID; a duplicate ID is an error."""
     rules: dict[str, Rule] = {}
-    for path in sorted(spec_dir.glob("*.md")):
+    for path in spec_documents(spec_dir):
         fenced = False
         current: str | None = None  # the rule whose bullet the next indented line continues
         for n, line in enumerate(path.read_text().splitlines(), 1):

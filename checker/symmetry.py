@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable
 
-from model.logic import popcount
+from paraspec.model.logic import popcount
 
 from .fingerprint import fingerprint
 from .packing import layout_of
@@ -200,7 +200,7 @@ class Canonicalizer:
         successor lies in the orbit of that one's successor (the swap of the two fixes
         ``s``). True/False for one state, a boolean array for a batch. Sound only on
         representatives, where interchangeable validators are adjacent."""
-        from model.logic import And, Or
+        from paraspec.model.logic import And, Or
 
         out = False
         for cls, field in self.sym.validator_args:
@@ -257,7 +257,7 @@ def lift_path(machine, canon_fp: Callable[[Any], int], init_states, fps: list[in
     to ``fps[closing]``), the cycle is followed again until the concrete state repeats,
     and the index where the concrete loop starts is returned as a third value.
     """
-    from model.core import Rejected
+    from paraspec.model.core import Rejected
 
     start = next(s for s in init_states if canon_fp(s) == fps[0])
     states = [start]

@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from model.core import Rejected
+from paraspec.model.core import Rejected
 
 __all__ = ["Trace"]
 

@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from model.core import Rejected
-from properties.core import Kind
+from paraspec.model.core import Rejected
+from paraspec.properties.core import Kind
 
 from .explicit import ModelError, PropertyResult, Result, Verdict
 from .packing import layout_of

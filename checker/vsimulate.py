@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from model.core import Rejected
-from properties.core import Kind
+from paraspec.model.core import Rejected
+from paraspec.properties.core import Kind
 
 from .explicit import PropertyResult, Result, Verdict
 from .packing import layout_of

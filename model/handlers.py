@@ -9,7 +9,7 @@ consensus-spec-tests' ``<runner>/<handler>``: ``availability/sign_bitfield``,
 A machine declares its handlers in its own module (any module under ``model/`` or
 ``properties/``; they are all discovered), for example::
 
-    from model.handlers import handler, state_shape
+    from paraspec.model.handlers import handler, state_shape
 
     handler("inclusion", "statement", [Second, Valid], "a Seconded or Valid statement")
 

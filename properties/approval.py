@@ -7,7 +7,7 @@ machine's rule methods.
 
 from __future__ import annotations
 
-from model.approval import (
+from paraspec.model.approval import (
     WHOLE,
     ApprovalMachine,
     Attest,
@@ -17,7 +17,7 @@ from model.approval import (
     Verdict,
     compute_vrf,
 )
-from model.core import Rejected
+from paraspec.model.core import Rejected
 
 from .core import always, mutant, sometimes, transition
 

@@ -7,10 +7,10 @@ Every predicate is field arithmetic with the helpers of :mod:`model.logic`, mark
 
 from __future__ import annotations
 
-from model.avail_core import AvailCoreMachine, Back, Tick, Vote
-from model.core import Rejected
-from model.logic import And, Implies, Not, Or, ite, popcount
-from model.thresholds import is_more_than_two_thirds
+from paraspec.model.avail_core import AvailCoreMachine, Back, Tick, Vote
+from paraspec.model.core import Rejected
+from paraspec.model.logic import And, Implies, Not, Or, ite, popcount
+from paraspec.model.thresholds import is_more_than_two_thirds
 
 from .core import always, leads_to, mutant, sometimes, transition, vectorized
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from model.availability import AvailabilityMachine, EndBlock, SignBitfield, Status
-from model.core import Rejected
-from model.thresholds import is_more_than_two_thirds
+from paraspec.model.availability import AvailabilityMachine, EndBlock, SignBitfield, Status
+from paraspec.model.core import Rejected
+from paraspec.model.thresholds import is_more_than_two_thirds
 
 from .core import always, mutant, sometimes, transition
 

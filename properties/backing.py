@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import attrs
 
-from model.backing import BackingMachine, Kind, Second, Statement, StopWork, Validate, statement_bit
-from model.core import Rejected
-from model.thresholds import backing_votes_needed, is_backable
+from paraspec.model.backing import BackingMachine, Kind, Second, Statement, StopWork, Validate, statement_bit
+from paraspec.model.core import Rejected
+from paraspec.model.thresholds import backing_votes_needed, is_backable
 
 from .core import always, mutant, sometimes, transition
 

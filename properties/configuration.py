@@ -6,9 +6,9 @@ import functools
 
 import attrs
 
-from model.config import ConfigError, HostConfiguration
-from model.core import Rejected
-from model.runtime.configuration import (
+from paraspec.model.config import ConfigError, HostConfiguration
+from paraspec.model.core import Rejected
+from paraspec.model.runtime.configuration import (
     GOVERNANCE_MEMBERS,
     ConfigSessionChange,
     ConfigurationMachine,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-from model.core import Rejected
-from model.disputes import (
+from paraspec.model.core import Rejected
+from paraspec.model.disputes import (
     FORK_BLOCKS,
     PARENT,
     Block,
@@ -19,8 +19,8 @@ from model.disputes import (
     Tick,
     Vote,
 )
-from model.escalation import INVALID_OUTCOMES
-from model.thresholds import (
+from paraspec.model.escalation import INVALID_OUTCOMES
+from paraspec.model.thresholds import (
     OUTCOME_BOTH,
     OUTCOME_INVALID,
     OUTCOME_INVALID_NO_SLASH,

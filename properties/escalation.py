@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import attrs
 
-from model.core import Rejected
-from model.escalation import (
+from paraspec.model.core import Rejected
+from paraspec.model.escalation import (
     INVALID_OUTCOMES,
     AttestByzantine,
     AttestHonest,
@@ -21,7 +21,7 @@ from model.escalation import (
     Side,
     Tick,
 )
-from model.thresholds import (
+from paraspec.model.thresholds import (
     OUTCOME_BOTH,
     OUTCOME_INVALID,
     OUTCOME_INVALID_NO_SLASH,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import attrs
 
-from model.core import Rejected
-from model.halts import (
+from paraspec.model.core import Rejected
+from paraspec.model.halts import (
     MANUAL,
     Activity,
     ApplyFix,
@@ -33,7 +33,7 @@ from model.halts import (
     SubmitTx,
     Wait,
 )
-from model.thresholds import halt_quorum, halt_safety_threshold
+from paraspec.model.thresholds import halt_quorum, halt_safety_threshold
 
 from .core import always, eventually, leads_to, mutant, sometimes, transition
 

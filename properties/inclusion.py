@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import attrs
 
-from model.availability import SignBitfield
-from model.core import Rejected
-from model.inclusion import (
+from paraspec.model.availability import SignBitfield
+from paraspec.model.core import Rejected
+from paraspec.model.inclusion import (
     Block,
     Drop,
     InclusionMachine,
@@ -17,7 +17,7 @@ from model.inclusion import (
     Stage,
     Valid,
 )
-from model.thresholds import is_more_than_two_thirds
+from paraspec.model.thresholds import is_more_than_two_thirds
 
 from .core import always, mutant, sometimes, transition
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import attrs
 
-from model.inclusion import InclusionMachine
+from paraspec.model.inclusion import InclusionMachine
 
 from .core import leads_to, mutant
 

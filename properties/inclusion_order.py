@@ -6,8 +6,8 @@ that the order is checked, and the conformance vectors had no negative case for 
 
 from __future__ import annotations
 
-from model.core import Rejected
-from model.inclusion import Block, InclusionMachine, Stage
+from paraspec.model.core import Rejected
+from paraspec.model.inclusion import Block, InclusionMachine, Stage
 
 from .core import mutant, transition
 

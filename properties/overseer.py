@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-from model.core import Rejected
-from model.overseer import Deliver, Finalize, Import, OverseerMachine, Signal
+from paraspec.model.core import Rejected
+from paraspec.model.overseer import Deliver, Finalize, Import, OverseerMachine, Signal
 
 from .core import always, mutant, sometimes, transition
 

@@ -9,9 +9,9 @@ replacement is within its acceptance period, and never once it is pruned.
 
 from __future__ import annotations
 
-from model.core import Rejected
-from model.runtime.common import mdel, mget, mhas, replace
-from model.runtime.paras import ParasBlock, ParasMachine, ParasState, PastCodeMeta
+from paraspec.model.core import Rejected
+from paraspec.model.runtime.common import mdel, mget, mhas, replace
+from paraspec.model.runtime.paras import ParasBlock, ParasMachine, ParasState, PastCodeMeta
 
 from .core import always, mutant, sometimes, transition
 

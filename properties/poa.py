@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-from model.core import Rejected
-from model.poa import (
+from paraspec.model.core import Rejected
+from paraspec.model.poa import (
     GOVERNANCE,
     AddValidator,
     EndSession,
@@ -14,7 +14,7 @@ from model.poa import (
     ReAddSelf,
     RemoveValidator,
 )
-from model.resilience import min_seconds_for_blocks, target_seconds_for_blocks
+from paraspec.model.resilience import min_seconds_for_blocks, target_seconds_for_blocks
 
 from .core import always, mutant, sometimes, transition
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-from model.core import Rejected
-from model.rescue import (
+from paraspec.model.core import Rejected
+from paraspec.model.rescue import (
     Authority,
     Code,
     EnactRescue,

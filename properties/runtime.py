@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 
-from model.availability import SignBitfield
-from model.core import Rejected
-from model.groups import partition
-from model.runtime.common import compute_shuffle, mget, mhas, replace
-from model.runtime.runtime import INHERENT_STEPS, INIT_ORDER, InclusionInherent, RelayBlock, RuntimeMachine
-from model.thresholds import is_backable, is_more_than_two_thirds
+from paraspec.model.availability import SignBitfield
+from paraspec.model.core import Rejected
+from paraspec.model.groups import partition
+from paraspec.model.runtime.common import compute_shuffle, mget, mhas, replace
+from paraspec.model.runtime.runtime import INHERENT_STEPS, INIT_ORDER, InclusionInherent, RelayBlock, RuntimeMachine
+from paraspec.model.thresholds import is_backable, is_more_than_two_thirds
 
 from .core import always, mutant, sometimes, transition
 from .configuration import _consistent

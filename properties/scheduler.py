@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from model.core import Rejected
-from model.groups import group_size
-from model.runtime.common import replace
-from model.runtime.scheduler import (
+from paraspec.model.core import Rejected
+from paraspec.model.groups import group_size
+from paraspec.model.runtime.common import replace
+from paraspec.model.runtime.scheduler import (
     AddParathreadClaim,
     CoreAssignment,
     FreedReason,

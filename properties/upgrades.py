@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import attrs
 
-from model.core import Rejected
-from model.thresholds import (
+from paraspec.model.core import Rejected
+from paraspec.model.thresholds import (
     is_majority,
     is_more_than_two_thirds,
     is_pvf_check_accepted,
     supermajority_threshold,
 )
-from model.upgrades import (
+from paraspec.model.upgrades import (
     COLLATOR,
     Block,
     Fetch,

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from checker.codec import encode
-from checker.registry import build, load_all, machine_names
-from model.core import Machine, Rejected
+from paraspec.checker.codec import encode
+from paraspec.checker.registry import build, load_all, machine_names
+from paraspec.model.core import Machine, Rejected
 
 load_all()
 
@@ -57,7 +57,7 @@ def test_scheduler_reports_the_rotation_of_spec_sch_4():
 
 
 def test_upgrade_event_only_for_blocks():
-    from model.upgrades import Block
+    from paraspec.model.upgrades import Block
 
     m = build("upgrades", "tiny")
     steps = _accepted_steps(m, 2000)

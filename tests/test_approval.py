@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.registry import build, load_all
-from model.approval import Check, Fault, Status, Tick, Verdict, compute_vrf
-from model.core import Rejected
-from model.thresholds import approval_checks_needed, is_reconstructible
-from properties.core import properties_for
+from paraspec.checker.registry import build, load_all
+from paraspec.model.approval import Check, Fault, Status, Tick, Verdict, compute_vrf
+from paraspec.model.core import Rejected
+from paraspec.model.thresholds import approval_checks_needed, is_reconstructible
+from paraspec.properties.core import properties_for
 from tests.walks import check_walk
 
 load_all()

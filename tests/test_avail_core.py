@@ -5,12 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.explicit import Checker, Verdict
-from checker.packing import layout_of
-from checker.registry import build, properties_of
-from model.avail_core import AvailCoreMachine, Tick
-from model.config import HostConfiguration
-from model.core import Rejected
+from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.packing import layout_of
+from paraspec.checker.registry import build, properties_of
+from paraspec.model.avail_core import AvailCoreMachine, Tick
+from paraspec.model.config import HostConfiguration
+from paraspec.model.core import Rejected
 
 PROPS = properties_of("avail_core")
 
@@ -62,7 +62,7 @@ def test_engines_agree_on_mutants(mutant):
 
 
 def test_vector_engine_is_chosen_only_when_possible():
-    from properties.core import Kind, Property
+    from paraspec.properties.core import Kind, Property
 
     m = machine(2)
     plain = Property("plain", Kind.ALWAYS, "avail_core", ("AC-1",), lambda m, s: True, lambda m, s: True)
@@ -108,7 +108,7 @@ def test_rules_on_ints_and_on_arrays_agree(n, picks):
 def test_packing_round_trips(n, votes, age):
     m = machine(n)
     lay = layout_of(m)
-    from model.avail_core import CoreState
+    from paraspec.model.avail_core import CoreState
     full = (1 << n) - 1
     s = CoreState((1, 1), tuple(v & full for v in votes), (age, 0), (2, 1), (0, 2))
     assert lay.unpack(lay.code(s)) == s
@@ -117,7 +117,7 @@ def test_packing_round_trips(n, votes, age):
 def test_tick_is_never_rejected_and_decides_cores():
     m = machine(4)
     s = next(iter(m.init()))
-    from model.avail_core import Back, Vote
+    from paraspec.model.avail_core import Back, Vote
     for a in (Back(0), Vote(0, 0), Vote(0, 1), Vote(0, 2)):
         s = m.step(s, a)
     t = m.step(s, Tick())

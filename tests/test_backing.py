@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.registry import build, load_all
-from model.backing import BackingMachine, Kind, Second, Statement, has_double_vote, statement_bit
-from model.core import Rejected
-from properties.core import properties_for
+from paraspec.checker.registry import build, load_all
+from paraspec.model.backing import BackingMachine, Kind, Second, Statement, has_double_vote, statement_bit
+from paraspec.model.core import Rejected
+from paraspec.properties.core import properties_for
 from tests.walks import check_walk
 
 load_all()

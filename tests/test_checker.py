@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker.explicit import Checker, Verdict
-from checker.fingerprint import canonical, fingerprint
-from checker.simulate import simulate
-from model.config import get_preset
-from properties.core import Kind, Property
+from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.fingerprint import canonical, fingerprint
+from paraspec.checker.simulate import simulate
+from paraspec.model.config import get_preset
+from paraspec.properties.core import Kind, Property
 
 from .toy import BuggyToy, Count, DeadlockingToy, IncX, IncY, Toy
 
@@ -107,10 +107,10 @@ def test_stop_on_violation():
 
 
 def test_fingerprint_stable_across_processes():
-    from model.availability import AvailabilityState, ParaAvailability, Status
+    from paraspec.model.availability import AvailabilityState, ParaAvailability, Status
 
     s = AvailabilityState((ParaAvailability(Status.TO_BE_DETERMINED, 5, 1, 1, 0, 0), ParaAvailability()), 2)
-    code = ("from model.availability import *; from checker.fingerprint import fingerprint;"
+    code = ("from paraspec.model.availability import *; from paraspec.checker.fingerprint import fingerprint;"
             "print(fingerprint(AvailabilityState((ParaAvailability(Status.TO_BE_DETERMINED, 5, 1, 1, 0, 0),"
             " ParaAvailability()), 2)))")
     root = str(Path(__file__).resolve().parent.parent)

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from checker.explicit import Checker
-from checker.registry import build, properties_of
+from paraspec.checker.explicit import Checker
+from paraspec.checker.registry import build, properties_of
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["check", "availability", "--preset", "trio", "--engine", "explicit", "-q"]
 
 
 def paraspec(*argv, **kw):
-    return subprocess.Popen([sys.executable, "-c", "import sys; from checker.cli import main; sys.exit(main())",
+    return subprocess.Popen([sys.executable, "-c", "import sys; from paraspec.checker.cli import main; sys.exit(main())",
                              *argv], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
@@ -73,7 +73,7 @@ def test_resume_of_a_finished_run_reports_the_same(tmp_path):
 
 
 def test_resume_errors_are_one_line(tmp_path, capsys):
-    from checker.cli import main
+    from paraspec.checker.cli import main
 
     assert main(["check", "availability", "--resume", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
+from paraspec.checker.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,6 +141,6 @@ def test_list_json(capsys):
 
 
 def test_console_script_entry_point():
-    out = subprocess.run([sys.executable, "-m", "checker.cli", "check", "--preset", "nope"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "paraspec", "check", "--preset", "nope"], cwd=ROOT,
                          capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.strip().startswith("paraspec: error:")

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.registry import build, load_all
-from model.core import Rejected
-from model.disputes import Block, Build, Dispute, Finalize, Phase, Rollup, Side, Tick, Vote
-from model.disputes import Kind as RecordKind
-from properties.core import properties_for
+from paraspec.checker.registry import build, load_all
+from paraspec.model.core import Rejected
+from paraspec.model.disputes import Block, Build, Dispute, Finalize, Phase, Rollup, Side, Tick, Vote
+from paraspec.model.disputes import Kind as RecordKind
+from paraspec.properties.core import properties_for
 from tests.walks import check_walk
 
 load_all()

@@ -10,9 +10,9 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.registry import build, load_all
-from model.config import ConfigError, HostConfiguration, get_preset
-from model.thresholds import (
+from paraspec.checker.registry import build, load_all
+from paraspec.model.config import ConfigError, HostConfiguration, get_preset
+from paraspec.model.thresholds import (
     OUTCOME_BOTH,
     OUTCOME_INVALID,
     OUTCOME_INVALID_NO_SLASH,
@@ -21,7 +21,7 @@ from model.thresholds import (
     dispute_outcome,
     supermajority_threshold,
 )
-from properties.core import properties_for
+from paraspec.properties.core import properties_for
 from tests.walks import check_walk
 
 load_all()

@@ -8,11 +8,11 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.registry import build, load_all, properties_of
-from checker.scenario import load, main as scenario_main, scenario_files
-from model.config import ConfigError, get_preset
-from model.core import Rejected
-from model.halts import (
+from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.scenario import load, main as scenario_main, scenario_files
+from paraspec.model.config import ConfigError, get_preset
+from paraspec.model.core import Rejected
+from paraspec.model.halts import (
     HALT_PRESETS,
     ROLLBACK_PRESETS,
     HaltsMachine,
@@ -23,7 +23,7 @@ from model.halts import (
     Round,
     Wait,
 )
-from model.resilience import (
+from paraspec.model.resilience import (
     compute_finality_floor,
     derive_committee_size,
     emergency_timer_after,
@@ -31,9 +31,9 @@ from model.resilience import (
     is_multisig_approved,
     is_within_rollback_window,
 )
-from model.scenario import Step, run_scenario
-from model.thresholds import byzantine_threshold, halt_quorum, has_halt_quorum, supermajority_threshold
-from properties.core import Kind
+from paraspec.model.scenario import Step, run_scenario
+from paraspec.model.thresholds import byzantine_threshold, halt_quorum, has_halt_quorum, supermajority_threshold
+from paraspec.properties.core import Kind
 
 load_all()
 
@@ -131,7 +131,7 @@ def test_playbook_catches_a_wrong_expectation(tmp_path):
 
 def test_playbook_catches_a_missing_rejection():
     m = HaltsMachine(HALT_PRESETS["seed"])
-    from model.halts import Resume
+    from paraspec.model.halts import Resume
 
     run = run_scenario(m, [Step(Resume(7), rejected_by="HLT-13")])
     assert run.ok

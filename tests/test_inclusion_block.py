@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker.registry import build
-from model.availability import SignBitfield
-from model.core import Rejected
-from model.inclusion import PendingAvailability
-from model.inclusion_block import process_bitfields
+from paraspec.checker.registry import build
+from paraspec.model.availability import SignBitfield
+from paraspec.model.core import Rejected
+from paraspec.model.inclusion import PendingAvailability
+from paraspec.model.inclusion_block import process_bitfields
 
 
 def sequential(m, s, bfs):

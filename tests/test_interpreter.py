@@ -6,11 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from checker.registry import build, properties_of
-from model.availability import EndBlock, SignBitfield, Status
-from model.core import Rejected
-from model.inclusion import Block, Collate, Outcome, Second, Stage, Valid
-from properties.core import Kind
+from paraspec.checker.registry import build, properties_of
+from paraspec.model.availability import EndBlock, SignBitfield, Status
+from paraspec.model.core import Rejected
+from paraspec.model.inclusion import Block, Collate, Outcome, Second, Stage, Valid
+from paraspec.properties.core import Kind
 
 
 def _walk(machine_name, preset, choices, overrides=None):

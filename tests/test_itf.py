@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import itf
-from checker.explicit import Checker, Verdict
-from checker.registry import build, properties_of
+from paraspec.checker import itf
+from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.registry import build, properties_of
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import itf
-from checker.explicit import Checker, Verdict
-from checker.liveness import Graph, check_leads_to, strongly_connected_components
-from checker.registry import build, properties_of
-from model.config import get_preset
-from model.core import Machine, require
-from properties.core import Kind, Property
+from paraspec.checker import itf
+from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.liveness import Graph, check_leads_to, strongly_connected_components
+from paraspec.checker.registry import build, properties_of
+from paraspec.model.config import get_preset
+from paraspec.model.core import Machine, require
+from paraspec.properties.core import Kind, Property
 
 
 @given(st.integers(1, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=80))

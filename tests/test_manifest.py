@@ -21,9 +21,9 @@ from pathlib import Path
 import attrs
 import pytest
 
-from checker.explicit import Checker, Verdict
-from checker.registry import build, load_all, machine_names, properties_of
-from properties.core import Kind
+from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.registry import build, load_all, machine_names, properties_of
+from paraspec.properties.core import Kind
 
 load_all()
 

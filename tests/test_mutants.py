@@ -3,10 +3,10 @@ on it, by every property it names (the correct model passes them: test_manifest.
 
 import pytest
 
-from checker.explicit import Checker, Verdict
-from checker.registry import build, load_all, properties_of
-from model.core import Rejected
-from properties.core import MUTANTS
+from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.model.core import Rejected
+from paraspec.properties.core import MUTANTS
 
 load_all()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.registry import build, load_all
-from model.overseer import Deliver, Finalize, Import, Signal
-from properties.core import properties_for
+from paraspec.checker.registry import build, load_all
+from paraspec.model.overseer import Deliver, Finalize, Import, Signal
+from paraspec.properties.core import properties_for
 from tests.walks import check_walk
 
 load_all()

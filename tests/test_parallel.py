@@ -2,8 +2,8 @@
 
 import pytest
 
-from checker.explicit import Checker
-from checker.registry import build, properties_of
+from paraspec.checker.explicit import Checker
+from paraspec.checker.registry import build, properties_of
 
 
 @pytest.mark.parametrize("machine,preset,mutant,overrides", [

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from checker.cli import main
+from paraspec.checker.cli import main
 
 
 def run(capsys, *argv):

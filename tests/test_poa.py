@@ -6,13 +6,13 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.registry import build, load_all, properties_of
-from checker.scenario import load, scenario_files
-from model.config import ConfigError, get_preset
-from model.core import Rejected
-from model.poa import POA_PRESETS, EndSession, PoaMachine, block_seconds
-from model.resilience import min_seconds_for_blocks, min_slots_for_blocks, target_seconds_for_blocks
-from properties.core import Kind
+from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.scenario import load, scenario_files
+from paraspec.model.config import ConfigError, get_preset
+from paraspec.model.core import Rejected
+from paraspec.model.poa import POA_PRESETS, EndSession, PoaMachine, block_seconds
+from paraspec.model.resilience import min_seconds_for_blocks, min_slots_for_blocks, target_seconds_for_blocks
+from paraspec.properties.core import Kind
 
 load_all()
 

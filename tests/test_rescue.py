@@ -6,11 +6,11 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.registry import build, load_all, properties_of
-from checker.scenario import load, scenario_files
-from model.config import ConfigError, get_preset
-from model.core import Rejected
-from model.rescue import (
+from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.scenario import load, scenario_files
+from paraspec.model.config import ConfigError, get_preset
+from paraspec.model.core import Rejected
+from paraspec.model.rescue import (
     RESCUE_PRESETS,
     Authority,
     Code,
@@ -22,9 +22,9 @@ from model.rescue import (
     Tick,
     Vote,
 )
-from model.resilience import is_collator_threshold_met, is_para_stalled, is_token_threshold_met
-from model.scenario import Step, run_scenario
-from properties.core import Kind
+from paraspec.model.resilience import is_collator_threshold_met, is_para_stalled, is_token_threshold_met
+from paraspec.model.scenario import Step, run_scenario
+from paraspec.properties.core import Kind
 
 load_all()
 

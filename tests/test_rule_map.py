@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.registry import load_all
-from checker.spec import load_rules
-from model.core import MACHINES
-from properties.core import MUTANTS, PROPERTIES, Kind
+from paraspec.checker.registry import load_all
+from paraspec.checker.spec import load_rules
+from paraspec.model.core import MACHINES
+from paraspec.properties.core import MUTANTS, PROPERTIES, Kind
 
 ROOT = Path(__file__).resolve().parent.parent
 load_all()
@@ -17,7 +17,7 @@ RULES = load_rules()
 
 def _lemma_rules() -> set[str]:
     try:
-        from checker.symbolic import lemmas
+        from paraspec.checker.symbolic import lemmas
     except ImportError:
         return set()
     return {r for lm in lemmas.all_lemmas() for r in lm.rules}

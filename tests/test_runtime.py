@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import inspect
 
-from checker.registry import load_all
-from model.runtime import inclusion as rt_inclusion
-from model.runtime import scheduler as rt_scheduler
+from paraspec.checker.registry import load_all
+from paraspec.model.runtime import inclusion as rt_inclusion
+from paraspec.model.runtime import scheduler as rt_scheduler
 
 load_all()
 

@@ -11,17 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.commands import run as run_cmd
-from checker.registry import build, load_all, properties_of
-from checker.runtime_scenario import ScenarioError, run_scenario, scenario_files, validate_scenario
-from model.availability import SignBitfield
-from model.core import Rejected
-from model.runtime import InclusionInherent, RelayBlock, SessionChange
-from model.runtime.configuration import SetConfiguration
-from model.runtime.inclusion import BackedCandidate
-from model.runtime.paras import DeregisterPara, RegisterPara
-from model.runtime.scheduler import AddParathreadClaim
-from properties.core import Kind
+from paraspec.checker.commands import run as run_cmd
+from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.runtime_scenario import ScenarioError, run_scenario, scenario_files, validate_scenario
+from paraspec.model.availability import SignBitfield
+from paraspec.model.core import Rejected
+from paraspec.model.runtime import InclusionInherent, RelayBlock, SessionChange
+from paraspec.model.runtime.configuration import SetConfiguration
+from paraspec.model.runtime.inclusion import BackedCandidate
+from paraspec.model.runtime.paras import DeregisterPara, RegisterPara
+from paraspec.model.runtime.scheduler import AddParathreadClaim
+from paraspec.properties.core import Kind
 
 load_all()
 
@@ -29,7 +29,7 @@ SCENARIOS = [p.name for p in scenario_files()]
 
 
 def load(name: str) -> dict:
-    return json.loads(resources.files("checker").joinpath("scenarios", "runtime", name).read_text())
+    return json.loads(resources.files("paraspec.checker").joinpath("scenarios", "runtime", name).read_text())
 
 
 # -- shipped scenarios ------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def test_cli_reports_failed_block_in_summary(tmp_path, capsys):
 
 
 def test_cli_runs_a_machine_playbook_too(capsys):
-    from checker import scenario as playbooks
+    from paraspec.checker import scenario as playbooks
 
     files = playbooks.scenario_files()
     if not files:

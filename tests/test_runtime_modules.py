@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.registry import build, load_all, properties_of
+from paraspec.checker.registry import build, load_all, properties_of
 from tests.walks import check_walk
 
 load_all()

@@ -3,8 +3,8 @@ test_manifest.py), and the readings of the open questions."""
 
 import pytest
 
-from checker.explicit import Checker
-from checker.registry import build, properties_of
+from paraspec.checker.explicit import Checker
+from paraspec.checker.registry import build, properties_of
 
 
 def test_inclusion_tiny_full():

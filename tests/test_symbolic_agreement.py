@@ -5,9 +5,9 @@ witness fires, and whether each ``sometimes`` property is witnessed."""
 
 import pytest
 
-from checker.registry import build, load_all, properties_of
-from checker.symbolic.agreement import agreement
-from properties.core import MUTANTS
+from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.symbolic.agreement import agreement
+from paraspec.properties.core import MUTANTS
 
 load_all()
 

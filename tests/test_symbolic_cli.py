@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from checker.cli import main
+from paraspec.checker.cli import main
 
 
 def run(capsys, *argv):

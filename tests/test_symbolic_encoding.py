@@ -16,10 +16,10 @@ import z3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker.registry import build, load_all, properties_of
-from checker.symbolic.crosscheck import crosscheck, reachable_states
-from checker.symbolic.encoding import MachineEncoding, NoEncoding, encode
-from checker.symbolic.symexec import WIDTH, Explorer, Space, SymBool, SymInt, to_z3
+from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.symbolic.crosscheck import crosscheck, reachable_states
+from paraspec.checker.symbolic.encoding import MachineEncoding, NoEncoding, encode
+from paraspec.checker.symbolic.symexec import WIDTH, Explorer, Space, SymBool, SymInt, to_z3
 from tests.toy import Toy
 
 load_all()
@@ -118,7 +118,7 @@ def test_width_overflow_is_a_width_path_not_a_value():
 
 def test_int_inside_model_code_stays_symbolic():
     """``int(x)`` in model modules (inclusion's ``last_exit``) keeps the symbolic value."""
-    import model.inclusion as inc
+    import paraspec.model.inclusion as inc
 
     space = Space({"a": ("int", (1, 2, 3))})
     ex = Explorer(space, modules=[inc])
@@ -204,14 +204,14 @@ class SetMachine(Toy):
 
 
 def test_state_without_encoding_says_which_field():
-    from model.config import PRESETS
+    from paraspec.model.config import PRESETS
 
     with pytest.raises(NoEncoding, match="seen"):
         MachineEncoding(SetMachine(PRESETS["tiny"]))
 
 
 def test_domain_inferred_for_a_machine_without_declaration():
-    from model.config import PRESETS
+    from paraspec.model.config import PRESETS
 
     enc = MachineEncoding(Toy(PRESETS["tiny"]))
     assert enc.inferred_domain

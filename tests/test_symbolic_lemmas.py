@@ -2,15 +2,15 @@
 
 import pytest
 
-import model.groups as G
-import model.resilience as R
-import model.thresholds as T
-from checker.registry import load_all
-from checker.symbolic.counting import MODELS
-from checker.symbolic.lemmas import all_lemmas, counting_lemma, get_lemma
-from checker.spec import load_rules
-from model.logic import And, Not, div, ite, max_, mod
-from properties.core import MUTANTS
+import paraspec.model.groups as G
+import paraspec.model.resilience as R
+import paraspec.model.thresholds as T
+from paraspec.checker.registry import load_all
+from paraspec.checker.symbolic.counting import MODELS
+from paraspec.checker.symbolic.lemmas import all_lemmas, counting_lemma, get_lemma
+from paraspec.checker.spec import load_rules
+from paraspec.model.logic import And, Not, div, ite, max_, mod
+from paraspec.properties.core import MUTANTS
 
 load_all()
 LEMMAS = all_lemmas()

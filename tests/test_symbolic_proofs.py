@@ -4,17 +4,17 @@ import json
 
 import pytest
 
-from checker import itf
-from checker.cli import main
-from checker.explicit import Checker
-from checker.registry import build, load_all, properties_of
-from checker.symbolic.bmc import Prover, prove_machine
-from checker.symbolic.counting import MODELS, check_soundness
-from checker.symbolic.crosscheck import reachable_states
-from checker.symbolic.run import bmc_mutant, prove_machine_item
-from checker.symbolic.strengthen import AUX, aux_for
-from model.availability import Status
-from properties.core import MUTANTS
+from paraspec.checker import itf
+from paraspec.checker.cli import main
+from paraspec.checker.explicit import Checker
+from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.symbolic.bmc import Prover, prove_machine
+from paraspec.checker.symbolic.counting import MODELS, check_soundness
+from paraspec.checker.symbolic.crosscheck import reachable_states
+from paraspec.checker.symbolic.run import bmc_mutant, prove_machine_item
+from paraspec.checker.symbolic.strengthen import AUX, aux_for
+from paraspec.model.availability import Status
+from paraspec.properties.core import MUTANTS
 
 load_all()
 
@@ -187,7 +187,7 @@ def test_symbolic_counterexample_written_as_itf_replays(tmp_path, capsys):
 
 def test_counterexample_decoding_rejects_a_mismatch():
     """The decoder replays on the model; a decoded run the model does not take is refused."""
-    from checker.symbolic.bmc import ReplayMismatch
+    from paraspec.checker.symbolic.bmc import ReplayMismatch
 
     m = build("availability", "trio")
     p = Prover(m, properties_of("availability"))

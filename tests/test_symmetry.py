@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker.explicit import Checker, Verdict
-from checker.registry import build, load_all, properties_of
-from checker.symmetry import Canonicalizer
-from model.avail_core import AvailCoreMachine, CoreState
-from model.config import HostConfiguration
-from model.core import MACHINES
-from properties.core import MUTANTS
+from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.symmetry import Canonicalizer
+from paraspec.model.avail_core import AvailCoreMachine, CoreState
+from paraspec.model.config import HostConfiguration
+from paraspec.model.core import MACHINES
+from paraspec.properties.core import MUTANTS
 
 load_all()
 

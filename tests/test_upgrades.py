@@ -12,19 +12,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.explicit import Checker
-from checker.fingerprint import fingerprint
-from checker.registry import build, load_all, properties_of
-from model.config import ConfigError, get_preset
-from model.core import Rejected
-from model.thresholds import (
+from paraspec.checker.explicit import Checker
+from paraspec.checker.fingerprint import fingerprint
+from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.model.config import ConfigError, get_preset
+from paraspec.model.core import Rejected
+from paraspec.model.thresholds import (
     is_pvf_check_accepted,
     is_pvf_check_rejected,
     pvf_accept_threshold,
     pvf_reject_threshold,
     supermajority_threshold,
 )
-from model.upgrades import (
+from paraspec.model.upgrades import (
     Block,
     Draft,
     Fetch,
@@ -36,7 +36,7 @@ from model.upgrades import (
     UpgradeEvent,
     UpgradesMachine,
 )
-from properties.core import MUTANTS, Kind as PKind
+from paraspec.properties.core import MUTANTS, Kind as PKind
 
 load_all()
 

@@ -14,18 +14,18 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from checker.registry import load_all, machine_names, properties_of
-from checker.spec import load_rules
-from checker.vectors.cases import FORMAT, first_difference
-from checker.vectors.generate import Options, generate, machine_presets
-from checker.vectors.runner import Status, run_cases
-from checker.vectors.schemas import SCHEMA_DIR, check_shipped
-from checker.vectors.suite import load_suite
-from properties.core import MUTANTS
+from paraspec.checker.registry import load_all, machine_names, properties_of
+from paraspec.checker.spec import load_rules
+from paraspec.checker.vectors.cases import FORMAT, first_difference
+from paraspec.checker.vectors.generate import Options, generate, machine_presets
+from paraspec.checker.vectors.runner import Status, run_cases
+from paraspec.checker.vectors.schemas import SCHEMA_DIR, check_shipped
+from paraspec.checker.vectors.suite import load_suite
+from paraspec.properties.core import MUTANTS
 
 load_all()
 ROOT = Path(__file__).resolve().parent.parent
-PARASPEC = f"{sys.executable} -m checker.cli"
+PARASPEC = f"{sys.executable} -m paraspec"
 NODE = shutil.which("node")
 
 
@@ -160,9 +160,9 @@ def test_rule_scenarios_mean_what_they_say(cases):
 def test_coverage_exercises_every_action_kind_in_every_shape(cases):
     """Every (shape, action kind) the full exploration of availability@trio and
     inclusion@tiny with one candidate per para reaches has a coverage case."""
-    from checker.fingerprint import fingerprint
-    from checker.registry import build
-    from model.handlers import shape_of
+    from paraspec.checker.fingerprint import fingerprint
+    from paraspec.checker.registry import build
+    from paraspec.model.handlers import shape_of
 
     covered = {(c.data["preset"], c.machine, c.data["shape"], c.data["input"]["action"]) for c in cases
                if c.data["kind"] == "coverage"}
@@ -206,7 +206,7 @@ def test_generation_is_deterministic(tmp_path):
     for seed in ("1", "12345"):
         out = tmp_path / f"s{seed}"
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        p = subprocess.run([sys.executable, "-m", "checker.cli", "vectors", "generate", "--out", str(out), "-q",
+        p = subprocess.run([sys.executable, "-m", "paraspec", "vectors", "generate", "--out", str(out), "-q",
                             "--machine", "availability", "--machine", "scheduler", "--preset", "tiny",
                             "--preset", "trio"], cwd=ROOT, env=env, capture_output=True, text=True)
         assert p.returncode == 0, p.stdout + p.stderr
@@ -270,7 +270,7 @@ def test_node_adapter_with_a_bug_is_caught(cases, tmp_path):
 
 
 def test_cli_generate_and_run_with_reports(tmp_path, capsys):
-    from checker.cli import main
+    from paraspec.checker.cli import main
 
     out = tmp_path / "v"
     code = main(["vectors", "generate", "--out", str(out), "--machine", "availability", "--preset", "trio"])
@@ -296,7 +296,7 @@ def test_cli_generate_and_run_with_reports(tmp_path, capsys):
 
 
 def test_generate_for_tiny_only_reports_the_mutant_it_cannot_kill(tmp_path, capsys):
-    from checker.cli import main
+    from paraspec.checker.cli import main
 
     code = main(["vectors", "generate", "--out", str(tmp_path / "v"), "--machine", "availability",
                  "--preset", "tiny", "--max-states", "3000", "-q"])

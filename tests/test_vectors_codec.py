@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker.codec import CodecError, SchemaDefs, decode, encode, field_types, schema
-from checker.registry import build, load_all, machine_names
-from model.availability import AvailabilityState, EndBlock, SignBitfield
-from model.core import MACHINES
-from model.handlers import HANDLERS, generic_shape, handlers_for, snake
-from model.inclusion import Block, Collate, Drop, InclusionState, Second, Valid
+from paraspec.checker.codec import CodecError, SchemaDefs, decode, encode, field_types, schema
+from paraspec.checker.registry import build, load_all, machine_names
+from paraspec.model.availability import AvailabilityState, EndBlock, SignBitfield
+from paraspec.model.core import MACHINES
+from paraspec.model.handlers import HANDLERS, generic_shape, handlers_for, snake
+from paraspec.model.inclusion import Block, Collate, Drop, InclusionState, Second, Valid
 
 load_all()
 
@@ -229,7 +229,7 @@ def test_generic_shape_abstracts_integers_and_keeps_enums():
 
 
 def test_every_machine_has_handlers():
-    from checker.vectors.cases import explored_action_classes
+    from paraspec.checker.vectors.cases import explored_action_classes
 
     for name in MACHINES:
         m = build(name, None)
@@ -243,10 +243,10 @@ def test_a_machine_without_declarations_gets_generic_handlers_end_to_end(tmp_pat
     """A machine that declares no handler, shape or sampling still gets a suite: one
     generic handler per action kind, the generic shape, and the reference adapter
     serves it."""
-    from checker.vectors.generate import Options, generate
-    from checker.vectors.runner import judge
-    from checker.vectors.serve import Reference
-    from checker.vectors.suite import load_suite
+    from paraspec.checker.vectors.generate import Options, generate
+    from paraspec.checker.vectors.runner import judge
+    from paraspec.checker.vectors.serve import Reference
+    from paraspec.checker.vectors.suite import load_suite
     from tests.toy import Toy
 
     monkeypatch.setitem(MACHINES, "toy", Toy)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
-from checker.vectors.generate import Options, generate
-from checker.vectors.runner import AdapterStartError, Status, run_cases
-from checker.vectors.suite import load_suite
+from paraspec.checker.cli import main
+from paraspec.checker.vectors.generate import Options, generate
+from paraspec.checker.vectors.runner import AdapterStartError, Status, run_cases
+from paraspec.checker.vectors.suite import load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ def adapter(tmp_path: Path, body: str) -> str:
     (defined in ``body``) does something else and returns True."""
     script = tmp_path / "adapter.py"
     head = (f"import json, os, sys, time, subprocess\nsys.path.insert(0, {str(ROOT)!r})\n"
-            "from checker.registry import load_all\nfrom checker.vectors.serve import Reference\n"
+            "from paraspec.checker.registry import load_all\nfrom paraspec.checker.vectors.serve import Reference\n"
             "load_all()\nref = Reference()\n")
     loop = ("for line in sys.stdin:\n    req = json.loads(line)\n    if misbehave(req):\n        continue\n"
             "    print(json.dumps(ref.answer(req)), flush=True)\n")
@@ -181,7 +181,7 @@ def test_unstartable_adapter():
 
 
 def test_exitfirst_stops_at_the_first_failure(cases):
-    results = run_cases(cases, f"{sys.executable} -m checker.cli adapter --mutant av_no_signature_check",
+    results = run_cases(cases, f"{sys.executable} -m paraspec adapter --mutant av_no_signature_check",
                         exitfirst=True)
     assert results[-1].status == Status.FAIL
     assert all(r.status == Status.PASS for r in results[:-1]) and len(results) < len(cases)
@@ -297,7 +297,7 @@ def test_reference_adapter_answers_bad_requests_with_errors(tmp_path):
         json.dumps({"id": "g", "handler": "availability/end_block", "config": {"name": "tiny"},
                     "pre_state": {"paras": [], "signed": 0}, "input": {"action": "EndBlock", "args": {"note": 0}}}),
     ]
-    p = subprocess.run([sys.executable, "-m", "checker.cli", "adapter"], input="\n".join(reqs) + "\n",
+    p = subprocess.run([sys.executable, "-m", "paraspec", "adapter"], input="\n".join(reqs) + "\n",
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert p.returncode == 0, p.stderr
     lines = [json.loads(x) for x in p.stdout.splitlines()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from model.core import Machine, require
+from paraspec.model.core import Machine, require
 
 
 @attrs.frozen

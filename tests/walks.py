@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from checker.fingerprint import fingerprint
-from model.core import Rejected
-from properties.core import Kind
+from paraspec.checker.fingerprint import fingerprint
+from paraspec.model.core import Rejected
+from paraspec.properties.core import Kind
 
 
 def step_or_rejection(m, s, a):

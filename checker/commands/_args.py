@@ -58,7 +58,7 @@ def parse_sets(items: list[str]) -> dict[str, str]:
 
 
 def check_preset(name: str) -> None:
-    from model.config import PRESETS
+    from paraspec.model.config import PRESETS
 
     if name not in PRESETS:
         raise UsageError(f"--preset: unknown preset {name!r} (known: {', '.join(PRESETS)})")

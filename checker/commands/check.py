@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     jobs: list[tuple[str, str | None]] = []
     if args.mutant or args.all_mutants:
-        from properties.core import MUTANTS
+        from paraspec.properties.core import MUTANTS
 
         chosen = [get_mutant(m) for m in args.mutant]
         if args.all_mutants:
@@ -232,13 +232,13 @@ def _write_traces(trace_dir: Path, results: list[Result]) -> dict[tuple, dict[st
 
 
 def _presets():
-    from model.config import PRESETS
+    from paraspec.model.config import PRESETS
 
     return PRESETS
 
 
 def _mutant_summary(console: Console, results: list[Result], quiet: bool) -> int:
-    from properties.core import MUTANTS
+    from paraspec.properties.core import MUTANTS
 
     survivors = []
     for r in results:

@@ -19,9 +19,9 @@ def register(sub) -> None:
 
 def catalogue() -> dict:
     load_all()
-    from model.config import PRESETS
-    from model.core import MACHINES
-    from properties.core import MUTANTS, PROPERTIES
+    from paraspec.model.config import PRESETS
+    from paraspec.model.core import MACHINES
+    from paraspec.properties.core import MUTANTS, PROPERTIES
 
     from ..spec import load_rules
 

@@ -67,7 +67,7 @@ def _select(args) -> tuple[list, list[str], list]:
             raise UsageError(f"unknown lemma or machine {n!r} (see `paraspec list`)")
     mutants = []
     if args.mutant or args.all_mutants:
-        from properties.core import MUTANTS
+        from paraspec.properties.core import MUTANTS
 
         mutants = [get_mutant(m) for m in args.mutant]
         if args.all_mutants:

@@ -23,7 +23,7 @@ import json
 import sys
 from pathlib import Path
 
-from checker.registry import UsageError
+from paraspec.checker.registry import UsageError
 
 __all__ = ["register", "run", "main"]
 
@@ -54,7 +54,7 @@ def _read(path: str):
 
 
 def _run_runtime(path: str, doc: dict, args) -> dict:
-    from checker.runtime_scenario import ScenarioError, run_scenario
+    from paraspec.checker.runtime_scenario import ScenarioError, run_scenario
 
     try:
         return run_scenario(doc, timing=args.timing)
@@ -63,8 +63,8 @@ def _run_runtime(path: str, doc: dict, args) -> dict:
 
 
 def _run_playbook(path: str):
-    from checker import scenario as playbooks
-    from model.scenario import ScenarioError
+    from paraspec.checker import scenario as playbooks
+    from paraspec.model.scenario import ScenarioError
 
     try:
         return playbooks.run_file(path)
@@ -73,8 +73,8 @@ def _run_playbook(path: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from checker import scenario as playbooks
-    from checker.runtime_scenario import is_runtime_scenario, scenario_files
+    from paraspec.checker import scenario as playbooks
+    from paraspec.checker.runtime_scenario import is_runtime_scenario, scenario_files
 
     paths = [str(p) for p in args.files] or \
         [str(p) for p in playbooks.scenario_files()] + [str(p) for p in scenario_files()]
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m checker.commands.run FILE...`` (the same as ``paraspec run``)."""
-    from checker.cli import _Parser
+    from paraspec.checker.cli import _Parser
 
     parser = _Parser(prog="paraspec")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)

@@ -149,7 +149,7 @@ def replay(args) -> int:
             action = cls(**picks)
         except TypeError as e:
             raise UsageError(f"{args.file}: $.states[{i}].mbt::nondetPicks: {e}") from None
-        from model.core import Rejected
+        from paraspec.model.core import Rejected
 
         try:
             state = machine.step(state, action)
@@ -163,7 +163,7 @@ def replay(args) -> int:
     if isinstance(rej, dict):
         cls = _action_class(machine, rej.get("action", ""))
         action = cls(**{k: itf.decode_value(v) for k, v in (rej.get("args") or {}).items()})
-        from model.core import Rejected
+        from paraspec.model.core import Rejected
 
         try:
             machine.step(state, action)

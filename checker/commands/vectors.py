@@ -85,7 +85,7 @@ def _console() -> Console:
 
 def generate(args) -> int:
     load_all()
-    from properties.core import MUTANTS
+    from paraspec.properties.core import MUTANTS
 
     from ..vectors.generate import Options
     from ..vectors.generate import generate as gen

@@ -15,8 +15,8 @@ from typing import Iterable
 
 import attrs
 
-from model.core import Rejected
-from properties.core import Kind, Property
+from paraspec.model.core import Rejected
+from paraspec.properties.core import Kind, Property
 
 from ..explicit import Checker, Verdict
 from .bmc import Prover

@@ -29,8 +29,8 @@ from typing import Any, Callable, Iterable
 import attrs
 import z3
 
-from model.core import Machine, Rejected
-from properties.core import Kind, Property
+from paraspec.model.core import Machine, Rejected
+from paraspec.properties.core import Kind, Property
 
 from ..trace import Trace
 from .encoding import SEL_WIDTH, MachineEncoding, NoEncoding, encode

@@ -22,9 +22,9 @@ from typing import Any, Callable, Iterable
 import attrs
 import z3
 
-from model.availability import ParaAvailability, Status
-from model.core import Rejected
-from model.thresholds import is_more_than_two_thirds
+from paraspec.model.availability import ParaAvailability, Status
+from paraspec.model.core import Rejected
+from paraspec.model.thresholds import is_more_than_two_thirds
 
 __all__ = ["ZInt", "ZBool", "Count", "CountingModel", "AVAILABILITY", "INCLUSION", "MODELS", "symbolic_instance",
            "check_soundness", "counting_obligations"]
@@ -376,7 +376,7 @@ def check_soundness(cm: CountingModel, machine, states: Iterable[Any]) -> tuple[
 
 def _enacted(s, t, core: int) -> int:
     """Whether the inclusion step enacted the candidate on ``core`` (its para's last exit is INCLUDED)."""
-    from model.inclusion import Outcome
+    from paraspec.model.inclusion import Outcome
 
     c = s.cores[core]
     if c is None:

@@ -17,8 +17,8 @@ from typing import Any, Iterable
 
 import attrs
 
-from model.core import Rejected
-from properties.core import Kind, Property
+from paraspec.model.core import Rejected
+from paraspec.properties.core import Kind, Property
 
 from .encoding import MachineEncoding
 from .z3eval import compile_formulas, to_signed

@@ -76,7 +76,7 @@ def domain_for(machine, schema: Schema, infer_states: int = 20_000) -> tuple[dic
 
 
 def _infer(machine, schema: Schema, int_leaves, limit: int) -> dict[str, tuple[int, int]]:
-    from model.core import Rejected
+    from paraspec.model.core import Rejected
 
     lo: dict[str, int] = {lf.path: 0 for lf in int_leaves}
     hi: dict[str, int] = {lf.path: 0 for lf in int_leaves}

@@ -29,8 +29,8 @@ from typing import Any
 import attrs
 import z3
 
-from model.core import Machine, Rejected
-from properties.core import Kind, Property
+from paraspec.model.core import Machine, Rejected
+from paraspec.properties.core import Kind, Property
 
 from .domains import domain_for
 from .schema import NoEncoding, Schema, derive_schema
@@ -518,7 +518,7 @@ def encode(machine: Machine, time_limit: float | None = None) -> MachineEncoding
     key = (type(machine), machine.config)
     enc = _CACHE.get(key)
     if enc is None:
-        from model.core import MACHINES
+        from paraspec.model.core import MACHINES
 
         base = None
         base_cls = MACHINES.get(machine.name)

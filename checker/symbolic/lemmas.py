@@ -20,9 +20,9 @@ from typing import Any, Callable
 import attrs
 import z3
 
-from model import groups as G
-from model import resilience as R
-from model import thresholds as T
+from paraspec.model import groups as G
+from paraspec.model import resilience as R
+from paraspec.model import thresholds as T
 
 from .counting import MODELS as COUNTING_MODELS
 from .counting import CannotBranch, CountingModel, counting_obligations
@@ -378,8 +378,8 @@ def counting_lemma(cm: CountingModel, machine_cls: type | None = None, config=No
     """The lemma "``cm``'s property holds for every n", for the machine (or a mutant class)."""
 
     def build():
-        from model.config import PRESETS
-        from model.core import MACHINES
+        from paraspec.model.config import PRESETS
+        from paraspec.model.core import MACHINES
 
         from ..registry import load_all
 

@@ -12,8 +12,8 @@ from typing import Any, Iterable
 
 import attrs
 
-from model.core import Machine
-from properties.core import Property
+from paraspec.model.core import Machine
+from paraspec.properties.core import Property
 
 from .bmc import MachineProof, Prover, prove_machine
 from .domains import DOMAINS

@@ -16,8 +16,8 @@ from typing import Callable
 
 import attrs
 
-from model.availability import Status
-from model.inclusion import Stage
+from paraspec.model.availability import Status
+from paraspec.model.inclusion import Stage
 
 __all__ = ["AUX", "aux_for", "Aux"]
 

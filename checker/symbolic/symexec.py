@@ -36,7 +36,7 @@ import attrs
 import z3
 import z3.z3 as _zz
 
-from model.core import Rejected
+from paraspec.model.core import Rejected
 
 __all__ = [
     "WIDTH",
@@ -626,7 +626,7 @@ def modules_of(*objs: Any) -> list[Any]:
             if m is not None and c.__module__ != "builtins":
                 mods[m.__name__] = m
     for name, m in list(sys.modules.items()):
-        if m is not None and (name in ("model", "properties") or name.startswith(("model.", "properties."))):
+        if m is not None and (name in ("paraspec.model", "paraspec.properties") or name.startswith(("paraspec.model.", "paraspec.properties."))):
             mods[name] = m
     return list(mods.values())
 

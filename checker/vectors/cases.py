@@ -18,9 +18,9 @@ from typing import Any
 
 import attrs
 
-from model.config import PRESETS, HostConfiguration
-from model.core import Machine, Rejected
-from model.handlers import Handler, handlers_for
+from paraspec.model.config import PRESETS, HostConfiguration
+from paraspec.model.core import Machine, Rejected
+from paraspec.model.handlers import Handler, handlers_for
 
 from ..codec import CodecError, decode, decode_record, encode, json_type
 from ..registry import get_machine_class, load_all
@@ -169,7 +169,7 @@ def explored_action_classes(machine: Machine, max_states: int = 3000) -> tuple[t
 def resolve_handler(machine: Machine, name: str) -> Handler:
     """The handler ``name`` of the machine: a declared one, or a generic one derived
     from an action class of the machine."""
-    from model.handlers import HANDLERS
+    from paraspec.model.handlers import HANDLERS
 
     declared = HANDLERS.get(machine.name, {})
     if name in declared:
@@ -186,7 +186,7 @@ def split_handler(qualified: Any, path: str = "handler") -> tuple[str, str]:
         raise VectorError(f"{path}: expected 'machine/handler', got {qualified!r}")
     m, h = qualified.split("/")
     load_all()
-    from model.core import MACHINES
+    from paraspec.model.core import MACHINES
 
     if m not in MACHINES:
         raise VectorError(f"{path}: unknown machine {m!r}")
@@ -249,7 +249,7 @@ def machine_for(name: str, config: HostConfiguration, mutant: str | None = None)
 
     get_machine_class(name)
     if mutant is not None:
-        from properties.core import MUTANTS
+        from paraspec.properties.core import MUTANTS
 
         mut = MUTANTS.get(mutant)
         if mut is None or mut.machine != name:

@@ -50,10 +50,10 @@ from typing import Any, Callable
 
 import attrs
 
-from model.config import DEFAULT_PRESET, get_preset
-from model.core import Machine, Rejected
-from model.handlers import SAMPLING, Handler, handlers_for, shape_of
-from properties.core import MUTANTS, Kind, Mutant
+from paraspec.model.config import DEFAULT_PRESET, get_preset
+from paraspec.model.core import Machine, Rejected
+from paraspec.model.handlers import SAMPLING, Handler, handlers_for, shape_of
+from paraspec.properties.core import MUTANTS, Kind, Mutant
 
 from ..explicit import Checker, Verdict
 from ..fingerprint import fingerprint

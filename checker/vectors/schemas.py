@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from model.core import Machine
-from model.handlers import Handler
+from paraspec.model.core import Machine
+from paraspec.model.handlers import Handler
 
 from ..codec import SchemaDefs, schema
 from .cases import FORMAT, VectorError, state_type  # noqa: F401 (VectorError re-exported)
@@ -140,7 +140,7 @@ def all_schemas(machines: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Every shipped schema by file name: the envelopes and one per handler of every
     machine (handlers found as in generation: declared, or derived from the actions a
     bounded exploration of the default preset offers)."""
-    from model.handlers import handlers_for
+    from paraspec.model.handlers import handlers_for
 
     from ..registry import build, load_all, machine_names
     from .cases import explored_action_classes

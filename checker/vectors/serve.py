@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from model.core import Machine
+from paraspec.model.core import Machine
 
 from .cases import (
     VectorError,

@@ -31,9 +31,9 @@ import sys
 import types
 from typing import Any
 
-from model import core as model_core
-from model.core import Machine, Rejected
-from properties.core import Kind, Property
+from paraspec.model import core as model_core
+from paraspec.model.core import Machine, Rejected
+from paraspec.properties.core import Kind, Property
 
 __all__ = ["RuleTracer", "rule_functions"]
 
@@ -54,7 +54,7 @@ def rule_functions() -> dict[types.CodeType, tuple[str, ...]]:
         return _CODES
     out: dict[types.CodeType, tuple[str, ...]] = {}
     for name, mod in sorted(sys.modules.items()):
-        if not (name == "model" or name.startswith("model.")) or mod is None:
+        if not (name == "paraspec.model" or name.startswith("paraspec.model.")) or mod is None:
             continue
         for obj in vars(mod).values():
             fns = []
