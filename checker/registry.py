@@ -10,15 +10,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-import attrs
+from typing import Any
 
 from paraspec import model
 from paraspec import properties
-from paraspec.model.config import PRESETS, ConfigError, HostConfiguration, get_preset, override_fields
+from paraspec.model.config import PRESETS, ConfigError, override_fields
 from paraspec.model.core import MACHINES, Machine
 from paraspec.properties.core import MUTANTS, PROPERTIES, Mutant, Property
 
-__all__ = ["load_all", "machine_names", "get_machine_class", "build", "UsageError"]
+__all__ = ["load_all", "machine_names", "get_machine_class", "build", "resolve_preset", "apply_overrides",
+           "UsageError"]
 
 _loaded = False
 
@@ -61,9 +62,35 @@ def properties_of(machine: str) -> list[Property]:
     return list(PROPERTIES.get(machine, {}).values())
 
 
-def build(machine: str, preset: str | HostConfiguration | None = None, mutant: str | None = None,
+def resolve_preset(cls: type[Machine], preset: str | None, mutant: Mutant | None = None) -> Any:
+    """The ``Params`` of ``cls`` named ``preset`` (default: the mutant's preset, then
+    the machine's default). A name the machine does not define is a usage error that
+    lists the machine's presets: a preset is never remapped to another."""
+    name = preset or (mutant.preset if mutant and mutant.preset else None) or cls.default_preset
+    if name not in cls.presets:
+        raise UsageError(f"--preset {name}: machine {cls.name!r} has no such preset "
+                         f"(its presets: {', '.join(cls.presets)}) (CFG-2)")
+    return cls.presets[name]
+
+
+def apply_overrides(cls: type[Machine], params: Any, overrides: dict[str, Any]) -> Any:
+    """``params`` with ``--set`` overrides applied and validated. A field the machine
+    does not read, or does not have, is refused with the list of its parameters."""
+    honoured = cls.parameter_names()
+    for key in overrides:
+        if key not in honoured:
+            raise UsageError(f"--set {key}: not a parameter of machine {cls.name!r} "
+                             f"(its parameters: {', '.join(honoured)}) (CFG-2)")
+    try:
+        return override_fields(params, overrides) if overrides else params.validate()
+    except ConfigError as e:
+        raise UsageError(f"--set: machine {cls.name!r}: {e}") from None
+
+
+def build(machine: str, preset: Any = None, mutant: str | None = None,
           overrides: dict | None = None) -> Machine:
-    """Instantiate a machine (or one of its mutants) on a preset."""
+    """Instantiate a machine (or one of its mutants) on one of its presets (a name, or
+    a ``Params`` instance), with ``--set`` overrides."""
     load_all()
     cls = get_machine_class(machine)
     mut = None
@@ -72,35 +99,18 @@ def build(machine: str, preset: str | HostConfiguration | None = None, mutant: s
         if mut.machine != machine:
             raise UsageError(f"mutant {mutant!r} belongs to machine {mut.machine!r}, not {machine!r}")
         cls = mut.cls
-    if isinstance(preset, HostConfiguration):
-        config = preset
+    if isinstance(preset, cls.Params):
+        params = preset
+    elif preset is None or isinstance(preset, str):
+        params = resolve_preset(cls, preset, mut)
     else:
-        name = preset or (mut.preset if mut and mut.preset else None) or "tiny"
-        try:
-            config = get_preset(name)
-        except ConfigError as e:
-            raise UsageError(f"--preset: {e}") from None
+        raise UsageError(f"machine {machine!r} takes {cls.Params.__name__} parameters, "
+                         f"not {type(preset).__name__}")
     all_overrides = dict(mut.overrides) if mut else {}
     all_overrides.update(overrides or {})
-    own = cls.own_config
-    own_fields = {f.name for f in attrs.fields(own)} if own is not None else set()
-    if own is not None:
-        for key in all_overrides:
-            if key not in own_fields:
-                raise UsageError(f"--set {key}: not a parameter of machine {machine!r}, which takes its parameters "
-                                 f"from {own.__name__} ({', '.join(sorted(own_fields - {'name'}))}) (CFG-2)")
-    host_overrides = {k: v for k, v in all_overrides.items() if k not in own_fields}
-    own_overrides = {k: v for k, v in all_overrides.items() if k in own_fields}
-    try:
-        if host_overrides:
-            config = config.with_overrides(host_overrides)
-        m = cls(config)
-        if own_overrides:
-            m = cls(override_fields(m.config, own_overrides))
-    except ConfigError as e:
-        raise UsageError(f"--set: {e}") from None
+    m = cls(apply_overrides(cls, params, all_overrides))
     #: what a trace records to rebuild this machine (the mutant's own overrides come with its name)
-    m.overrides = {k: v for k, v in (overrides or {}).items()}
+    m.overrides = dict(overrides or {})
     return m
 
 

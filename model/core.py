@@ -16,9 +16,12 @@ property can fail) is a subclass that overrides one rule.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Iterator
+import enum
+from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
 import attrs
+
+from .config import DEFAULT_PRESET, PRESETS, HostConfiguration
 
 __all__ = [
     "Rejected",
@@ -54,12 +57,24 @@ def require(cond: Any, rule_id: str, reason: str) -> None:
 
 
 class Machine:
-    """Base class of every protocol machine.
+    """Base class of every protocol machine: **the machine contract**.
 
-    Subclasses set ``name`` (the CLI name), ``description``, ``rules`` (the spec rule
-    IDs the machine implements) and implement :meth:`init`, :meth:`actions`,
-    :meth:`step`. A machine is built from a configuration (a preset) and is itself
-    immutable; everything that changes lives in the state.
+    Everything an engine may ask of a machine is declared here, once, with its
+    default; engines read these attributes and never probe a machine with ``getattr``.
+    ``docs/guide.md`` is the page a contributor reads before adding a machine.
+
+    Required of a subclass:
+
+    * ``name``, ``area``, ``description``;
+    * ``Params`` (a frozen ``attrs`` class with a ``name`` field and ``validate()``,
+      which raises :class:`~paraspec.model.config.ConfigError`) and ``presets``
+      (preset name -> ``Params``); ``parameters`` when the machine reads only some of
+      the fields of a shared ``Params`` class (``HostConfiguration``);
+    * :meth:`init`, :meth:`actions`, :meth:`step`.
+
+    A machine is built from its parameters and is itself immutable (it may cache
+    derived values in ``__init__``); everything that changes lives in the state.
+    ``self.params`` is the ``Params`` instance (``self.config`` is the same object).
     """
 
     name: ClassVar[str] = ""
@@ -70,35 +85,95 @@ class Machine:
     deadlock_is_error: ClassVar[bool] = False
     #: Name of the mutant this class implements (``None`` for the model itself).
     mutant_name: ClassVar[str | None] = None
-    #: A machine that takes its parameters from a class of its own rather than from
-    #: ``HostConfiguration`` (``HaltConfig``) names it here: ``--set`` then reaches its
-    #: fields, and ``self.config`` is an instance of it.
-    own_config: ClassVar[type | None] = None
 
-    def __init__(self, config):
-        self.config = config
+    # -- parameters -------------------------------------------------------------------------------
+    #: The parameters class: frozen attrs, a ``name`` field (the preset it came from),
+    #: ``validate() -> self``. ``--set FIELD=VALUE`` reaches its fields.
+    Params: ClassVar[type] = HostConfiguration
+    #: Named parameter sets (``tiny``, ``n4_f1`` ...); ``--preset`` picks one.
+    presets: ClassVar[Mapping[str, Any]] = PRESETS
+    #: The preset a check uses when none is named.
+    default_preset: ClassVar[str] = DEFAULT_PRESET
+    #: The fields of ``Params`` this machine reads (``None``: every field but ``name``).
+    #: A ``--set`` of any other field is refused: it would change nothing.
+    parameters: ClassVar[tuple[str, ...] | None] = None
 
-    # -- the three functions every machine provides --------------------------------
+    # -- optional declarations (engines read these; the defaults are "not declared") -------------
+    #: Liveness: weak fairness of these action classes (``checker.liveness``).
+    fairness: ClassVar[tuple[type, ...]] = ()
+    #: The numpy engine (``checker.vector``) may run this machine (it then declares
+    #: ``layout`` and ``state_class`` and writes its rules in dual-use arithmetic).
+    vectorized: ClassVar[bool] = False
+    #: The attrs class of the states, for the compact encoding of :meth:`layout`.
+    state_class: ClassVar[type | None] = None
+    #: Input classes by name, for scenarios that spell actions as ``{"action": NAME}``
+    #: (``None``: the classes are discovered from :meth:`actions`).
+    action_classes: ClassVar[Mapping[str, type] | None] = None
+    #: Interchangeable validators and paras (a ``paraspec.model.symmetry.Symmetry``,
+    #: usually built in ``__init__`` from the parameters); ``None``: no symmetry.
+    symmetry: Any = None
+
+    def __init__(self, params):
+        #: the machine's parameters (an instance of ``Params``)
+        self.params = params
+        #: the same object, under the name the runtime modules use
+        self.config = params
+        #: ``--set`` overrides given by the user, recorded in traces so a replay rebuilds
+        #: the same machine (the registry fills it)
+        self.overrides: dict[str, Any] = {}
+
+    @property
+    def preset(self) -> str:
+        """The name of the preset the parameters came from (``custom`` when built by hand)."""
+        return getattr(self.params, "name", "custom")
+
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """The fields of ``Params`` this machine honours, in declaration order."""
+        if cls.parameters is not None:
+            return tuple(cls.parameters)
+        return tuple(f.name for f in attrs.fields(cls.Params) if f.name != "name" and f.init)
+
+    def parameter_values(self) -> dict[str, Any]:
+        """The values actually used, by field (for reports, traces and vectors): the
+        preset's name under ``preset``, then every honoured field."""
+        out: dict[str, Any] = {"preset": self.preset}
+        for name in self.parameter_names():
+            v = getattr(self.params, name)
+            out[name] = v.name if isinstance(v, enum.Enum) else (
+                [x.name if isinstance(x, enum.Enum) else x for x in v] if isinstance(v, tuple) else v)
+        return out
+
+    # -- the three functions every machine provides --------------------------------------------
     def init(self) -> Iterable[Any]:  # pragma: no cover - abstract
+        """The initial state(s)."""
         raise NotImplementedError
 
     def actions(self, state) -> Iterable[Any]:  # pragma: no cover - abstract
+        """The inputs to try in ``state``, in a deterministic order."""
         raise NotImplementedError
 
     def step(self, state, action):  # pragma: no cover - abstract
+        """The next state; raises :class:`Rejected` for an input the protocol rejects.
+        Written as guards first (``require(cond, RULE_ID, reason)``), then the effect
+        (a ``process_<action>`` method building the next state with ``attrs.evolve``)."""
         raise NotImplementedError
 
-    # -- optional hooks --------------------------------------------------------------
+    def try_step(self, state, action) -> Any:
+        """The next state, or the :class:`Rejected` value (not raised) for a rejected input."""
+        try:
+            return self.step(state, action)
+        except Rejected as r:
+            return r
+
+    # -- optional hooks -----------------------------------------------------------------------------
     def successors(self, state) -> Iterator[tuple[int, Any, Any]]:
         """Yield ``(index, action, next_state_or_Rejected)`` for every action.
 
         Engines use this; a machine may override it with a faster equivalent.
         """
         for i, a in enumerate(self.actions(state)):
-            try:
-                yield i, a, self.step(state, a)
-            except Rejected as r:
-                yield i, a, r
+            yield i, a, self.try_step(state, a)
 
     def answer(self, state, action, next_state) -> Any:
         """The value an accepted input returns besides its next state: a query's result,
@@ -108,15 +183,24 @@ class Machine:
         is the whole effect)."""
         return None
 
+    def layout(self) -> tuple[tuple[str, int], ...] | None:
+        """Bits per element of each field of ``state_class``, for the compact integer
+        encoding of ``checker.packing`` (``None``: no compact encoding)."""
+        return None
+
     def view(self, state) -> dict[str, Any]:
         """The state as named variables (for traces and reports)."""
         if attrs.has(type(state)):
             return {f.name: getattr(state, f.name) for f in attrs.fields(type(state))}
         return {"state": state}
 
+    def describe(self, state) -> dict[str, Any]:
+        """The state as a scenario's ``expect`` block compares it (default: :meth:`view`)."""
+        return self.view(state)
+
     def __repr__(self) -> str:
         m = f" mutant={self.mutant_name}" if self.mutant_name else ""
-        return f"<{type(self).__name__} {self.name}{m} {self.config.name}>"
+        return f"<{type(self).__name__} {self.name}{m} {self.preset}>"
 
 
 #: name -> machine class (the correct model, not mutants)

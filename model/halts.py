@@ -290,16 +290,6 @@ class HaltConfig:
             raise ConfigError("min_active", "CFG-1", "exceeds the committee size")
         return self
 
-    @classmethod
-    def for_preset(cls, host: "HostConfiguration | HaltConfig", table: "dict[str, HaltConfig] | None" = None
-                   ) -> "HaltConfig":
-        """The parameters for a host preset: ``tiny``/``trio`` explore the tiny
-        abstraction, ``small`` a larger one, ``polkadot`` (and ``seed``) the seed's numbers."""
-        if isinstance(host, HaltConfig):
-            return host.validate()
-        table = HALT_PRESETS if table is None else table
-        profile = {"small": "small", "polkadot": "seed", "seed": "seed"}.get(host.name, "tiny")
-        return attrs.evolve(table[profile], name=host.name)
 
 
 _SECONDS_PER_DAY = 24 * 3600
@@ -546,10 +536,10 @@ class HaltInterpreter(Machine):
     action_classes = ACTIONS
     presets: dict[str, HaltConfig] = HALT_PRESETS
 
-    own_config = HaltConfig
+    Params = HaltConfig
 
     def __init__(self, config):
-        self.config = HaltConfig.for_preset(config, self.presets)
+        super().__init__(config)
 
     # -- rules (methods, so a mutant overrides one) -----------------------------------------------
     def activity_status(self, mode: Mode, activity: Activity) -> ActivityStatus:

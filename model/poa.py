@@ -73,12 +73,6 @@ class PoaConfig:
                               f"must be between 1 and the {self.initial} genesis validators")
         return self
 
-    @classmethod
-    def for_preset(cls, host: "HostConfiguration | PoaConfig") -> "PoaConfig":
-        if isinstance(host, PoaConfig):
-            return host.validate()
-        profile = {"small": "small", "polkadot": "seed", "seed": "seed"}.get(host.name, "tiny")
-        return attrs.evolve(POA_PRESETS[profile], name=host.name)
 
 
 POA_PRESETS: dict[str, PoaConfig] = {
@@ -176,10 +170,10 @@ class PoaMachine(Machine):
     action_classes = ACTIONS
     presets = POA_PRESETS
 
-    own_config = PoaConfig
+    Params = PoaConfig
 
     def __init__(self, config):
-        self.config = PoaConfig.for_preset(config)
+        super().__init__(config)
 
     # -- rules ---------------------------------------------------------------------------------
     def is_privileged(self, origin: int) -> bool:

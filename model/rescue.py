@@ -102,12 +102,6 @@ class RescueConfig:
     def electorate(self, authority: Authority) -> int:
         return {Authority.COLLATORS: self.collators, Authority.TOKEN_HOLDERS: self.token_holders}.get(authority, 0)
 
-    @classmethod
-    def for_preset(cls, host: "HostConfiguration | RescueConfig") -> "RescueConfig":
-        if isinstance(host, RescueConfig):
-            return host.validate()
-        profile = {"small": "small", "polkadot": "seed", "seed": "seed"}.get(host.name, "tiny")
-        return attrs.evolve(RESCUE_PRESETS[profile], name=host.name)
 
 
 RESCUE_PRESETS: dict[str, RescueConfig] = {
@@ -220,10 +214,10 @@ class RescueMachine(Machine):
     action_classes = ACTIONS
     presets = RESCUE_PRESETS
 
-    own_config = RescueConfig
+    Params = RescueConfig
 
     def __init__(self, config):
-        self.config = RescueConfig.for_preset(config)
+        super().__init__(config)
 
     # -- rules ---------------------------------------------------------------------------------
     def is_stalled(self, p: ParaRescue) -> bool:
