@@ -79,10 +79,10 @@ def test_rejection_rules_exist_in_spec():
     assert not missing, f"guards raise rule IDs missing from spec/: {missing}"
 
 
-@pytest.mark.parametrize("area", ["HLT", "POA", "RSC"])
-def test_recovery_rules_cite_their_seed(area):
-    """The three recovery areas (seeds 002, 004, 000) cite, in every rule, the seed
-    passage it comes from; a bullet's continuation lines are part of its text."""
+@pytest.mark.parametrize(("area", "key"), [("HLT", "[HALT]"), ("POA", "[POA]"), ("RSC", "[RESCUE]")])
+def test_recovery_rules_cite_their_source(area, key):
+    """The three recovery areas cite, in every rule, the passage of their source (its key
+    in spec/sources.md) that the rule comes from; a bullet's continuation lines are part of its text."""
     rules = [r for r in RULES.values() if r.id.startswith(area + "-") and not r.is_decision]
     assert len(rules) >= 10
-    assert [r.id for r in rules if "seed" not in r.text] == []
+    assert [r.id for r in rules if key not in r.text] == []
