@@ -1,6 +1,6 @@
 """The ``paraspec`` command line.
 
-Subcommands live in ``checker/commands/<name>.py``, each exposing
+Subcommands live in ``paraspec.checker.commands.<name>`` (``checker/commands/``), each exposing
 ``register(subparsers)``; they are discovered, so an area adds a command by adding
 a file. Exit codes: 0 when everything selected holds, 1 when a property is
 violated (or vacuous, or a witness is missing, or the model raised), 2 on bad
@@ -24,11 +24,18 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _version() -> str:
+    from paraspec import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import commands
 
     parser = _Parser(prog="paraspec", description="Executable specification and model checker for the "
                                                   "Polkadot parachain host protocol.")
+    parser.add_argument("--version", action="version", version=f"paraspec {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):

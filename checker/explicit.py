@@ -99,6 +99,9 @@ class Result:
     deadlocks: int = 0
     deadlock_trace: Trace | None = None
     error: ModelError | None = None
+    #: the parameters the machine was explored with (``Machine.parameter_values``): the
+    #: preset's name and every value the machine honours, overrides applied
+    parameters: dict[str, Any] = attrs.field(factory=dict, eq=False)
 
     @property
     def ok(self) -> bool:
@@ -204,6 +207,9 @@ class Checker:
 
     # -- the search ------------------------------------------------------------------------------
     def run(self) -> Result:
+        return attrs.evolve(self._run(), parameters=self.machine.parameter_values())
+
+    def _run(self) -> Result:
         if self.chosen_engine() == "vector":
             from .vector import run_vector
 

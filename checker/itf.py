@@ -99,6 +99,8 @@ def to_itf(trace: Trace, view=None, description: str = "") -> dict[str, Any]:
         meta["mutant"] = trace.mutant
     if trace.overrides:
         meta["overrides"] = {k: v for k, v in trace.overrides}
+    if trace.parameters:
+        meta["parameters"] = {k: v for k, v in trace.parameters}
     if trace.rejection is not None:
         a = trace.actions[-1]
         meta["rejected"] = {

@@ -108,9 +108,11 @@ def build(machine: str, preset: Any = None, mutant: str | None = None,
                          f"not {type(preset).__name__}")
     all_overrides = dict(mut.overrides) if mut else {}
     all_overrides.update(overrides or {})
-    m = cls(apply_overrides(cls, params, all_overrides))
-    #: what a trace records to rebuild this machine (the mutant's own overrides come with its name)
-    m.overrides = dict(overrides or {})
+    params = apply_overrides(cls, params, all_overrides)
+    m = cls(params)
+    #: what a trace records to rebuild this machine, as parsed values (the mutant's own
+    #: overrides come with its name)
+    m.overrides = {k: getattr(params, k) for k in (overrides or {})}
     return m
 
 

@@ -31,9 +31,19 @@ def verdict_text(result: Result, verdict: str) -> str:
     return verdict
 
 
+def parameters_line(r: Result) -> str:
+    """``machine [mutant] @ preset: field=value ...``: what was checked, in one line."""
+    label = r.machine + (f" [mutant {r.mutant}]" if r.mutant else "")
+    values = {k: v for k, v in r.parameters.items() if k != "preset"}
+    text = ", ".join(f"{k}={v}" for k, v in values.items())
+    return f"{label} @ {r.preset} ({r.engine}): {text or 'no parameters'}"
+
+
 def print_table(results: Iterable[Result], console: Console | None = None) -> None:
     console = console or Console()
-    table = Table(title="paraspec check", show_lines=False)
+    results = list(results)
+    table = Table(title="paraspec check", show_lines=False,
+                  caption="\n".join(parameters_line(r) for r in results), caption_justify="left")
     for col in ("machine", "property", "kind", "rule IDs", "verdict", "states", "time"):
         table.add_column(col, justify="right" if col in ("states", "time") else "left")
     for r in results:
@@ -56,6 +66,7 @@ def result_to_dict(r: Result, trace_files: dict[str, str] | None = None) -> dict
     return {
         "machine": r.machine,
         "preset": r.preset,
+        "parameters": r.parameters,
         "mutant": r.mutant,
         "engine": r.engine,
         "ok": r.ok,
@@ -112,6 +123,10 @@ def write_junit(path: str | Path, results: list[Result]) -> None:
         failures = sum(1 for p in r.properties if not p.ok) + (1 if r.error else 0)
         suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(r.properties)),
                               failures=str(failures), time=f"{r.elapsed:.3f}")
+        props = ET.SubElement(suite, "properties")
+        for key, value in r.parameters.items():
+            ET.SubElement(props, "property", name=f"param.{key}", value=json.dumps(value))
+        ET.SubElement(props, "property", name="engine", value=r.engine)
         for pr in r.properties:
             case = ET.SubElement(suite, "testcase", classname=name, name=pr.property.name, time=f"{r.elapsed:.3f}")
             if not pr.ok:

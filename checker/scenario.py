@@ -69,17 +69,13 @@ def _machine(name: Any, config: Any, where: str) -> Machine:
         cls = get_machine_class(name)
     except UsageError as e:
         raise ScenarioError(f"{where}.machine", str(e)) from None
-    config = "seed" if config is None else config
+    config = cls.default_preset if config is None else config
     if not isinstance(config, str):
         raise ScenarioError(f"{where}.config", f"expected a preset name, got {config!r}")
-    presets = getattr(cls, "presets", None) or {}
-    if config in presets:
-        return cls(presets[config])
     try:
         return build(name, config)
     except UsageError as e:
-        known = ", ".join(sorted(presets)) or "-"
-        raise ScenarioError(f"{where}.config", f"{e} (the machine's own presets: {known})") from None
+        raise ScenarioError(f"{where}.config", str(e)) from None
 
 
 def load(path: str | Path) -> Scenario:

@@ -27,12 +27,15 @@ class Trace:
     #: the ``--set`` overrides the machine was built with (field -> value), so that a
     #: replay builds the same machine
     overrides: tuple[tuple[str, Any], ...] = ()
+    #: the parameter values used (``Machine.parameter_values``), recorded for the reader
+    parameters: tuple[tuple[str, Any], ...] = attrs.field(default=(), eq=False)
 
     @classmethod
     def of(cls, m: Any, states: tuple, actions: tuple, **kw: Any) -> "Trace":
         """A trace of machine ``m`` (its name, preset, mutant and overrides)."""
-        return cls(m.name, m.config.name, m.mutant_name, states, actions,
-                   overrides=tuple(sorted(getattr(m, "overrides", {}).items())), **kw)
+        return cls(m.name, m.preset, m.mutant_name, states, actions,
+                   overrides=tuple(sorted(m.overrides.items())),
+                   parameters=tuple(m.parameter_values().items()), **kw)
 
     def extend(self, action: Any, nxt: Any) -> "Trace":
         if isinstance(nxt, Rejected):

@@ -251,8 +251,6 @@ class HaltConfig:
     dkg_failure_limit: int = 0
     #: abstract transaction ids 0 .. n_txs-1
     n_txs: int = 1
-    #: seconds per round (seed: about 1)
-    round_seconds: int = 1
     # -- exploration bounds ---------------------------------------------------------------
     max_height: int = 2
     #: GoOffline is explored down to this many active members (-1: quorum - 1)
@@ -274,7 +272,7 @@ class HaltConfig:
             if f.type in ("int", int) and (not isinstance(v, int) or isinstance(v, bool)):
                 raise ConfigError(f.name, "CFG-1", f"must be an integer, got {v!r}")
         for name in ("committee", "stall_rounds", "escalation_rounds", "emergency_limit", "epoch_length",
-                     "multisig_threshold", "multisig_size", "equivocation_cluster", "round_seconds"):
+                     "multisig_threshold", "multisig_size", "equivocation_cluster"):
             if getattr(self, name) < 1:
                 raise ConfigError(name, "CFG-1", "must be at least 1")
         for name in ("dkg_failure_limit", "n_txs", "max_height"):
@@ -293,10 +291,12 @@ class HaltConfig:
 
 
 _SECONDS_PER_DAY = 24 * 3600
+#: seconds per consensus round in the seed (about 1): converts its durations into rounds
+SEED_ROUND_SECONDS = 1
 
 
 def _seed_config() -> HaltConfig:
-    round_seconds = 1  # "No commit for > 5 rounds (~1s expected, so 5s threshold)"
+    round_seconds = SEED_ROUND_SECONDS  # "No commit for > 5 rounds (~1s expected, so 5s threshold)"
     return HaltConfig(
         name="seed",
         committee=derive_committee_size(85, 43),  # HLT-D1: 127
@@ -309,7 +309,6 @@ def _seed_config() -> HaltConfig:
         equivocation_cluster=10,
         dkg_failure_limit=3,  # "round 4 fails >3 consecutive"
         n_txs=4,
-        round_seconds=round_seconds,
         max_height=1_000_000,
         min_active=0,
         explore_offences=tuple(Offence),
@@ -901,6 +900,8 @@ class HaltsMachine(HaltInterpreter):
         for reason in (HaltReason.CRITICAL_BUG, HaltReason.HARD_FORK_PREP):
             yield EmergencyHalt(t, reason)
         yield EmergencyHalt(t - 1, HaltReason.CRITICAL_BUG)
+        # more signatures than the multisig has members: forged, rejected (HLT-5)
+        yield EmergencyHalt(c.multisig_size + 1, HaltReason.CRITICAL_BUG)
         if manual:
             if s.phase < Phase.RECOVERY_PLAN:
                 yield Investigate(False)
@@ -921,6 +922,9 @@ class RollbackMachine(HaltInterpreter):
     name = "rollback"
     description = "the one-epoch rollback window, state reconciliation and hard forks (seed 002)"
     presets = ROLLBACK_PRESETS
+    #: the committee stays complete and connected, so the stall, escalation, offence and
+    #: DKG parameters of ``HaltConfig`` play no part here (``halts`` explores them)
+    parameters = ("committee", "emergency_limit", "epoch_length", "multisig_threshold", "n_txs", "max_height")
 
     def actions(self, s: HaltState) -> Iterable[Any]:
         c = self.config

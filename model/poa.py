@@ -171,6 +171,9 @@ class PoaMachine(Machine):
     presets = POA_PRESETS
 
     Params = PoaConfig
+    #: ``slot_seconds`` only converts slots to seconds in :meth:`describe` (every rule and
+    #: property counts slots), so it is not a parameter of the exploration
+    parameters = ("n_accounts", "initial", "min_validators")
 
     def __init__(self, config):
         super().__init__(config)

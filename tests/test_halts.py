@@ -8,12 +8,13 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.registry import UsageError, build, load_all, properties_of
 from paraspec.checker.scenario import load, main as scenario_main, scenario_files
-from paraspec.model.config import ConfigError, get_preset
+from paraspec.model.config import ConfigError
 from paraspec.model.core import Rejected
 from paraspec.model.halts import (
     HALT_PRESETS,
+    SEED_ROUND_SECONDS,
     ROLLBACK_PRESETS,
     HaltsMachine,
     Mode,
@@ -62,9 +63,9 @@ def test_derived_committee_size():
 def test_seed_figures():
     c = HALT_PRESETS["seed"]
     assert (c.multisig_threshold, c.multisig_size) == (7, 12)
-    assert c.emergency_limit * c.round_seconds == 30 * 24 * 3600
-    assert c.epoch_length * c.round_seconds == 3 * 3600
-    assert c.escalation_rounds * c.round_seconds == 3600
+    assert c.emergency_limit * SEED_ROUND_SECONDS == 30 * 24 * 3600
+    assert c.epoch_length * SEED_ROUND_SECONDS == 3 * 3600
+    assert c.escalation_rounds * SEED_ROUND_SECONDS == 3600
     assert (c.stall_rounds, c.equivocation_cluster, c.dkg_failure_limit) == (5, 10, 3)
     assert is_multisig_approved(7, 7, 12) and not is_multisig_approved(6, 7, 12)
     assert not is_multisig_approved(13, 7, 12)
@@ -160,10 +161,13 @@ def test_malformed_playbook_is_one_line(tmp_path, capsys, content, needle):
 # -- configuration ----------------------------------------------------------------------------------
 
 
-def test_presets_map_from_host_presets():
-    assert HaltsMachine(get_preset("polkadot")).config.committee == 127
-    assert HaltsMachine(get_preset("tiny")).config == attrs.evolve(HALT_PRESETS["tiny"], name="tiny")
-    assert RollbackMachine(get_preset("tiny")).config.n_txs == ROLLBACK_PRESETS["tiny"].n_txs
+def test_presets_are_the_machines_own():
+    assert build("halts", "seed").params.committee == 127
+    assert build("halts").params == HALT_PRESETS["tiny"]
+    assert build("rollback").params.n_txs == ROLLBACK_PRESETS["tiny"].n_txs
+    for host_only in ("trio", "polkadot"):  # a host preset is not remapped onto the halts presets
+        with pytest.raises(UsageError, match="its presets: tiny, small, seed"):
+            build("halts", host_only)
 
 
 @pytest.mark.parametrize("field,value", [("committee", 0), ("multisig_threshold", 13), ("equivocation_cluster", 5),
@@ -203,7 +207,7 @@ def _walk(m, choices):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.sampled_from(["halts", "rollback"]), st.sampled_from(["small", "polkadot"]),
+@given(st.sampled_from(["halts", "rollback"]), st.sampled_from(["small", "seed"]),
        st.lists(st.integers(0, 10_000), max_size=60))
 def test_random_walks_keep_every_safety_property(machine, preset, choices):
     m = build(machine, preset)

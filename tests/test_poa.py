@@ -6,9 +6,9 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.registry import UsageError, build, load_all, properties_of
 from paraspec.checker.scenario import load, scenario_files
-from paraspec.model.config import ConfigError, get_preset
+from paraspec.model.config import ConfigError
 from paraspec.model.core import Rejected
 from paraspec.model.poa import POA_PRESETS, EndSession, PoaMachine, block_seconds
 from paraspec.model.resilience import min_seconds_for_blocks, min_slots_for_blocks, target_seconds_for_blocks
@@ -78,8 +78,10 @@ def test_playbook(path):
 
 
 def test_presets():
-    assert PoaMachine(get_preset("polkadot")).config.initial == 10
-    assert PoaMachine(get_preset("tiny")).config.n_accounts == 3
+    assert build("poa", "seed").params.initial == 10
+    assert build("poa").params.n_accounts == 3
+    with pytest.raises(UsageError, match="its presets: tiny, small, seed"):
+        build("poa", "polkadot")
 
 
 @pytest.mark.parametrize("field,value", [("initial", 13), ("min_validators", 0), ("min_validators", 11),
@@ -94,7 +96,7 @@ def test_bad_config_names_the_field(field, value):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.sampled_from(["tiny", "small", "polkadot"]), st.lists(st.integers(0, 10_000), max_size=60))
+@given(st.sampled_from(["tiny", "small", "seed"]), st.lists(st.integers(0, 10_000), max_size=60))
 def test_random_walks_keep_every_safety_property(preset, choices):
     m = build("poa", preset)
     props = properties_of("poa")

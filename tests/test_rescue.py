@@ -6,9 +6,9 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paraspec.checker.registry import build, load_all, properties_of
+from paraspec.checker.registry import UsageError, build, load_all, properties_of
 from paraspec.checker.scenario import load, scenario_files
-from paraspec.model.config import ConfigError, get_preset
+from paraspec.model.config import ConfigError
 from paraspec.model.core import Rejected
 from paraspec.model.rescue import (
     RESCUE_PRESETS,
@@ -75,8 +75,10 @@ def test_playbook(path):
 
 
 def test_presets():
-    assert RescueMachine(get_preset("polkadot")).config.stall_minutes == 60
-    assert RescueMachine(get_preset("trio")).config.n_paras == 1
+    assert build("rescue", "seed").params.stall_minutes == 60
+    assert build("rescue", "tiny").params.n_paras == 1
+    with pytest.raises(UsageError, match="its presets: tiny, small, seed"):
+        build("rescue", "trio")
 
 
 @pytest.mark.parametrize("field,value", [("n_paras", 0), ("stall_minutes", -1), ("collators", 0),
@@ -112,7 +114,7 @@ def test_rescue_exactly_when_stalled_and_threshold_met(minutes, authority, voter
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.sampled_from(["tiny", "small", "polkadot"]), st.lists(st.integers(0, 10_000), max_size=80))
+@given(st.sampled_from(["tiny", "small", "seed"]), st.lists(st.integers(0, 10_000), max_size=80))
 def test_random_walks_keep_every_safety_property(preset, choices):
     m = build("rescue", preset)
     props = properties_of("rescue")
