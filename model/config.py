@@ -21,7 +21,8 @@ import attrs
 
 from .thresholds import BACKING_THRESHOLDS, DISPUTE_RULES
 
-__all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET", "override_fields"]
+__all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET", "override_fields",
+           "check_int_fields"]
 
 
 class ConfigError(ValueError):
@@ -187,3 +188,15 @@ def get_preset(name: str) -> HostConfiguration:
         return PRESETS[name]
     except KeyError:
         raise ConfigError("preset", "CFG-2", f"unknown preset {name!r} (known: {', '.join(PRESETS)})") from None
+
+
+def check_int_fields(params: Any, minimums: dict[str, int]) -> None:
+    """Raise :class:`ConfigError` (CFG-1) unless every named field of ``params`` is an
+    integer (not a boolean) at least its minimum. For the ``validate()`` of a machine's
+    own ``Params``."""
+    for name, low in minimums.items():
+        v = getattr(params, name)
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise ConfigError(name, "CFG-1", f"must be an integer, got {v!r}")
+        if v < low:
+            raise ConfigError(name, "CFG-1", f"must be at least {low}, got {v}")
