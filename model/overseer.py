@@ -1,7 +1,7 @@
 """The overseer's active leaves and signals: seed 003 §2.6.1–§2.6.2.
 
-A small relay-chain block tree (genesis with two forks, of depth two and one) is imported and
-finalized block by block. The overseer keeps the *active leaves*: importing a block
+A small relay-chain block tree (genesis with two forks, of depth two and one) is
+imported and finalized block by block. The overseer keeps the *active leaves*: importing a block
 adds it and deactivates its parent (OVS-1); finalizing a block of height h prunes every
 leaf of height at most h except the finalized block (OVS-2). Each change is announced
 to every subsystem as ``StopWork`` signals for the deactivated leaves followed by
