@@ -1,14 +1,14 @@
 """The overseer's active leaves and signals: seed 003 §2.6.1–§2.6.2.
 
 A small relay-chain block tree (genesis with two forks, of depth two and one) is
-imported and finalized block by block. The overseer keeps the *active leaves*: importing a block
-adds it and deactivates its parent (OVS-1); finalizing a block of height h prunes every
-leaf of height at most h except the finalized block (OVS-2). Each change is announced
-to every subsystem as ``StopWork`` signals for the deactivated leaves followed by
-``StartWork`` for the activated ones, all queued before the overseer routes anything
-else (OVS-3, OVS-4). Subsystems talk only through the overseer, so their messages share
-the receiver's one inbox with the signals, which is what guarantees that a message
-sent after a ``StartWork`` arrives after it (OVS-5).
+imported and finalized block by block. The overseer keeps the *active leaves*:
+importing a block adds it and deactivates its parent (OVS-1); finalizing a block of
+height h prunes every leaf of height at most h except the finalized block (OVS-2).
+Each change is announced to every subsystem as ``StopWork`` signals for the
+deactivated leaves followed by ``StartWork`` for the activated ones, all queued before
+the overseer routes anything else (OVS-3, OVS-4). Subsystems talk only through the
+overseer, so their messages share the receiver's one inbox with the signals, which is
+what guarantees that a message sent after a ``StartWork`` arrives after it (OVS-5).
 
 ``n_subsystems`` subsystems are modelled (two in ``tiny``): ``A`` (index 0), whose job
 on a relay parent sends one message about it to ``B`` (index 1); any others only
