@@ -23,7 +23,7 @@ import enum
 
 import attrs
 
-from .config import ConfigError, check_int_fields
+from .config import ConfigError, check_choice_field, check_int_fields
 from .core import Machine, register_machine, require
 from .thresholds import BACKING_THRESHOLDS, is_backable
 
@@ -86,9 +86,7 @@ class BackingConfig:
         check_int_fields(self, {"group_size": 2, "byzantine": 0, "n_candidates": 1, "minimum_backing_votes": 1})
         if self.byzantine > self.group_size:
             raise ConfigError("byzantine", "CFG-1", f"{self.byzantine} exceeds the group size {self.group_size}")
-        if self.backing_threshold not in BACKING_THRESHOLDS:
-            raise ConfigError("backing_threshold", "CFG-1",
-                              f"must be one of {', '.join(BACKING_THRESHOLDS)}, got {self.backing_threshold!r}")
+        check_choice_field(self, "backing_threshold", BACKING_THRESHOLDS)
         default_votes = attrs.fields(BackingConfig).minimum_backing_votes.default
         if self.backing_threshold != "sdk" and self.minimum_backing_votes != default_votes:
             raise ConfigError("minimum_backing_votes", "CFG-1",

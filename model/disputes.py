@@ -41,7 +41,7 @@ import enum
 
 import attrs
 
-from .config import ConfigError, check_int_fields
+from .config import ConfigError, check_choice_field, check_int_fields
 from .core import Machine, register_machine, require
 from .escalation import INVALID_OUTCOMES, losing_side
 from .thresholds import (
@@ -152,9 +152,7 @@ class DisputesConfig:
             raise ConfigError("n_validators", "CFG-1",
                               f"{self.n_validators} validators: the model's byzantine validator needs f >= 1, "
                               "so at least 4 validators")
-        if self.dispute_rule not in DISPUTE_RULES:
-            raise ConfigError("dispute_rule", "CFG-1",
-                              f"must be one of {', '.join(DISPUTE_RULES)}, got {self.dispute_rule!r}")
+        check_choice_field(self, "dispute_rule", DISPUTE_RULES)
         return self
 
 

@@ -33,7 +33,7 @@ import enum
 
 import attrs
 
-from .config import ConfigError, check_int_fields
+from .config import check_choice_field, check_int_fields
 from .core import Machine, register_machine, require
 from .thresholds import (
     DISPUTE_RULES,
@@ -131,9 +131,7 @@ class EscalationConfig:
     def validate(self) -> "EscalationConfig":
         check_int_fields(self, {"n_validators": 1, "window": 0, "timeout": 1, "dispute_sessions": 0,
                                 "max_session": 0})
-        if self.dispute_rule not in DISPUTE_RULES:
-            raise ConfigError("dispute_rule", "CFG-1",
-                              f"must be one of {', '.join(DISPUTE_RULES)}, got {self.dispute_rule!r}")
+        check_choice_field(self, "dispute_rule", DISPUTE_RULES)
         return self
 
 
