@@ -152,9 +152,9 @@ class ApprovalConfig:
                                 "vrf_range": 1, "window": 0, "n_randomness": 1})
         honest = self.n_validators - (1 if self.byzantine >= 0 else 0)
         if self.n_blocks > honest:
-            raise ConfigError("n_blocks", "CFG-1",
-                              f"{self.n_blocks} parablocks need as many honest backers, and {self.n_validators} "
-                              f"validators have {honest}")
+            raise ConfigError("n_validators", "CFG-1",
+                              f"{self.n_validators} validators have {honest} honest, too few to back the "
+                              f"{self.n_blocks} parablocks (n_blocks) one each")
         return self
 
 

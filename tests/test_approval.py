@@ -82,7 +82,7 @@ def test_parameters():
     assert {s.randomness for s in m.init()} == {0, 1, 2}
     with pytest.raises(UsageError, match="not a parameter of machine 'approval'"):
         build(MACHINE, "tiny", overrides={"group_size": 2})
-    with pytest.raises(UsageError, match="4 parablocks need as many honest backers, and 4 validators have 3"):
+    with pytest.raises(UsageError, match="4 validators have 3 honest, too few to back the 4 parablocks"):
         build(MACHINE, "tiny", overrides={"n_blocks": 4})
     with pytest.raises(UsageError, match="has no such preset"):
         build(MACHINE, "polkadot")
