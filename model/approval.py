@@ -34,6 +34,7 @@ from functools import lru_cache
 
 import attrs
 
+from .config import ConfigError, check_int_fields
 from .core import Machine, register_machine, require
 from .thresholds import (
     approval_checks_default,
@@ -47,6 +48,7 @@ __all__ = [
     "Verdict",
     "Status",
     "ApprovalConfig",
+    "APPROVAL_PRESETS",
     "ApprovalState",
     "Check",
     "Attest",
@@ -102,11 +104,17 @@ def compute_vrf(randomness: int, validator: int, parablock: int, block_hash: int
 
 @attrs.frozen
 class ApprovalConfig:
-    name: str
-    n_validators: int
+    """Parameters of the ``approval`` machine (``spec/approval.md``).
+
+    The model fixes its backers: parablock b, when valid, is backed by honest validator
+    b alone, and an invalid one by the byzantine validator (the last one, present when
+    f >= 1); so every parablock has one parachain validator and ``n_blocks`` is at most
+    the number of honest validators.
+    """
+
+    name: str = "custom"
+    n_validators: int = 4
     n_blocks: int = 2
-    #: parachain validators (backers) of each parablock
-    group_size: int = 1
     #: the constant added to the parachain validators in #VDefault ("like 2")
     vdefault_extra: int = 2
     #: c_f, the weight of fishermen stake
@@ -117,21 +125,46 @@ class ApprovalConfig:
     vrf_range: int = 4
     #: blocks of the approval window
     window: int = 2
-    #: randomness values explored
-    randomness: tuple[int, ...] = (0, 1)
-    #: f, the byzantine threshold of the validator set
-    f: int = attrs.field(init=False)
-    #: the byzantine validator (the last one; one, so at most f, when f >= 1), or -1
-    byzantine: int = attrs.field(init=False)
+    #: randomness values explored: 0 .. n_randomness - 1
+    n_randomness: int = 2
 
-    def __attrs_post_init__(self):
-        f = byzantine_threshold(self.n_validators)
-        object.__setattr__(self, "f", f)
-        object.__setattr__(self, "byzantine", self.n_validators - 1 if f >= 1 else -1)
+    @property
+    def group_size(self) -> int:
+        """Parachain validators (backers) of each parablock: one in this model."""
+        return 1
 
-    @classmethod
-    def for_preset(cls, config) -> "ApprovalConfig":
-        return cls(name=config.name, n_validators=config.n_validators, n_blocks=min(config.n_parachains, 2))
+    @property
+    def randomness(self) -> tuple[int, ...]:
+        return tuple(range(self.n_randomness))
+
+    @property
+    def f(self) -> int:
+        """The byzantine threshold of the validator set."""
+        return byzantine_threshold(self.n_validators)
+
+    @property
+    def byzantine(self) -> int:
+        """The byzantine validator (the last one; one, so at most f, when f >= 1), or -1."""
+        return self.n_validators - 1 if self.f >= 1 else -1
+
+    def validate(self) -> "ApprovalConfig":
+        check_int_fields(self, {"n_validators": 1, "n_blocks": 1, "vdefault_extra": 0, "c_f": 0, "max_stake": 0,
+                                "vrf_range": 1, "window": 0, "n_randomness": 1})
+        honest = self.n_validators - (1 if self.byzantine >= 0 else 0)
+        if self.n_blocks > honest:
+            raise ConfigError("n_validators", "CFG-1",
+                              f"{self.n_validators} validators have {honest} honest, too few to back the "
+                              f"{self.n_blocks} parablocks (n_blocks) one each")
+        return self
+
+
+#: named parameter sets; ``tiny`` (4 validators, f = 1, two parablocks) is the one
+#: ``make check`` explores
+APPROVAL_PRESETS: dict[str, ApprovalConfig] = {
+    p.name: p.validate() for p in (
+        ApprovalConfig(name="tiny"),
+    )
+}
 
 
 @attrs.frozen(cache_hash=True)
@@ -197,9 +230,12 @@ class ApprovalMachine(Machine):
     area = "approval"
     description = "secondary approval checking: VRF assignment, extra checkers, invalidity (seed 003 §1.9–1.10)"
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.params = ApprovalConfig.for_preset(config)
+    Params = ApprovalConfig
+    presets = APPROVAL_PRESETS
+    default_preset = "tiny"
+
+    def __init__(self, params: ApprovalConfig):
+        super().__init__(params)
         #: memo of :meth:`get_one_shot`, a pure function of the inputs in its key
         self._one_shot: dict = {}
 

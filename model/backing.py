@@ -6,7 +6,7 @@ truth), and the group's validators issue the signed statements ``Seconded``,
 ``Valid`` and ``Invalid``. Every statement is imported into the job's statement table
 (the local node's view), which checks it (BCK-1, BCK-9, BCK-10), detects double votes
 and reports them (BCK-6), tracks which candidates are backable under the selected
-threshold (BCK-7, ``HostConfiguration.backing_threshold``) and raises a dispute on a
+threshold (BCK-7, ``BackingConfig.backing_threshold``) and raises a dispute on a
 primary-validation disagreement (BCK-8).
 
 Honest validators follow the node's rules: they second at most one candidate per
@@ -23,12 +23,14 @@ import enum
 
 import attrs
 
+from .config import ConfigError, check_choice_field, check_int_fields
 from .core import Machine, register_machine, require
-from .thresholds import is_backable
+from .thresholds import BACKING_THRESHOLDS, is_backable
 
 __all__ = [
     "Kind",
     "BackingConfig",
+    "BACKING_PRESETS",
     "BackingState",
     "Second",
     "Validate",
@@ -53,28 +55,24 @@ def statement_bit(kind: Kind, candidate: int, n_candidates: int) -> int:
 
 @attrs.frozen
 class BackingConfig:
-    """Parameters of the backing machine, built from a host configuration."""
+    """Parameters of the ``backing`` machine (``spec/backing.md``).
 
-    name: str
+    The model's forged statement names validator 0 and is signed by the group's last
+    member, so a group has at least 2 validators; ``group_size`` is also the index of
+    the outsider (a validator of the session outside the group).
+    """
+
+    name: str = "custom"
     #: validators of the group assigned to the para (indices 0 .. group_size - 1)
-    group_size: int
+    group_size: int = 3
     #: how many of them are byzantine (the last ones)
-    byzantine: int
+    byzantine: int = 1
     #: candidates put forward for the relay parent
-    n_candidates: int
-    backing_threshold: str
-    minimum_backing_votes: int
-
-    @classmethod
-    def for_preset(cls, config) -> "BackingConfig":
-        return cls(
-            name=config.name,
-            group_size=max(1, min(config.n_validators - 1, 4)),
-            byzantine=1,
-            n_candidates=2,
-            backing_threshold=config.backing_threshold,
-            minimum_backing_votes=config.minimum_backing_votes,
-        )
+    n_candidates: int = 2
+    #: which reading of "enough valid statements" applies (decision INC-D1)
+    backing_threshold: str = "majority"
+    #: the least number of validity statements under the ``sdk`` reading
+    minimum_backing_votes: int = 2
 
     @property
     def outsider(self) -> int:
@@ -83,6 +81,28 @@ class BackingConfig:
 
     def is_honest(self, v: int) -> bool:
         return 0 <= v < self.group_size - self.byzantine
+
+    def validate(self) -> "BackingConfig":
+        check_int_fields(self, {"group_size": 2, "byzantine": 0, "n_candidates": 1, "minimum_backing_votes": 1})
+        if self.byzantine > self.group_size:
+            raise ConfigError("byzantine", "CFG-1", f"{self.byzantine} exceeds the group size {self.group_size}")
+        check_choice_field(self, "backing_threshold", BACKING_THRESHOLDS)
+        default_votes = attrs.fields(BackingConfig).minimum_backing_votes.default
+        if self.backing_threshold != "sdk" and self.minimum_backing_votes != default_votes:
+            raise ConfigError("minimum_backing_votes", "CFG-1",
+                              f"only the sdk backing threshold reads it (backing_threshold is "
+                              f"{self.backing_threshold!r})")
+        return self
+
+
+#: named parameter sets: ``tiny`` (a group of 3, one byzantine) is the one ``make check``
+#: explores; ``trio`` has a group of 2 (one honest, one byzantine)
+BACKING_PRESETS: dict[str, BackingConfig] = {
+    p.name: p.validate() for p in (
+        BackingConfig(name="tiny", group_size=3),
+        BackingConfig(name="trio", group_size=2),
+    )
+}
 
 
 @attrs.frozen(cache_hash=True)
@@ -154,9 +174,12 @@ class BackingMachine(Machine):
     area = "backing"
     description = "candidate backing statements, double votes and backability (seed 003 §2.6.3, §1.4)"
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.params = BackingConfig.for_preset(config)
+    Params = BackingConfig
+    presets = BACKING_PRESETS
+    default_preset = "tiny"
+
+    def __init__(self, params: BackingConfig):
+        super().__init__(params)
 
     # -- accessors ------------------------------------------------------------------------------
     def get_bit(self, kind: Kind, candidate: int) -> int:

@@ -21,7 +21,8 @@ import attrs
 
 from .thresholds import BACKING_THRESHOLDS, DISPUTE_RULES
 
-__all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET", "override_fields"]
+__all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET", "override_fields",
+           "check_int_fields", "check_choice_field"]
 
 
 class ConfigError(ValueError):
@@ -32,6 +33,25 @@ class ConfigError(ValueError):
         self.field = field
         self.rule_id = rule_id
         self.reason = reason
+
+
+def check_int_fields(params: Any, minimums: dict[str, int]) -> None:
+    """Raise :class:`ConfigError` (CFG-1) unless every named field of ``params`` is an
+    integer (not a boolean) at least its minimum. For the ``validate()`` of a machine's
+    own ``Params``."""
+    for name, low in minimums.items():
+        v = getattr(params, name)
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise ConfigError(name, "CFG-1", f"must be an integer, got {v!r}")
+        if v < low:
+            raise ConfigError(name, "CFG-1", f"must be at least {low}, got {v}")
+
+
+def check_choice_field(params: Any, name: str, choices: tuple[str, ...]) -> None:
+    """Raise :class:`ConfigError` (CFG-1) unless field ``name`` of ``params`` is one of ``choices``."""
+    v = getattr(params, name)
+    if v not in choices:
+        raise ConfigError(name, "CFG-1", f"must be one of {', '.join(choices)}, got {v!r}")
 
 
 @attrs.frozen
@@ -108,15 +128,11 @@ class HostConfiguration:
         if self.n_validators < self.n_cores:
             raise ConfigError("n_validators", "CFG-1",
                               f"{self.n_validators} validators cannot form {self.n_cores} non-empty groups")
-        if self.backing_threshold not in BACKING_THRESHOLDS:
-            raise ConfigError("backing_threshold", "CFG-1",
-                              f"must be one of {', '.join(BACKING_THRESHOLDS)}, got {self.backing_threshold!r}")
+        check_choice_field(self, "backing_threshold", BACKING_THRESHOLDS)
         if self.free_core_bit not in ("disregard", "reject"):
             raise ConfigError("free_core_bit", "CFG-1",
                               f"must be 'disregard' or 'reject', got {self.free_core_bit!r}")
-        if self.dispute_rule not in DISPUTE_RULES:
-            raise ConfigError("dispute_rule", "CFG-1",
-                              f"must be one of {', '.join(DISPUTE_RULES)}, got {self.dispute_rule!r}")
+        check_choice_field(self, "dispute_rule", DISPUTE_RULES)
         return self
 
     def with_overrides(self, overrides: dict[str, Any]) -> "HostConfiguration":

@@ -27,9 +27,10 @@ Each fork's runtime keeps its own dispute record for ``X``:
 count-level ``escalation`` machine.) The environment is partially synchronous
 (DSP-12): a block (``Tick``) does not happen while an honest validator's due vote, or
 evidence known on one fork and missing on another, is outstanding. Validators 0 .. n-2
-are honest; the last one is byzantine when the run has a byzantine validator (at most
-f = 1 of 4). Honest validators vote in index order: a symmetry reduction, since which
-honest validator votes next matters to no rule (honest backers vote like the others).
+are honest; the last one is byzantine when the run has a byzantine validator (one, so
+at most f for every n >= 4: f = 1 of 4, 2 of 7). Honest validators vote in index
+order: a symmetry reduction, since which honest validator votes next matters to no
+rule (honest backers vote like the others).
 
 Rules DSP-1 .. DSP-8, DSP-10 .. DSP-12 and SLS-1 .. SLS-4 of ``spec/disputes.md``.
 """
@@ -40,9 +41,11 @@ import enum
 
 import attrs
 
+from .config import ConfigError, check_choice_field, check_int_fields
 from .core import Machine, register_machine, require
 from .escalation import INVALID_OUTCOMES, losing_side
 from .thresholds import (
+    DISPUTE_RULES,
     OUTCOME_NONE,
     OUTCOME_VALID,
     byzantine_threshold,
@@ -58,6 +61,7 @@ __all__ = [
     "Side",
     "Block",
     "DisputesConfig",
+    "DISPUTES_PRESETS",
     "Record",
     "DisputesState",
     "Build",
@@ -112,28 +116,52 @@ FORKS = (0, 1)
 
 @attrs.frozen
 class DisputesConfig:
-    name: str
+    """Parameters of the ``disputes`` machine (``spec/disputes.md``).
+
+    The model fixes the roles of three validators: validator 0 backs a valid X,
+    validator 1 backs Y, and the last one (``n_validators - 1``) is the byzantine
+    validator of the runs that have one. So ``n_validators`` is at least 4, where
+    f >= 1 and one byzantine validator is within the fault bound.
+    """
+
+    name: str = "custom"
     n_validators: int = 4
-    #: blocks after inclusion during which a local dispute may start
-    acceptance_period: int = 2
-    #: blocks a record stays open after its outcome
+    #: blocks after inclusion during which a local dispute may start (DSP-1)
+    acceptance_period: int = 1
+    #: blocks a record stays open after its outcome (DSP-6)
     window: int = 1
-    #: blocks a remote dispute may wait for availability
+    #: blocks a remote dispute may wait for availability (DSP-3)
     availability_timeout: int = 1
+    #: "seed" or "sdk" (decision ESC-D1)
     dispute_rule: str = "seed"
-    f: int = attrs.field(init=False)
 
-    def __attrs_post_init__(self):
-        object.__setattr__(self, "f", byzantine_threshold(self.n_validators))
-
-    @classmethod
-    def for_preset(cls, config) -> "DisputesConfig":
-        return cls(name=config.name, acceptance_period=max(1, min(config.acceptance_period, 1)),
-                   dispute_rule=config.dispute_rule)
+    @property
+    def f(self) -> int:
+        """The byzantine threshold of the validator set."""
+        return byzantine_threshold(self.n_validators)
 
     @property
     def byzantine(self) -> int:
+        """The byzantine validator (the last one) of the runs that have one."""
         return self.n_validators - 1
+
+    def validate(self) -> "DisputesConfig":
+        check_int_fields(self, {"n_validators": 1, "acceptance_period": 0, "window": 0,
+                                "availability_timeout": 1})
+        if self.f < 1:
+            raise ConfigError("n_validators", "CFG-1",
+                              f"{self.n_validators} validators: the model's byzantine validator needs f >= 1, "
+                              "so at least 4 validators")
+        check_choice_field(self, "dispute_rule", DISPUTE_RULES)
+        return self
+
+
+#: named parameter sets; ``tiny`` is the one ``make check`` explores
+DISPUTES_PRESETS: dict[str, DisputesConfig] = {
+    p.name: p.validate() for p in (
+        DisputesConfig(name="tiny"),
+    )
+}
 
 
 @attrs.frozen
@@ -250,9 +278,12 @@ class DisputesMachine(Machine):
     area = "disputes"
     description = "disputes across forks: local, remote, revert, blacklist, slashing (seed 003 §2.5.8–2.5.9)"
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.params = DisputesConfig.for_preset(config)
+    Params = DisputesConfig
+    presets = DISPUTES_PRESETS
+    default_preset = "tiny"
+
+    def __init__(self, params: DisputesConfig):
+        super().__init__(params)
 
     # -- accessors ---------------------------------------------------------------------------------------
     def get_honest(self, s: DisputesState) -> int:

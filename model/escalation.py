@@ -33,8 +33,10 @@ import enum
 
 import attrs
 
+from .config import check_choice_field, check_int_fields
 from .core import Machine, register_machine, require
 from .thresholds import (
+    DISPUTE_RULES,
     OUTCOME_BOTH,
     OUTCOME_INVALID,
     OUTCOME_INVALID_NO_SLASH,
@@ -50,6 +52,7 @@ __all__ = [
     "Phase",
     "Side",
     "EscalationConfig",
+    "ESCALATION_PRESETS",
     "EscalationState",
     "AttestHonest",
     "AttestByzantine",
@@ -96,14 +99,14 @@ def losing_side(outcome: int) -> tuple[bool, bool]:
 
 @attrs.frozen
 class EscalationConfig:
-    """Parameters of the escalation machine, built from a host configuration."""
+    """Parameters of the ``escalation`` machine (``spec/escalation.md``).
 
-    name: str
-    n_validators: int
-    #: f: the most byzantine validators the guarantees assume (ESC-8)
-    fault_bound: int
-    #: the most byzantine validators explored: one beyond the bound
-    max_byzantine: int
+    The fault bound f is derived from ``n_validators``; the machine explores up to
+    ``f + 1`` byzantine validators (ESC-8), never more than there are validators.
+    """
+
+    name: str = "custom"
+    n_validators: int = 4
     #: blocks the vote stays open after an outcome (ESC-7)
     window: int = 1
     #: blocks an escalation may wait for votes when the blob cannot be obtained
@@ -115,15 +118,32 @@ class EscalationConfig:
     #: exploration bound on session changes
     max_session: int = 2
 
-    @classmethod
-    def for_preset(cls, config) -> "EscalationConfig":
-        return cls(
-            name=config.name,
-            n_validators=config.n_validators,
-            fault_bound=byzantine_threshold(config.n_validators),
-            max_byzantine=byzantine_threshold(config.n_validators) + 1,
-            dispute_rule=config.dispute_rule,
-        )
+    @property
+    def fault_bound(self) -> int:
+        """f: the most byzantine validators the guarantees assume (ESC-8)."""
+        return byzantine_threshold(self.n_validators)
+
+    @property
+    def max_byzantine(self) -> int:
+        """The most byzantine validators explored: one beyond the bound (ESC-8)."""
+        return self.fault_bound + 1
+
+    def validate(self) -> "EscalationConfig":
+        check_int_fields(self, {"n_validators": 1, "window": 0, "timeout": 1, "dispute_sessions": 0,
+                                "max_session": 0})
+        check_choice_field(self, "dispute_rule", DISPUTE_RULES)
+        return self
+
+
+#: named parameter sets: ``tiny`` (4 validators, f = 1) is the one ``make check``
+#: explores; ``small`` has 5 (f = 1, and 2/3 of n is not whole); ``n7_f2`` has 7 (f = 2)
+ESCALATION_PRESETS: dict[str, EscalationConfig] = {
+    p.name: p.validate() for p in (
+        EscalationConfig(name="tiny", n_validators=4),
+        EscalationConfig(name="small", n_validators=5),
+        EscalationConfig(name="n7_f2", n_validators=7),
+    )
+}
 
 
 @attrs.frozen(cache_hash=True)
@@ -218,14 +238,17 @@ class EscalationMachine(Machine):
     area = "escalation"
     description = "invalidity escalation, its outcomes, slashing and fees (seed 003 §1.10.3, §2.5.9)"
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.params = EscalationConfig.for_preset(config)
+    Params = EscalationConfig
+    presets = ESCALATION_PRESETS
+    default_preset = "tiny"
+
+    def __init__(self, params: EscalationConfig):
+        super().__init__(params)
 
     # -- the fault model (ESC-8) --------------------------------------------------------------
     def max_byzantine(self) -> int:
         """ESC-8: the byzantine validators explored (f + 1: the bound and one beyond)."""
-        return min(self.params.max_byzantine, self.params.n_validators)
+        return self.params.max_byzantine
 
     def honest_count(self, s: EscalationState) -> int:
         return self.params.n_validators - s.byzantine

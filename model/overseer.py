@@ -1,17 +1,18 @@
 """The overseer's active leaves and signals: seed 003 §2.6.1–§2.6.2.
 
-A small relay-chain block tree (genesis with two forks of depth two) is imported and
-finalized block by block. The overseer keeps the *active leaves*: importing a block
-adds it and deactivates its parent (OVS-1); finalizing a block of height h prunes every
-leaf of height at most h except the finalized block (OVS-2). Each change is announced
-to every subsystem as ``StopWork`` signals for the deactivated leaves followed by
-``StartWork`` for the activated ones, all queued before the overseer routes anything
-else (OVS-3, OVS-4). Subsystems talk only through the overseer, so their messages share
-the receiver's one inbox with the signals, which is what guarantees that a message
-sent after a ``StartWork`` arrives after it (OVS-5).
+A small relay-chain block tree (genesis with two forks, of depth two and one) is
+imported and finalized block by block. The overseer keeps the *active leaves*:
+importing a block adds it and deactivates its parent (OVS-1); finalizing a block of
+height h prunes every leaf of height at most h except the finalized block (OVS-2).
+Each change is announced to every subsystem as ``StopWork`` signals for the
+deactivated leaves followed by ``StartWork`` for the activated ones, all queued before
+the overseer routes anything else (OVS-3, OVS-4). Subsystems talk only through the
+overseer, so their messages share the receiver's one inbox with the signals, which is
+what guarantees that a message sent after a ``StartWork`` arrives after it (OVS-5).
 
-Two subsystems are modelled: ``A`` (index 0), whose job on a relay parent sends one
-message about it to ``B`` (index 1). Rules OVS-1 .. OVS-5 of ``spec/overseer.md``.
+``n_subsystems`` subsystems are modelled (two in ``tiny``): ``A`` (index 0), whose job
+on a relay parent sends one message about it to ``B`` (index 1); any others only
+receive the signals. Rules OVS-1 .. OVS-5 of ``spec/overseer.md``.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import enum
 
 import attrs
 
+from .config import check_int_fields
 from .core import Machine, register_machine, require
 
 __all__ = [
     "Signal",
     "OverseerConfig",
+    "OVERSEER_PRESETS",
     "OverseerState",
     "Import",
     "Finalize",
@@ -42,20 +45,26 @@ class Signal(enum.IntEnum):
     MESSAGE = 2
 
 
-#: the block tree: genesis 0; blocks 1 and 2 at height 1; 3 and 5 (children of 1) and 4
-#: (child of 2) at height 2, so forks of depth two, with siblings at both heights
+#: the block tree: genesis 0; blocks 1 and 2 at height 1 (siblings); block 3, child of
+#: 1, at height 2
 TREE_PARENTS: tuple[int | None, ...] = (None, 0, 0, 1)
 
 
 @attrs.frozen
 class OverseerConfig:
-    name: str
-    parents: tuple[int | None, ...] = TREE_PARENTS
+    """Parameters of the ``overseer`` machine (``spec/overseer.md``).
+
+    The block tree is fixed (:data:`TREE_PARENTS`; the properties' witnesses name its
+    blocks). Subsystem A (0) sends to subsystem B (1); further subsystems only receive
+    signals, so ``n_subsystems`` is at least 2.
+    """
+
+    name: str = "custom"
     n_subsystems: int = 2
 
-    @classmethod
-    def for_preset(cls, config) -> "OverseerConfig":
-        return cls(name=config.name)
+    @property
+    def parents(self) -> tuple[int | None, ...]:
+        return TREE_PARENTS
 
     @property
     def n_blocks(self) -> int:
@@ -75,6 +84,18 @@ class OverseerConfig:
                 return True
             b = self.parents[b]
         return False
+
+    def validate(self) -> "OverseerConfig":
+        check_int_fields(self, {"n_subsystems": 2})
+        return self
+
+
+#: named parameter sets; ``tiny`` (subsystems A and B) is the one ``make check`` explores
+OVERSEER_PRESETS: dict[str, OverseerConfig] = {
+    p.name: p.validate() for p in (
+        OverseerConfig(name="tiny"),
+    )
+}
 
 
 Message = tuple[int, int]  # (Signal, block)
@@ -134,9 +155,12 @@ class OverseerMachine(Machine):
     area = "overseer"
     description = "overseer active leaves, StartWork/StopWork and message ordering (seed 003 §2.6.2)"
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.params = OverseerConfig.for_preset(config)
+    Params = OverseerConfig
+    presets = OVERSEER_PRESETS
+    default_preset = "tiny"
+
+    def __init__(self, params: OverseerConfig):
+        super().__init__(params)
 
     # -- rules ---------------------------------------------------------------------------------------
     def compute_import(self, leaves: int, block: int) -> tuple[int, int]:

@@ -43,11 +43,11 @@ def _accepted(t) -> bool:
 
 
 def _n(m) -> int:
-    return m.config.n_validators
+    return m.params.n_validators
 
 
 def _rule(m) -> str:
-    return m.config.dispute_rule
+    return m.params.dispute_rule
 
 
 def _expected_outcome(m, s) -> int:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paraspec.checker.registry import build, load_all
+from paraspec.checker.registry import UsageError, build, load_all
 from paraspec.model.approval import Check, Fault, Status, Tick, Verdict, compute_vrf
 from paraspec.model.core import Rejected
 from paraspec.model.thresholds import approval_checks_needed, is_reconstructible
@@ -72,3 +72,17 @@ def test_faulty_parablock_escalates_after_an_honest_check():
 def test_random_walks_keep_the_properties(choices):
     m = build(MACHINE, "tiny")
     check_walk(m, properties_for(MACHINE), choices)
+
+
+def test_parameters():
+    """Parablock b is backed by honest validator b alone: the group size is not a
+    parameter, and no more parablocks than honest validators."""
+    m = build(MACHINE, "tiny", overrides={"n_validators": 7, "n_randomness": 3})
+    assert (m.params.f, m.params.byzantine, m.params.randomness) == (2, 6, (0, 1, 2))
+    assert {s.randomness for s in m.init()} == {0, 1, 2}
+    with pytest.raises(UsageError, match="not a parameter of machine 'approval'"):
+        build(MACHINE, "tiny", overrides={"group_size": 2})
+    with pytest.raises(UsageError, match="4 validators have 3 honest, too few to back the 4 parablocks"):
+        build(MACHINE, "tiny", overrides={"n_blocks": 4})
+    with pytest.raises(UsageError, match="has no such preset"):
+        build(MACHINE, "polkadot")

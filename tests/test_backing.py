@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paraspec.checker.registry import build, load_all
+from paraspec.checker.registry import UsageError, build, load_all
 from paraspec.model.backing import BackingMachine, Kind, Second, Statement, has_double_vote, statement_bit
 from paraspec.model.core import Rejected
 from paraspec.properties.core import properties_for
@@ -70,3 +70,19 @@ def test_random_walks_keep_the_properties(choices, reading):
     assert isinstance(m, BackingMachine)
     # and backability is never withdrawn
     check_walk(m, properties_for(MACHINE), choices, lambda s, a, t: t.backable & s.backable == s.backable)
+
+
+def test_parameters():
+    """``trio`` is a group of 2 (one honest, one byzantine); ``minimum_backing_votes`` is read
+    by the sdk reading only, so another value under another reading is refused."""
+    trio = build(MACHINE, "trio")
+    assert (trio.params.group_size, trio.params.outsider) == (2, 2)
+    assert [v for v in range(3) if trio.params.is_honest(v)] == [0]
+    sdk3 = build(MACHINE, "tiny", overrides={"backing_threshold": "sdk", "minimum_backing_votes": 3})
+    assert not sdk3.is_backable(0b011) and sdk3.is_backable(0b111)
+    with pytest.raises(UsageError, match="only the sdk backing threshold reads it"):
+        build(MACHINE, "tiny", overrides={"minimum_backing_votes": 3})
+    with pytest.raises(UsageError, match="group_size"):
+        build(MACHINE, "tiny", overrides={"group_size": 1})
+    with pytest.raises(UsageError, match="has no such preset"):
+        build(MACHINE, "polkadot")

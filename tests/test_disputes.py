@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paraspec.checker.registry import build, load_all
+from paraspec.checker.registry import UsageError, build, load_all
 from paraspec.model.core import Rejected
 from paraspec.model.disputes import Block, Build, Dispute, Finalize, Phase, Rollup, Side, Tick, Vote
 from paraspec.model.disputes import Kind as RecordKind
+from paraspec.model.thresholds import OUTCOME_INVALID
 from paraspec.properties.core import properties_for
 from tests.walks import check_walk
 
@@ -81,6 +82,34 @@ def test_remote_dispute_on_an_unavailable_candidate_slashes_the_disputer():
     s = m.step(s, Tick())
     r = s.records[1]
     assert r.phase == Phase.CLOSED and r.slashed == 1 << byz and r.fee == 1 << byz
+
+
+def test_n_validators_is_honoured():
+    """With 7 validators the byzantine validator is 6, and a local dispute concludes only
+    once more than 2/3 of the 7 (5) attest: the 3 votes that conclude it among 4 do not."""
+    m = build(MACHINE, "tiny", overrides={"n_validators": 7})
+    assert m.params.n_validators == 7 and m.params.byzantine == 6 and m.params.f == 2
+    s = next(s for s in m.init() if not s.truth_valid)
+    s = m.step(s, Build(Block.A1, True))
+    for v in (0, 1, 2):
+        s = m.step(s, Vote(0, v, Side.INVALID))
+    assert s.records[0].phase == Phase.OPEN  # X's backer (6) and 3 honest votes: 4 of 7
+    s = m.step(s, Vote(0, 3, Side.INVALID))
+    assert s.records[0].phase == Phase.CONCLUDED and s.records[0].outcome == OUTCOME_INVALID
+    with pytest.raises(Rejected) as e:
+        m.step(s, Vote(0, 7, Side.INVALID))
+    assert e.value.rule_id == "DSP-9"
+
+
+@pytest.mark.parametrize("preset,overrides,needle", [
+    ("polkadot", {}, "has no such preset"),
+    ("tiny", {"n_validators": 3}, "at least 4 validators"),
+    ("tiny", {"availability_timeout": 0}, "availability_timeout"),
+    ("tiny", {"max_candidates": 2}, "not a parameter of machine 'disputes'"),
+])
+def test_parameters_it_cannot_honour_are_refused(preset, overrides, needle):
+    with pytest.raises(UsageError, match=needle):
+        build(MACHINE, preset, overrides=overrides)
 
 
 @settings(max_examples=60, deadline=None)

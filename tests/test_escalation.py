@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import attrs
 import pytest
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paraspec.checker.registry import build, load_all
-from paraspec.model.config import ConfigError, HostConfiguration, get_preset
+from paraspec.checker.registry import UsageError, build, load_all
+from paraspec.model.config import ConfigError
+from paraspec.model.escalation import EscalationConfig
 from paraspec.model.thresholds import (
     OUTCOME_BOTH,
     OUTCOME_INVALID,
@@ -110,6 +112,19 @@ def test_random_walks_keep_the_properties(choices, rule, n):
 
 def test_dispute_rule_is_validated():
     with pytest.raises(ConfigError) as e:
-        HostConfiguration(dispute_rule="majority").validate()
+        EscalationConfig(dispute_rule="majority").validate()
     assert "dispute_rule" in str(e.value) and "\n" not in str(e.value)
-    assert get_preset("tiny").with_overrides({"dispute_rule": "sdk"}).dispute_rule == "sdk"
+    assert build(MACHINE, "tiny", overrides={"dispute_rule": "sdk"}).params.dispute_rule == "sdk"
+
+
+def test_presets_are_the_overrides_they_name():
+    """``small`` and ``n7_f2`` are ``tiny`` with 5 and 7 validators; f and the byzantine
+    validators explored (f + 1) follow n."""
+    for preset, n, f in (("tiny", 4, 1), ("small", 5, 1), ("n7_f2", 7, 2)):
+        p = build(MACHINE, preset).params
+        assert p == attrs.evolve(build(MACHINE, "tiny", overrides={"n_validators": n}).params, name=preset)
+        assert (p.n_validators, p.fault_bound, p.max_byzantine) == (n, f, f + 1)
+    with pytest.raises(UsageError, match="has no such preset"):
+        build(MACHINE, "polkadot")
+    with pytest.raises(UsageError, match="not a parameter of machine 'escalation'"):
+        build(MACHINE, "tiny", overrides={"fault_bound": 2})

@@ -68,6 +68,8 @@ MANIFEST = [
           {"DSP-1", "DSP-2", "DSP-4", "DSP-6", "DSP-7", "DSP-8", "DSP-10", "DSP-12"}, {}),
     Entry("disputes", "tiny", {"dispute_rule": "sdk"}, 13515, 79899, 17,
           {"DSP-1", "DSP-2", "DSP-4", "DSP-6", "DSP-7", "DSP-8", "DSP-10", "DSP-12"}, {}),
+    Entry("disputes", "tiny", {"n_validators": 7}, 30462, 190278, 25,
+          {"DSP-1", "DSP-2", "DSP-4", "DSP-6", "DSP-7", "DSP-8", "DSP-10", "DSP-12"}, {}),
     Entry("escalation", "tiny", {}, 1142, 10686, 11,
           {"DSP-9", "ESC-2", "ESC-5", "ESC-7", "ESC-8"}, {}),
     Entry("escalation", "tiny", {"dispute_rule": "sdk"}, 1100, 10294, 11,

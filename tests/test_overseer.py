@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paraspec.checker.registry import build, load_all
+from paraspec.checker.registry import UsageError, build, load_all
 from paraspec.model.overseer import Deliver, Finalize, Import, Signal
 from paraspec.properties.core import properties_for
 from tests.walks import check_walk
@@ -47,3 +48,12 @@ def test_import_then_finalize_scenario():
 def test_random_walks_keep_the_properties(choices):
     m = build(MACHINE, "tiny")
     check_walk(m, properties_for(MACHINE), choices)
+
+
+def test_every_subsystem_gets_the_signals():
+    """With a third subsystem every signal is queued to it too; it needs A and B."""
+    m = build(MACHINE, "tiny", overrides={"n_subsystems": 3})
+    s = m.step(next(iter(m.init())), Import(1))
+    assert len(s.inbox) == 3 and s.inbox[2] == s.inbox[0] == s.inbox[1]
+    with pytest.raises(UsageError, match="n_subsystems"):
+        build(MACHINE, "tiny", overrides={"n_subsystems": 1})

@@ -17,6 +17,7 @@ from ..registry import (
     load_all,
     machine_names,
     properties_of,
+    resolve_preset,
 )
 from ..report import print_table, write_json, write_junit
 from ..simulate import simulate
@@ -100,9 +101,9 @@ def run(args: argparse.Namespace) -> int:
 
     names = args.machines or machine_names()
     for n in names:
-        get_machine_class(n)  # unknown machine: one line, exit 2
-    if args.preset is not None:
-        _args.check_preset(args.preset)
+        cls = get_machine_class(n)  # unknown machine: one line, exit 2
+        if args.preset is not None:
+            resolve_preset(cls, args.preset)  # a preset the machine does not define: one line, exit 2
 
     jobs: list[tuple[str, str | None]] = []
     if args.mutant or args.all_mutants:
