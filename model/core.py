@@ -134,15 +134,25 @@ class Machine:
             return tuple(cls.parameters)
         return tuple(f.name for f in attrs.fields(cls.Params) if f.name != "name" and f.init)
 
-    def parameter_values(self) -> dict[str, Any]:
-        """The values actually used, by field (for reports, traces and vectors): the
-        preset's name under ``preset``, then every honoured field."""
-        out: dict[str, Any] = {"preset": self.preset}
-        for name in self.parameter_names():
-            v = getattr(self.params, name)
-            out[name] = v.name if isinstance(v, enum.Enum) else (
-                [x.name if isinstance(x, enum.Enum) else x for x in v] if isinstance(v, tuple) else v)
+    @classmethod
+    def values_of(cls, params: Any) -> dict[str, Any]:
+        """``params`` as reports record them: the preset's name under ``preset``, then
+        every honoured field (enums by name, tuples as lists)."""
+        def plain(v: Any) -> Any:
+            if isinstance(v, enum.Enum):
+                return v.name
+            if isinstance(v, (tuple, list)):
+                return [plain(x) for x in v]
+            return v
+
+        out: dict[str, Any] = {"preset": getattr(params, "name", "custom")}
+        for name in cls.parameter_names():
+            out[name] = plain(getattr(params, name))
         return out
+
+    def parameter_values(self) -> dict[str, Any]:
+        """The values this machine was built with (for reports, traces and vectors)."""
+        return self.values_of(self.params)
 
     # -- the three functions every machine provides --------------------------------------------
     def init(self) -> Iterable[Any]:  # pragma: no cover - abstract

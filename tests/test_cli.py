@@ -136,7 +136,9 @@ def test_list_json(capsys):
     names = {m["name"] for m in data["machines"]}
     assert {"availability", "inclusion"} <= names
     assert any(r["id"] == "AV-6" for r in data["rules"])
-    assert {"tiny", "polkadot"} <= set(data["presets"])
+    assert {"tiny", "polkadot"} <= set(data["presets"]["availability"])
+    assert set(data["presets"]["halts"]) == {"tiny", "small", "seed"}
+    assert data["presets"]["disputes"]["tiny"]["n_validators"] == 4
     assert any(m["name"] == "av_threshold_ge" and m["preset"] == "trio" for m in data["mutants"])
 
 

@@ -35,13 +35,14 @@ CASES = [(m, p) for m in machine_names() for p in _numeric(get_machine_class(m))
 
 
 def _explore(machine) -> frozenset:
-    """What a bounded breadth-first exploration sees: the states, the accepted
-    transitions with their answers, and the rejections with their rules."""
+    """What a bounded breadth-first exploration sees: the initial states, the states,
+    the accepted transitions with their answers, and the rejections with their rules."""
     seen: dict[int, None] = {}
     seen_things: set = set()
     frontier = deque()
     for s in machine.init():
         fp = fingerprint(s)
+        seen_things.add(("init", fp))
         if fp not in seen:
             seen[fp] = None
             frontier.append(s)

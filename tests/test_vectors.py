@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from paraspec.checker.registry import load_all, machine_names, properties_of
+from paraspec.checker.registry import build, load_all, machine_names, properties_of
 from paraspec.checker.spec import load_rules
 from paraspec.checker.vectors.cases import FORMAT, first_difference
 from paraspec.checker.vectors.generate import Options, generate, machine_presets
@@ -48,9 +48,11 @@ def test_layout_and_index(suite, cases):
     assert index["presets"] == ["tiny", "trio"]  # tiny, and trio where av_threshold_ge is checked
     assert index["machines"] == sorted(index["machines"]) and {"availability", "inclusion"} <= set(index["machines"])
     assert index["cases"] == len(cases) == res.cases
-    for preset in index["presets"]:
-        cfg = json.loads((root / preset / "config.json").read_text())
-        assert cfg["name"] == preset
+    for key, pool in index["pools"].items():  # each machine's parameters, as used, beside its cases
+        preset, machine = key.split("/")
+        cfg = json.loads((root / preset / machine / "config.json").read_text())
+        assert cfg["preset"] == preset and cfg == pool["parameters"]
+        assert cfg == build(machine, preset).parameter_values()
     # every case file is at preset/machine/handler/name.json and says so
     for c in cases:
         preset, machine, handler, name = c.path[:-5].split("/")

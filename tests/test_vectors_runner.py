@@ -226,7 +226,7 @@ def test_cli_unsupported_is_a_failure_unless_allowed(small, tmp_path, capsys):
     ("badjson", ["--adapter", "x"], "trio/availability/end_block/cover_000.json: not JSON"),
     ("missingfield", ["--adapter", "x"], "trio/availability/end_block/cover_000.json: field 'post_state' is missing"),
     ("errstate", ["--adapter", "x"], "field 'post_state' differs from 'pre_state'"),
-    ("noconfig", ["--adapter", "x"], "trio/config.json: missing"),
+    ("noconfig", ["--adapter", "x"], "trio/availability/config.json: missing"),
     ("moved", ["--adapter", "x"], "do not match the case's directory"),
 ])
 def test_cli_bad_suite_or_arguments_one_line_exit_2(small, tmp_path, capsys, make, argv_tail, needle):
@@ -246,7 +246,7 @@ def test_cli_bad_suite_or_arguments_one_line_exit_2(small, tmp_path, capsys, mak
         d["post_state"] = {"paras": [], "signed": 9}
         (suite / "trio/availability/sign_bitfield/rule_AV-4_negative.json").write_text(json.dumps(d))
     elif make == "noconfig":
-        (suite / "trio/config.json").unlink()
+        (suite / "trio/availability/config.json").unlink()
     elif make == "moved":
         case.rename(suite / "trio/availability/sign_bitfield/cover_999.json")
     code, out, err = run_cli(capsys, "vectors", "run", str(suite), *argv_tail)

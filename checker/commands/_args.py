@@ -57,11 +57,16 @@ def parse_sets(items: list[str]) -> dict[str, str]:
     return out
 
 
-def check_preset(name: str) -> None:
-    from paraspec.model.config import PRESETS
+def check_preset(name: str, machines) -> None:
+    """Every machine in ``machines`` defines preset ``name`` (a preset is never
+    remapped): otherwise one line naming the machines that lack it."""
+    from ..registry import get_machine_class
 
-    if name not in PRESETS:
-        raise UsageError(f"--preset: unknown preset {name!r} (known: {', '.join(PRESETS)})")
+    lacking = [m for m in machines if name not in get_machine_class(m).presets]
+    if lacking:
+        first = get_machine_class(lacking[0])
+        raise UsageError(f"--preset {name}: not a preset of {', '.join(lacking)} (the presets of {first.name}: "
+                         f"{', '.join(first.presets)}; select machines that have it) (CFG-2)")
 
 
 def check_writable(path: str) -> None:

@@ -210,7 +210,7 @@ def _write_traces(trace_dir: Path, results: list[Result]) -> dict[tuple, dict[st
     for r in results:
         view = None
         try:
-            machine = build(r.machine, r.preset if r.preset in _presets() else None, r.mutant)
+            machine = build(r.machine, r.preset, r.mutant)
             view = machine.view
         except UsageError:
             view = None
@@ -230,12 +230,6 @@ def _write_traces(trace_dir: Path, results: list[Result]) -> dict[tuple, dict[st
             itf.write(r.error.trace, path, view, f"model error: {r.error.message}")
     del _cls
     return files
-
-
-def _presets():
-    from paraspec.model.config import PRESETS
-
-    return PRESETS
 
 
 def _mutant_summary(console: Console, results: list[Result], quiet: bool) -> int:

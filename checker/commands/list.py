@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import attrs
 from rich.console import Console
 from rich.table import Table
 
@@ -19,7 +18,6 @@ def register(sub) -> None:
 
 def catalogue() -> dict:
     load_all()
-    from paraspec.model.config import PRESETS
     from paraspec.model.core import MACHINES
     from paraspec.properties.core import MUTANTS, PROPERTIES
 
@@ -53,7 +51,8 @@ def catalogue() -> dict:
             {"id": r.id, "title": r.title, "document": f"spec/{r.document}", "decision": r.is_decision}
             for r in rules.values()
         ],
-        "presets": {name: attrs.asdict(cfg) for name, cfg in PRESETS.items()},
+        "presets": {n: {p: c.values_of(params) for p, params in c.presets.items()}
+                    for n, c in sorted(MACHINES.items())},
         **extra,
     }
 
@@ -95,11 +94,12 @@ def run(args) -> int:
     for r in data["rules"]:
         t.add_row(r["id"], r["title"], r["document"])
     console.print(t)
-    t = Table(title="presets")
-    for c in ("preset", "validators", "parachains", "availability period", "backing", "max candidates"):
+    t = Table(title="presets (each machine's own; --set reaches the parameters listed)")
+    for c in ("machine", "preset", "parameters"):
         t.add_column(c)
-    for name, cfg in data["presets"].items():
-        t.add_row(name, str(cfg["n_validators"]), str(cfg["n_parachains"]), str(cfg["chain_availability_period"]),
-                  cfg["backing_threshold"], str(cfg["max_candidates"]))
+    for name, presets in data["presets"].items():
+        for preset, values in presets.items():
+            t.add_row(name if preset == next(iter(presets)) else "", preset,
+                      ", ".join(f"{k}={v}" for k, v in values.items() if k != "preset"))
     console.print(t)
     return 0

@@ -96,11 +96,11 @@ def run(args: argparse.Namespace) -> int:
     trace_dir = Path(args.trace_dir) if args.trace_dir else None
     if trace_dir is not None and trace_dir.exists() and not trace_dir.is_dir():
         raise UsageError(f"--trace-dir: {trace_dir} exists and is not a directory")
-    if args.preset is not None:
-        _args.check_preset(args.preset)
     lemmas, machines, mutants = _select(args)
     for n in machines:
         get_machine_class(n)
+    if args.preset is not None:
+        _args.check_preset(args.preset, machines or sorted({m.machine for m in mutants}))
 
     console = Console(width=None if Console().is_terminal else 160)
     items: list = []

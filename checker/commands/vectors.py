@@ -17,7 +17,7 @@ import attrs
 from rich.console import Console
 from rich.table import Table
 
-from ..registry import UsageError, get_machine_class, load_all
+from ..registry import UsageError, get_machine_class, load_all, machine_names
 from ..report import atomic_write
 from . import _args
 
@@ -90,10 +90,10 @@ def generate(args) -> int:
     from ..vectors.generate import Options
     from ..vectors.generate import generate as gen
 
-    for p in args.preset:
-        _args.check_preset(p)
     for m in args.machine:
         get_machine_class(m)
+    for p in args.preset:
+        _args.check_preset(p, args.machine or machine_names())
     out = Path(args.out)
     if out.exists():
         if not out.is_dir():

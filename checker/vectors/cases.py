@@ -18,7 +18,6 @@ from typing import Any
 
 import attrs
 
-from paraspec.model.config import PRESETS, HostConfiguration
 from paraspec.model.core import Machine, Rejected
 from paraspec.model.handlers import Handler, handlers_for
 
@@ -29,7 +28,7 @@ __all__ = [
     "FORMAT",
     "VectorError",
     "config_json",
-    "config_from_json",
+    "config_overrides",
     "state_type",
     "encode_state",
     "decode_state",
@@ -56,23 +55,36 @@ def dump(obj: Any) -> str:
 # -- configuration --------------------------------------------------------------------------------
 
 
-def config_json(config: HostConfiguration) -> dict[str, Any]:
-    return attrs.asdict(config)
+def config_json(machine: Machine) -> dict[str, Any]:
+    """A machine's configuration as vectors record it: the preset's name under
+    ``preset`` and the value of every parameter the machine honours
+    (``Machine.parameter_values``)."""
+    return machine.parameter_values()
 
 
-def config_from_json(obj: Any, path: str = "config") -> HostConfiguration:
+def config_overrides(name: str, obj: Any, path: str = "config") -> tuple[str, dict[str, Any]]:
+    """The preset and the overrides that rebuild machine ``name`` from a recorded
+    configuration: every scalar field as recorded (so a mutant's own overrides cannot
+    take the place of a recorded value), and any other field that differs from the
+    preset's (an error, since only scalars can be set)."""
+    from ..registry import UsageError, resolve_preset
+
     if not isinstance(obj, dict):
         raise VectorError(f"{path}: expected an object of configuration fields")
-    names = {f.name for f in attrs.fields(HostConfiguration)}
-    unknown = sorted(set(obj) - names)
-    if unknown:
-        raise VectorError(f"{path}.{unknown[0]}: no such configuration field")
-    base = PRESETS.get(obj.get("name")) if isinstance(obj.get("name"), str) else None
+    preset = obj.get("preset")
+    if not isinstance(preset, str):
+        raise VectorError(f"{path}.preset: expected the name of a preset of machine {name!r}")
+    cls = get_machine_class(name)
     try:
-        cfg = attrs.evolve(base, **obj) if base is not None else HostConfiguration(**obj)
-        return cfg.validate()
-    except (TypeError, ValueError) as e:
-        raise VectorError(f"{path}: {e}") from None
+        base = cls(resolve_preset(cls, preset)).parameter_values()
+    except UsageError as e:
+        raise VectorError(f"{path}.preset: {e}") from None
+    unknown = sorted(set(obj) - set(base))
+    if unknown:
+        raise VectorError(f"{path}.{unknown[0]}: not a parameter of machine {name!r} "
+                          f"(its parameters: {', '.join(cls.parameter_names())})")
+    return preset, {k: v for k, v in obj.items()
+                    if k != "preset" and (v != base[k] or isinstance(v, (int, str, bool)))}
 
 
 # -- states and inputs ------------------------------------------------------------------------------
@@ -244,8 +256,10 @@ def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
     return None
 
 
-def machine_for(name: str, config: HostConfiguration, mutant: str | None = None) -> Machine:
-    from ..registry import build
+def machine_for(name: str, config: Any, mutant: str | None = None, path: str = "config") -> Machine:
+    """Machine ``name`` (or ``mutant``, when it is one of that machine's) built from a
+    recorded configuration (:func:`config_json`)."""
+    from ..registry import UsageError, build
 
     get_machine_class(name)
     if mutant is not None:
@@ -254,4 +268,8 @@ def machine_for(name: str, config: HostConfiguration, mutant: str | None = None)
         mut = MUTANTS.get(mutant)
         if mut is None or mut.machine != name:
             mutant = None
-    return build(name, config, mutant)
+    preset, overrides = config_overrides(name, config, path)
+    try:
+        return build(name, preset, mutant, overrides=overrides or None)
+    except UsageError as e:
+        raise VectorError(f"{path}: {e}") from None

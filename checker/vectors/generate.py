@@ -50,14 +50,13 @@ from typing import Any, Callable
 
 import attrs
 
-from paraspec.model.config import DEFAULT_PRESET, get_preset
 from paraspec.model.core import Machine, Rejected
 from paraspec.model.handlers import SAMPLING, Handler, handlers_for, shape_of
 from paraspec.properties.core import MUTANTS, Kind, Mutant
 
 from ..explicit import Checker, Verdict
 from ..fingerprint import fingerprint
-from ..registry import build, load_all, machine_names, properties_of
+from ..registry import build, get_machine_class, load_all, machine_names, properties_of
 from ..spec import load_rules
 from .cases import FORMAT, config_json, dump, encode_input, encode_state, execute, first_difference
 from .serve import Reference
@@ -490,7 +489,7 @@ class _MachineGen:
 
     # -- mutants ----------------------------------------------------------------------------------------
     def mutant_case(self, mut: Mutant) -> _Draft | None:
-        home = mut.preset or DEFAULT_PRESET
+        home = mut.preset or get_machine_class(self.name).default_preset
         overrides = dict(mut.overrides)
         ref = build(self.name, self.preset, overrides=overrides) if overrides else self.m
         mm = build(self.name, self.preset, mut.name)
@@ -609,8 +608,8 @@ def _case_json(preset: str, m: Machine, d: _Draft) -> dict:
 
 
 def default_presets(machines: list[str]) -> list[str]:
-    """tiny, and every preset a mutant of the selected machines is checked on."""
-    out = [DEFAULT_PRESET]
+    """Each machine's default preset, and every preset a mutant of the selected machines is checked on."""
+    out: list[str] = []
     for name in machines:
         for p in machine_presets(name):
             if p not in out:
@@ -622,7 +621,7 @@ def machine_presets(name: str) -> list[str]:
     """The presets a machine's cases are generated on by default: tiny, and the presets
     its own mutants are checked on (``av_threshold_ge`` needs ``trio``: on ``tiny`` a
     2/3 boundary is never met exactly)."""
-    out = [DEFAULT_PRESET]
+    out = [get_machine_class(name).default_preset]
     for mut in sorted(MUTANTS.values(), key=lambda m: m.name):
         if mut.machine == name and mut.preset and mut.preset not in out:
             out.append(mut.preset)
@@ -648,8 +647,6 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
     load_all()
     machines = list(opts.machines) or machine_names()
     presets = list(opts.presets) or default_presets(machines)
-    for p in presets:
-        get_preset(p)
     catalogue = load_rules()
     out = Path(out)
     tmp = out.with_name(out.name + ".tmp-generate")
@@ -664,9 +661,7 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
     rules_index: dict[str, dict[str, Any]] = {}
     pools: dict[str, dict] = {}
     for preset in presets:
-        config = config_json(get_preset(preset))
         (tmp / preset).mkdir()
-        (tmp / preset / "config.json").write_text(dump(config))
         have: dict[str, set[bool]] = {}  # rule -> polarities with a case on this preset
         owners: dict[str, list[str]] = {}  # rule -> the machines whose properties name it
         for name in machines:
@@ -674,13 +669,17 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
                 continue
             g = _MachineGen(preset, name, opts, catalogue, log)
             g.run()
+            (tmp / preset / name).mkdir(exist_ok=True)
+            config = config_json(g.m)
+            (tmp / preset / name / "config.json").write_text(dump(config))
             pools[f"{preset}/{name}"] = {
                 "explorations": [
                     {"kind": "exhaustive" if k == 0 else "sampled",
                      "overrides": g.sampling if k == 0 and g.pool.machines[0] is not g.m else {},
                      "states": g.pool.source.count(k), "complete": g.pool.complete[k]}
                     for k in range(len(g.pool.machines))],
-                "shapes": len(set(g.pool.shapes)), "transitions": len(g.pool.transitions)}
+                "shapes": len(set(g.pool.shapes)), "transitions": len(g.pool.transitions),
+                "parameters": config}
             mutant_drafts = []
             for mut in sorted((x for x in MUTANTS.values() if x.machine == name), key=lambda x: x.name):
                 d = g.mutant_case(mut)

@@ -14,7 +14,6 @@ from paraspec.model.core import Machine
 
 from .cases import (
     VectorError,
-    config_from_json,
     decode_input,
     decode_state,
     execute,
@@ -39,8 +38,7 @@ class Reference:
         key = (name, json.dumps(config_obj, sort_keys=True))
         m = self._machines.get(key)
         if m is None:
-            config = config_from_json(config_obj)
-            m = machine_for(name, config, self.mutant)
+            m = machine_for(name, config_obj, self.mutant, "request.config")
             self._machines[key] = m
         return m
 

@@ -111,14 +111,15 @@ def load_suite(root: str | Path, machines: Iterable[str] = (), handlers: Iterabl
             continue
         if handlers and not any(fnmatch.fnmatchcase(f"{machine}/{handler}", g) for g in handlers):
             continue
-        if preset not in configs:
-            cpath = root / preset / "config.json"
+        where = f"{preset}/{machine}/config.json"
+        if where not in configs:
+            cpath = root / where
             if not cpath.is_file():
-                raise VectorError(f"{preset}/config.json: missing (every preset directory has its configuration)")
-            cfg = _read_json(cpath, f"{preset}/config.json")
-            if not isinstance(cfg, dict):
-                raise VectorError(f"{preset}/config.json: expected an object of configuration fields")
-            configs[preset] = cfg
+                raise VectorError(f"{where}: missing (every machine directory has its configuration)")
+            cfg = _read_json(cpath, where)
+            if not isinstance(cfg, dict) or not isinstance(cfg.get("preset"), str):
+                raise VectorError(f"{where}: expected an object with the preset's name and the machine's parameters")
+            configs[where] = cfg
         obj = _check_case(_read_json(path, rel), rel, parts)
-        cases.append(Case(rel, obj, configs[preset]))
+        cases.append(Case(rel, obj, configs[where]))
     return cases
