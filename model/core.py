@@ -17,6 +17,7 @@ property can fail) is a subclass that overrides one rule.
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
 import attrs
@@ -31,6 +32,7 @@ __all__ = [
     "MACHINES",
     "action_name",
     "action_args",
+    "snake_case",
 ]
 
 
@@ -163,11 +165,22 @@ class Machine:
         """The inputs to try in ``state``, in a deterministic order."""
         raise NotImplementedError
 
-    def step(self, state, action):  # pragma: no cover - abstract
+    def step(self, state, action):
         """The next state; raises :class:`Rejected` for an input the protocol rejects.
-        Written as guards first (``require(cond, RULE_ID, reason)``), then the effect
-        (a ``process_<action>`` method building the next state with ``attrs.evolve``)."""
-        raise NotImplementedError
+
+        The one way to write a transition: a method ``process_<action>`` per action class
+        (``SignBitfield`` -> ``process_sign_bitfield(state, action)``), guards first
+        (``require(cond, RULE_ID, reason)``), then the effect, building the next state
+        with ``attrs.evolve`` from immutable values. This default dispatches to it; a
+        machine whose input is one composite action (a relay block) may override it."""
+        method = _PROCESSORS.get((type(self), type(action)))
+        if method is None:
+            name = "process_" + snake_case(type(action).__name__)
+            method = getattr(type(self), name, None)
+            if method is None:
+                raise TypeError(f"machine {self.name!r} has no {name} for action {action!r}")
+            _PROCESSORS[(type(self), type(action))] = method
+        return method(self, state, action)
 
     def try_step(self, state, action) -> Any:
         """The next state, or the :class:`Rejected` value (not raised) for a rejected input."""
@@ -211,6 +224,18 @@ class Machine:
     def __repr__(self) -> str:
         m = f" mutant={self.mutant_name}" if self.mutant_name else ""
         return f"<{type(self).__name__} {self.name}{m} {self.preset}>"
+
+
+#: (machine class, action class) -> its ``process_<action>`` function (the dispatch of ``Machine.step``)
+_PROCESSORS: dict[tuple[type, type], Any] = {}
+
+
+def snake_case(name: str) -> str:
+    """``SignBitfield`` -> ``sign_bitfield``; ``ProcessUMP`` -> ``process_ump`` (the name of
+    an action's ``process_`` method, and of its vector handler)."""
+    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
+    s = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", s)
+    return s.lower()
 
 
 #: name -> machine class (the correct model, not mutants)

@@ -36,6 +36,8 @@ from typing import Any, Callable, Iterable
 
 import attrs
 
+from .core import snake_case
+
 __all__ = [
     "Handler",
     "HANDLERS",
@@ -53,11 +55,8 @@ __all__ = [
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def snake(name: str) -> str:
-    """``SignBitfield`` -> ``sign_bitfield``; ``ProcessUMP`` -> ``process_ump``."""
-    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
-    s = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", s)
-    return s.lower()
+#: ``SignBitfield`` -> ``sign_bitfield``: one rule for handler and ``process_`` names
+snake = snake_case
 
 
 @attrs.frozen
