@@ -12,7 +12,7 @@ The public API, for notebooks and scripts::
     import paraspec
     m = paraspec.build("availability", preset="trio", overrides={"max_candidates": 1})
     result = paraspec.check(m)                 # exhaustive breadth-first search
-    print(result.states, [(p.name, p.verdict) for p in result.properties])
+    print(result.states, [(p.property.name, p.verdict) for p in result.properties])
     paraspec.machines()                        # the machine names
     paraspec.rules()                           # the rule catalogue of spec/
 

@@ -148,3 +148,17 @@ def test_wheel_writes_rule_cases(wheel_env):
     assert sum(h["rule"] for h in index["handlers"].values()) == len(rule_files) > 0
     assert "rule_AV-6_positive.json" in rule_files and "rule_AV-6_negative.json" in rule_files
     assert index["gaps"] == [], index["gaps"]
+
+
+def test_the_library_api_in_a_few_lines():
+    import paraspec
+
+    assert "disputes" in paraspec.machines()
+    m = paraspec.build("escalation", preset="tiny", overrides={"n_validators": 7})
+    r = paraspec.check(m)
+    assert (r.states, r.complete, r.ok) == (3694, True, True)
+    assert r.parameters["n_validators"] == 7
+    assert paraspec.check("escalation", max_states=100).states <= 101
+    assert "AV-6" in paraspec.rules()
+    with pytest.raises(AttributeError):
+        paraspec.no_such_name  # noqa: B018
