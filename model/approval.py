@@ -373,22 +373,6 @@ class ApprovalMachine(Machine):
             yield Equivocate()
         yield Tick()
 
-    def step(self, s: ApprovalState, a):
-        if isinstance(a, Check):
-            return self.process_check(s, a)
-        if isinstance(a, Attest):
-            return self.process_attest(s, a)
-        if isinstance(a, Report):
-            require(self.is_open(s), "APR-5", "the approval window is closed")
-            require(s.stake < self.params.max_stake, "APR-5", "exploration bound on fishermen stake")
-            return attrs.evolve(s, stake=s.stake + 1)
-        if isinstance(a, Equivocate):
-            require(self.is_open(s) and not s.equivocated, "APR-6", "already equivocated or closed")
-            return attrs.evolve(s, equivocated=True)
-        if isinstance(a, Tick):
-            return self.process_tick(s)
-        raise TypeError(f"unknown action {a!r}")
-
     def is_open(self, s: ApprovalState) -> bool:
         return s.time <= self.params.window
 
@@ -430,7 +414,16 @@ class ApprovalMachine(Machine):
                 f"the attestation's VRF {a.vrf} does not verify")
         return self._record(s, a.validator, a.parablock, a.verdict)
 
-    def process_tick(self, s: ApprovalState) -> ApprovalState:
+    def process_report(self, s: ApprovalState, a: Report) -> ApprovalState:
+        require(self.is_open(s), "APR-5", "the approval window is closed")
+        require(s.stake < self.params.max_stake, "APR-5", "exploration bound on fishermen stake")
+        return attrs.evolve(s, stake=s.stake + 1)
+
+    def process_equivocate(self, s: ApprovalState, a: Equivocate) -> ApprovalState:
+        require(self.is_open(s) and not s.equivocated, "APR-6", "already equivocated or closed")
+        return attrs.evolve(s, equivocated=True)
+
+    def process_tick(self, s: ApprovalState, a: Tick) -> ApprovalState:
         require(self.is_open(s), "APR-9", "the approval window is closed")
         time = s.time + 1
         if self.is_window_over(time):

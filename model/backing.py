@@ -273,20 +273,9 @@ class BackingMachine(Machine):
         if s.live:
             yield StopWork()
 
-    def step(self, s: BackingState, a):
-        if isinstance(a, Second):
-            return self.process_second(s, a.validator, a.candidate)
-        if isinstance(a, Validate):
-            return self.process_validate(s, a.validator, a.candidate)
-        if isinstance(a, Statement):
-            return self.process_statement(s, a)
-        if isinstance(a, StopWork):
-            require(s.live, "BCK-10", "the job already stopped")
-            return attrs.evolve(s, live=False)
-        raise TypeError(f"unknown action {a!r}")
-
     # -- node side of an honest validator ------------------------------------------------------------
-    def process_second(self, s: BackingState, v: int, c: int) -> BackingState:
+    def process_second(self, s: BackingState, a: Second) -> BackingState:
+        v, c = a.validator, a.candidate
         require(self.params.is_honest(v), "BCK-2", f"validator {v}'s node is not modelled")
         stmts = s.statements[v]
         require(not stmts & self.get_bit(Kind.SECONDED, c), "BCK-2", f"validator {v} already seconded {c}")
@@ -295,7 +284,8 @@ class BackingMachine(Machine):
                 f"validator {v} already seconded another candidate or signed Valid for {c}")
         return self.process_statement(s, Statement(v, Kind.SECONDED, c, v))
 
-    def process_validate(self, s: BackingState, v: int, c: int) -> BackingState:
+    def process_validate(self, s: BackingState, a: Validate) -> BackingState:
+        v, c = a.validator, a.candidate
         require(self.params.is_honest(v), "BCK-4", f"validator {v}'s node is not modelled")
         stmts = s.statements[v]
         stated = self.get_bit(Kind.SECONDED, c) | self.get_bit(Kind.VALID, c) | self.get_bit(Kind.INVALID, c)
@@ -323,3 +313,7 @@ class BackingMachine(Machine):
         if self.is_disagreement(sup, obj):
             disputed |= 1 << c
         return attrs.evolve(s, reported=reported, backable=backable, disputed=disputed)
+
+    def process_stop_work(self, s: BackingState, a: StopWork) -> BackingState:
+        require(s.live, "BCK-10", "the job already stopped")
+        return attrs.evolve(s, live=False)

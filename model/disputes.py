@@ -508,23 +508,6 @@ class DisputesMachine(Machine):
                 yield Finalize(b)
         yield Tick()
 
-    def step(self, s: DisputesState, a):
-        if isinstance(a, Build):
-            return self.process_build(s, a)
-        if isinstance(a, Vote):
-            return self.process_vote(s, a)
-        if isinstance(a, Dispute):
-            return self.process_dispute(s, a)
-        if isinstance(a, AvailabilityVote):
-            return self.process_availability_vote(s, a)
-        if isinstance(a, Rollup):
-            return self.process_rollup(s, a)
-        if isinstance(a, Finalize):
-            return self.process_finalize(s, a.block)
-        if isinstance(a, Tick):
-            return self.process_tick(s)
-        raise TypeError(f"unknown action {a!r}")
-
     # -- transitions -----------------------------------------------------------------------------------------
     def process_build(self, s: DisputesState, a: Build) -> DisputesState:
         b = a.block
@@ -619,13 +602,14 @@ class DisputesMachine(Machine):
         r = self._decide(r)
         return _evolve(s, records=_set(s.records, a.fork, r))
 
-    def process_finalize(self, s: DisputesState, b: Block) -> DisputesState:
+    def process_finalize(self, s: DisputesState, a: Finalize) -> DisputesState:
+        b = a.block
         require((s.built >> b) & 1 and not (s.reverted >> b) & 1, "DSP-10", f"{b.name} is not a live block")
         require(b != s.finalized and self.is_on_chain(s.finalized, b), "DSP-10", f"{b.name} does not extend finality")
         require(self.may_finalize(s, b), "DSP-10", f"a candidate on {b.name}'s chain is not approved")
         return _evolve(s, finalized=b)
 
-    def process_tick(self, s: DisputesState) -> DisputesState:
+    def process_tick(self, s: DisputesState, a: Tick) -> DisputesState:
         require(self.may_time_pass(s), "DSP-12", "votes or evidence are still due")
         records = list(s.records)
         reverted, blacklisted = s.reverted, s.blacklisted

@@ -351,27 +351,6 @@ class EscalationMachine(Machine):
         if s.session < self.params.max_session:
             yield NewSession()
 
-    def step(self, s: EscalationState, a):
-        if isinstance(a, AttestHonest):
-            return self.process_attest_honest(s, a.key_session)
-        if isinstance(a, AttestByzantine):
-            return self.process_attest_byzantine(s, a)
-        if isinstance(a, Finalize):
-            require(not s.finalized, "ESC-2", "already finalized")
-            require(self.may_vote_grandpa(s), "ESC-2", "GRANDPA does not vote on this chain now")
-            return attrs.evolve(s, finalized=True)
-        if isinstance(a, Build):
-            require(not s.extended, "ESC-5", "already extended")
-            require(self.may_build(s), "ESC-5", "the chain executed an invalid candidate")
-            return attrs.evolve(s, extended=True)
-        if isinstance(a, Tick):
-            return self.process_tick(s)
-        if isinstance(a, NewSession):
-            require(s.session < self.params.max_session, "DSP-9", "exploration bound on sessions")
-            require(not self.honest_due(s), "ESC-8", "an honest validator's attestation is still due")
-            return attrs.evolve(s, session=s.session + 1)
-        raise TypeError(f"unknown action {a!r}")
-
     def _after_vote(self, s: EscalationState) -> EscalationState:
         """Re-evaluate escalation and outcome after an attestation."""
         if s.phase == Phase.APPROVAL and self.is_escalated(s.votes_for, s.votes_against):
@@ -384,7 +363,8 @@ class EscalationMachine(Machine):
                 s = attrs.evolve(s, outcome=outcome)
         return s
 
-    def process_attest_honest(self, s: EscalationState, key_session: int = 0) -> EscalationState:
+    def process_attest_honest(self, s: EscalationState, a: AttestHonest) -> EscalationState:
+        key_session = a.key_session
         require(self.is_duty_session(s, key_session), "DSP-9",
                 f"a key of session {key_session} in session {s.session}: not the candidate's validators on duty")
         require(self.honest_can_attest(s), "ESC-8", "no honest validator can attest now")
@@ -413,7 +393,17 @@ class EscalationMachine(Machine):
                 s = attrs.evolve(s, byz_invalid=s.byz_invalid + 1)
         return self._after_vote(s)
 
-    def process_tick(self, s: EscalationState) -> EscalationState:
+    def process_finalize(self, s: EscalationState, a: Finalize) -> EscalationState:
+        require(not s.finalized, "ESC-2", "already finalized")
+        require(self.may_vote_grandpa(s), "ESC-2", "GRANDPA does not vote on this chain now")
+        return attrs.evolve(s, finalized=True)
+
+    def process_build(self, s: EscalationState, a: Build) -> EscalationState:
+        require(not s.extended, "ESC-5", "already extended")
+        require(self.may_build(s), "ESC-5", "the chain executed an invalid candidate")
+        return attrs.evolve(s, extended=True)
+
+    def process_tick(self, s: EscalationState, a: Tick) -> EscalationState:
         require(s.phase in (Phase.ESCALATED, Phase.DECIDED), "ESC-7", "no vote is open")
         require(not self.honest_due(s), "ESC-8", "an honest validator's attestation is still due")
         age = s.age + 1
@@ -422,3 +412,8 @@ class EscalationMachine(Machine):
         if s.phase == Phase.ESCALATED and self.is_timed_out(age):
             return attrs.evolve(s, phase=Phase.CLOSED, age=age, **self.compute_closing(s))
         return attrs.evolve(s, age=age)
+
+    def process_new_session(self, s: EscalationState, a: NewSession) -> EscalationState:
+        require(s.session < self.params.max_session, "DSP-9", "exploration bound on sessions")
+        require(not self.honest_due(s), "ESC-8", "an honest validator's attestation is still due")
+        return attrs.evolve(s, session=s.session + 1)

@@ -615,12 +615,6 @@ class HaltInterpreter(Machine):
     def actions(self, s: HaltState) -> Iterable[Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def step(self, s: HaltState, a):
-        name = self._handlers.get(type(a))
-        if name is None:
-            raise TypeError(f"unknown action {a!r}")
-        return getattr(self, name)(s, a)
-
     # -- transitions ------------------------------------------------------------------------------
     def process_round(self, s: HaltState, a: Round) -> HaltState:
         c = self.config
@@ -703,7 +697,7 @@ class HaltInterpreter(Machine):
                     f"encryption is disabled after {s.dkg_failures} failed DKG rounds")
         return s
 
-    def process_dkg_failed(self, s: HaltState, a: DkgRoundFailed) -> HaltState:
+    def process_dkg_round_failed(self, s: HaltState, a: DkgRoundFailed) -> HaltState:
         require(self.is_activity_allowed(s.mode, Activity.DKG), "HLT-7", f"DKG is stopped in {s.mode.name}")
         return attrs.evolve(s, dkg_failures=min(s.dkg_failures + 1, self.config.dkg_failure_limit + 1))
 
@@ -720,13 +714,13 @@ class HaltInterpreter(Machine):
             s = self.record_evidence(s, offence)
         return s
 
-    def process_state_roots(self, s: HaltState, a: ObserveStateRoots) -> HaltState:
+    def process_observe_state_roots(self, s: HaltState, a: ObserveStateRoots) -> HaltState:
         require(a.roots >= 1, "HLT-4", f"{a.roots} signed roots observed")
         if self.is_divergence(a.roots):
             return self.process_hard_fault(s, Offence.BAD_STATE_ROOT)
         return s
 
-    def process_equivocations(self, s: HaltState, a: ObserveEquivocations) -> HaltState:
+    def process_observe_equivocations(self, s: HaltState, a: ObserveEquivocations) -> HaltState:
         require(1 <= a.validators <= self.config.committee, "HLT-4",
                 f"{a.validators} equivocators in a committee of {self.config.committee}")
         if self.is_cluster(a.validators):
@@ -801,28 +795,6 @@ class HaltInterpreter(Machine):
         require(0 <= a.target <= s.height, "HLT-20", f"hard-fork genesis {a.target} is not a commit")
         t = self.reconcile(s, a.target, a.invalid)
         return attrs.evolve(t, floor=a.target, fault=False)
-
-    _handlers = {
-        Round: "process_round",
-        Wait: "process_wait",
-        GoOffline: "process_go_offline",
-        ComeOnline: "process_come_online",
-        SetConnected: "process_set_connected",
-        SubmitTx: "process_submit_tx",
-        SubmitEvidence: "process_submit_evidence",
-        Perform: "process_perform",
-        DkgRoundFailed: "process_dkg_failed",
-        DkgSucceeded: "process_dkg_succeeded",
-        ObserveStateRoots: "process_state_roots",
-        ObserveEquivocations: "process_equivocations",
-        DetectFault: "process_detect_fault",
-        EmergencyHalt: "process_emergency_halt",
-        Investigate: "process_investigate",
-        ApplyFix: "process_apply_fix",
-        Resume: "process_resume",
-        Rollback: "process_rollback",
-        HardFork: "process_hard_fork",
-    }
 
     def answer(self, state: HaltState, action, next_state: HaltState) -> dict[str, bool]:
         """The derived views a node exposes after the step: whether a soft stall has

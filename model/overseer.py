@@ -217,18 +217,8 @@ class OverseerMachine(Machine):
                 if (s.jobs[0] >> b) & 1:
                     yield Send(b)
 
-    def step(self, s: OverseerState, a):
-        if isinstance(a, Import):
-            return self.process_import(s, a.block)
-        if isinstance(a, Finalize):
-            return self.process_finalize(s, a.block)
-        if isinstance(a, Deliver):
-            return self.process_deliver(s, a.subsystem)
-        if isinstance(a, Send):
-            return self.process_send(s, a.block)
-        raise TypeError(f"unknown action {a!r}")
-
-    def process_import(self, s: OverseerState, block: int) -> OverseerState:
+    def process_import(self, s: OverseerState, a: Import) -> OverseerState:
+        block = a.block
         p = self.params
         require(0 < block < p.n_blocks, "OVS-1", f"no block {block}")
         require(not (s.imported >> block) & 1, "OVS-1", f"block {block} already imported")
@@ -237,7 +227,8 @@ class OverseerMachine(Machine):
         signals = self.compute_signals(deactivated, leaves & ~s.leaves)
         return attrs.evolve(s, imported=s.imported | (1 << block), leaves=leaves, inbox=self.broadcast(s, signals))
 
-    def process_finalize(self, s: OverseerState, block: int) -> OverseerState:
+    def process_finalize(self, s: OverseerState, a: Finalize) -> OverseerState:
+        block = a.block
         p = self.params
         require((s.imported >> block) & 1, "OVS-2", f"block {block} not imported")
         require(block != s.finalized and p.is_ancestor(s.finalized, block), "OVS-2",
@@ -246,7 +237,8 @@ class OverseerMachine(Machine):
         signals = self.compute_signals(pruned, 0)
         return attrs.evolve(s, finalized=block, leaves=s.leaves & ~pruned, inbox=self.broadcast(s, signals))
 
-    def process_deliver(self, s: OverseerState, i: int) -> OverseerState:
+    def process_deliver(self, s: OverseerState, a: Deliver) -> OverseerState:
+        i = a.subsystem
         require(s.inbox[i], "OVS-4", f"subsystem {i} has nothing to handle")
         (kind, b), rest = s.inbox[i][0], s.inbox[i][1:]
         inbox = s.inbox[:i] + (rest,) + s.inbox[i + 1:]
@@ -259,7 +251,8 @@ class OverseerMachine(Machine):
         # a message for a relay parent without a live job is discarded (§2.6.3)
         return attrs.evolve(s, inbox=inbox, jobs=tuple(jobs), started=tuple(started))
 
-    def process_send(self, s: OverseerState, block: int) -> OverseerState:
+    def process_send(self, s: OverseerState, a: Send) -> OverseerState:
+        block = a.block
         require((s.jobs[0] >> block) & 1, "OVS-5", f"subsystem A has no job on {block}")
         require(not (s.sent >> block) & 1, "OVS-5", f"subsystem A already sent its message about {block}")
         return attrs.evolve(s, inbox=self.route(s, 1, (int(Signal.MESSAGE), block)), sent=s.sent | (1 << block))

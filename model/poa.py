@@ -233,23 +233,17 @@ class PoaMachine(Machine):
         yield RemoveValidator(0, 1 % n)
         yield EndSession()
 
-    def step(self, s: PoaState, a):
-        name = self._handlers.get(type(a))
-        if name is None:
-            raise TypeError(f"unknown action {a!r}")
-        return getattr(self, name)(s, a)
-
     def check_account(self, v: int) -> None:
         require(0 <= v < self.config.n_accounts, "POA-2", f"unknown account {v}")
 
-    def process_add(self, s: PoaState, a: AddValidator) -> PoaState:
+    def process_add_validator(self, s: PoaState, a: AddValidator) -> PoaState:
         self.check_account(a.validator)
         require(self.is_privileged(a.origin), "POA-1", f"origin {a.origin} may not add validators")
         bit = 1 << a.validator
         require(not s.validators & bit, "POA-2", f"validator {a.validator} is already on the list")
         return attrs.evolve(s, validators=s.validators | bit, approved=s.approved | bit)
 
-    def process_remove(self, s: PoaState, a: RemoveValidator) -> PoaState:
+    def process_remove_validator(self, s: PoaState, a: RemoveValidator) -> PoaState:
         self.check_account(a.validator)
         require(self.is_privileged(a.origin), "POA-1", f"origin {a.origin} may not remove validators")
         bit = 1 << a.validator
@@ -259,7 +253,7 @@ class PoaMachine(Machine):
                     f"the list would fall below {self.config.min_validators} validators")
         return attrs.evolve(s, validators=s.validators & ~bit, approved=s.approved & ~bit)
 
-    def process_readd(self, s: PoaState, a: ReAddSelf) -> PoaState:
+    def process_re_add_self(self, s: PoaState, a: ReAddSelf) -> PoaState:
         self.check_account(a.validator)
         require(self.may_readd(s, a.validator, a.origin), "POA-7",
                 f"account {a.origin} may not re-add validator {a.validator}"
@@ -285,16 +279,6 @@ class PoaMachine(Machine):
     def process_end_session(self, s: PoaState, a: EndSession) -> PoaState:
         reported = self.get_reported(s)
         return self.rotate(s, self.compute_next_list(s, reported))
-
-    _handlers = {
-        AddValidator: "process_add",
-        RemoveValidator: "process_remove",
-        ReAddSelf: "process_readd",
-        Heartbeat: "process_heartbeat",
-        GoOffline: "process_go_offline",
-        ComeOnline: "process_come_online",
-        EndSession: "process_end_session",
-    }
 
     def describe(self, s: PoaState) -> dict[str, Any]:
         n = s.active.bit_count()

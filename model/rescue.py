@@ -288,12 +288,6 @@ class RescueMachine(Machine):
             else:
                 yield RelayPropose(i)
 
-    def step(self, s: RescueState, a):
-        name = self._handlers.get(type(a))
-        if name is None:
-            raise TypeError(f"unknown action {a!r}")
-        return getattr(self, name)(s, a)
-
     def get_para(self, s: RescueState, para: int) -> ParaRescue:
         require(0 <= para < len(s.paras), "RSC-1", f"unknown para {para}")
         return s.paras[para]
@@ -372,19 +366,6 @@ class RescueMachine(Machine):
         p = self.get_para(s, a.para)
         require(p.relay_pending, "RSC-7", f"no relay-chain proposal for para {a.para}")
         return self._set(s, a.para, attrs.evolve(p, relay_pending=False))
-
-    _handlers = {
-        Tick: "process_tick",
-        ParaBlock: "process_para_block",
-        OptIn: "process_opt_in",
-        OptOut: "process_opt_out",
-        OwnUpgrade: "process_own_upgrade",
-        Vote: "process_vote",
-        EnactRescue: "process_enact_rescue",
-        RelayPropose: "process_relay_propose",
-        RelayEnact: "process_relay_enact",
-        RelayReject: "process_relay_reject",
-    }
 
     def describe(self, s: RescueState) -> dict[str, Any]:
         """Per-para lists (index = para id) of plain values."""

@@ -125,9 +125,9 @@ class AnyOrigin(ConfigurationMachine):
 class AnyMember(ConfigurationMachine):
     """Any field of the configuration can be set (and unknown names are ignored)."""
 
-    def process_set_configuration(self, cs, call):
+    def set_configuration(self, cs, call):
         if call.member in GOVERNANCE_MEMBERS:
-            return super().process_set_configuration(cs, call)
+            return super().set_configuration(cs, call)
         if call.member in {f.name for f in attrs.fields(HostConfiguration)}:
             return ConfigurationState(cs.current, attrs.evolve(self.get_update_base(cs), **{call.member: call.value}))
         return cs

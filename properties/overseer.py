@@ -197,8 +197,8 @@ class PruneStrictlyLower(OverseerMachine):
 class SilentPruning(OverseerMachine):
     """Finalization prunes leaves without sending ``StopWork``."""
 
-    def process_finalize(self, s, block):
-        t = super().process_finalize(s, block)
+    def process_finalize(self, s, a):
+        t = super().process_finalize(s, a)
         return attrs.evolve(t, inbox=s.inbox)
 
 

@@ -168,8 +168,8 @@ class RemovalKeepsApproval(PoaMachine):
     """Governance removal takes the validator off the list but leaves it approved, so it can
     re-add itself."""
 
-    def process_remove(self, s, a):
-        t = super().process_remove(s, a)
+    def process_remove_validator(self, s, a):
+        t = super().process_remove_validator(s, a)
         return attrs.evolve(t, approved=s.approved)
 
 
@@ -194,8 +194,8 @@ class ReAddAfterGovernanceRemoval(PoaMachine):
 class AddTakesEffectAtOnce(PoaMachine):
     """An added validator joins the current session's set immediately."""
 
-    def process_add(self, s, a):
-        t = super().process_add(s, a)
+    def process_add_validator(self, s, a):
+        t = super().process_add_validator(s, a)
         return attrs.evolve(t, active=t.active | (1 << a.validator))
 
 

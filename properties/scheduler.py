@@ -309,8 +309,8 @@ class LookaheadUnbounded(SchedulerMachine):
 class NoClaimIndex(SchedulerMachine):
     """A parathread may queue a second claim."""
 
-    def process_add_parathread_claim(self, ss, call, parathreads, cfg):
-        return super().process_add_parathread_claim(replace(ss, claim_index=()), call, parathreads, cfg)
+    def add_parathread_claim(self, ss, call, parathreads, cfg):
+        return super().add_parathread_claim(replace(ss, claim_index=()), call, parathreads, cfg)
 
 
 @mutant(M, "sch_retries_unbounded", kills=["retries_within_limit"])

@@ -103,7 +103,7 @@ class ConfigurationModule:
         """``configuration()``: the configuration in force."""
         return cs.current
 
-    def process_set_configuration(self, cs: ConfigurationState, call: SetConfiguration) -> ConfigurationState:
+    def set_configuration(self, cs: ConfigurationState, call: SetConfiguration) -> ConfigurationState:
         """The entry point of one configuration member (CFG-1 .. CFG-4)."""
         require(self.is_governance_origin(call.origin), "CFG-3",
                 f"set_{call.member} needs the governance origin, not {call.origin!r}")
@@ -112,6 +112,14 @@ class ConfigurationModule:
         require(isinstance(call.value, int) and not isinstance(call.value, bool), "CFG-1",
                 f"set_{call.member}: value must be an integer, got {call.value!r}")
         return self.update_configuration(cs, {call.member: call.value})
+
+    def process_set_configuration(self, cs: ConfigurationState, call: SetConfiguration) -> ConfigurationState:
+        """:meth:`set_configuration`, under the name the composed runtime calls it by.
+
+        (The ``configuration`` machine's ``process_set_configuration`` takes the machine's
+        state and action instead; this one goes when ``RuntimeModel`` calls
+        ``set_configuration`` itself.)"""
+        return self.set_configuration(cs, call)
 
     def update_configuration(self, cs: ConfigurationState, changes: dict[str, Any]) -> ConfigurationState:
         """``update_configuration(f)``: apply ``changes`` to the base (CFG-4) and keep the
@@ -173,10 +181,11 @@ class ConfigurationMachine(ConfigurationModule, Machine):
         if state.session < self.max_sessions:
             yield ConfigSessionChange()
 
-    def step(self, state: ConfigurationMachineState, action):
-        if isinstance(action, SetConfiguration):
-            return attrs.evolve(state, storage=self.process_set_configuration(state.storage, action))
-        if isinstance(action, ConfigSessionChange):
-            storage, _, _ = self.process_configuration_session_change(state.storage)
-            return ConfigurationMachineState(storage, state.session + 1)
-        raise TypeError(f"unknown action {action!r}")
+    def process_set_configuration(self, state: ConfigurationMachineState,
+                                  action: SetConfiguration) -> ConfigurationMachineState:
+        return attrs.evolve(state, storage=self.set_configuration(state.storage, action))
+
+    def process_config_session_change(self, state: ConfigurationMachineState,
+                                      action: ConfigSessionChange) -> ConfigurationMachineState:
+        storage, _, _ = self.process_configuration_session_change(state.storage)
+        return ConfigurationMachineState(storage, state.session + 1)

@@ -349,12 +349,14 @@ class ParasMachine(ParasModule, Machine):
             return self.get_validation_code_at(state.paras, action.para, action.at, action.assume_intermediate)
         return None
 
-    def step(self, state: ParasMachineState, action):
+    def process_validation_code_query(self, state: ParasMachineState,
+                                      action: ValidationCodeQuery) -> ParasMachineState:
+        require(action.assume_intermediate is None or action.assume_intermediate < action.at, "PAR-6",
+                "assume_intermediate must be before at")
+        return state
+
+    def process_paras_block(self, state: ParasMachineState, action: ParasBlock) -> ParasMachineState:
         ps = state.paras
-        if isinstance(action, ValidationCodeQuery):
-            require(action.assume_intermediate is None or action.assume_intermediate < action.at, "PAR-6",
-                    "assume_intermediate must be before at")
-            return state
         now = state.now + 1
         sessions = state.sessions
         if action.session_change:

@@ -215,8 +215,8 @@ class SchedulerModule:
                               cores=(None,) * n_cores, claim_index=tuple(sorted(index)),
                               session_start=now, scheduled=())
 
-    def process_add_parathread_claim(self, ss: SchedulerState, call: AddParathreadClaim,
-                                     parathreads: tuple[int, ...], cfg: HostConfiguration) -> SchedulerState:
+    def add_parathread_claim(self, ss: SchedulerState, call: AddParathreadClaim,
+                             parathreads: tuple[int, ...], cfg: HostConfiguration) -> SchedulerState:
         """SCH-7, SCH-8: queue a claim on a live parathread, at most one per parathread,
         within the lookahead limit, pre-assigned to the next parathread core."""
         require(call.para in parathreads, "SCH-7", f"para {call.para} is not a live parathread")
@@ -227,6 +227,15 @@ class SchedulerModule:
         nxt = self._enqueue(queue, ss.next_core_offset, ParathreadEntry(ParathreadClaim(call.para, call.collator)), cfg)
         return replace(ss, queue=tuple(queue), next_core_offset=nxt,
                             claim_index=tuple(sorted(ss.claim_index + (call.para,))))
+
+    def process_add_parathread_claim(self, ss: SchedulerState, call: AddParathreadClaim,
+                                     parathreads: tuple[int, ...], cfg: HostConfiguration) -> SchedulerState:
+        """:meth:`add_parathread_claim`, under the name the composed runtime calls it by.
+
+        (The ``scheduler`` machine's ``process_add_parathread_claim`` takes the machine's
+        state and action instead; this one goes when ``RuntimeModel`` calls
+        ``add_parathread_claim`` itself.)"""
+        return self.add_parathread_claim(ss, call, parathreads, cfg)
 
     def process_schedule(self, ss: SchedulerState, freed: tuple[tuple[int, FreedReason], ...],
                          parachains: tuple[int, ...], now: int, cfg: HostConfiguration) -> SchedulerState:
@@ -412,20 +421,24 @@ class SchedulerMachine(SchedulerModule, Machine):
             since[core] = None
         return self.process_schedule(ss, tuple(freed), self.parachains, now, c), since
 
-    def step(self, state: SchedulerMachineState, action):
+    def process_add_parathread_claim(self, state: SchedulerMachineState,
+                                     action: AddParathreadClaim) -> SchedulerMachineState:
+        ss = self.add_parathread_claim(state.scheduler, action, self.parathreads, self.cfg)
+        return replace(state, scheduler=ss, claimed=True)
+
+    def process_sched_session_change(self, state: SchedulerMachineState,
+                                     action: SchedSessionChange) -> SchedulerMachineState:
         c = self.cfg
-        ss = state.scheduler
-        if isinstance(action, AddParathreadClaim):
-            ss = self.process_add_parathread_claim(ss, action, self.parathreads, c)
-            return replace(state, scheduler=ss, claimed=True)
         now = state.now + 1
-        if isinstance(action, SchedSessionChange):
-            ss = self.process_scheduler_session_change(ss, now, action.n_validators, action.seed, self.parachains,
-                                                       self.parathreads, c, c)
-            ss = self.process_schedule(ss, (), self.parachains, now, c)
-            ss = self.process_scheduler_finalize(ss, c)
-            return SchedulerMachineState(ss, action.n_validators, now, state.sessions + 1, (None,) * len(ss.cores))
-        assert isinstance(action, SchedBlock), action
+        ss = self.process_scheduler_session_change(state.scheduler, now, action.n_validators, action.seed,
+                                                   self.parachains, self.parathreads, c, c)
+        ss = self.process_schedule(ss, (), self.parachains, now, c)
+        ss = self.process_scheduler_finalize(ss, c)
+        return SchedulerMachineState(ss, action.n_validators, now, state.sessions + 1, (None,) * len(ss.cores))
+
+    def process_sched_block(self, state: SchedulerMachineState, action: SchedBlock) -> SchedulerMachineState:
+        c = self.cfg
+        now = state.now + 1
         ss, since = self.begin_block(state, action.available)
         ss = self.process_occupied(ss, action.occupy)
         for core in action.occupy:
