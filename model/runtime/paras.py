@@ -19,8 +19,8 @@ from typing import Any
 
 import attrs
 
-from ..core import Machine, register_machine, require
 from ..config import PRESETS
+from ..core import Machine, register_machine, require
 from .bounds import exploration_preset
 from .common import FMap, mdel, mget, mhas, mset, replace
 
