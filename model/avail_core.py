@@ -1,7 +1,7 @@
 """The availability core: the benchmark twin of the availability/inclusion spine.
 
 Rules AC-1 .. AC-6 of ``spec/avail_core.md``. ``n`` validators and ``k`` availability
-cores (``n_validators`` and ``n_parachains`` of the preset). Each core is free, or
+cores (``n_validators`` and ``n_cores`` of its parameters). Each core is free, or
 holds a backed candidate with an ``n``-bit availability vote mask and an age. A
 ``Tick`` (the end of a relay-chain block) enacts a candidate with more than 2/3 of the
 votes or, once it has aged ``timeout`` blocks, times it out; each core counts its
@@ -28,26 +28,45 @@ from typing import Any
 
 import attrs
 
+from .config import ConfigError
 from .core import Machine, register_machine, require
 from .logic import And, Not, Or, ite, min_, popcount
 from .symmetry import Symmetry
 from .thresholds import is_more_than_two_thirds
 
-__all__ = ["AvailCoreConfig", "CoreState", "Back", "Vote", "Tick", "AvailCoreMachine"]
+__all__ = ["AvailCoreConfig", "AVAIL_CORE_PRESETS", "CoreState", "Back", "Vote", "Tick", "AvailCoreMachine"]
 
 
 @attrs.frozen
 class AvailCoreConfig:
-    n_validators: int
-    n_cores: int
+    """Parameters of the ``avail_core`` machine; the named sets are :data:`AVAIL_CORE_PRESETS`."""
+
+    name: str = "custom"
+    n_validators: int = 4
+    n_cores: int = 2
     #: blocks of voting after which a candidate that is not available times out
     timeout: int = 3
     #: enactment and timeout counters saturate here (keeps the space finite)
     cap: int = 2
 
-    @classmethod
-    def for_preset(cls, config) -> "AvailCoreConfig":
-        return cls(n_validators=config.n_validators, n_cores=config.n_parachains)
+    def validate(self) -> "AvailCoreConfig":
+        for name in ("n_validators", "n_cores", "timeout", "cap"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ConfigError(name, "CFG-1", f"must be a positive integer, got {v!r}")
+        return self
+
+
+#: The presets: the validators and cores of the host presets of the same name
+#: (``model.config``), the peer models' timeout and cap.
+AVAIL_CORE_PRESETS: dict[str, AvailCoreConfig] = {
+    p.name: p.validate()
+    for p in (
+        AvailCoreConfig(name="tiny", n_validators=4, n_cores=2),
+        AvailCoreConfig(name="trio", n_validators=3, n_cores=2),
+        AvailCoreConfig(name="small", n_validators=5, n_cores=2),
+    )
+}
 
 
 @attrs.frozen(cache_hash=True)
@@ -99,9 +118,11 @@ class AvailCoreMachine(Machine):
     #: the vectorized engine (``checker.vector``) may run this machine
     vectorized = True
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.params = AvailCoreConfig.for_preset(config)
+    Params = AvailCoreConfig
+    presets = AVAIL_CORE_PRESETS
+
+    def __init__(self, params):
+        super().__init__(params)
         p = self.params
         self.symmetry = Symmetry(
             validator_masks=("votes",), n_validators=p.n_validators,

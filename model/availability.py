@@ -153,6 +153,9 @@ class AvailabilityMachine(Machine):
     name = "availability"
     area = "availability"
     description = "signed availability bitfields, the >2/3 rule and the timeout (seed 003 §1.7, Alg. 10)"
+    #: one core per parachain; the timeout ``t``; the AV-D2 reading; the exploration bound
+    parameters = ("n_validators", "n_parachains", "chain_availability_period", "free_core_bit",
+                  "max_candidates")
 
     # -- rules (methods, so mutants can override one) -------------------------------
     def is_available(self, votes: int) -> bool:

@@ -158,6 +158,10 @@ class InclusionMachine(Machine):
     description = "candidate lifecycle and availability cores (seed 003 §2.3, §2.5.6–2.5.7)"
     #: liveness: weak fairness of relay-chain blocks (``checker.liveness``): blocks keep coming
     fairness = (Block,)
+    #: one core per parachain, no parathread cores and no rotation: the other fields of
+    #: ``HostConfiguration`` change nothing here
+    parameters = ("n_validators", "n_parachains", "chain_availability_period", "backing_threshold",
+                  "minimum_backing_votes", "free_core_bit", "max_candidates")
 
     def __init__(self, config):
         super().__init__(config)

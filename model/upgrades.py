@@ -36,10 +36,11 @@ from typing import Any
 
 import attrs
 
-from .config import ConfigError, HostConfiguration
+from .config import ConfigError
 from .core import Machine, Rejected, register_machine, require
 from .groups import partition
 from .thresholds import (
+    BACKING_THRESHOLDS,
     is_backable,
     is_more_than_two_thirds,
     is_pvf_check_accepted,
@@ -71,17 +72,14 @@ __all__ = [
 
 @attrs.frozen
 class UpgradeConfig:
-    """Parameters of the ``upgrades`` machine (the table in ``spec/upgrades.md``).
-
-    Built from a :class:`HostConfiguration` preset by :meth:`for_preset`: validators,
-    groups, timing and ``max_code_size`` come from the host configuration; the RFC's own
-    parameters (counter start, deposit price, ...) from :data:`UPGRADE_PRESETS`.
-    """
+    """Parameters of the ``upgrades`` machine (the table in ``spec/upgrades.md``); the
+    named sets are :data:`UPGRADE_PRESETS`."""
 
     name: str = "custom"
     n_validators: int = 4
-    #: the validator groups; the para's core is assigned ``groups[rotation]`` (UPG-24)
-    groups: tuple[tuple[int, ...], ...] = ((0, 1), (2, 3))
+    #: availability cores: the validators are partitioned into one backing group per
+    #: core (seed 003 §2.5.5), and the para's core is assigned ``groups[rotation]`` (UPG-24)
+    n_cores: int = 2
     backing_threshold: str = "majority"
     minimum_backing_votes: int = 2
     availability_period: int = 2
@@ -111,73 +109,67 @@ class UpgradeConfig:
     #: declared sizes the explorer offers with a signal
     request_sizes: tuple[int, ...] = (1, 4)
 
-    @classmethod
-    def for_preset(cls, host: HostConfiguration) -> "UpgradeConfig":
-        groups = partition(list(range(host.n_validators)), host.n_cores)
-        fields: dict[str, Any] = dict(
-            name=host.name,
-            n_validators=host.n_validators,
-            groups=tuple(tuple(g) for g in groups),
-            backing_threshold=host.backing_threshold,
-            minimum_backing_votes=host.minimum_backing_votes,
-            availability_period=host.chain_availability_period,
-            max_code_size=host.max_code_size,
-            upgrade_frequency=host.validation_upgrade_frequency,
-            upgrade_delay=host.validation_upgrade_delay,
-        )
-        # the RFC's parameters of the preset (they may also narrow a host value)
-        fields.update(UPGRADE_PRESETS.get(host.name, UPGRADE_PRESETS["tiny"]))
-        return cls(**fields).validate()
+    @property
+    def groups(self) -> tuple[tuple[int, ...], ...]:
+        """The backing groups: the validators partitioned into ``n_cores`` groups, the
+        first ``n_validators mod n_cores`` one larger (as the host's, SCH-3)."""
+        return tuple(tuple(g) for g in partition(list(range(self.n_validators)), self.n_cores))
 
     @classmethod
     def rfc(cls) -> "UpgradeConfig":
-        """The RFC's example values (counter 10) on the ``polkadot`` host preset: the
+        """The RFC's example values (counter 10) at the ``polkadot`` sizes: the
         interpreter's preset (``UpgradesMachine(UpgradeConfig.rfc())``)."""
-        from .config import get_preset
-
-        return cls.for_preset(get_preset("polkadot"))
+        return UPGRADE_PRESETS["polkadot"]
 
     def validate(self) -> "UpgradeConfig":
-        for name in ("n_validators", "availability_period", "deposit_per_byte", "genesis_code_size",
-                     "pvf_voting_ttl", "max_upgrades"):
+        for name in ("n_validators", "n_cores", "minimum_backing_votes", "availability_period",
+                     "deposit_per_byte", "genesis_code_size", "pvf_voting_ttl", "max_upgrades"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ConfigError(name, "UPG-D11", f"must be a positive integer, got {v!r}")
         for name in ("counter_start", "max_code_size", "deposit_balance", "enactment_session_changes",
                      "upgrade_frequency", "upgrade_delay"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < 0:
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise ConfigError(name, "UPG-D11", f"must be a non-negative integer, got {v!r}")
-        if not self.groups or any(not g or any(not 0 <= v < self.n_validators for v in g) for g in self.groups):
-            raise ConfigError("groups", "UPG-D11", f"{self.groups!r} are not non-empty sets of validators")
+        if self.n_cores > self.n_validators:
+            raise ConfigError("n_cores", "UPG-D11",
+                              f"{self.n_validators} validators cannot form {self.n_cores} non-empty groups")
+        if self.backing_threshold not in BACKING_THRESHOLDS:
+            raise ConfigError("backing_threshold", "UPG-D11",
+                              f"must be one of {', '.join(BACKING_THRESHOLDS)}, got {self.backing_threshold!r}")
         if self.genesis_code_size > self.max_code_size:
             raise ConfigError("genesis_code_size", "UPG-D1", "the genesis code must fit max_code_size")
-        if not self.request_sizes or any(not isinstance(s, int) or s < 1 for s in self.request_sizes):
+        if not self.request_sizes or any(not isinstance(s, int) or isinstance(s, bool) or s < 1
+                                         for s in self.request_sizes):
             raise ConfigError("request_sizes", "UPG-D11", "must be positive sizes")
         return self
 
 
-#: The RFC's parameters per host preset. ``tiny``/``trio``/``small`` are explored
-#: exhaustively (counter start 2); ``polkadot`` and ``rfc`` carry the RFC's example
-#: values for the interpreter (counter 10).
+#: The presets. ``tiny``/``trio``/``small`` are explored exhaustively (counter start 2,
+#: 3 on ``small``); ``polkadot`` carries the RFC's example values for the interpreter
+#: (counter 10) at the sizes of the host's ``polkadot`` preset. Validators, cores,
+#: the backing reading, ``max_code_size`` and the legacy timing are those of the host
+#: preset of the same name (``model.config``).
 #: The exhaustive presets judge availability within one block (``availability_period``
 #: 1, decision UPG-D11): bits are per block here, so a second block of voting only adds
 #: an idle block, which the para's next block covers.
-UPGRADE_PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": dict(counter_start=2, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1,
-                 pvf_voting_ttl=2, enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4),
-                 availability_period=1),
-    "trio": dict(counter_start=2, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1,
-                 pvf_voting_ttl=2, enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4),
-                 availability_period=1),
-    "small": dict(counter_start=3, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1,
-                  pvf_voting_ttl=2, enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4),
-                  availability_period=1),
-    "rfc": dict(counter_start=10, deposit_per_byte=1, deposit_balance=8 * 1024 * 1024,
-                genesis_code_size=1024 * 1024, pvf_voting_ttl=2, enactment_session_changes=2,
-                max_upgrades=1_000_000, request_sizes=(2 * 1024 * 1024, 4 * 1024 * 1024)),
+_EXPLORED = dict(counter_start=2, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1, pvf_voting_ttl=2,
+                 enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4), availability_period=1)
+UPGRADE_PRESETS: dict[str, UpgradeConfig] = {
+    p.name: p.validate()
+    for p in (
+        UpgradeConfig(name="tiny", n_validators=4, n_cores=2, **_EXPLORED),
+        UpgradeConfig(name="trio", n_validators=3, n_cores=2, **_EXPLORED),
+        UpgradeConfig(name="small", n_validators=5, n_cores=2, **{**_EXPLORED, "counter_start": 3}),
+        UpgradeConfig(name="polkadot", n_validators=1000, n_cores=100, backing_threshold="sdk",
+                      minimum_backing_votes=2, availability_period=10, counter_start=10,
+                      max_code_size=3 * 1024 * 1024, deposit_per_byte=1, deposit_balance=8 * 1024 * 1024,
+                      genesis_code_size=1024 * 1024, pvf_voting_ttl=2, enactment_session_changes=2,
+                      upgrade_frequency=600, upgrade_delay=600, max_upgrades=1_000_000,
+                      request_sizes=(2 * 1024 * 1024, 4 * 1024 * 1024)),
+    )
 }
-UPGRADE_PRESETS["polkadot"] = UPGRADE_PRESETS["rfc"]
 
 
 # -- values ----------------------------------------------------------------------------------------
@@ -388,10 +380,14 @@ class UpgradesMachine(Machine):
     description = ("code upgrades: the off-chain counter, fetching, pre-checking, enactment and "
                    "pruning (seed 001) beside the legacy on-chain path (seed 003 §2.5.4, §2.5.6)")
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.params = config if isinstance(config, UpgradeConfig) else UpgradeConfig.for_preset(config)
-        self.group_masks = tuple(sum(1 << v for v in g) for g in self.params.groups)
+    Params = UpgradeConfig
+    presets = UPGRADE_PRESETS
+
+    def __init__(self, params):
+        super().__init__(params)
+        #: the backing groups (``UpgradeConfig.groups``), and each as a bitmask of validators
+        self.groups = params.groups
+        self.group_masks = tuple(sum(1 << v for v in g) for g in self.groups)
 
     # == rules (methods, so that a mutant overrides one) ====================================================
     # They take a state or a draft ("s") and do not change it.
@@ -399,11 +395,11 @@ class UpgradesMachine(Machine):
     # -- candidate pipeline (UPG-24) ---------------------------------------------------------------------
     def get_group(self, s) -> tuple[int, ...]:
         """UPG-24: the backing group assigned to the para's core."""
-        return self.params.groups[s.rotation]
+        return self.groups[s.rotation]
 
     def compute_rotation_after_session(self, rotation: int) -> int:
         """UPG-24: the para's core moves to the next group at a session change."""
-        return (rotation + 1) % len(self.params.groups)
+        return (rotation + 1) % len(self.groups)
 
     def is_backable(self, s, backers: int) -> bool:
         """UPG-24: the assigned group's valid statements meet the backing threshold (TH-4)."""

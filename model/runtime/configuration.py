@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from ..config import ConfigError, HostConfiguration
+from ..config import PRESETS, ConfigError, HostConfiguration
 from ..core import Machine, Rejected, register_machine, require
 
 __all__ = [
@@ -155,6 +155,13 @@ class ConfigurationMachine(ConfigurationModule, Machine):
     name = "configuration"
     area = "configuration"
     description = "configuration buffering and governance setters (seed 003 §2.5.3)"
+
+    #: the genesis configuration the module buffers: the members with a setter (the
+    #: other fields are no chain configuration, see ``GOVERNANCE_MEMBERS``)
+    parameters = GOVERNANCE_MEMBERS
+    #: the small presets differ only in what the module does not read: ``tiny`` stands
+    #: for them; ``polkadot`` buffers a real chain's values
+    presets = {name: PRESETS[name] for name in ("tiny", "polkadot")}
 
     #: session changes explored
     max_sessions = 3

@@ -19,7 +19,9 @@ from typing import Any
 
 import attrs
 
+from ..config import PRESETS
 from ..core import Machine, register_machine, require
+from .bounds import exploration_preset
 from .common import FMap, mdel, mget, mhas, mset, replace
 
 __all__ = [
@@ -311,13 +313,24 @@ class ParasMachine(ParasModule, Machine):
     area = "paras"
     description = "para registration, code upgrades and past-code pruning (seed 003 §2.5.4)"
 
+    #: ``tiny`` with the runtime's exploration timing (``model.runtime.bounds``) and an
+    #: acceptance period of one block, so past code is pruned within the explored blocks
+    #: but not at once (the module reads no validator count: one preset is enough)
+    presets = {"tiny": exploration_preset(PRESETS["tiny"], acceptance_period=1)}
+    #: the module's timing (the genesis paras and the bounds below are fixed)
+    parameters = ("validation_upgrade_delay", "acceptance_period")
+
     #: exploration bounds
     max_blocks = 6
     max_sessions = 2
     max_codes = 2
-    #: timing used by the module's exploration (the preset's are sized for real chains)
-    upgrade_delay = 2
-    acceptance_period = 1
+
+    def __init__(self, config):
+        super().__init__(config)
+        #: blocks from a candidate's relay parent to its upgrade's ``expected_at`` (PAR-4)
+        self.upgrade_delay = config.validation_upgrade_delay
+        #: blocks past code is kept after its replacement (PAR-7)
+        self.acceptance_period = config.acceptance_period
 
     def init(self):
         ps = ParasState(parachains=(0,), parathreads=(1,), heads=((0, 0), (1, 0)), code=((0, 100), (1, 101)))

@@ -29,7 +29,7 @@ from ..availability import SignBitfield
 from ..config import HostConfiguration
 from ..core import Machine, Rejected, register_machine, require
 from ..thresholds import backing_votes_needed, supermajority_threshold
-from .bounds import RuntimeBounds
+from .bounds import RUNTIME_PRESETS, RuntimeBounds
 from .common import mget, mhas, replace
 from .configuration import ConfigurationModule, ConfigurationState, SetConfiguration
 from .inclusion import BackedCandidate, InclusionModule, InclusionStorage
@@ -346,9 +346,18 @@ class RuntimeMachine(RuntimeModel, Machine):
     area = "runtime"
     description = "Initializer, Configuration, Paras, Scheduler, Inclusion composed (seed 003 §2.5)"
 
+    #: the small host presets with the exploration timing (``model.runtime.bounds``)
+    presets = RUNTIME_PRESETS
+    #: what the genesis and the modules read; the size limits, ``session_length`` (session
+    #: changes are inputs here), ``max_candidates`` and ``dispute_rule`` change nothing
+    parameters = ("n_validators", "n_parachains", "parathread_cores", "chain_availability_period",
+                  "thread_availability_period", "group_rotation_frequency", "scheduling_lookahead",
+                  "parathread_retries", "validation_upgrade_frequency", "validation_upgrade_delay",
+                  "acceptance_period", "backing_threshold", "minimum_backing_votes", "free_core_bit")
+
     def __init__(self, config):
         super().__init__(config)
-        self.bounds = RuntimeBounds.for_preset(config)
+        self.bounds = RuntimeBounds.of(config)
 
     def init(self):
         b = self.bounds

@@ -19,7 +19,7 @@ from ..config import HostConfiguration
 from ..core import Machine, register_machine, require
 from ..groups import group_of_core, partition
 from ..inclusion import is_candidate_timed_out
-from .bounds import RuntimeBounds
+from .bounds import exploration_presets
 from .common import compute_shuffle, replace
 
 __all__ = [
@@ -342,16 +342,25 @@ class SchedulerMachine(SchedulerModule, Machine):
     area = "scheduler"
     description = "availability cores, validator groups, rotation and parathread claims (seed 003 §2.5.5)"
 
-    parachains = (0,)
-    parathreads = (1, 2, 3)
+    #: the runtime's presets with two parathread cores, so three groups: uneven
+    #: partitions and claim offsets show
+    presets = exploration_presets(parathread_cores=2)
+    #: what the Scheduler reads (the other fields belong to other modules)
+    parameters = ("n_validators", "n_parachains", "parathread_cores", "group_rotation_frequency",
+                  "chain_availability_period", "thread_availability_period", "scheduling_lookahead",
+                  "parathread_retries")
+
+    #: parathreads live throughout (after the parachains' ids)
+    n_parathreads = 3
     max_blocks = 4
     max_sessions = 1
 
     def __init__(self, config):
         super().__init__(config)
-        bounds = RuntimeBounds.for_preset(config)
-        #: two parathread cores, so three groups: uneven partitions and claim offsets show
-        self.cfg = attrs.evolve(bounds.genesis, parathread_cores=2)
+        #: the configuration the module's routines read (the parameters, as they are)
+        self.cfg = config
+        self.parachains = tuple(range(config.n_parachains))
+        self.parathreads = tuple(range(config.n_parachains, config.n_parachains + self.n_parathreads))
 
     def init(self):
         c = self.cfg
