@@ -164,6 +164,23 @@ class InclusionMachine(Machine):
         n_cores = config.n_parachains
         self.groups = partition(list(range(config.n_validators)), n_cores)
 
+    # -- declarations for proofs (``inclusion_proofs``) ------------------------------------
+    def symbolic_domain(self):
+        from .inclusion_proofs import symbolic_domain
+
+        return symbolic_domain(self.config)
+
+    def auxiliary_invariants(self):
+        from .inclusion_proofs import AUXILIARY_INVARIANTS
+
+        return AUXILIARY_INVARIANTS
+
+    @classmethod
+    def counting_models(cls):
+        from .inclusion_proofs import COUNTING_MODELS
+
+        return COUNTING_MODELS
+
     # -- rules --------------------------------------------------------------------------
     def core_of(self, para: int) -> int:
         """INC-5: the core scheduled for a parachain (core i belongs to parachain i)."""

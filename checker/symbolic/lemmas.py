@@ -24,8 +24,7 @@ from paraspec.model import groups as G
 from paraspec.model import resilience as R
 from paraspec.model import thresholds as T
 
-from .counting import MODELS as COUNTING_MODELS
-from .counting import CannotBranch, CountingModel, counting_obligations
+from .counting import CannotBranch, CountingModel, counting_models, counting_obligations
 from .verdicts import Counterexample, Proved, Unknown
 
 __all__ = ["Obligation", "Lemma", "LemmaResult", "all_lemmas", "get_lemma", "counting_lemma"]
@@ -374,28 +373,24 @@ def _multisig():
 # -- counting abstractions (checker.symbolic.counting) ------------------------------------------------
 
 
-def counting_lemma(cm: CountingModel, machine_cls: type | None = None, config=None) -> Lemma:
-    """The lemma "``cm``'s property holds for every n", for the machine (or a mutant class)."""
+def counting_lemma(cm: CountingModel, machine_cls: type, config=None) -> Lemma:
+    """The lemma "``cm``'s property holds for every n", for the machine (or a mutant class)
+    that declares ``cm``; the parameters that are not symbolic are those of ``config``
+    (default: the machine's default preset)."""
 
     def build():
-        from paraspec.model.config import PRESETS
-        from paraspec.model.core import MACHINES
+        cfg = config or machine_cls.presets[machine_cls.default_preset]
+        return [Obligation(label, premises, goal)
+                for label, premises, goal in counting_obligations(cm, machine_cls, cfg)]
 
-        from ..registry import load_all
-
-        load_all()
-        cls = machine_cls or MACHINES[cm.machine]
-        cfg = config or PRESETS["tiny"]
-        return [Obligation(label, premises, goal) for label, premises, goal in counting_obligations(cm, cls, cfg)]
-
-    name = cm.name if machine_cls is None or machine_cls.mutant_name is None else f"{cm.name}[{machine_cls.mutant_name}]"
+    name = cm.name if machine_cls.mutant_name is None else f"{cm.name}[{machine_cls.mutant_name}]"
     return Lemma(name, cm.rules, cm.doc, build)
 
 
 def all_lemmas() -> list[Lemma]:
     """Every lemma, in a stable order (those for functions other areas add join when present)."""
     out = list(_LEMMAS)
-    out += [counting_lemma(cm) for cm in COUNTING_MODELS.values()]
+    out += [counting_lemma(cm, cls) for cls, cm in counting_models()]
     extra = _dispute_agreement()
     if extra is not None:
         out.append(Lemma("dispute_outcome_agrees_with_escalation", ("TH-11",),
