@@ -154,23 +154,6 @@ class AvailabilityMachine(Machine):
     area = "availability"
     description = "signed availability bitfields, the >2/3 rule and the timeout (seed 003 §1.7, Alg. 10)"
 
-    # -- declarations for proofs (``availability_proofs``) ------------------------------------
-    def symbolic_domain(self):
-        from .availability_proofs import symbolic_domain
-
-        return symbolic_domain(self.config)
-
-    def auxiliary_invariants(self):
-        from .availability_proofs import AUXILIARY_INVARIANTS
-
-        return AUXILIARY_INVARIANTS
-
-    @classmethod
-    def counting_models(cls):
-        from .availability_proofs import COUNTING_MODELS
-
-        return COUNTING_MODELS
-
     # -- rules (methods, so mutants can override one) -------------------------------
     def is_available(self, votes: int) -> bool:
         """AV-6: more than 2/3 of the validators have set the candidate's bit."""
@@ -190,6 +173,23 @@ class AvailabilityMachine(Machine):
     def may_note(self, p: ParaAvailability) -> bool:
         """AV-10: a new candidate receipt is accepted only for a para with no candidate."""
         return p.status == Status.NO_CANDIDATE
+
+    # -- declarations for proofs (``availability_proofs``) ------------------------------------
+    def symbolic_domain(self):
+        from .availability_proofs import symbolic_domain
+
+        return symbolic_domain(self.config)
+
+    def auxiliary_invariants(self):
+        from .availability_proofs import AUXILIARY_INVARIANTS
+
+        return AUXILIARY_INVARIANTS
+
+    @classmethod
+    def counting_models(cls):
+        from .availability_proofs import COUNTING_MODELS
+
+        return COUNTING_MODELS
 
     # -- machine --------------------------------------------------------------------
     def init(self):

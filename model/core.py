@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping
 import attrs
 
 from .config import DEFAULT_PRESET, PRESETS, HostConfiguration
+from .rules import implements
 
 if TYPE_CHECKING:
     from .proofs import CountingModel, Invariant
@@ -36,6 +37,7 @@ __all__ = [
     "action_name",
     "action_args",
     "snake_case",
+    "implements",
 ]
 
 

@@ -164,23 +164,6 @@ class InclusionMachine(Machine):
         n_cores = config.n_parachains
         self.groups = partition(list(range(config.n_validators)), n_cores)
 
-    # -- declarations for proofs (``inclusion_proofs``) ------------------------------------
-    def symbolic_domain(self):
-        from .inclusion_proofs import symbolic_domain
-
-        return symbolic_domain(self.config)
-
-    def auxiliary_invariants(self):
-        from .inclusion_proofs import AUXILIARY_INVARIANTS
-
-        return AUXILIARY_INVARIANTS
-
-    @classmethod
-    def counting_models(cls):
-        from .inclusion_proofs import COUNTING_MODELS
-
-        return COUNTING_MODELS
-
     # -- rules --------------------------------------------------------------------------
     def core_of(self, para: int) -> int:
         """INC-5: the core scheduled for a parachain (core i belongs to parachain i)."""
@@ -208,6 +191,23 @@ class InclusionMachine(Machine):
         require(0 <= para < len(state.paras), "INC-3", f"no para {para}")
         require(validator in self.group_of(para), "INC-3",
                 f"validator {validator} is not in the group assigned to para {para}")
+
+    # -- declarations for proofs (``inclusion_proofs``) ------------------------------------
+    def symbolic_domain(self):
+        from .inclusion_proofs import symbolic_domain
+
+        return symbolic_domain(self.config)
+
+    def auxiliary_invariants(self):
+        from .inclusion_proofs import AUXILIARY_INVARIANTS
+
+        return AUXILIARY_INVARIANTS
+
+    @classmethod
+    def counting_models(cls):
+        from .inclusion_proofs import COUNTING_MODELS
+
+        return COUNTING_MODELS
 
     # -- machine --------------------------------------------------------------------------
     def init(self):
