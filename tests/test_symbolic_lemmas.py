@@ -104,8 +104,8 @@ def test_counting_lemma_on_mutants(mutant, status):
 
 
 def test_dispute_outcome_agreement_joins_when_present(monkeypatch):
-    """When the disputes area adds ``dispute_outcome`` (seed reading), a lemma proves it equals
-    ``escalation_outcome``; a disagreeing one is refuted."""
+    """A lemma proves ``dispute_outcome`` (seed reading) equals ``escalation_outcome``; a
+    disagreeing one is refuted."""
     codes = dict(OUTCOME_NONE=0, OUTCOME_VALID=1, OUTCOME_INVALID=2, OUTCOME_INVALID_NO_SLASH=3)
     for k, v in codes.items():
         monkeypatch.setattr(T, k, v, raising=False)

@@ -195,3 +195,41 @@ def test_counterexample_decoding_rejects_a_mismatch():
     bogus = s0.__class__(s0.paras, signed=2)
     with pytest.raises(ReplayMismatch):
         p.replay([s0, bogus], [list(m.actions(s0))[0]])
+
+
+# -- the engine knows no protocol area ----------------------------------------------------------------
+
+
+def _engine_sources():
+    import pathlib
+
+    import paraspec.checker as checker
+
+    root = pathlib.Path(checker.__file__).parent
+    return [p for d in ("symbolic", "vectors") for p in sorted((root / d).glob("*.py"))]
+
+
+def test_engines_name_no_machine_and_import_no_area():
+    """Domains, invariants, counting models and lemmas reach checker/symbolic only through the
+    machine contract and the property declarations: no engine module spells a machine's name
+    or area, and checker/symbolic imports no area module of the model."""
+    import ast
+
+    from paraspec.model.core import MACHINES
+
+    names = set(MACHINES) | {c.area for c in MACHINES.values()}
+    sources = _engine_sources()
+    assert any(p.parent.name == "symbolic" and p.name == "counting.py" for p in sources)
+    for path in sources:
+        tree = ast.parse(path.read_text())
+        strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        assert not strings & names, (path.name, strings & names)
+        if path.parent.name == "symbolic":
+            for n in ast.walk(tree):
+                if not isinstance(n, ast.ImportFrom):
+                    continue
+                mods = [f"{n.module}.{a.name}" for a in n.names] if n.module == "paraspec.model" else [n.module or ""]
+                for mod in mods:
+                    if mod.startswith("paraspec.model."):
+                        assert mod in ("paraspec.model.core", "paraspec.model.proofs", "paraspec.model.logic",
+                                       "paraspec.model.rules"), (path.name, mod)
