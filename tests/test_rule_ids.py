@@ -31,4 +31,5 @@ def test_implements_refuses_what_is_not_a_rule_id(ids):
 def test_tracing_reads_the_declarations():
     codes = rule_functions()
     assert codes[AvailabilityMachine.is_available.__code__] == rule_ids(AvailabilityMachine.is_available) == ("AV-6",)
-    assert codes[is_more_than_two_thirds.__code__] == ("TH-2",)
+    assert codes[is_more_than_two_thirds.__code__] == rule_ids(is_more_than_two_thirds)
+    assert rule_ids(is_more_than_two_thirds)[0] == "TH-2"
