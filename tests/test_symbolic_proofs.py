@@ -206,7 +206,7 @@ def _engine_sources():
     import paraspec.checker as checker
 
     root = pathlib.Path(checker.__file__).parent
-    return [p for d in ("symbolic", "vectors") for p in sorted((root / d).glob("*.py"))]
+    return [p for d in ("symbolic", "vectors", "commands") for p in sorted((root / d).glob("*.py"))]
 
 
 def test_engines_name_no_machine_and_import_no_area():
