@@ -31,6 +31,7 @@ import attrs
 from .config import ConfigError
 from .core import Machine, register_machine, require
 from .logic import And, Not, Or, ite, min_, popcount
+from .rules import implements
 from .symmetry import Symmetry
 from .thresholds import is_more_than_two_thirds
 
@@ -141,18 +142,22 @@ class AvailCoreMachine(Machine):
     state_class = CoreState
 
     # -- rules (methods, so a mutant overrides one) ---------------------------------------
+    @implements("AC-3", "TH-2")
     def is_available(self, votes):
         """AC-3: more than 2/3 of the validators voted (TH-2)."""
         return is_more_than_two_thirds(popcount(votes), self.params.n_validators)
 
+    @implements("AC-4")
     def is_timed_out(self, age):
         """AC-4: the candidate has aged ``timeout`` blocks."""
         return age >= self.params.timeout
 
+    @implements("AC-6")
     def count(self, counter):
         """AC-6: a saturating counter."""
         return min_(counter + 1, self.params.cap)
 
+    @implements("AC-2")
     def has_voted(self, votes, validator):
         """AC-2: the validator's bit is already set."""
         return (votes >> validator) & 1 == 1
@@ -177,14 +182,17 @@ class AvailCoreMachine(Machine):
             return self.process_tick(s)
         raise TypeError(f"unknown action {a!r}")
 
+    @implements("AC-1")
     def process_back(self, s: CoreState, c: int) -> CoreState:
         """AC-1: the candidate starts with no votes at age 0."""
         return attrs.evolve(s, occupied=_put(s.occupied, c, 1), votes=_put(s.votes, c, 0), age=_put(s.age, c, 0))
 
+    @implements("AC-2")
     def process_vote(self, s: CoreState, c: int, v) -> CoreState:
         """AC-2: the validator's bit is set."""
         return attrs.evolve(s, votes=_put(s.votes, c, s.votes[c] | (1 << v)))
 
+    @implements("AC-3", "AC-6")
     def process_tick(self, s: CoreState) -> CoreState:
         """AC-3 .. AC-6 for every core."""
         occ, votes, age, en, to = [], [], [], [], []
