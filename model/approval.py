@@ -36,6 +36,7 @@ import attrs
 
 from .config import ConfigError, check_int_fields
 from .core import Machine, register_machine, require
+from .rules import implements
 from .thresholds import (
     approval_checks_default,
     approval_checks_needed,
@@ -251,12 +252,14 @@ class ApprovalMachine(Machine):
         return compute_vrf(s.randomness, v, parablock, block_hash, self.params.vrf_range)
 
     # -- rules ------------------------------------------------------------------------------------------
+    @implements("APR-2")
     def compute_one_shot(self, s: ApprovalState, v: int, block_hash: int) -> int:
         """APR-2: the relay-block VRF modulo the number of available parablocks indexes the
         parablock the validator checks."""
         avail = self.get_available(s)
         return avail[self.get_vrf(s, v, -1, block_hash) % len(avail)]
 
+    @implements("APR-2", "APR-6")
     def get_one_shot(self, s: ApprovalState, v: int) -> int:
         """APR-2, APR-6: the parablocks (bitmask) one-shot assigned to ``v``: one per
         relay-block hash, so twice the VRFs for an equivocated block."""
@@ -270,11 +273,13 @@ class ApprovalMachine(Machine):
             self._one_shot[key] = out
         return out
 
+    @implements("APR-4", "APR-6")
     def compute_priority(self, s: ApprovalState, v: int, b: int) -> int:
         """APR-4, APR-6: the extra-checker VRF of ``v`` for parablock ``b``: the smallest
         over the relay-block hashes (either VRF small enough assigns)."""
         return min(self.get_vrf(s, v, b, h) for h in self.get_hashes(s))
 
+    @implements("APR-3", "APR-5")
     def compute_vcheck(self, s: ApprovalState) -> int:
         """APR-3, APR-5: ``#VCheck = #VDefault + c_f * stake``."""
         p = self.params
@@ -288,6 +293,7 @@ class ApprovalMachine(Machine):
         """Parachain validators and one-shot assignees check without waiting."""
         return bool((s.backers[b] >> v) & 1 or (self.get_one_shot(s, v) >> b) & 1)
 
+    @implements("APR-4")
     def is_extra_eligible(self, s: ApprovalState, v: int, b: int) -> bool:
         """APR-4: an extra checker checks at once when its VRF is below ``#VCheck -
         #VDefault``; otherwise it waits as many blocks as the difference and checks only
@@ -306,14 +312,17 @@ class ApprovalMachine(Machine):
                 higher += 1
         return higher < self.compute_vcheck(s)
 
+    @implements("APR-1", "APR-4")
     def is_assigned(self, s: ApprovalState, v: int, b: int) -> bool:
         """APR-1 .. APR-4: whether ``v`` may check ``b`` now."""
         return self.is_primary(s, v, b) or self.is_extra_eligible(s, v, b)
 
+    @implements("APR-7")
     def may_reconstruct(self, pieces: int) -> bool:
         """APR-7: reconstruction needs more than 2f distinct erasure pieces."""
         return is_reconstructible(pieces, self.params.n_validators)
 
+    @implements("APR-8")
     def compute_verdict(self, s: ApprovalState, b: int) -> Verdict:
         """APR-8: invalid if the erasure root is not the claimed one, validation fails,
         or the result is inconsistent with the receipt."""
@@ -323,6 +332,7 @@ class ApprovalMachine(Machine):
         consistent = fault != Fault.BAD_RESULT
         return Verdict.VALID if root_ok and validation_ok and consistent else Verdict.INVALID
 
+    @implements("APR-9")
     def compute_status(self, s: ApprovalState, b: int) -> Status:
         """APR-9: the approval decision when the window closes."""
         if s.invalid[b]:
@@ -376,6 +386,7 @@ class ApprovalMachine(Machine):
     def is_open(self, s: ApprovalState) -> bool:
         return s.time <= self.params.window
 
+    @implements("APR-9")
     def is_window_over(self, time: int) -> bool:
         """APR-9: parablocks are decided when the approval window (``window`` blocks) ends."""
         return time > self.params.window
@@ -404,6 +415,7 @@ class ApprovalMachine(Machine):
                     f"{a.pieces} erasure pieces cannot reconstruct the parablock (need more than 2f)")
         return self._record(s, a.validator, a.parablock, self.compute_verdict(s, a.parablock))
 
+    @implements("APR-1")
     def verify_vrf(self, s: ApprovalState, v: int, b: int, vrf: int) -> bool:
         """APR-1: the attestation's VRF is the validator's VRF output for the parablock."""
         return any(vrf == self.get_vrf(s, v, b, h) for h in self.get_hashes(s))

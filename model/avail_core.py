@@ -1,7 +1,7 @@
 """The availability core: the benchmark twin of the availability/inclusion spine.
 
 Rules AC-1 .. AC-6 of ``spec/avail_core.md``. ``n`` validators and ``k`` availability
-cores (``n_validators`` and ``n_parachains`` of the preset). Each core is free, or
+cores (``n_validators`` and ``n_cores`` of its parameters). Each core is free, or
 holds a backed candidate with an ``n``-bit availability vote mask and an age. A
 ``Tick`` (the end of a relay-chain block) enacts a candidate with more than 2/3 of the
 votes or, once it has aged ``timeout`` blocks, times it out; each core counts its
@@ -28,26 +28,46 @@ from typing import Any
 
 import attrs
 
+from .config import ConfigError
 from .core import Machine, register_machine, require
 from .logic import And, Not, Or, ite, min_, popcount
+from .rules import implements
 from .symmetry import Symmetry
 from .thresholds import is_more_than_two_thirds
 
-__all__ = ["AvailCoreConfig", "CoreState", "Back", "Vote", "Tick", "AvailCoreMachine"]
+__all__ = ["AvailCoreConfig", "AVAIL_CORE_PRESETS", "CoreState", "Back", "Vote", "Tick", "AvailCoreMachine"]
 
 
 @attrs.frozen
 class AvailCoreConfig:
-    n_validators: int
-    n_cores: int
+    """Parameters of the ``avail_core`` machine; the named sets are :data:`AVAIL_CORE_PRESETS`."""
+
+    name: str = "custom"
+    n_validators: int = 4
+    n_cores: int = 2
     #: blocks of voting after which a candidate that is not available times out
     timeout: int = 3
     #: enactment and timeout counters saturate here (keeps the space finite)
     cap: int = 2
 
-    @classmethod
-    def for_preset(cls, config) -> "AvailCoreConfig":
-        return cls(n_validators=config.n_validators, n_cores=config.n_parachains)
+    def validate(self) -> "AvailCoreConfig":
+        for name in ("n_validators", "n_cores", "timeout", "cap"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ConfigError(name, "CFG-1", f"must be a positive integer, got {v!r}")
+        return self
+
+
+#: The presets: the validators and cores of the host presets of the same name
+#: (``model.config``), the peer models' timeout and cap.
+AVAIL_CORE_PRESETS: dict[str, AvailCoreConfig] = {
+    p.name: p.validate()
+    for p in (
+        AvailCoreConfig(name="tiny", n_validators=4, n_cores=2),
+        AvailCoreConfig(name="trio", n_validators=3, n_cores=2),
+        AvailCoreConfig(name="small", n_validators=5, n_cores=2),
+    )
+}
 
 
 @attrs.frozen(cache_hash=True)
@@ -99,9 +119,11 @@ class AvailCoreMachine(Machine):
     #: the vectorized engine (``checker.vector``) may run this machine
     vectorized = True
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.params = AvailCoreConfig.for_preset(config)
+    Params = AvailCoreConfig
+    presets = AVAIL_CORE_PRESETS
+
+    def __init__(self, params):
+        super().__init__(params)
         p = self.params
         self.symmetry = Symmetry(
             validator_masks=("votes",), n_validators=p.n_validators,
@@ -120,18 +142,22 @@ class AvailCoreMachine(Machine):
     state_class = CoreState
 
     # -- rules (methods, so a mutant overrides one) ---------------------------------------
+    @implements("AC-3", "TH-2")
     def is_available(self, votes):
         """AC-3: more than 2/3 of the validators voted (TH-2)."""
         return is_more_than_two_thirds(popcount(votes), self.params.n_validators)
 
+    @implements("AC-4")
     def is_timed_out(self, age):
         """AC-4: the candidate has aged ``timeout`` blocks."""
         return age >= self.params.timeout
 
+    @implements("AC-6")
     def count(self, counter):
         """AC-6: a saturating counter."""
         return min_(counter + 1, self.params.cap)
 
+    @implements("AC-2")
     def has_voted(self, votes, validator):
         """AC-2: the validator's bit is already set."""
         return (votes >> validator) & 1 == 1
@@ -156,14 +182,17 @@ class AvailCoreMachine(Machine):
             return self.process_tick(s)
         raise TypeError(f"unknown action {a!r}")
 
+    @implements("AC-1")
     def process_back(self, s: CoreState, c: int) -> CoreState:
         """AC-1: the candidate starts with no votes at age 0."""
         return attrs.evolve(s, occupied=_put(s.occupied, c, 1), votes=_put(s.votes, c, 0), age=_put(s.age, c, 0))
 
+    @implements("AC-2")
     def process_vote(self, s: CoreState, c: int, v) -> CoreState:
         """AC-2: the validator's bit is set."""
         return attrs.evolve(s, votes=_put(s.votes, c, s.votes[c] | (1 << v)))
 
+    @implements("AC-3", "AC-6")
     def process_tick(self, s: CoreState) -> CoreState:
         """AC-3 .. AC-6 for every core."""
         occ, votes, age, en, to = [], [], [], [], []

@@ -14,6 +14,7 @@ from typing import Iterator
 import attrs
 
 from .core import Machine, Rejected, register_machine, require
+from .rules import implements
 from .thresholds import is_more_than_two_thirds
 
 __all__ = [
@@ -58,6 +59,7 @@ class SignBitfield:
 SignedBitfield = SignBitfield
 
 
+@implements("AV-1", "AV-4")
 def check_bitfield(bf: SignBitfield, n_validators: int, n_cores: int, next_validator: int) -> None:
     """The structural checks of ``process_bitfields`` (AV-1 .. AV-4); raises Rejected.
 
@@ -76,6 +78,7 @@ def check_bitfield(bf: SignBitfield, n_validators: int, n_cores: int, next_valid
             f"signature by {bf.signer} is not validator {bf.validator}'s")
 
 
+@implements("AV-5")
 def is_bitfield_counted(bf: SignBitfield, live: int, free_core_bit: str) -> bool:
     """AV-5: whether a (well-formed) bitfield's bits count.
 
@@ -153,12 +156,17 @@ class AvailabilityMachine(Machine):
     name = "availability"
     area = "availability"
     description = "signed availability bitfields, the >2/3 rule and the timeout (seed 003 §1.7, Alg. 10)"
+    #: one core per parachain; the timeout ``t``; the AV-D2 reading; the exploration bound
+    parameters = ("n_validators", "n_parachains", "chain_availability_period", "free_core_bit",
+                  "max_candidates")
 
     # -- rules (methods, so mutants can override one) -------------------------------
+    @implements("AV-6")
     def is_available(self, votes: int) -> bool:
         """AV-6: more than 2/3 of the validators have set the candidate's bit."""
         return is_more_than_two_thirds(votes.bit_count(), self.config.n_validators)
 
+    @implements("AV-7")
     def is_timed_out(self, age: int) -> bool:
         """AV-7: the candidate has had ``t`` blocks of voting and is not available."""
         return age >= self.config.chain_availability_period
@@ -166,13 +174,32 @@ class AvailabilityMachine(Machine):
     def check_bitfield(self, state: AvailabilityState, bf: SignBitfield) -> None:
         check_bitfield(bf, self.config.n_validators, self.config.n_parachains, state.signed)
 
+    @implements("AV-9")
     def counts_bit(self, p: ParaAvailability) -> bool:
         """AV-9: a bit counts only for a candidate whose status is to be determined."""
         return p.status == Status.TO_BE_DETERMINED
 
+    @implements("AV-10")
     def may_note(self, p: ParaAvailability) -> bool:
         """AV-10: a new candidate receipt is accepted only for a para with no candidate."""
         return p.status == Status.NO_CANDIDATE
+
+    # -- declarations for proofs (``availability_proofs``) ------------------------------------
+    def symbolic_domain(self):
+        from .availability_proofs import symbolic_domain
+
+        return symbolic_domain(self.config)
+
+    def auxiliary_invariants(self):
+        from .availability_proofs import AUXILIARY_INVARIANTS
+
+        return AUXILIARY_INVARIANTS
+
+    @classmethod
+    def counting_models(cls):
+        from .availability_proofs import COUNTING_MODELS
+
+        return COUNTING_MODELS
 
     # -- machine --------------------------------------------------------------------
     def init(self):

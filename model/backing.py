@@ -25,6 +25,7 @@ import attrs
 
 from .config import ConfigError, check_choice_field, check_int_fields
 from .core import Machine, register_machine, require
+from .rules import implements
 from .thresholds import BACKING_THRESHOLDS, is_backable
 
 __all__ = [
@@ -155,6 +156,7 @@ class StopWork:
     """``OverseerSignal::StopWork(relay_parent)``: the job ceases."""
 
 
+@implements("BCK-6")
 def has_double_vote(stmts: int, n_candidates: int) -> bool:
     """BCK-6: the statement set holds a double vote: two candidates seconded, or, for one
     candidate, ``Seconded`` and ``Valid``, or a validity statement and ``Invalid``."""
@@ -202,6 +204,7 @@ class BackingMachine(Machine):
         return any(st & sec for st in s.statements)
 
     # -- rules ----------------------------------------------------------------------------------
+    @implements("BCK-1")
     def check_signature(self, st: Statement) -> None:
         """BCK-1: a statement is signed by the validator it names, a member of the group."""
         require(st.signer == st.validator, "BCK-1",
@@ -210,37 +213,45 @@ class BackingMachine(Machine):
                 f"validator {st.validator} is not in the group assigned to the para")
         require(0 <= st.candidate < self.params.n_candidates, "BCK-1", f"no candidate {st.candidate}")
 
+    @implements("BCK-2", "BCK-3")
     def may_second(self, stmts: int, candidate: int) -> bool:
         """BCK-2, BCK-3: second only if no other candidate is seconded and no ``Valid``
         statement was signed for this one."""
         others = self.get_seconded(stmts) & ~(1 << candidate)
         return others == 0 and not stmts & self.get_bit(Kind.VALID, candidate)
 
+    @implements("BCK-4", "BCK-5")
     def compute_validation(self, s: BackingState, candidate: int) -> Kind:
         """BCK-4, BCK-5: an honest validator signs what validation finds."""
         return Kind.VALID if (s.truth >> candidate) & 1 else Kind.INVALID
 
+    @implements("BCK-6")
     def is_double_vote(self, stmts: int) -> bool:
         """BCK-6: see :func:`has_double_vote`."""
         return has_double_vote(stmts, self.params.n_candidates)
 
+    @implements("BCK-6")
     def compute_report(self, validator: int) -> int:
         """BCK-6: the misbehaviour report names the double-voting validator."""
         return 1 << validator
 
+    @implements("BCK-7")
     def is_backable(self, supporters: int) -> bool:
         """BCK-7: enough distinct validity statements under the selected threshold."""
         p = self.params
         return is_backable(supporters.bit_count(), p.group_size, p.backing_threshold, p.minimum_backing_votes)
 
+    @implements("BCK-8")
     def is_disagreement(self, supporters: int, objectors: int) -> bool:
         """BCK-8: a validity and an invalidity statement on the same candidate."""
         return supporters != 0 and objectors != 0
 
+    @implements("BCK-9")
     def is_known(self, s: BackingState, kind: Kind, candidate: int) -> bool:
         """BCK-9: ``Valid``/``Invalid`` statements only for a candidate already seconded."""
         return kind == Kind.SECONDED or self.is_seconded(s, candidate)
 
+    @implements("BCK-10")
     def accepts_statements(self, s: BackingState) -> bool:
         """BCK-10: statements are forwarded only to a live job."""
         return s.live

@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from .rules import implements
 from .thresholds import BACKING_THRESHOLDS, DISPUTE_RULES
 
 __all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET", "override_fields",
@@ -35,6 +36,7 @@ class ConfigError(ValueError):
         self.reason = reason
 
 
+@implements("CFG-1")
 def check_int_fields(params: Any, minimums: dict[str, int]) -> None:
     """Raise :class:`ConfigError` (CFG-1) unless every named field of ``params`` is an
     integer (not a boolean) at least its minimum. For the ``validate()`` of a machine's
@@ -47,6 +49,7 @@ def check_int_fields(params: Any, minimums: dict[str, int]) -> None:
             raise ConfigError(name, "CFG-1", f"must be at least {low}, got {v}")
 
 
+@implements("CFG-1")
 def check_choice_field(params: Any, name: str, choices: tuple[str, ...]) -> None:
     """Raise :class:`ConfigError` (CFG-1) unless field ``name`` of ``params`` is one of ``choices``."""
     v = getattr(params, name)
@@ -99,6 +102,7 @@ class HostConfiguration:
     def n_cores(self) -> int:
         return self.n_parachains + self.parathread_cores
 
+    @implements("CFG-1")
     def validate(self) -> "HostConfiguration":
         """Check the configuration's consistency; raise :class:`ConfigError` (CFG-1)."""
         positive = [

@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any, ClassVar, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping
 
 import attrs
 
 from .config import DEFAULT_PRESET, PRESETS, HostConfiguration
+from .rules import implements
+
+if TYPE_CHECKING:
+    from .proofs import CountingModel, Invariant
 
 __all__ = [
     "Rejected",
@@ -33,6 +37,7 @@ __all__ = [
     "action_name",
     "action_args",
     "snake_case",
+    "implements",
 ]
 
 
@@ -210,6 +215,29 @@ class Machine:
         """Bits per element of each field of ``state_class``, for the compact integer
         encoding of ``checker.packing`` (``None``: no compact encoding)."""
         return None
+
+    # -- declarations for proofs (plain data, shapes in ``paraspec.model.proofs``) ------------------
+    def symbolic_domain(self) -> Mapping[str, tuple[int, int]] | None:
+        """Bounds ``(lo, hi)`` of every integer leaf of a state, by leaf pattern
+        (``paras[*].votes``), for these parameters: the domain the symbolic engine encodes
+        (``checker.symbolic``) and proves never left. ``None`` (the default): not declared;
+        ``paraspec prove`` then proves the machine only when named, on a domain inferred
+        from a bounded exploration."""
+        return None
+
+    def auxiliary_invariants(self) -> tuple["Invariant", ...]:
+        """Invariants of the reachable states that k-induction may assume once proved, for
+        properties that hold but are not inductive on their own (``--no-strengthening``
+        leaves them out). Default: none."""
+        return ()
+
+    @classmethod
+    def counting_models(cls) -> tuple["CountingModel", ...]:
+        """Counting abstractions of the machine over vote counts, with parameters such as the
+        validator count symbolic; each is a lemma of ``paraspec prove`` for every value of
+        them, and a mutant class answers with the same models over its own rules. Default:
+        none."""
+        return ()
 
     def view(self, state) -> dict[str, Any]:
         """The state as named variables (for traces and reports)."""

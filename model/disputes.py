@@ -44,6 +44,7 @@ import attrs
 from .config import ConfigError, check_choice_field, check_int_fields
 from .core import Machine, register_machine, require
 from .escalation import INVALID_OUTCOMES, losing_side
+from .rules import implements
 from .thresholds import (
     DISPUTE_RULES,
     OUTCOME_NONE,
@@ -338,28 +339,34 @@ class DisputesMachine(Machine):
         return (rest & -rest).bit_length() - 1 if rest else None
 
     # -- rules -----------------------------------------------------------------------------------------------
+    @implements("DSP-1")
     def is_in_acceptance_period(self, s: DisputesState, fork: int) -> bool:
         """DSP-1: a local dispute may start only while X is in its acceptance period."""
         return 0 <= s.incl_age[fork] < self.params.acceptance_period
 
+    @implements("DSP-2")
     def is_available(self, avail: int) -> bool:
         """DSP-2: a remote dispute's candidate is available with more than 2/3 of the pieces."""
         return is_more_than_two_thirds(avail.bit_count(), self.params.n_validators)
 
+    @implements("DSP-3")
     def is_availability_timed_out(self, age: int) -> bool:
         """DSP-3: the availability phase of a remote dispute times out."""
         return age >= self.params.availability_timeout
 
+    @implements("DSP-5")
     def compute_outcome(self, r: Record) -> int:
         """DSP-5: the escalation rule of the selected reading."""
         attesters = (r.votes_for | r.votes_against).bit_count()
         return dispute_outcome(r.votes_for.bit_count(), r.votes_against.bit_count(), attesters,
                                self.params.n_validators, self.params.dispute_rule)
 
+    @implements("DSP-6")
     def is_window_over(self, age: int) -> bool:
         """DSP-6: the record stays open ``window`` blocks after its outcome."""
         return age > self.params.window
 
+    @implements("SLS-1", "SLS-4", "DSP-3")
     def compute_closing(self, s: DisputesState, r: Record) -> Record:
         """SLS-1 .. SLS-4, DSP-3: slashes, fees and penalties when a record closes."""
         n = self.params.n_validators
@@ -379,6 +386,7 @@ class DisputesMachine(Machine):
         return _evolve(r, phase=Phase.CLOSED, slashed=r.slashed | slashed, fee=r.fee | fee,
                        penalized=r.penalized | penalized)
 
+    @implements("DSP-7")
     def compute_revert(self, s: DisputesState, fork: int) -> int:
         """DSP-7: the blocks abandoned when X is found invalid on ``fork``: its inclusion
         block and every descendant (the chain reverts to the last ancestor before it)."""
@@ -387,6 +395,7 @@ class DisputesMachine(Machine):
             return 0
         return sum(1 << b for b in Block if (s.built >> b) & 1 and self.is_on_chain(inc, b))
 
+    @implements("DSP-7", "ESC-5")
     def may_build_on(self, s: DisputesState, parent: Block) -> bool:
         """DSP-7, ESC-5: nobody builds on an abandoned block or on a chain whose X was
         found invalid."""
@@ -399,10 +408,12 @@ class DisputesMachine(Machine):
         return not (inc is not None and self.is_on_chain(inc, parent)
                     and s.records[fork].outcome in INVALID_OUTCOMES)
 
+    @implements("DSP-8")
     def may_include(self, s: DisputesState) -> bool:
         """DSP-8: a blacklisted candidate is never included again."""
         return not s.blacklisted
 
+    @implements("DSP-10")
     def is_approved(self, r: Record) -> bool:
         """DSP-10: X is approved on a fork when more than f validators attested validity and
         nobody disputes it, or its dispute concluded valid."""
@@ -415,6 +426,7 @@ class DisputesMachine(Machine):
         (more than f); the other validators vote only if a dispute opens."""
         return is_byzantine_exceeded(r.votes_for.bit_count(), self.params.n_validators)
 
+    @implements("DSP-10")
     def may_finalize(self, s: DisputesState, b: Block) -> bool:
         """DSP-10: GRANDPA finalizes a block only when every candidate executed on its
         chain is approved (Y is approved with X), never during a dispute on it."""
@@ -424,6 +436,7 @@ class DisputesMachine(Machine):
             return True
         return self.is_approved(s.records[fork])
 
+    @implements("DSP-4")
     def is_rollup_source(self, r: Record) -> bool:
         """DSP-4: a record with an outcome can be rolled up onto other forks."""
         return r.outcome != OUTCOME_NONE
@@ -444,6 +457,7 @@ class DisputesMachine(Machine):
                 return True
         return False
 
+    @implements("DSP-11")
     def evidence_due(self, s: DisputesState) -> bool:
         """DSP-11: a statement on one fork is missing on another fork still accepting votes,
         or a fork without an outcome awaits the roll-up of a concluded dispute."""

@@ -35,6 +35,7 @@ import attrs
 
 from .config import check_choice_field, check_int_fields
 from .core import Machine, register_machine, require
+from .rules import implements
 from .thresholds import (
     DISPUTE_RULES,
     OUTCOME_BOTH,
@@ -86,6 +87,7 @@ class Side(enum.IntEnum):
 INVALID_OUTCOMES = (OUTCOME_INVALID, OUTCOME_INVALID_NO_SLASH, OUTCOME_BOTH)
 
 
+@implements("SLS-1")
 def losing_side(outcome: int) -> tuple[bool, bool]:
     """(slash the validity-attesters, slash the invalidity-attesters) for an outcome (SLS-1)."""
     if outcome == OUTCOME_VALID:
@@ -246,6 +248,7 @@ class EscalationMachine(Machine):
         super().__init__(params)
 
     # -- the fault model (ESC-8) --------------------------------------------------------------
+    @implements("ESC-8")
     def max_byzantine(self) -> int:
         """ESC-8: the byzantine validators explored (f + 1: the bound and one beyond)."""
         return self.params.max_byzantine
@@ -253,10 +256,12 @@ class EscalationMachine(Machine):
     def honest_count(self, s: EscalationState) -> int:
         return self.params.n_validators - s.byzantine
 
+    @implements("ESC-8")
     def honest_side(self, s: EscalationState) -> Side:
         """ESC-8: an honest validator attests the truth."""
         return Side.VALID if s.truth_valid else Side.INVALID
 
+    @implements("ESC-8")
     def honest_can_attest(self, s: EscalationState) -> bool:
         """ESC-8: an honest validator that has not attested can, if it can obtain the blob
         and the vote is not closed; before escalation only as an assigned checker."""
@@ -264,25 +269,30 @@ class EscalationMachine(Machine):
         return (s.obtainable and remaining > 0 and s.phase != Phase.CLOSED
                 and self.is_duty_session(s, 0))
 
+    @implements("ESC-8")
     def honest_due(self, s: EscalationState) -> bool:
         """ESC-8 (synchrony): an honest attestation is due once every validator must check."""
         return s.phase in (Phase.ESCALATED, Phase.DECIDED) and self.honest_can_attest(s)
 
     # -- rules ------------------------------------------------------------------------------------
+    @implements("DSP-9")
     def is_duty_session(self, s: EscalationState, key_session: int) -> bool:
         """DSP-9: votes are signed with keys of the candidate's session and accepted until
         ``dispute_sessions`` sessions after it."""
         return key_session == 0 and s.session <= self.params.dispute_sessions
 
+    @implements("ESC-1")
     def is_escalated(self, votes_for: int, votes_against: int) -> bool:
         """ESC-1: attestations for both validity and invalidity escalate."""
         return votes_for > 0 and votes_against > 0
 
+    @implements("ESC-3", "ESC-6", "ESC-9")
     def compute_outcome(self, s: EscalationState) -> int:
         """ESC-3 .. ESC-6 (seed) / ESC-9 (sdk): the outcome of the vote so far."""
         return dispute_outcome(s.votes_for, s.votes_against, s.attesters, self.params.n_validators,
                                self.params.dispute_rule)
 
+    @implements("ESC-2", "ESC-4", "ESC-10")
     def may_vote_grandpa(self, s: EscalationState) -> bool:
         """ESC-2, ESC-4, ESC-10: GRANDPA votes on the chain before any escalation once the
         candidate is approved (more than f validity attestations, none against), never
@@ -293,18 +303,22 @@ class EscalationMachine(Machine):
             return False
         return s.outcome == OUTCOME_VALID
 
+    @implements("ESC-5", "ESC-6")
     def may_build(self, s: EscalationState) -> bool:
         """ESC-5, ESC-6: nobody builds on a chain whose candidate was found invalid."""
         return s.outcome not in INVALID_OUTCOMES
 
+    @implements("ESC-7")
     def is_window_over(self, age: int) -> bool:
         """ESC-7: the vote stays open ``window`` blocks after its outcome."""
         return age > self.params.window
 
+    @implements("SLS-2")
     def is_timed_out(self, age: int) -> bool:
         """SLS-2: an escalation without an outcome closes after ``timeout`` blocks."""
         return age >= self.params.timeout
 
+    @implements("SLS-1", "SLS-3")
     def compute_closing(self, s: EscalationState) -> dict:
         """SLS-1 .. SLS-3: slashes, fees and penalties applied when the vote closes."""
         n = self.params.n_validators

@@ -44,6 +44,7 @@ from .resilience import (
     is_state_root_divergence,
     is_within_rollback_window,
 )
+from .rules import implements
 from .thresholds import halt_quorum
 
 __all__ = [
@@ -541,6 +542,7 @@ class HaltInterpreter(Machine):
         super().__init__(config)
 
     # -- rules (methods, so a mutant overrides one) -----------------------------------------------
+    @implements("HLT-7")
     def activity_status(self, mode: Mode, activity: Activity) -> ActivityStatus:
         """HLT-7: the activity matrix."""
         return ACTIVITY_MATRIX[mode][activity]
@@ -548,62 +550,76 @@ class HaltInterpreter(Machine):
     def is_activity_allowed(self, mode: Mode, activity: Activity) -> bool:
         return self.activity_status(mode, activity) in (ActivityStatus.CONTINUES, ActivityStatus.QUEUED)
 
+    @implements("HLT-3", "HLT-8")
     def can_commit(self, s: HaltState) -> bool:
         """HLT-3, HLT-8: a round commits when commits are not paused and a connected
         quorum certifies."""
         return self.is_activity_allowed(s.mode, Activity.COMMITS) and is_recovered(
             s.active, s.connected, self.config.committee)
 
+    @implements("HLT-2")
     def is_stall_detected(self, s: HaltState, idle: int) -> bool:
         """HLT-2: the soft-stall criteria after a round without a commit."""
         c = self.config
         return is_soft_stall_condition(idle, s.active, c.committee, c.stall_rounds)
 
+    @implements("HLT-11")
     def may_auto_resume(self, s: HaltState) -> bool:
         """HLT-11: a soft stall resumes once a connected quorum is back."""
         return is_recovered(s.active, s.connected, self.config.committee)
 
+    @implements("HLT-12")
     def is_escalated(self, timer: int) -> bool:
         """HLT-12."""
         return is_escalated(timer, self.config.escalation_rounds)
 
+    @implements("HLT-6")
     def is_emergency_over(self, timer: int) -> bool:
         """HLT-6: the constitutional limit."""
         return is_emergency_expired(timer, self.config.emergency_limit)
 
+    @implements("HLT-5")
     def is_multisig(self, signers: int) -> bool:
         """HLT-5: 7 of 12."""
         return is_multisig_approved(signers, self.config.multisig_threshold, self.config.multisig_size)
 
+    @implements("HLT-17")
     def is_in_window(self, s: HaltState, target: int) -> bool:
         """HLT-17: at most one epoch back."""
         return is_within_rollback_window(target, s.floor, s.height)
 
+    @implements("HLT-17")
     def next_floor(self, floor: int, height: int) -> int:
         """HLT-17: commits buried under a full epoch become irreversible."""
         return compute_finality_floor(floor, height, self.config.epoch_length)
 
+    @implements("HLT-21")
     def is_encryption_disabled(self, s: HaltState) -> bool:
         """HLT-21: the DKG partial halt."""
         return is_dkg_partial_halt(s.dkg_failures, self.config.dkg_failure_limit)
 
+    @implements("HLT-21")
     def is_new_epoch(self, height: int) -> bool:
         """HLT-21: the commit at ``height`` starts an epoch (a new DKG: encryption is back)."""
         return is_epoch_boundary(height, self.config.epoch_length)
 
+    @implements("HLT-4")
     def is_divergence(self, roots: int) -> bool:
         """HLT-4."""
         return is_state_root_divergence(roots)
 
+    @implements("HLT-4")
     def is_cluster(self, validators: int) -> bool:
         """HLT-4."""
         return is_equivocation_cluster(validators, self.config.equivocation_cluster)
 
+    @implements("HLT-5")
     def may_declare_emergency(self, s: HaltState) -> bool:
         """HLT-5: a HaltMessage is accepted only on a running or soft-stalled chain (no
         extension of a halt in progress)."""
         return s.mode in (Mode.RUNNING, Mode.SOFT_STALL)
 
+    @implements("HLT-15")
     def may_release(self, s: HaltState) -> bool:
         """HLT-15: the multisig releases a halt only once its fault is resolved."""
         return not s.fault
@@ -631,6 +647,7 @@ class HaltInterpreter(Machine):
             return attrs.evolve(s, timer=min(s.timer + 1, c.escalation_rounds + 1))
         return self.process_wait(s, Wait(1))
 
+    @implements("HLT-3")
     def process_commit(self, s: HaltState) -> HaltState:
         """One commit (HLT-3): the queued transactions are included."""
         require(self.is_activity_allowed(s.mode, Activity.COMMITS), "HLT-8", f"commits are paused in {s.mode.name}")
@@ -674,6 +691,7 @@ class HaltInterpreter(Machine):
         bit = 1 << a.tx
         return attrs.evolve(s, mempool=s.mempool | bit, submitted=s.submitted | bit)
 
+    @implements("HLT-9")
     def record_evidence(self, s: HaltState, offence: Offence) -> HaltState:
         """HLT-9: evidence is processed at once on a running chain, queued in a halt."""
         require(self.is_activity_allowed(s.mode, Activity.SLASHING_EVIDENCE), "HLT-9",
@@ -705,6 +723,7 @@ class HaltInterpreter(Machine):
         require(self.is_activity_allowed(s.mode, Activity.DKG), "HLT-7", f"DKG is stopped in {s.mode.name}")
         return attrs.evolve(s, dkg_failures=0)
 
+    @implements("HLT-4")
     def process_hard_fault(self, s: HaltState, offence: Offence | None) -> HaltState:
         """HLT-4: a hard-halt trigger stops a running or stalled chain at once. On a chain
         already in a hard or emergency halt only its evidence is recorded (HLT-D5)."""
@@ -755,6 +774,7 @@ class HaltInterpreter(Machine):
         self.require_recovery_plan(s, "a software fix")
         return attrs.evolve(s, fault=False)
 
+    @implements("HLT-16")
     def process_reentry(self, s: HaltState, invalid: int) -> HaltState:
         """HLT-16: re-entry. Queued transactions are re-validated (``invalid`` ones are
         dropped as provably invalid), evidence from the halt is processed, commits resume."""
@@ -769,6 +789,7 @@ class HaltInterpreter(Machine):
         require(self.may_release(s), "HLT-15", "the fault behind the halt is not resolved")
         return self.process_reentry(s, a.invalid)
 
+    @implements("HLT-18", "HLT-19")
     def reconcile(self, s: HaltState, target: int, invalid: int) -> HaltState:
         """HLT-18, HLT-19: reconciliation steps 2–5: roll the state back to ``target``,
         discard the later commits, return their still-valid transactions to the mempool,

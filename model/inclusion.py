@@ -21,6 +21,7 @@ import attrs
 from .availability import SignBitfield, bitfield_actions, check_bitfield, is_bitfield_counted
 from .core import Machine, register_machine, require
 from .groups import partition
+from .rules import implements
 from .thresholds import is_backable, is_more_than_two_thirds
 
 __all__ = [
@@ -40,11 +41,13 @@ __all__ = [
 ]
 
 
+@implements("INC-7", "AV-6")
 def is_candidate_available(votes: int, n_validators: int) -> bool:
     """INC-7 (AV-6): more than 2/3 of all validators have set the candidate's bit."""
     return is_more_than_two_thirds(votes.bit_count(), n_validators)
 
 
+@implements("INC-8", "AV-7")
 def is_candidate_timed_out(age: int, availability_period: int) -> bool:
     """INC-8 (AV-7): the candidate has been pending for ``availability_period`` blocks."""
     return age >= availability_period
@@ -158,6 +161,10 @@ class InclusionMachine(Machine):
     description = "candidate lifecycle and availability cores (seed 003 §2.3, §2.5.6–2.5.7)"
     #: liveness: weak fairness of relay-chain blocks (``checker.liveness``): blocks keep coming
     fairness = (Block,)
+    #: one core per parachain, no parathread cores and no rotation: the other fields of
+    #: ``HostConfiguration`` change nothing here
+    parameters = ("n_validators", "n_parachains", "chain_availability_period", "backing_threshold",
+                  "minimum_backing_votes", "free_core_bit", "max_candidates")
 
     def __init__(self, config):
         super().__init__(config)
@@ -165,24 +172,29 @@ class InclusionMachine(Machine):
         self.groups = partition(list(range(config.n_validators)), n_cores)
 
     # -- rules --------------------------------------------------------------------------
+    @implements("INC-5")
     def core_of(self, para: int) -> int:
         """INC-5: the core scheduled for a parachain (core i belongs to parachain i)."""
         return para
 
+    @implements("INC-3")
     def group_of(self, para: int) -> tuple[int, ...]:
         """INC-3: the validators assigned to the para's core (no rotation in this machine)."""
         return self.groups[self.core_of(para)]
 
+    @implements("INC-4")
     def is_backable(self, statements: int, para: int) -> bool:
         """INC-4: enough valid statements from the assigned group."""
         c = self.config
         return is_backable(statements.bit_count(), len(self.group_of(para)),
                            c.backing_threshold, c.minimum_backing_votes)
 
+    @implements("INC-7", "AV-6")
     def is_available(self, votes: int) -> bool:
         """INC-7 (AV-6): more than 2/3 of all validators hold their piece."""
         return is_candidate_available(votes, self.config.n_validators)
 
+    @implements("INC-8", "AV-7")
     def is_timed_out(self, age: int) -> bool:
         """INC-8 (AV-7): pending for ``chain_availability_period`` blocks."""
         return is_candidate_timed_out(age, self.config.chain_availability_period)
@@ -191,6 +203,23 @@ class InclusionMachine(Machine):
         require(0 <= para < len(state.paras), "INC-3", f"no para {para}")
         require(validator in self.group_of(para), "INC-3",
                 f"validator {validator} is not in the group assigned to para {para}")
+
+    # -- declarations for proofs (``inclusion_proofs``) ------------------------------------
+    def symbolic_domain(self):
+        from .inclusion_proofs import symbolic_domain
+
+        return symbolic_domain(self.config)
+
+    def auxiliary_invariants(self):
+        from .inclusion_proofs import AUXILIARY_INVARIANTS
+
+        return AUXILIARY_INVARIANTS
+
+    @classmethod
+    def counting_models(cls):
+        from .inclusion_proofs import COUNTING_MODELS
+
+        return COUNTING_MODELS
 
     # -- machine --------------------------------------------------------------------------
     def init(self):
@@ -308,6 +337,7 @@ class InclusionMachine(Machine):
         )
         return attrs.evolve(state, cores=cores, signed=signed)
 
+    @implements("INC-9")
     def process_block(self, state: InclusionState, backed: int) -> InclusionState:
         """The inclusion inherent's block-level steps, in the seed's order (INC-9)."""
         n_paras = len(state.paras)
@@ -353,6 +383,7 @@ class InclusionMachine(Machine):
             last_exit=tuple(int(x) for x in last_exit),
         )
 
+    @implements("INC-6")
     def may_occupy(self, cores, para: int) -> bool:
         """INC-6: at most one candidate pending availability per para."""
         return all(c is None or c.para != para for c in cores)

@@ -23,6 +23,7 @@ import attrs
 
 from .config import check_int_fields
 from .core import Machine, register_machine, require
+from .rules import implements
 
 __all__ = [
     "Signal",
@@ -163,6 +164,7 @@ class OverseerMachine(Machine):
         super().__init__(params)
 
     # -- rules ---------------------------------------------------------------------------------------
+    @implements("OVS-1")
     def compute_import(self, leaves: int, block: int) -> tuple[int, int]:
         """OVS-1: the new block becomes a leaf and its parent stops being one.
         Returns (new leaves, deactivated leaves)."""
@@ -170,6 +172,7 @@ class OverseerMachine(Machine):
         deactivated = leaves & (1 << parent)
         return (leaves & ~deactivated) | (1 << block), deactivated
 
+    @implements("OVS-2")
     def compute_pruned(self, leaves: int, block: int) -> int:
         """OVS-2: the leaves a finalization of ``block`` deactivates: every leaf of height at
         most the block's, except the block itself."""
@@ -177,6 +180,7 @@ class OverseerMachine(Machine):
         return sum(1 << b for b in range(self.params.n_blocks)
                    if (leaves >> b) & 1 and b != block and self.params.height(b) <= h)
 
+    @implements("OVS-3")
     def compute_signals(self, deactivated: int, activated: int) -> tuple[Message, ...]:
         """OVS-3: ``StopWork`` for every deactivated leaf, then ``StartWork`` for every
         activated one."""
@@ -184,10 +188,12 @@ class OverseerMachine(Machine):
         starts = tuple((int(Signal.START_WORK), b) for b in range(self.params.n_blocks) if (activated >> b) & 1)
         return stops + starts
 
+    @implements("OVS-4")
     def broadcast(self, s: OverseerState, signals: tuple[Message, ...]) -> tuple[tuple[Message, ...], ...]:
         """OVS-4: the signals are queued to every subsystem before anything else is routed."""
         return tuple(q + signals for q in s.inbox)
 
+    @implements("OVS-5")
     def route(self, s: OverseerState, receiver: int, msg: Message) -> tuple[tuple[Message, ...], ...]:
         """OVS-5: a message between subsystems goes through the overseer, behind whatever
         the receiver's inbox already holds."""

@@ -23,6 +23,7 @@ from .config import ConfigError, HostConfiguration
 from .core import Machine, register_machine, require
 from .halts import bits
 from .resilience import may_shrink_to, min_seconds_for_blocks, target_seconds_for_blocks
+from .rules import implements
 
 __all__ = [
     "GOVERNANCE",
@@ -150,6 +151,7 @@ ACTIONS: dict[str, type] = {c.__name__: c for c in (AddValidator, RemoveValidato
                                                      GoOffline, ComeOnline, EndSession)}
 
 
+@implements("POA-9")
 def block_seconds(active: int, online: int, slot_seconds: int) -> int | None:
     """POA-9: the least time in which the session's set authors as many blocks as it has
     members, given who is offline (``None`` when nobody in the set is online)."""
@@ -179,26 +181,32 @@ class PoaMachine(Machine):
         super().__init__(config)
 
     # -- rules ---------------------------------------------------------------------------------
+    @implements("POA-1")
     def is_privileged(self, origin: int) -> bool:
         """POA-1: only the governance origin adds and removes validators."""
         return origin == GOVERNANCE
 
+    @implements("POA-8")
     def may_remove(self, validators: int) -> bool:
         """POA-8: removing one member of ``validators`` keeps the list at its minimum."""
         return may_shrink_to(validators.bit_count() - 1, self.config.min_validators)
 
+    @implements("POA-7")
     def may_readd(self, s: PoaState, validator: int, origin: int) -> bool:
         """POA-7: only the validator itself, and only while it is approved."""
         return origin == validator and (s.approved >> validator) & 1 == 1
 
+    @implements("POA-5")
     def may_heartbeat(self, s: PoaState, validator: int) -> bool:
         """POA-5: heartbeats come from the session's active validators whose node is up."""
         return (s.active >> validator) & 1 == 1 and (s.online >> validator) & 1 == 1
 
+    @implements("POA-6")
     def get_reported(self, s: PoaState) -> int:
         """POA-6: the active validators without a heartbeat this session."""
         return s.active & ~s.heartbeats
 
+    @implements("POA-6", "POA-8")
     def compute_next_list(self, s: PoaState, reported: int) -> int:
         """POA-6, POA-8: remove the reported validators, in index order, while the list
         stays at its minimum size."""
@@ -208,6 +216,7 @@ class PoaMachine(Machine):
                 validators &= ~(1 << v)
         return validators
 
+    @implements("POA-4")
     def rotate(self, s: PoaState, validators: int) -> PoaState:
         """POA-4: the list is handed to the session; heartbeats start over."""
         return attrs.evolve(s, validators=validators, active=validators, heartbeats=0)

@@ -25,6 +25,7 @@ from .config import ConfigError, HostConfiguration
 from .core import Machine, register_machine, require
 from .halts import bits
 from .resilience import is_collator_threshold_met, is_para_stalled, is_token_threshold_met
+from .rules import implements
 
 __all__ = [
     "Authority",
@@ -220,14 +221,17 @@ class RescueMachine(Machine):
         super().__init__(config)
 
     # -- rules ---------------------------------------------------------------------------------
+    @implements("RSC-3")
     def is_stalled(self, p: ParaRescue) -> bool:
         """RSC-3: no para block for more than X minutes."""
         return is_para_stalled(p.age, self.config.stall_minutes)
 
+    @implements("RSC-1", "RSC-8")
     def is_opted_in(self, p: ParaRescue) -> bool:
         """RSC-1, RSC-8: the para has named a rescue authority (and not withdrawn it)."""
         return p.authority != Authority.NONE
 
+    @implements("RSC-9")
     def is_threshold_met(self, p: ParaRescue) -> bool:
         """RSC-9: the authority's threshold, as the para configured it."""
         votes = p.votes.bit_count()
@@ -237,18 +241,22 @@ class RescueMachine(Machine):
             return is_token_threshold_met(votes, self.config.token_holders)
         return False
 
+    @implements("RSC-7")
     def may_rescue(self, p: ParaRescue) -> bool:
         """RSC-7: relay-chain governance deliberating on the para takes precedence."""
         return not p.relay_pending
 
+    @implements("RSC-1", "RSC-2")
     def is_own_governance(self, para: int, origin: int) -> bool:
         """RSC-1, RSC-2: the para's own governance, acting in one of its own blocks."""
         return origin == para
 
+    @implements("RSC-10")
     def is_working(self, code: Code) -> bool:
         """RSC-10: the para can produce blocks with this code."""
         return code in WORKING
 
+    @implements("RSC-5")
     def para_block(self, p: ParaRescue) -> ParaRescue:
         """RSC-5: a para block resets the stall clock and voids the rescue votes."""
         return attrs.evolve(p, age=0, votes=0)
@@ -295,6 +303,7 @@ class RescueMachine(Machine):
     def _set(self, s: RescueState, para: int, p: ParaRescue) -> RescueState:
         return RescueState(paras=s.paras[:para] + (p,) + s.paras[para + 1:])
 
+    @implements("RSC-3")
     def process_tick(self, s: RescueState, a: Tick) -> RescueState:
         """RSC-3: a minute passes; every para's time since its last block grows (capped
         just past X, where the stall condition holds)."""

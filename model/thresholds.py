@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .logic import And, Not, Or, div, ite, max_, min_
+from .rules import implements
 
 __all__ = [
     "byzantine_threshold",
@@ -64,31 +65,37 @@ __all__ = [
 ]
 
 
+@implements("TH-1")
 def byzantine_threshold(n: Any) -> Any:
     """f: the most byzantine validators tolerated among n (TH-1): ``max(n-1, 0) // 3``."""
     return div(max_(n - 1, 0), 3)
 
 
+@implements("TH-2")
 def supermajority_threshold(n: Any) -> Any:
     """The least count that is more than 2/3 of n (TH-2): ``n - f``."""
     return n - byzantine_threshold(n)
 
 
+@implements("TH-2", "AV-6")
 def is_more_than_two_thirds(votes: Any, n: Any) -> Any:
     """``votes > 2n/3`` without division (TH-2); the availability rule (AV-6)."""
     return 3 * votes > 2 * n
 
 
+@implements("TH-3")
 def is_more_than_one_third(votes: Any, n: Any) -> Any:
     """``votes > n/3`` (TH-3), the escalation outcome threshold of seed 003 §1.10.3."""
     return 3 * votes > n
 
 
+@implements("TH-4")
 def is_majority(votes: Any, n: Any) -> Any:
     """``votes > n/2`` (TH-4): seed 003 §2.3 / §2.6.3 reading of backing."""
     return 2 * votes > n
 
 
+@implements("TH-4")
 def is_at_least_two_thirds(votes: Any, n: Any) -> Any:
     """``votes >= 2n/3`` (TH-4): seed 003 Definition 7 reading of backing."""
     return 3 * votes >= 2 * n
@@ -98,6 +105,7 @@ def is_at_least_two_thirds(votes: Any, n: Any) -> Any:
 BACKING_THRESHOLDS = ("majority", "two_thirds", "sdk")
 
 
+@implements("TH-4")
 def backing_votes_needed(group_size: Any, rule: str, minimum_backing_votes: Any = 2) -> Any:
     """The least number of valid statements that makes a candidate backable (TH-4).
 
@@ -114,6 +122,7 @@ def backing_votes_needed(group_size: Any, rule: str, minimum_backing_votes: Any 
     raise ValueError(f"unknown backing threshold {rule!r}")
 
 
+@implements("TH-4")
 def is_backable(votes: Any, group_size: Any, rule: str, minimum_backing_votes: Any = 2) -> Any:
     """Whether ``votes`` valid statements back a candidate under ``rule`` (TH-4)."""
     if rule == "majority":
@@ -128,6 +137,7 @@ def is_backable(votes: Any, group_size: Any, rule: str, minimum_backing_votes: A
 # -- validity and disputes (spec/escalation.md, spec/disputes.md) ------------------------------
 
 
+@implements("ESC-9", "ESC-10", "DSP-10")
 def is_byzantine_exceeded(votes: Any, n: Any) -> Any:
     """``votes > f``: more votes than byzantine validators can cast (ESC-9, ESC-10, DSP-10).
 
@@ -136,23 +146,27 @@ def is_byzantine_exceeded(votes: Any, n: Any) -> Any:
     return votes > byzantine_threshold(n)
 
 
+@implements("ESC-9", "SLS-1")
 def is_supermajority(votes: Any, n: Any) -> Any:
     """``votes >= n - f`` (ESC-9, SLS-1): polkadot-sdk's *concluded* test for one side of a
     dispute; equal to :func:`is_more_than_two_thirds` for every ``n >= 1``."""
     return votes >= supermajority_threshold(n)
 
 
+@implements("APR-7")
 def is_reconstructible(pieces: Any, n: Any) -> Any:
     """``pieces > 2f`` (APR-7; seed 003 §1.10, Algorithm 15): enough distinct erasure pieces
     to reconstruct the blob."""
     return pieces > 2 * byzantine_threshold(n)
 
 
+@implements("APR-3")
 def approval_checks_default(group_size: Any, extra: Any = 2) -> Any:
     """``#VDefault`` (APR-3; seed 003 §1.9.4): the parachain validators plus a constant ("like 2")."""
     return group_size + extra
 
 
+@implements("APR-3", "APR-5")
 def approval_checks_needed(group_size: Any, fishermen_stake: Any, c_f: Any = 1, extra: Any = 2) -> Any:
     """``#VCheck = #VDefault + c_f * total fishermen stake`` (APR-3, APR-5; seed 003 §1.9.4)."""
     return approval_checks_default(group_size, extra) + c_f * fishermen_stake
@@ -170,6 +184,7 @@ OUTCOME_INVALID_NO_SLASH = 3
 OUTCOME_BOTH = 4
 
 
+@implements("ESC-3", "ESC-6", "ESC-9", "DSP-5")
 def dispute_outcome(votes_for: Any, votes_against: Any, attesters: Any, n: Any, rule: str = "seed") -> Any:
     """The outcome of a dispute / escalation vote (ESC-3 .. ESC-6, ESC-9, DSP-5), an int code.
 
@@ -196,6 +211,7 @@ def dispute_outcome(votes_for: Any, votes_against: Any, attesters: Any, n: Any, 
     raise ValueError(f"unknown dispute rule {rule!r}")
 
 
+@implements("SLS-2", "SLS-3")
 def has_supermajority_either_way(votes_for: Any, votes_against: Any, n: Any) -> Any:
     """SLS-2, SLS-3 (seed 003 §2.5.9): the dispute garnered a 2/3+ supermajority on one side."""
     return Or(is_supermajority(votes_for, n), is_supermajority(votes_against, n))
@@ -215,11 +231,13 @@ def pvf_reject_threshold(n: Any) -> Any:
     return n - supermajority_threshold(n)
 
 
+@implements("UPG-15")
 def is_pvf_check_accepted(accepts: Any, n: Any) -> Any:
     """The vote is accepted once the accepts reach the supermajority (UPG-15)."""
     return is_supermajority(accepts, n)
 
 
+@implements("UPG-15")
 def is_pvf_check_rejected(rejects: Any, n: Any) -> Any:
     """The vote is rejected once the rejects exceed ``n - supermajority(n)`` (UPG-15):
     from then on the accepts can no longer reach the supermajority."""
@@ -235,6 +253,7 @@ ESCALATION_INVALID = 2
 ESCALATION_INVALID_NO_SLASH = 3
 
 
+@implements("TH-11")
 def is_escalation_decided(attesters: Any, n: Any) -> Any:
     """The vote is resolved once more than 2n/3 validators have attested (TH-11)."""
     return is_more_than_two_thirds(attesters, n)
@@ -255,6 +274,7 @@ def is_escalation_invalid_no_slash(votes_valid: Any, votes_invalid: Any, n: Any)
     return And(is_more_than_one_third(votes_valid, n), is_more_than_one_third(votes_invalid, n))
 
 
+@implements("TH-11")
 def escalation_outcome(votes_valid: Any, votes_invalid: Any, attesters: Any, n: Any) -> Any:
     """The outcome code of an invalidity escalation (seed 003 §1.10.3, TH-11).
 

@@ -36,10 +36,12 @@ from typing import Any
 
 import attrs
 
-from .config import ConfigError, HostConfiguration
+from .config import ConfigError
 from .core import Machine, Rejected, register_machine, require
 from .groups import partition
+from .rules import implements
 from .thresholds import (
+    BACKING_THRESHOLDS,
     is_backable,
     is_more_than_two_thirds,
     is_pvf_check_accepted,
@@ -71,17 +73,14 @@ __all__ = [
 
 @attrs.frozen
 class UpgradeConfig:
-    """Parameters of the ``upgrades`` machine (the table in ``spec/upgrades.md``).
-
-    Built from a :class:`HostConfiguration` preset by :meth:`for_preset`: validators,
-    groups, timing and ``max_code_size`` come from the host configuration; the RFC's own
-    parameters (counter start, deposit price, ...) from :data:`UPGRADE_PRESETS`.
-    """
+    """Parameters of the ``upgrades`` machine (the table in ``spec/upgrades.md``); the
+    named sets are :data:`UPGRADE_PRESETS`."""
 
     name: str = "custom"
     n_validators: int = 4
-    #: the validator groups; the para's core is assigned ``groups[rotation]`` (UPG-24)
-    groups: tuple[tuple[int, ...], ...] = ((0, 1), (2, 3))
+    #: availability cores: the validators are partitioned into one backing group per
+    #: core (seed 003 §2.5.5), and the para's core is assigned ``groups[rotation]`` (UPG-24)
+    n_cores: int = 2
     backing_threshold: str = "majority"
     minimum_backing_votes: int = 2
     availability_period: int = 2
@@ -111,73 +110,67 @@ class UpgradeConfig:
     #: declared sizes the explorer offers with a signal
     request_sizes: tuple[int, ...] = (1, 4)
 
-    @classmethod
-    def for_preset(cls, host: HostConfiguration) -> "UpgradeConfig":
-        groups = partition(list(range(host.n_validators)), host.n_cores)
-        fields: dict[str, Any] = dict(
-            name=host.name,
-            n_validators=host.n_validators,
-            groups=tuple(tuple(g) for g in groups),
-            backing_threshold=host.backing_threshold,
-            minimum_backing_votes=host.minimum_backing_votes,
-            availability_period=host.chain_availability_period,
-            max_code_size=host.max_code_size,
-            upgrade_frequency=host.validation_upgrade_frequency,
-            upgrade_delay=host.validation_upgrade_delay,
-        )
-        # the RFC's parameters of the preset (they may also narrow a host value)
-        fields.update(UPGRADE_PRESETS.get(host.name, UPGRADE_PRESETS["tiny"]))
-        return cls(**fields).validate()
+    @property
+    def groups(self) -> tuple[tuple[int, ...], ...]:
+        """The backing groups: the validators partitioned into ``n_cores`` groups, the
+        first ``n_validators mod n_cores`` one larger (as the host's, SCH-3)."""
+        return tuple(tuple(g) for g in partition(list(range(self.n_validators)), self.n_cores))
 
     @classmethod
     def rfc(cls) -> "UpgradeConfig":
-        """The RFC's example values (counter 10) on the ``polkadot`` host preset: the
+        """The RFC's example values (counter 10) at the ``polkadot`` sizes: the
         interpreter's preset (``UpgradesMachine(UpgradeConfig.rfc())``)."""
-        from .config import get_preset
-
-        return cls.for_preset(get_preset("polkadot"))
+        return UPGRADE_PRESETS["polkadot"]
 
     def validate(self) -> "UpgradeConfig":
-        for name in ("n_validators", "availability_period", "deposit_per_byte", "genesis_code_size",
-                     "pvf_voting_ttl", "max_upgrades"):
+        for name in ("n_validators", "n_cores", "minimum_backing_votes", "availability_period",
+                     "deposit_per_byte", "genesis_code_size", "pvf_voting_ttl", "max_upgrades"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ConfigError(name, "UPG-D11", f"must be a positive integer, got {v!r}")
         for name in ("counter_start", "max_code_size", "deposit_balance", "enactment_session_changes",
                      "upgrade_frequency", "upgrade_delay"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < 0:
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise ConfigError(name, "UPG-D11", f"must be a non-negative integer, got {v!r}")
-        if not self.groups or any(not g or any(not 0 <= v < self.n_validators for v in g) for g in self.groups):
-            raise ConfigError("groups", "UPG-D11", f"{self.groups!r} are not non-empty sets of validators")
+        if self.n_cores > self.n_validators:
+            raise ConfigError("n_cores", "UPG-D11",
+                              f"{self.n_validators} validators cannot form {self.n_cores} non-empty groups")
+        if self.backing_threshold not in BACKING_THRESHOLDS:
+            raise ConfigError("backing_threshold", "UPG-D11",
+                              f"must be one of {', '.join(BACKING_THRESHOLDS)}, got {self.backing_threshold!r}")
         if self.genesis_code_size > self.max_code_size:
             raise ConfigError("genesis_code_size", "UPG-D1", "the genesis code must fit max_code_size")
-        if not self.request_sizes or any(not isinstance(s, int) or s < 1 for s in self.request_sizes):
+        if not self.request_sizes or any(not isinstance(s, int) or isinstance(s, bool) or s < 1
+                                         for s in self.request_sizes):
             raise ConfigError("request_sizes", "UPG-D11", "must be positive sizes")
         return self
 
 
-#: The RFC's parameters per host preset. ``tiny``/``trio``/``small`` are explored
-#: exhaustively (counter start 2); ``polkadot`` and ``rfc`` carry the RFC's example
-#: values for the interpreter (counter 10).
+#: The presets. ``tiny``/``trio``/``small`` are explored exhaustively (counter start 2,
+#: 3 on ``small``); ``polkadot`` carries the RFC's example values for the interpreter
+#: (counter 10) at the sizes of the host's ``polkadot`` preset. Validators, cores,
+#: the backing reading, ``max_code_size`` and the legacy timing are those of the host
+#: preset of the same name (``model.config``).
 #: The exhaustive presets judge availability within one block (``availability_period``
 #: 1, decision UPG-D11): bits are per block here, so a second block of voting only adds
 #: an idle block, which the para's next block covers.
-UPGRADE_PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": dict(counter_start=2, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1,
-                 pvf_voting_ttl=2, enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4),
-                 availability_period=1),
-    "trio": dict(counter_start=2, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1,
-                 pvf_voting_ttl=2, enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4),
-                 availability_period=1),
-    "small": dict(counter_start=3, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1,
-                  pvf_voting_ttl=2, enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4),
-                  availability_period=1),
-    "rfc": dict(counter_start=10, deposit_per_byte=1, deposit_balance=8 * 1024 * 1024,
-                genesis_code_size=1024 * 1024, pvf_voting_ttl=2, enactment_session_changes=2,
-                max_upgrades=1_000_000, request_sizes=(2 * 1024 * 1024, 4 * 1024 * 1024)),
+_EXPLORED = dict(counter_start=2, deposit_per_byte=1, deposit_balance=4, genesis_code_size=1, pvf_voting_ttl=2,
+                 enactment_session_changes=2, max_upgrades=2, request_sizes=(1, 4), availability_period=1)
+UPGRADE_PRESETS: dict[str, UpgradeConfig] = {
+    p.name: p.validate()
+    for p in (
+        UpgradeConfig(name="tiny", n_validators=4, n_cores=2, **_EXPLORED),
+        UpgradeConfig(name="trio", n_validators=3, n_cores=2, **_EXPLORED),
+        UpgradeConfig(name="small", n_validators=5, n_cores=2, **{**_EXPLORED, "counter_start": 3}),
+        UpgradeConfig(name="polkadot", n_validators=1000, n_cores=100, backing_threshold="sdk",
+                      minimum_backing_votes=2, availability_period=10, counter_start=10,
+                      max_code_size=3 * 1024 * 1024, deposit_per_byte=1, deposit_balance=8 * 1024 * 1024,
+                      genesis_code_size=1024 * 1024, pvf_voting_ttl=2, enactment_session_changes=2,
+                      upgrade_frequency=600, upgrade_delay=600, max_upgrades=1_000_000,
+                      request_sizes=(2 * 1024 * 1024, 4 * 1024 * 1024)),
+    )
 }
-UPGRADE_PRESETS["polkadot"] = UPGRADE_PRESETS["rfc"]
 
 
 # -- values ----------------------------------------------------------------------------------------
@@ -388,23 +381,30 @@ class UpgradesMachine(Machine):
     description = ("code upgrades: the off-chain counter, fetching, pre-checking, enactment and "
                    "pruning (seed 001) beside the legacy on-chain path (seed 003 §2.5.4, §2.5.6)")
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.params = config if isinstance(config, UpgradeConfig) else UpgradeConfig.for_preset(config)
-        self.group_masks = tuple(sum(1 << v for v in g) for g in self.params.groups)
+    Params = UpgradeConfig
+    presets = UPGRADE_PRESETS
+
+    def __init__(self, params):
+        super().__init__(params)
+        #: the backing groups (``UpgradeConfig.groups``), and each as a bitmask of validators
+        self.groups = params.groups
+        self.group_masks = tuple(sum(1 << v for v in g) for g in self.groups)
 
     # == rules (methods, so that a mutant overrides one) ====================================================
     # They take a state or a draft ("s") and do not change it.
 
     # -- candidate pipeline (UPG-24) ---------------------------------------------------------------------
+    @implements("UPG-24")
     def get_group(self, s) -> tuple[int, ...]:
         """UPG-24: the backing group assigned to the para's core."""
-        return self.params.groups[s.rotation]
+        return self.groups[s.rotation]
 
+    @implements("UPG-24")
     def compute_rotation_after_session(self, rotation: int) -> int:
         """UPG-24: the para's core moves to the next group at a session change."""
-        return (rotation + 1) % len(self.params.groups)
+        return (rotation + 1) % len(self.groups)
 
+    @implements("UPG-24", "TH-4")
     def is_backable(self, s, backers: int) -> bool:
         """UPG-24: the assigned group's valid statements meet the backing threshold (TH-4)."""
         p = self.params
@@ -412,10 +412,12 @@ class UpgradesMachine(Machine):
         return is_backable((backers & mask).bit_count(), len(self.get_group(s)), p.backing_threshold,
                            p.minimum_backing_votes)
 
+    @implements("UPG-24", "AV-6")
     def is_available(self, bits: int) -> bool:
         """UPG-24: more than 2/3 of the validators set their bit (AV-6)."""
         return is_more_than_two_thirds(bits.bit_count(), self.params.n_validators)
 
+    @implements("UPG-24", "AV-7")
     def is_timed_out(self, age: int) -> bool:
         """UPG-24: the candidate had ``availability_period`` blocks of voting (AV-7)."""
         return age >= self.params.availability_period
@@ -438,23 +440,28 @@ class UpgradesMachine(Machine):
             return s.legacy.code
         return None
 
+    @implements("UPG-8")
     def is_live_code(self, s, code: int) -> bool:
         """UPG-8: the codes validators fetch: the para's current code and the code in flight."""
         return code == s.current or code == self.get_pending_code(s)
 
     # -- admission of a signal (UPG-3, UPG-4, UPG-5, UPG-18) --------------------------------------------------
+    @implements("UPG-3")
     def has_upgrade_in_flight(self, s) -> bool:
         """UPG-3: one upgrade in flight per para, whichever path brought it."""
         return s.upgrade is not None or s.legacy is not None
 
+    @implements("UPG-3")
     def has_upgrade_in_flight_for_legacy(self, s) -> bool:
         """UPG-3 as the legacy acceptance check applies it (decision UPG-D9): both paths."""
         return self.has_upgrade_in_flight(s)
 
+    @implements("UPG-4")
     def is_cooling_down(self, s) -> bool:
         """UPG-4: within ``upgrade_frequency`` blocks of the para's last enactment."""
         return s.cooldown > 0
 
+    @implements("UPG-5")
     def compute_deposit(self, size: int) -> int:
         """UPG-5: the storage deposit of a code of the declared size."""
         return size * self.params.deposit_per_byte
@@ -462,10 +469,12 @@ class UpgradesMachine(Machine):
     def compute_reserved(self, s) -> int:
         return sum(self.compute_deposit(s.sizes[c]) for c in range(len(s.sizes)) if (s.deposits >> c) & 1)
 
+    @implements("UPG-5")
     def is_deposit_funded(self, s, size: int) -> bool:
         """UPG-5: the para can reserve the deposit for the declared size."""
         return self.compute_reserved(s) + self.compute_deposit(size) <= self.params.deposit_balance
 
+    @implements("UPG-2")
     def check_request(self, s, size: int) -> str | None:
         """The rule that makes a ``RequestCodeUpgrade`` inadmissible, or None (UPG-2)."""
         if self.has_upgrade_in_flight(s):
@@ -476,18 +485,22 @@ class UpgradesMachine(Machine):
             return "UPG-5"
         return None
 
+    @implements("UPG-1")
     def process_inadmissible_request(self, s, rule: str) -> None:
         """UPG-1: an inadmissible request is ignored; the candidate is backed anyway."""
         return None
 
+    @implements("UPG-14", "UPG-18")
     def is_oversize(self, size: int) -> bool:
         """Code larger than ``max_code_size`` (UPG-14, UPG-18)."""
         return size > self.params.max_code_size
 
+    @implements("UPG-18")
     def is_legacy_size_ok(self, size: int) -> bool:
         """UPG-18: a legacy candidate's code must fit ``max_code_size``."""
         return not self.is_oversize(size)
 
+    @implements("UPG-18", "UPG-3", "UPG-4")
     def check_legacy(self, s, size: int) -> None:
         """UPG-18: ``process_candidates`` step 2, with UPG-3 and UPG-4, and the size check."""
         require(not self.has_upgrade_in_flight_for_legacy(s), "UPG-3", "the para already has an upgrade in flight")
@@ -506,36 +519,44 @@ class UpgradesMachine(Machine):
                 require(not self.lacks_current_code(s, v), "UPG-7",
                         f"backer {v} lacks the para's current code {s.current}")
 
+    @implements("UPG-7")
     def lacks_current_code(self, s, v: int) -> bool:
         """UPG-7: a backer validates with the para's current code; it must hold it."""
         return not self.holds(s, v, s.current)
 
+    @implements("UPG-6")
     def compute_blob_holders(self, backers: int) -> int:
         """UPG-6: the backers of a signalling candidate fetched its blob before attesting."""
         return backers
 
     # -- the counter (UPG-2, UPG-9, UPG-10, UPG-13, UPG-22) ---------------------------------------------------
+    @implements("UPG-9")
     def compute_counter_after_backing(self, counter: int) -> int:
         """UPG-9: each further candidate backed decrements the counter, down to 0."""
         return counter - 1 if counter > 0 else 0
 
+    @implements("UPG-9")
     def compute_counter_after_inclusion(self, counter: int) -> int:
         """UPG-9: inclusion leaves the counter alone (it counts backed candidates)."""
         return counter
 
+    @implements("UPG-13")
     def starts_precheck(self, pending: Pending, upgrade: Upgrade) -> bool:
         """UPG-13: pre-checking starts when a candidate backed at counter 0 is included."""
         return pending.at_zero
 
+    @implements("UPG-10")
     def drops_with_signal(self, upgrade: Upgrade) -> bool:
         """UPG-10: the request falls if its signalling candidate leaves without inclusion."""
         return upgrade.phase == Phase.SIGNALLED
 
+    @implements("UPG-22")
     def compute_blocks_to_go(self, upgrade: Upgrade) -> int:
         """UPG-22: para blocks still to go before pre-checking: the counter's backings,
         the last of them also included; at counter 0 that inclusion is the one to go."""
         return max(upgrade.counter, 1)
 
+    @implements("UPG-22")
     def get_upgrade_event(self, s) -> UpgradeEvent | None:
         """UPG-22: the event every block emits while the counter runs (a pure function of
         the state after the block)."""
@@ -545,10 +566,12 @@ class UpgradesMachine(Machine):
         return UpgradeEvent(u.code, u.counter, self.compute_blocks_to_go(u))
 
     # -- availability bits (UPG-11, UPG-12) -------------------------------------------------------------------
+    @implements("UPG-11")
     def lacks_active_code(self, s, v: int) -> bool:
         """UPG-11: a 1 bit needs the code the candidate is validated with ("hot" PVF)."""
         return not self.holds(s, v, s.pending.code)
 
+    @implements("UPG-12")
     def lacks_pending_code(self, s, v: int) -> bool:
         """UPG-12: at counter 0 a 1 bit also needs the upgrade's code."""
         u = s.upgrade
@@ -578,6 +601,7 @@ class UpgradesMachine(Machine):
             v += 1
 
     # -- fetching (UPG-8) ---------------------------------------------------------------------------------------
+    @implements("UPG-8")
     def serves(self, s, v: int, code: int, source: int) -> bool:
         """UPG-8: a validator serves the codes it holds; the collator serves the para's
         current code and the upgrade's blob to the para's backers."""
@@ -586,6 +610,7 @@ class UpgradesMachine(Machine):
         return source != v and 0 <= source < self.params.n_validators and self.holds(s, source, code)
 
     # -- pre-checking (UPG-14, UPG-15, UPG-16) ---------------------------------------------------------------
+    @implements("UPG-14")
     def must_vote_nay(self, size: int) -> bool:
         """UPG-14: code above ``max_code_size`` is voted down (decision UPG-D3)."""
         return self.is_oversize(size)
@@ -599,40 +624,49 @@ class UpgradesMachine(Machine):
         require(not (accept and self.must_vote_nay(s.sizes[u.code])), "UPG-14",
                 f"code {u.code} exceeds max_code_size: an honest validator votes nay")
 
+    @implements("UPG-14")
     def has_voted(self, u: Upgrade, v: int) -> bool:
         """UPG-14: one statement per validator and session."""
         return bool(((u.accepts | u.rejects) >> v) & 1)
 
+    @implements("UPG-15")
     def is_precheck_accepted(self, accepts: int) -> bool:
         """UPG-15: the accepts reach the supermajority."""
         return is_pvf_check_accepted(accepts.bit_count(), self.params.n_validators)
 
+    @implements("UPG-15")
     def is_precheck_rejected(self, rejects: int) -> bool:
         """UPG-15: the rejects exceed ``n - supermajority``."""
         return is_pvf_check_rejected(rejects.bit_count(), self.params.n_validators)
 
+    @implements("UPG-16")
     def is_vote_expired(self, age: int) -> bool:
         """UPG-16: an open vote is rejected after ``pvf_voting_ttl`` session changes."""
         return age >= self.params.pvf_voting_ttl
 
+    @implements("UPG-16")
     def compute_ballots_after_session(self, u: Upgrade) -> Upgrade:
         """UPG-16: a session change resets the ballots (statements are per session)."""
         return attrs.evolve(u, accepts=0, rejects=0)
 
     # -- enactment (UPG-17, UPG-20) ----------------------------------------------------------------------------
+    @implements("UPG-17")
     def is_ready_to_enact(self, u: Upgrade) -> bool:
         """UPG-17: pre-checking accepted and the session changes have passed."""
         return u.phase == Phase.ACCEPTED and u.sessions >= self.params.enactment_session_changes
 
+    @implements("UPG-20")
     def is_legacy_due(self, lg: Legacy) -> bool:
         """UPG-20: a scheduled legacy upgrade whose delay has elapsed."""
         return lg.scheduled and lg.wait == 0
 
+    @implements("UPG-5")
     def compute_deposits_after_enactment(self, s, replaced: int) -> int:
         """UPG-5: the replaced code stays stored (and paid for) until it may be pruned."""
         return s.deposits
 
     # -- pruning (UPG-21) --------------------------------------------------------------------------------------
+    @implements("UPG-21")
     def may_prune(self, s, code: int) -> bool:
         """UPG-21: never the current code or the code in flight; a replaced code only once
         the first candidate validated with a newer code is finalized."""
@@ -642,6 +676,7 @@ class UpgradesMachine(Machine):
             return s.final_code > code
         return True
 
+    @implements("UPG-5")
     def compute_releasable(self, s) -> int:
         """UPG-5: the deposits of codes that may be pruned are released."""
         out = 0
@@ -751,6 +786,7 @@ class UpgradesMachine(Machine):
             if other != gmask:
                 yield Block(False, 0, Kind.PLAIN, 0, other)
 
+    @implements("UPG-22")
     def answer(self, state: UpgradeState, action, next_state: UpgradeState) -> UpgradeEvent | None:
         """A block's event while the counter runs (UPG-22); other inputs emit none."""
         return self.get_upgrade_event(next_state) if isinstance(action, Block) else None
@@ -773,6 +809,7 @@ class UpgradesMachine(Machine):
     # == transitions: each edits the draft ``d`` in place ==========================================================
 
     # -- node side -------------------------------------------------------------------------------------------------
+    @implements("UPG-8")
     def process_fetch(self, d: Draft, a: Fetch) -> None:
         """UPG-8: a validator fetches a live code from a source that serves it."""
         n = self.params.n_validators
@@ -785,6 +822,7 @@ class UpgradesMachine(Machine):
         h[a.validator] |= 1 << a.code
         d.holdings = tuple(h)
 
+    @implements("UPG-21", "UPG-5")
     def process_pruning(self, d: Draft) -> None:
         """UPG-21 and UPG-5 at the end of every step: validators drop the codes they may
         prune, and the deposits of those codes are released (decision UPG-D10: pruning is
@@ -801,6 +839,7 @@ class UpgradesMachine(Machine):
         if d.deposits & dead:
             d.deposits &= ~self.compute_releasable(d)
 
+    @implements("UPG-14", "UPG-15")
     def process_vote(self, d: Draft, a: PrecheckVote) -> None:
         """UPG-14, UPG-15: a pre-checking statement, and the vote's conclusion."""
         self.check_vote(d, a.validator, a.accept)
@@ -816,6 +855,7 @@ class UpgradesMachine(Machine):
         elif self.is_precheck_rejected(u.rejects):
             self.fail_upgrade(d)
 
+    @implements("UPG-21")
     def process_finalize(self, d: Draft, partial: bool) -> None:
         """Finality advances in order over the included candidates (UPG-21)."""
         require(d.disputable != 0, "UPG-21", "no included candidate awaits finality")
@@ -825,6 +865,7 @@ class UpgradesMachine(Machine):
             d.disputable &= ~(1 << low)
 
     # -- relay chain -----------------------------------------------------------------------------------------------
+    @implements("UPG-23")
     def fail_upgrade(self, d: Draft) -> None:
         """UPG-23: a rejected, expired or dropped upgrade leaves flight; the para keeps its
         code and may signal again at once (no cooldown). Its code is then prunable, so its
@@ -832,6 +873,7 @@ class UpgradesMachine(Machine):
         d.upgrade = None
         d.finished += 1
 
+    @implements("UPG-17", "UPG-20", "UPG-4")
     def enact(self, d: Draft, code: int) -> None:
         """UPG-17, UPG-20: the para's code becomes ``code``; the cooldown starts (UPG-4)."""
         d.deposits = self.compute_deposits_after_enactment(d, d.current)
@@ -925,6 +967,7 @@ class UpgradesMachine(Machine):
         elif d.legacy is not None and self.is_legacy_due(d.legacy):
             self.enact(d, d.legacy.code)
 
+    @implements("UPG-24")
     def process_backing(self, d: Draft, kind: Kind, size: int, backers: int) -> None:
         """``process_candidates`` for the para's candidate (UPG-24), then its signal."""
         require(kind == Kind.PLAIN or size >= 1, "UPG-1", "a signal declares a positive code size")
@@ -962,6 +1005,7 @@ class UpgradesMachine(Machine):
         d.pending = Pending(current, kind, at_zero)
 
     # == the interpreter's reports ==================================================================================
+    @implements("UPG-22")
     def compute_block_events(self, pre: UpgradeState, action: Any, post: UpgradeState) -> tuple:
         """The events of one step, for parachain operators (RFC "Ergonomics", UPG-22):
         ``("initiated", code, counter)``; ``("counter", code, counter, blocks_to_go)``

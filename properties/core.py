@@ -42,6 +42,10 @@ __all__ = [
     "mutant",
     "properties_for",
     "mutants_for",
+    "Obligation",
+    "LemmaDecl",
+    "LEMMAS",
+    "lemma",
 ]
 
 
@@ -208,3 +212,48 @@ def properties_for(machine: str) -> list[Property]:
 
 def mutants_for(machine: str) -> list[Mutant]:
     return [m for m in MUTANTS.values() if m.machine == machine]
+
+
+# -- parametric lemmas --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Obligation:
+    """``premises ⇒ goal`` for all values of the free variables."""
+
+    label: str
+    premises: tuple[Any, ...]
+    goal: Any
+
+
+@attrs.frozen
+class LemmaDecl:
+    """A parametric lemma: a fact about the model's arithmetic for every value of its
+    variables (every validator count ``n`` ...). ``build(ints)`` states it as
+    :class:`Obligation` s over variables made by ``ints("n v")`` (symbolic integers the
+    engine supplies), calling the model's own functions, looked up when the lemma is built
+    (so replacing one by a wrong variant makes the lemma fail). ``paraspec prove`` proves
+    each one (``checker.symbolic.lemmas``)."""
+
+    name: str
+    rules: tuple[str, ...]
+    doc: str
+    build: Callable[[Callable], list[Obligation]] = attrs.field(eq=False, repr=False)
+
+
+#: lemma name -> LemmaDecl, in declaration order
+LEMMAS: dict[str, LemmaDecl] = {}
+
+
+def lemma(name: str, rules: tuple[str, ...] | list[str]):
+    """Declare a lemma ``fn(ints) -> list[Obligation]``; its docstring is the statement."""
+
+    def deco(fn):
+        if name in LEMMAS:
+            raise ValueError(f"lemma {name!r} declared twice")
+        if not rules:
+            raise ValueError(f"lemma {name!r} names no rule ID")
+        LEMMAS[name] = LemmaDecl(name, tuple(rules), _doc(fn), fn)
+        return fn
+
+    return deco

@@ -8,15 +8,14 @@ from hypothesis import strategies as st
 from paraspec.checker.explicit import Checker, Verdict
 from paraspec.checker.packing import layout_of
 from paraspec.checker.registry import build, properties_of
-from paraspec.model.avail_core import AvailCoreMachine, Tick
-from paraspec.model.config import HostConfiguration
+from paraspec.model.avail_core import AvailCoreConfig, AvailCoreMachine, Tick
 from paraspec.model.core import Rejected
 
 PROPS = properties_of("avail_core")
 
 
 def machine(n, cores=2):
-    return AvailCoreMachine(HostConfiguration(name=f"n{n}", n_validators=n, n_parachains=cores))
+    return AvailCoreMachine(AvailCoreConfig(name=f"n{n}", n_validators=n, n_cores=cores).validate())
 
 
 def expected(n, k=2):

@@ -6,7 +6,6 @@ import paraspec.model.groups as G
 import paraspec.model.resilience as R
 import paraspec.model.thresholds as T
 from paraspec.checker.registry import load_all
-from paraspec.checker.symbolic.counting import MODELS
 from paraspec.checker.symbolic.lemmas import all_lemmas, counting_lemma, get_lemma
 from paraspec.checker.spec import load_rules
 from paraspec.model.logic import And, Not, div, ite, max_, mod
@@ -94,18 +93,19 @@ def test_halt_committee_counterexample_names_the_size():
 ])
 def test_counting_lemma_on_mutants(mutant, status):
     mu = MUTANTS[mutant]
-    r = counting_lemma(MODELS[mu.machine], mu.cls).prove(timeout=30)
+    (cm,) = mu.cls.counting_models()
+    r = counting_lemma(cm, mu.cls).prove(timeout=30)
     assert r.verdict.status == status, str(r.verdict)
     if status == "counterexample":
         a = r.verdict.assignment
-        n, c = a["n"], a["s.c"]
+        n, c = a["n_validators"], a["s.c"]
         assert not 3 * c > 2 * n  # enacted / available without more than 2/3
         assert 1 <= n <= 6  # a small instance, which the bit-level machines also exhibit
 
 
 def test_dispute_outcome_agreement_joins_when_present(monkeypatch):
-    """When the disputes area adds ``dispute_outcome`` (seed reading), a lemma proves it equals
-    ``escalation_outcome``; a disagreeing one is refuted."""
+    """A lemma proves ``dispute_outcome`` (seed reading) equals ``escalation_outcome``; a
+    disagreeing one is refuted."""
     codes = dict(OUTCOME_NONE=0, OUTCOME_VALID=1, OUTCOME_INVALID=2, OUTCOME_INVALID_NO_SLASH=3)
     for k, v in codes.items():
         monkeypatch.setattr(T, k, v, raising=False)

@@ -9,10 +9,9 @@ from paraspec.checker.cli import main
 from paraspec.checker.explicit import Checker
 from paraspec.checker.registry import build, load_all, properties_of
 from paraspec.checker.symbolic.bmc import Prover, prove_machine
-from paraspec.checker.symbolic.counting import MODELS, check_soundness
+from paraspec.checker.symbolic.counting import check_soundness
 from paraspec.checker.symbolic.crosscheck import reachable_states
 from paraspec.checker.symbolic.run import bmc_mutant, prove_machine_item
-from paraspec.checker.symbolic.strengthen import AUX, aux_for
 from paraspec.model.availability import Status
 from paraspec.properties.core import MUTANTS
 
@@ -20,7 +19,7 @@ load_all()
 
 
 def _aux(machine):
-    return [(a.name, a.fn) for a in aux_for(machine)]
+    return [(a.name, a.fn) for a in build(machine).auxiliary_invariants()]
 
 
 # -- k-induction -----------------------------------------------------------------------------------------
@@ -91,8 +90,8 @@ def test_timeout_gives_unknown():
 def test_strengthening_invariants_hold_on_every_reachable_state(machine, preset, overrides):
     m = build(machine, preset, overrides=overrides)
     states = reachable_states(m)
-    assert AUX[machine]
-    for aux in AUX[machine]:
+    assert m.auxiliary_invariants()
+    for aux in m.auxiliary_invariants():
         assert all(aux.fn(m, s) for s in states), aux.name
 
 
@@ -109,7 +108,8 @@ def test_strengthening_invariants_hold_on_every_reachable_state(machine, preset,
 def test_counting_abstraction_is_sound_at_small_n(machine, preset, depth, overrides):
     m = build(machine, preset, overrides=overrides)
     states = reachable_states(m, depth)
-    steps, problems = check_soundness(MODELS[machine], m, states)
+    (cm,) = m.counting_models()
+    steps, problems = check_soundness(cm, m, states)
     assert not problems, problems[:3]
     assert steps >= 20
 
@@ -118,10 +118,10 @@ def test_soundness_check_catches_an_unsound_abstraction():
     import attrs
     import z3
 
-    cm = MODELS["availability"]
+    (cm,) = build("availability").counting_models()
 
-    def no_votes(m, s, s2, n):  # forgets that bitfields add votes
-        return z3.And(cm.trans(m, s, s2, n), s2["c"] <= s["c"])
+    def no_votes(m, s, s2, p, sym):  # forgets that bitfields add votes
+        return z3.And(cm.trans(m, s, s2, p, sym), s2["c"] <= s["c"])
 
     broken = attrs.evolve(cm, trans=no_votes)
     m = build("availability", "trio")
@@ -195,3 +195,41 @@ def test_counterexample_decoding_rejects_a_mismatch():
     bogus = s0.__class__(s0.paras, signed=2)
     with pytest.raises(ReplayMismatch):
         p.replay([s0, bogus], [list(m.actions(s0))[0]])
+
+
+# -- the engine knows no protocol area ----------------------------------------------------------------
+
+
+def _engine_sources():
+    import pathlib
+
+    import paraspec.checker as checker
+
+    root = pathlib.Path(checker.__file__).parent
+    return [p for d in ("symbolic", "vectors", "commands") for p in sorted((root / d).glob("*.py"))]
+
+
+def test_engines_name_no_machine_and_import_no_area():
+    """Domains, invariants, counting models and lemmas reach checker/symbolic only through the
+    machine contract and the property declarations: no engine module spells a machine's name
+    or area, and checker/symbolic imports no area module of the model."""
+    import ast
+
+    from paraspec.model.core import MACHINES
+
+    names = set(MACHINES) | {c.area for c in MACHINES.values()}
+    sources = _engine_sources()
+    assert any(p.parent.name == "symbolic" and p.name == "counting.py" for p in sources)
+    for path in sources:
+        tree = ast.parse(path.read_text())
+        strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        assert not strings & names, (path.name, strings & names)
+        if path.parent.name == "symbolic":
+            for n in ast.walk(tree):
+                if not isinstance(n, ast.ImportFrom):
+                    continue
+                mods = [f"{n.module}.{a.name}" for a in n.names] if n.module == "paraspec.model" else [n.module or ""]
+                for mod in mods:
+                    if mod.startswith("paraspec.model."):
+                        assert mod in ("paraspec.model.core", "paraspec.model.proofs", "paraspec.model.logic",
+                                       "paraspec.model.rules"), (path.name, mod)

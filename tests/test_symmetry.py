@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 from paraspec.checker.explicit import Checker, Verdict
 from paraspec.checker.registry import build, load_all, properties_of
 from paraspec.checker.symmetry import Canonicalizer
-from paraspec.model.avail_core import AvailCoreMachine, CoreState
-from paraspec.model.config import HostConfiguration
+from paraspec.model.avail_core import AvailCoreConfig, AvailCoreMachine, CoreState
 from paraspec.model.core import MACHINES
 from paraspec.properties.core import MUTANTS
 
@@ -57,7 +56,7 @@ def test_reduced_and_full_verdicts_agree(machine, mutant):
 
 
 def test_explicit_engine_symmetry_agrees():
-    m = AvailCoreMachine(HostConfiguration(name="n2", n_validators=2, n_parachains=2))
+    m = AvailCoreMachine(AvailCoreConfig(name="n2", n_validators=2, n_cores=2))
     props = properties_of("avail_core")
     full = Checker(m).with_properties(props).with_engine("explicit").run()
     red = Checker(m).with_properties(props).with_engine("explicit").with_symmetry().run()
@@ -69,7 +68,7 @@ def test_explicit_engine_symmetry_agrees():
 
 @given(st.integers(2, 6), st.data())
 def test_canonical_form_is_constant_on_orbits(n, data):
-    m = AvailCoreMachine(HostConfiguration(name="x", n_validators=n, n_parachains=2))
+    m = AvailCoreMachine(AvailCoreConfig(name="x", n_validators=n, n_cores=2))
     c = Canonicalizer(m)
     full = (1 << n) - 1
     occ = data.draw(st.tuples(st.integers(0, 1), st.integers(0, 1)))
@@ -101,7 +100,7 @@ def test_orbit_count_matches_combinatorics():
     """Validators x cores: per core pair, masks up to simultaneous permutation are counted
     by how many validators vote for both, for one only, for neither."""
     n = 3
-    m = AvailCoreMachine(HostConfiguration(name="n3", n_validators=n, n_parachains=2))
+    m = AvailCoreMachine(AvailCoreConfig(name="n3", n_validators=n, n_cores=2))
     c = Canonicalizer(m)
     seen = set()
     for occ in itertools.product((0, 1), repeat=2):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from paraspec.checker.explicit import Checker
 from paraspec.checker.fingerprint import fingerprint
 from paraspec.checker.registry import build, load_all, properties_of
-from paraspec.model.config import ConfigError, get_preset
+from paraspec.model.config import ConfigError
 from paraspec.model.core import Rejected
 from paraspec.model.thresholds import (
     is_pvf_check_accepted,
@@ -204,17 +204,24 @@ def test_pvf_threshold_values(n, accept, reject):
 
 
 def test_presets():
-    tiny = UpgradeConfig.for_preset(get_preset("tiny"))
+    tiny = build(M, "tiny").params
     assert (tiny.counter_start, tiny.n_validators, tiny.groups, tiny.availability_period) == (2, 4, ((0, 1), (2, 3)), 1)
-    rfc = UpgradeConfig.for_preset(get_preset("polkadot"))
+    rfc = build(M, "polkadot").params
     assert UpgradeConfig.rfc() == rfc
     assert rfc.counter_start == 10 and rfc.max_code_size == 3 * 1024 * 1024 and len(rfc.groups) == 100
-    assert UpgradeConfig.for_preset(get_preset("small")).counter_start == 3
+    assert build(M, "small").params.counter_start == 3
+    assert build(M, "trio").params.groups == ((0, 1), (2,))
+
+
+def test_groups_follow_the_validators():
+    """``--set n_validators`` repartitions the groups, as on the host (SCH-3)."""
+    m = build(M, "tiny", overrides={"n_validators": "5"})
+    assert m.params.groups == ((0, 1, 2), (3, 4)) and m.group_masks == (0b00111, 0b11000)
 
 
 @pytest.mark.parametrize("field,value", [("counter_start", -1), ("n_validators", 0), ("deposit_per_byte", 0),
-                                         ("groups", ((0, 9),)), ("request_sizes", (0,)),
-                                         ("genesis_code_size", 99)])
+                                         ("n_cores", 0), ("n_cores", 5), ("request_sizes", (0,)),
+                                         ("genesis_code_size", 99), ("backing_threshold", "most")])
 def test_bad_config_is_one_clear_error(field, value):
     import attrs
 
@@ -388,7 +395,7 @@ def test_counter_start_is_configurable(start, blocks):
     candidate backed at counter 0, after exactly ``start`` further candidates."""
     import attrs
 
-    cfg = attrs.evolve(UpgradeConfig.for_preset(get_preset("tiny")), counter_start=start).validate()
+    cfg = attrs.evolve(build(M, "tiny").params, counter_start=start).validate()
     m = UpgradesMachine(cfg)
     g = m.group_masks[0]
     s = next(iter(m.init()))

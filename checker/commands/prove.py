@@ -40,7 +40,7 @@ def register(sub) -> None:
                    help="check every mutant of the selected machines; exits 0 only if each yields a "
                         "counterexample for every property it names")
     p.add_argument("--no-strengthening", action="store_true",
-                   help="k-induction without the auxiliary invariants of checker/symbolic/strengthen.py")
+                   help="k-induction without the auxiliary invariants the machines declare")
     p.add_argument("--crosscheck", type=_args.nonneg_int, metavar="D",
                    help="first check each machine's encoding against the explicit engine on every state "
                         "reachable within D steps")
@@ -86,7 +86,6 @@ def _select(args) -> tuple[list, list[str], list]:
 def run(args: argparse.Namespace) -> int:
     load_all()
     from ..symbolic import run as R
-    from ..symbolic.counting import MODELS
     from ..symbolic.lemmas import counting_lemma
 
     overrides = _args.parse_sets(args.set)
@@ -125,8 +124,7 @@ def run(args: argparse.Namespace) -> int:
         proof, its = R.bmc_mutant(m, props, mu.kills, depth=args.depth or 10, timeout=args.timeout)
         items += its
         runs.append(_run_dict(proof))
-        cm = MODELS.get(mu.machine)
-        if cm is not None:  # the counting abstraction of the mutant, for every n (informative)
+        for cm in mu.cls.counting_models():  # the counting abstraction of the mutant, for every n (informative)
             lm = counting_lemma(cm, mu.cls)
             r = lm.prove(args.timeout)
             items.append(R.Item("lemma", lm.name, lm.rules, r.verdict, r.elapsed, lm.doc, mu.machine, None,

@@ -7,10 +7,11 @@
   values (mutants included); :mod:`.crosscheck` checks an encoding against ``step`` on
   the explicitly reachable states;
 * :mod:`.bmc` — bounded model checking (shortest counterexamples, replayed on the
-  Python model) and k-induction with simple-path strengthening; :mod:`.strengthen` —
-  auxiliary invariants some proofs need;
-* :mod:`.counting` — counting abstractions over vote counts with ``n`` symbolic, and
-  their soundness check against the bit-level machines;
+  Python model) and k-induction with simple-path strengthening, assuming (once proved)
+  the auxiliary invariants a machine declares (``Machine.auxiliary_invariants``);
+* :mod:`.counting` — the counting abstractions machines declare
+  (``Machine.counting_models``), with ``n`` symbolic, and their soundness check against
+  the bit-level machines;
 * :mod:`.agreement` — explicit vs symbolic verdicts at a bound;
 * :mod:`.run` — what ``paraspec prove`` and the benchmark run.
 """

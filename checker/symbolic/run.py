@@ -16,10 +16,8 @@ from paraspec.model.core import Machine
 from paraspec.properties.core import Property
 
 from .bmc import MachineProof, Prover, prove_machine
-from .domains import DOMAINS
 from .encoding import NoEncoding
 from .lemmas import Lemma, LemmaResult, all_lemmas
-from .strengthen import aux_for
 from .verdicts import Unknown
 
 __all__ = ["Item", "prove_lemmas", "prove_machine_item", "bmc_mutant", "symbolic_machines", "items_ok"]
@@ -62,11 +60,11 @@ class Item:
 
 
 def symbolic_machines() -> list[str]:
-    """Machines that declare a symbolic domain (``checker.symbolic.domains``): the ones
-    ``paraspec prove`` proves by default."""
-    from ..registry import machine_names
+    """Machines that declare a symbolic domain (``Machine.symbolic_domain`` on their default
+    preset): the ones ``paraspec prove`` proves by default."""
+    from ..registry import build, machine_names
 
-    return [n for n in machine_names() if n in DOMAINS]
+    return [n for n in machine_names() if build(n).symbolic_domain() is not None]
 
 
 def prove_lemmas(lemmas: Iterable[Lemma] | None = None, timeout: float = 30.0) -> list[Item]:
@@ -80,7 +78,7 @@ def prove_lemmas(lemmas: Iterable[Lemma] | None = None, timeout: float = 30.0) -
 def _prop_items(proof: MachineProof, machine: Machine, props: list[Property], engine: str,
                 expect_proof: bool = True, kills: Iterable[str] = ()) -> list[Item]:
     by_name = {p.name: p for p in props}
-    aux = {a.name: a for a in aux_for(machine.name)}
+    aux = {a.name: a for a in machine.auxiliary_invariants()}
     label = machine.name + (f"[{machine.mutant_name}]" if machine.mutant_name else "")
     kills = set(kills)
     out = []
@@ -105,7 +103,7 @@ def _prop_items(proof: MachineProof, machine: Machine, props: list[Property], en
 def prove_machine_item(machine: Machine, properties: list[Property], max_k: int = 4,
                        timeout: float | None = 120.0, use_aux: bool = True) -> tuple[MachineProof, list[Item]]:
     """k-induction of every always/transition property (and the strengthening invariants)."""
-    aux = [(a.name, a.fn) for a in aux_for(machine.name)] if use_aux else []
+    aux = [(a.name, a.fn) for a in machine.auxiliary_invariants()] if use_aux else []
     proof = prove_machine(machine, properties, max_k=max_k, aux=aux, timeout=timeout)
     return proof, _prop_items(proof, machine, properties, "k-induction")
 

@@ -6,16 +6,17 @@ A step exercises a rule *positively* or *negatively*:
   ``cond`` holds, negative when it fails (the input is rejected by ``RULE``);
 * a ``Rejected(RULE, ...)`` raised directly: negative;
 * every *rule predicate* evaluated during the step, that is a function or method of a
-  ``model`` module returning a ``bool`` whose docstring's first line names rule IDs
-  (``is_available``: "AV-6: more than 2/3 ..."; ``is_more_than_two_thirds``: "... (TH-2)"):
-  positive when it returns ``True``, negative when ``False``;
+  ``model`` module returning a ``bool`` that declares rule IDs with
+  ``@implements`` (``paraspec.model.rules``; ``is_available`` implements AV-6,
+  ``is_more_than_two_thirds`` TH-2): positive when it returns ``True``, negative when
+  ``False``;
 * for an accepted input, every property of the machine that is *about* the step:
   a transition property whose witness fires on it, an invariant whose witness starts
   to hold, a reachability (or ``eventually``) property that starts to hold, a
   ``leads_to`` property whose goal the step reaches from its trigger: positive.
 
-The rule IDs of rule-documented routines that return something other than a ``bool``
-(``process_configuration_session_change``: "CFG-5: ...") are kept apart in
+The rule IDs of rule routines that return something other than a ``bool``
+(``process_configuration_session_change`` implements CFG-5) are kept apart in
 ``last_entered``: the step ran through the rule without testing it, which names the
 rule of a coverage case that exercises nothing else.
 
@@ -26,29 +27,23 @@ no instrumentation.
 from __future__ import annotations
 
 import inspect
-import re
 import sys
 import types
 from typing import Any
 
 from paraspec.model import core as model_core
 from paraspec.model.core import Machine, Rejected
+from paraspec.model.rules import rule_ids
 from paraspec.properties.core import Kind, Property
 
 __all__ = ["RuleTracer", "rule_functions"]
 
-RULE_ID = re.compile(r"\b([A-Z]{2,4}-\d+)\b")
-
 _CODES: dict[types.CodeType, tuple[str, ...]] | None = None
-
-
-def _first_line(doc: str | None) -> str:
-    return (doc or "").strip().split("\n")[0]
 
 
 def rule_functions() -> dict[types.CodeType, tuple[str, ...]]:
     """Code object -> rule IDs, for every function and method of the ``model`` package
-    whose docstring's first line names rule IDs."""
+    that declares rule IDs (``@implements``)."""
     global _CODES
     if _CODES is not None:
         return _CODES
@@ -63,7 +58,7 @@ def rule_functions() -> dict[types.CodeType, tuple[str, ...]]:
             elif inspect.isclass(obj) and obj.__module__ == name:
                 fns.extend(v for v in vars(obj).values() if inspect.isfunction(v))
             for fn in fns:
-                ids = tuple(dict.fromkeys(RULE_ID.findall(_first_line(fn.__doc__))))
+                ids = rule_ids(fn)
                 if ids:
                     out[fn.__code__] = ids
     _CODES = out
@@ -89,7 +84,7 @@ class RuleTracer:
         why: dict[tuple[str, bool], str] = {}
         entered: set[str] = set()
         self.last_why = why
-        #: rule IDs of the rule-documented routines (not predicates) the step ran through
+        #: rule IDs of the rule routines (not predicates) the step ran through
         self.last_entered = entered
         codes = self.codes
         req = self.require_code

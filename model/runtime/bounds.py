@@ -1,23 +1,28 @@
-"""Exploration bounds and genesis of the runtime machines, derived from a preset.
+"""The presets and exploration bounds of the runtime machines.
 
 The presets of ``model.config`` size the protocol for real chains (a 10-block
 group rotation, a 4-block acceptance period, ...). Exhaustive exploration of the
 runtime modules needs every interesting event (a rotation, a timeout, an upgrade
 applied and its old code pruned, a session change) within a handful of blocks, so
-for the small presets the runtime machines start from the preset with the
-*exploration timing* below; the ``polkadot`` preset (and any explicit scenario) is
-used as it is. ``spec/runtime.md`` lists these values in its parameters table.
+the ``runtime``, ``scheduler`` and ``paras`` machines have presets of their own: the
+small host presets (``tiny``, ``trio``, ``small``) with one parachain, one parathread
+core and the *exploration timing* below (:func:`exploration_preset`). A machine runs
+on its preset exactly as it is, and on a ``--set`` value exactly as given: nothing is
+remapped when the machine is built. ``spec/runtime.md`` lists these values in its
+parameters table; ``paraspec run`` uses a scenario's preset and overrides as given.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
-from ..config import HostConfiguration
+from ..config import PRESETS, HostConfiguration
 
-__all__ = ["RuntimeBounds", "EXPLORATION_TIMING"]
+__all__ = ["RuntimeBounds", "EXPLORATION_TIMING", "exploration_preset", "exploration_presets", "RUNTIME_PRESETS"]
 
-#: Timing used by the exploring machines on the small presets.
+#: Timing of the runtime machines' presets.
 EXPLORATION_TIMING = {
     "group_rotation_frequency": 3,
     "chain_availability_period": 1,
@@ -30,11 +35,27 @@ EXPLORATION_TIMING = {
 }
 
 
+def exploration_preset(host: HostConfiguration, **changes: Any) -> HostConfiguration:
+    """``host`` with one parachain, one parathread core and the exploration timing,
+    then ``changes`` (a machine's own departures from it), validated."""
+    fields: dict[str, Any] = {"n_parachains": 1, "parathread_cores": 1, **EXPLORATION_TIMING, **changes}
+    return attrs.evolve(host, **fields).validate()
+
+
+def exploration_presets(**changes: Any) -> dict[str, HostConfiguration]:
+    """:func:`exploration_preset` of each small host preset, under the host preset's name."""
+    return {name: exploration_preset(PRESETS[name], **changes) for name in ("tiny", "trio", "small")}
+
+
+#: The presets of the ``runtime`` machine.
+RUNTIME_PRESETS = exploration_presets()
+
+
 @attrs.frozen
 class RuntimeBounds:
-    """What the ``runtime`` machine explores on a preset."""
+    """What the ``runtime`` machine explores from a genesis configuration."""
 
-    #: the genesis configuration (the preset, with the exploration timing when small)
+    #: the genesis configuration (the machine's parameters, as they are)
     genesis: HostConfiguration
     #: genesis parachains (ids 0..n-1) and parathreads (the next ids)
     n_parachains: int
@@ -53,23 +74,20 @@ class RuntimeBounds:
     setters: tuple[tuple[str, int, int], ...]
 
     @classmethod
-    def for_preset(cls, config: HostConfiguration) -> "RuntimeBounds":
-        small = config.n_validators <= 8
-        if not small:
-            return cls(genesis=config, n_parachains=config.n_parachains, n_parathreads=0, max_blocks=0,
-                       max_sessions=0, genesis_seed=0, seeds=(1,), max_upgrades=0, register_para=None, setters=())
-        n_parachains, n_parathreads = 1, 1
-        genesis = attrs.evolve(config, n_parachains=n_parachains, parathread_cores=1,
-                               **EXPLORATION_TIMING).validate()
+    def of(cls, genesis: HostConfiguration) -> "RuntimeBounds":
+        """The bounds of the exploration from ``genesis``: its ``n_parachains``
+        parachains and one parathread at genesis, five blocks, one session change, one
+        upgrade per para, the next para id registered by governance."""
+        n_parathreads = 1
         return cls(
             genesis=genesis,
-            n_parachains=n_parachains,
+            n_parachains=genesis.n_parachains,
             n_parathreads=n_parathreads,
             max_blocks=5,
             max_sessions=1,
             genesis_seed=1,
             seeds=(2,),
             max_upgrades=1,
-            register_para=2,
+            register_para=genesis.n_parachains + n_parathreads,
             setters=(("parathread_cores", 1, 0),),
         )

@@ -17,6 +17,8 @@ from typing import Any, Iterable
 
 import attrs
 
+from ..rules import implements
+
 __all__ = [
     "FMap",
     "mget",
@@ -95,6 +97,7 @@ def seed_word(seed: int, i: int) -> int:
     return int.from_bytes(h, "little")
 
 
+@implements("SCH-2")
 def compute_shuffle(n: int, seed: int) -> tuple[int, ...]:
     """A permutation of ``range(n)`` determined by ``seed`` (SCH-2).
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import attrs
 
-from ..config import ConfigError, HostConfiguration
+from ..config import PRESETS, ConfigError, HostConfiguration
 from ..core import Machine, Rejected, register_machine, require
+from ..rules import implements
 
 __all__ = [
     "ConfigurationState",
@@ -82,10 +83,12 @@ class ConfigurationModule:
     """Rule methods of the Configuration module."""
 
     # -- rules --------------------------------------------------------------------------
+    @implements("CFG-3")
     def is_governance_origin(self, origin: str) -> bool:
         """CFG-3: setters accept only the governance (root) origin."""
         return origin == "root"
 
+    @implements("CFG-1")
     def check_consistency(self, cfg: HostConfiguration) -> None:
         """CFG-1: a configuration must pass the consistency check; raises Rejected."""
         try:
@@ -93,6 +96,7 @@ class ConfigurationModule:
         except ConfigError as e:
             raise Rejected("CFG-1", f"inconsistent configuration: {e}") from None
 
+    @implements("CFG-4")
     def get_update_base(self, cs: ConfigurationState) -> HostConfiguration:
         """CFG-4: ``update_configuration`` builds on the pending configuration if any,
         else on the current one."""
@@ -103,6 +107,7 @@ class ConfigurationModule:
         """``configuration()``: the configuration in force."""
         return cs.current
 
+    @implements("CFG-1", "CFG-4")
     def set_configuration(self, cs: ConfigurationState, call: SetConfiguration) -> ConfigurationState:
         """The entry point of one configuration member (CFG-1 .. CFG-4)."""
         require(self.is_governance_origin(call.origin), "CFG-3",
@@ -121,6 +126,7 @@ class ConfigurationModule:
         ``set_configuration`` itself.)"""
         return self.set_configuration(cs, call)
 
+    @implements("CFG-4")
     def update_configuration(self, cs: ConfigurationState, changes: dict[str, Any]) -> ConfigurationState:
         """``update_configuration(f)``: apply ``changes`` to the base (CFG-4) and keep the
         result pending, after checking its consistency (CFG-1)."""
@@ -128,6 +134,7 @@ class ConfigurationModule:
         self.check_consistency(new)
         return attrs.evolve(cs, pending=new)
 
+    @implements("CFG-5")
     def process_configuration_session_change(
             self, cs: ConfigurationState) -> tuple[ConfigurationState, HostConfiguration, HostConfiguration]:
         """CFG-5: at a session change the pending configuration (if any) becomes the
@@ -163,6 +170,13 @@ class ConfigurationMachine(ConfigurationModule, Machine):
     name = "configuration"
     area = "configuration"
     description = "configuration buffering and governance setters (seed 003 §2.5.3)"
+
+    #: the genesis configuration the module buffers: the members with a setter (the
+    #: other fields are no chain configuration, see ``GOVERNANCE_MEMBERS``)
+    parameters = GOVERNANCE_MEMBERS
+    #: the small presets differ only in what the module does not read: ``tiny`` stands
+    #: for them; ``polkadot`` buffers a real chain's values
+    presets = {name: PRESETS[name] for name in ("tiny", "polkadot")}
 
     #: session changes explored
     max_sessions = 3

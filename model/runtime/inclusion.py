@@ -24,6 +24,7 @@ from ..availability import SignBitfield, check_bitfield, is_bitfield_counted
 from ..config import HostConfiguration
 from ..core import require
 from ..inclusion import is_candidate_available
+from ..rules import implements
 from ..thresholds import is_backable
 from .common import FMap, mdel, mget, mhas, mset, replace
 from .paras import ParasState
@@ -81,22 +82,27 @@ class InclusionModule:
     """Rule methods and routines of the Inclusion module."""
 
     # -- rules (each delegates to the spine's one implementation) -----------------------------
+    @implements("INC-20", "AV-1", "AV-4")
     def check_bitfield(self, bf: SignBitfield, n_validators: int, n_cores: int, next_validator: int) -> None:
         """INC-20: the AV-1 .. AV-4 checks of one bitfield of the block."""
         check_bitfield(bf, n_validators, n_cores, next_validator)
 
+    @implements("INC-20", "AV-5")
     def is_bitfield_counted(self, bf: SignBitfield, live: int, cfg: HostConfiguration) -> bool:
         """INC-20 (AV-5): a bitfield with a 1 bit for a core without a pending candidate."""
         return is_bitfield_counted(bf, live, cfg.free_core_bit)
 
+    @implements("INC-21", "INC-7", "AV-6")
     def is_available(self, votes: int, n_validators: int) -> bool:
         """INC-21 (INC-7, AV-6): more than 2/3 of the session's validators."""
         return is_candidate_available(votes, n_validators)
 
+    @implements("INC-25", "INC-4")
     def is_backed(self, n_backers: int, group_size: int, cfg: HostConfiguration) -> bool:
         """INC-25 (INC-4): enough statements of the assigned group."""
         return is_backable(n_backers, group_size, cfg.backing_threshold, cfg.minimum_backing_votes)
 
+    @implements("INC-24")
     def is_upgrade_allowed(self, scheduled: int | None, last_applied: int | None, relay_parent: int,
                            cfg: HostConfiguration) -> bool:
         """INC-24: a candidate may carry a code upgrade only while none is scheduled for
@@ -118,6 +124,7 @@ class InclusionModule:
                 live |= 1 << cpa.core
         return live
 
+    @implements("INC-20", "INC-21")
     def process_bitfields(self, inc: InclusionStorage, ps: ParasState, bitfields: tuple[SignBitfield, ...],
                           n_validators: int, n_cores: int, core_lookup: Callable[[int], int | None], now: int,
                           cfg: HostConfiguration) -> tuple[InclusionStorage, ParasState, tuple[int, ...]]:
@@ -157,6 +164,7 @@ class InclusionModule:
             ps = self.enact_candidate(ps, cpa, now, cfg)
         return InclusionStorage(pending=pending), ps, tuple(c.core for c in enacted)
 
+    @implements("INC-22")
     def enact_candidate(self, ps: ParasState, cpa: CandidatePendingAvailability, now: int,
                         cfg: HostConfiguration) -> ParasState:
         """``enact_candidate`` (INC-22): schedule the candidate's code upgrade for
@@ -166,6 +174,7 @@ class InclusionModule:
                                                     cpa.relay_parent + cfg.validation_upgrade_delay)
         return self.process_note_new_head(ps, cpa.para, cpa.head, cpa.relay_parent, now)
 
+    @implements("INC-27")
     def collect_pending(self, inc: InclusionStorage,
                         predicate: Callable[[int, int], bool]) -> tuple[InclusionStorage, tuple[int, ...]]:
         """``collect_pending`` (INC-27): drop the pending candidates whose core and
@@ -178,6 +187,7 @@ class InclusionModule:
                 freed.append(cpa.core)
         return replace(inc, pending=pending), tuple(sorted(freed))
 
+    @implements("INC-23", "INC-26")
     def process_candidates(self, inc: InclusionStorage, ps: ParasState, ss: SchedulerState,
                            backed: tuple[BackedCandidate, ...], now: int,
                            cfg: HostConfiguration) -> tuple[InclusionStorage, tuple[int, ...]]:
@@ -212,6 +222,7 @@ class InclusionModule:
             occupied.append(a.core)
         return replace(inc, pending=pending), tuple(sorted(occupied))
 
+    @implements("INC-25", "INC-3", "INC-4")
     def check_backing(self, ss: SchedulerState, a: CoreAssignment, cand: BackedCandidate,
                       cfg: HostConfiguration) -> None:
         """INC-25 (INC-3, INC-4): every statement is signed by its validator, who is in
@@ -229,6 +240,7 @@ class InclusionModule:
                 f"{len(cand.backers)} statements do not back para {cand.para}'s candidate "
                 f"(group of {len(group)}, {cfg.backing_threshold} threshold)")
 
+    @implements("INC-28")
     def process_inclusion_session_change(self, inc: InclusionStorage) -> InclusionStorage:
         """INC-28: a session change clears the pending candidates (and the bitfields, not
         kept in this model: INC-D21)."""

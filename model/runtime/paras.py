@@ -19,7 +19,10 @@ from typing import Any
 
 import attrs
 
+from ..config import PRESETS
 from ..core import Machine, register_machine, require
+from ..rules import implements
+from .bounds import exploration_preset
 from .common import FMap, mdel, mget, mhas, mset, replace
 
 __all__ = [
@@ -118,11 +121,13 @@ class ParasModule:
     def is_registered(self, ps: ParasState, para: int) -> bool:
         return para in ps.parachains or para in ps.parathreads
 
+    @implements("PAR-5")
     def is_upgrade_due(self, expected_at: int, relay_parent: int) -> bool:
         """PAR-5: an upgrade applies to a head executed in the context of a relay block
         numbered at least ``expected_at``."""
         return relay_parent >= expected_at
 
+    @implements("PAR-7")
     def is_prunable(self, activated_at: int, now: int, acceptance_period: int) -> bool:
         """PAR-7: code replaced in block ``activated_at`` is kept for the acceptance
         period, and pruned at the initialization of the first block after it."""
@@ -149,6 +154,7 @@ class ParasModule:
             return meta.last_pruned  # the latest replacement was already pruned
         return None
 
+    @implements("PAR-6")
     def get_validation_code_at(self, ps: ParasState, para: int, at: int,
                                assume_intermediate: int | None = None) -> int | None:
         """PAR-6: the code to validate a block of ``para`` executed in the context of
@@ -172,6 +178,7 @@ class ParasModule:
         return mget(ps.code, para)
 
     # -- routines ----------------------------------------------------------------------------
+    @implements("PAR-1")
     def process_schedule_para_initialize(self, ps: ParasState, call: RegisterPara) -> ParasState:
         """``schedule_para_initialize``: the para becomes live at the next session (PAR-1)."""
         require(call.origin == "root", "PAR-1", f"registration needs the root origin, not {call.origin!r}")
@@ -181,6 +188,7 @@ class ParasModule:
         args = ParaGenesisArgs(call.head, call.code, call.parachain)
         return replace(ps, upcoming=mset(ps.upcoming, call.para, args))
 
+    @implements("PAR-2")
     def process_schedule_para_cleanup(self, ps: ParasState, call: DeregisterPara) -> ParasState:
         """``schedule_para_cleanup``: the para is removed at the next session (PAR-2)."""
         require(call.origin == "root", "PAR-2", f"cleanup needs the root origin, not {call.origin!r}")
@@ -188,6 +196,7 @@ class ParasModule:
         require(call.para not in ps.outgoing, "PAR-2", f"para {call.para} is already outgoing")
         return replace(ps, outgoing=tuple(sorted(ps.outgoing + (call.para,))))
 
+    @implements("PAR-5", "PAR-2")
     def note_past_code(self, ps: ParasState, para: int, expected_at: int, activated_at: int,
                        old_code: int) -> ParasState:
         """Keep replaced code: ``PastCode``, ``PastCodeMeta`` and ``PastCodePruning`` (PAR-5, PAR-2)."""
@@ -201,6 +210,7 @@ class ParasModule:
             replacements=ps.replacements + (CodeReplacement(para, expected_at, activated_at, old_code),),
         )
 
+    @implements("PAR-1", "PAR-2", "PAR-3")
     def process_paras_session_change(self, ps: ParasState, now: int) -> ParasState:
         """Session change (PAR-1, PAR-2, PAR-3): clean up outgoing paras (keeping their
         code as past code), apply upcoming ones, amend the parachains list."""
@@ -227,6 +237,7 @@ class ParasModule:
         return replace(ps, parachains=tuple(sorted(parachains)), parathreads=tuple(sorted(parathreads)),
                             heads=heads, code=code, upcoming=(), outgoing=())
 
+    @implements("PAR-7")
     def process_paras_initialize(self, ps: ParasState, now: int, acceptance_period: int) -> ParasState:
         """Initialization: prune past code whose acceptance period is over (PAR-7)."""
         prune = [(p, at) for p, at in ps.past_code_pruning if self.is_prunable(at, now, acceptance_period)]
@@ -246,6 +257,7 @@ class ParasModule:
             metas = mset(metas, para, meta)
         return replace(ps, past_code=past_code, past_code_meta=metas, past_code_pruning=keep)
 
+    @implements("PAR-4")
     def process_schedule_code_upgrade(self, ps: ParasState, para: int, code: int, expected_at: int) -> ParasState:
         """``schedule_code_upgrade`` (PAR-4): note the future code, unless an upgrade is
         already scheduled for the para (then the call has no effect)."""
@@ -254,6 +266,7 @@ class ParasModule:
         return replace(ps, future_code_upgrades=mset(ps.future_code_upgrades, para, expected_at),
                             future_code=mset(ps.future_code, para, code))
 
+    @implements("PAR-5")
     def process_note_new_head(self, ps: ParasState, para: int, head: int, relay_parent: int, now: int) -> ParasState:
         """``note_new_head`` (PAR-5): set the head; apply the scheduled upgrade if the head
         was executed in the context of a relay block >= its ``expected_at``."""
@@ -311,13 +324,24 @@ class ParasMachine(ParasModule, Machine):
     area = "paras"
     description = "para registration, code upgrades and past-code pruning (seed 003 §2.5.4)"
 
+    #: ``tiny`` with the runtime's exploration timing (``model.runtime.bounds``) and an
+    #: acceptance period of one block, so past code is pruned within the explored blocks
+    #: but not at once (the module reads no validator count: one preset is enough)
+    presets = {"tiny": exploration_preset(PRESETS["tiny"], acceptance_period=1)}
+    #: the module's timing (the genesis paras and the bounds below are fixed)
+    parameters = ("validation_upgrade_delay", "acceptance_period")
+
     #: exploration bounds
     max_blocks = 6
     max_sessions = 2
     max_codes = 2
-    #: timing used by the module's exploration (the preset's are sized for real chains)
-    upgrade_delay = 2
-    acceptance_period = 1
+
+    def __init__(self, config):
+        super().__init__(config)
+        #: blocks from a candidate's relay parent to its upgrade's ``expected_at`` (PAR-4)
+        self.upgrade_delay = config.validation_upgrade_delay
+        #: blocks past code is kept after its replacement (PAR-7)
+        self.acceptance_period = config.acceptance_period
 
     def init(self):
         ps = ParasState(parachains=(0,), parathreads=(1,), heads=((0, 0), (1, 0)), code=((0, 100), (1, 101)))
@@ -343,6 +367,7 @@ class ParasMachine(ParasModule, Machine):
             if at < state.now:
                 yield ValidationCodeQuery(para, state.now, at)
 
+    @implements("PAR-6")
     def answer(self, state: ParasMachineState, action, next_state: ParasMachineState) -> Any:
         """A validation-code query returns the code (PAR-6); blocks return nothing."""
         if isinstance(action, ValidationCodeQuery):

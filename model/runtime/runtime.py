@@ -28,8 +28,9 @@ import attrs
 from ..availability import SignBitfield
 from ..config import HostConfiguration
 from ..core import Machine, Rejected, register_machine, require
+from ..rules import implements
 from ..thresholds import backing_votes_needed, supermajority_threshold
-from .bounds import RuntimeBounds
+from .bounds import RUNTIME_PRESETS, RuntimeBounds
 from .common import mget, mhas, replace
 from .configuration import ConfigurationModule, ConfigurationState, SetConfiguration
 from .inclusion import BackedCandidate, InclusionModule, InclusionStorage
@@ -155,6 +156,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
                             scheduler=ss, inclusion=InclusionStorage())
 
     # -- the block function -----------------------------------------------------------------------
+    @implements("RT-1")
     def apply_block(self, s: RuntimeState, b: RelayBlock) -> RuntimeState:
         """RT-1: the state after block ``s.now + 1`` with inputs ``b``, or Rejected."""
         st = self.begin_block(s, b)
@@ -175,6 +177,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
         return st
 
     # -- Initializer ---------------------------------------------------------------------------------
+    @implements("INI-3", "INI-5")
     def process_session_change(self, st: RuntimeState, sc: SessionChange) -> RuntimeState:
         """INI-3, INI-5: forward the notification to the modules in initialization
         order; a notification after initialization makes the block invalid."""
@@ -189,6 +192,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
             events.append(f"session_change:{module}")
         return replace(st, events=tuple(events))
 
+    @implements("INI-1", "INI-2")
     def process_initialize(self, st: RuntimeState) -> RuntimeState:
         """INI-1, INI-2: initialize the modules in order, then set ``HasInitialized``."""
         events = list(st.events)
@@ -197,6 +201,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
             events.append(f"initialize:{module}")
         return replace(st, has_initialized=True, events=tuple(events))
 
+    @implements("INC-29", "INI-4")
     def process_finalize(self, st: RuntimeState) -> RuntimeState:
         """INC-29, INI-4: the InclusionInherent's check (the entry point must have run),
         then the modules finalized in reverse order; ``HasInitialized`` is cleared."""
@@ -267,6 +272,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
         return st
 
     # -- InclusionInherent ------------------------------------------------------------------------------
+    @implements("INC-29", "INC-30")
     def process_inclusion_inherent(self, st: RuntimeState, inh: InclusionInherent) -> RuntimeState:
         """The inclusion entry point (INC-29, INC-30): at most once per block, in six steps."""
         require(not st.included, "INC-29", "the inclusion inherent was already invoked in this block")
@@ -346,9 +352,18 @@ class RuntimeMachine(RuntimeModel, Machine):
     area = "runtime"
     description = "Initializer, Configuration, Paras, Scheduler, Inclusion composed (seed 003 §2.5)"
 
+    #: the small host presets with the exploration timing (``model.runtime.bounds``)
+    presets = RUNTIME_PRESETS
+    #: what the genesis and the modules read; the size limits, ``session_length`` (session
+    #: changes are inputs here), ``max_candidates`` and ``dispute_rule`` change nothing
+    parameters = ("n_validators", "n_parachains", "parathread_cores", "chain_availability_period",
+                  "thread_availability_period", "group_rotation_frequency", "scheduling_lookahead",
+                  "parathread_retries", "validation_upgrade_frequency", "validation_upgrade_delay",
+                  "acceptance_period", "backing_threshold", "minimum_backing_votes", "free_core_bit")
+
     def __init__(self, config):
         super().__init__(config)
-        self.bounds = RuntimeBounds.for_preset(config)
+        self.bounds = RuntimeBounds.of(config)
 
     def init(self):
         b = self.bounds

@@ -19,7 +19,8 @@ from ..config import HostConfiguration
 from ..core import Machine, register_machine, require
 from ..groups import group_of_core, partition
 from ..inclusion import is_candidate_timed_out
-from .bounds import RuntimeBounds
+from ..rules import implements
+from .bounds import exploration_presets
 from .common import compute_shuffle, replace
 
 __all__ = [
@@ -106,6 +107,7 @@ class SchedulerModule:
     """Rule methods of the Scheduler module."""
 
     # -- rules -------------------------------------------------------------------------------
+    @implements("SCH-2", "SCH-3")
     def compute_validator_groups(self, n_validators: int, n_cores: int, seed: int) -> tuple[tuple[int, ...], ...]:
         """SCH-2, SCH-3: shuffle the validator indices with the session's seed and
         partition them into one group per core, the first ``V mod N`` groups one larger."""
@@ -113,35 +115,42 @@ class SchedulerModule:
             return ()
         return partition(compute_shuffle(n_validators, seed), n_cores)
 
+    @implements("SCH-4")
     def get_rotations(self, ss: SchedulerState, now: int, cfg: HostConfiguration) -> int:
         """SCH-4: rotations since the session start."""
         return (now - ss.session_start) // cfg.group_rotation_frequency
 
+    @implements("SCH-4")
     def get_group_of_core(self, ss: SchedulerState, core: int, now: int, cfg: HostConfiguration) -> int | None:
         """SCH-4: the group assigned to ``core`` at block ``now``: ``(core + k) mod n``."""
         if now < ss.session_start or not 0 <= core < len(ss.groups):
             return None
         return group_of_core(core, self.get_rotations(ss, now, cfg), len(ss.groups))
 
+    @implements("SCH-13")
     def is_in_timeout_window(self, since_rotation: int, period: int) -> bool:
         """SCH-13: availability timeouts apply only in the first ``period`` blocks of a rotation."""
         return since_rotation < period
 
+    @implements("SCH-10")
     def may_retry(self, retries: int, cfg: HostConfiguration) -> bool:
         """SCH-10: a claim may be scheduled again while its retries are within the limit."""
         return retries <= cfg.parathread_retries
 
+    @implements("SCH-8")
     def get_queue_limit(self, cfg: HostConfiguration) -> int:
         """SCH-8: the claim queue holds at most ``scheduling_lookahead * parathread_cores``."""
         return cfg.scheduling_lookahead * cfg.parathread_cores
 
     # -- accessors -----------------------------------------------------------------------------
+    @implements("SCH-12")
     def get_group_validators(self, ss: SchedulerState, group: int) -> tuple[int, ...] | None:
         """SCH-12: the validators of ``group``, if the index is valid this session."""
         if 0 <= group < len(ss.groups):
             return ss.groups[group]
         return None
 
+    @implements("SCH-11")
     def get_core_para(self, ss: SchedulerState, core: int) -> int | None:
         """SCH-11: the para scheduled on, or occupying, ``core``."""
         if 0 <= core < len(ss.cores) and ss.cores[core] is not None:
@@ -151,6 +160,7 @@ class SchedulerModule:
                 return a.para
         return None
 
+    @implements("SCH-13")
     def get_availability_timeout_predicate(self, ss: SchedulerState, now: int,
                                            cfg: HostConfiguration) -> Callable[[int, int], bool] | None:
         """SCH-13: ``None`` unless the block is within ``max(chain, thread)`` availability
@@ -178,6 +188,7 @@ class SchedulerModule:
         queue.append(QueuedParathread(entry, next_offset))
         return (next_offset + 1) % cfg.parathread_cores
 
+    @implements("SCH-6")
     def process_scheduler_session_change(self, ss: SchedulerState, now: int, n_validators: int, seed: int,
                                          parachains: tuple[int, ...], parathreads: tuple[int, ...],
                                          prev_cfg: HostConfiguration, new_cfg: HostConfiguration) -> SchedulerState:
@@ -215,6 +226,7 @@ class SchedulerModule:
                               cores=(None,) * n_cores, claim_index=tuple(sorted(index)),
                               session_start=now, scheduled=())
 
+    @implements("SCH-7", "SCH-8")
     def add_parathread_claim(self, ss: SchedulerState, call: AddParathreadClaim,
                              parathreads: tuple[int, ...], cfg: HostConfiguration) -> SchedulerState:
         """SCH-7, SCH-8: queue a claim on a live parathread, at most one per parathread,
@@ -237,6 +249,7 @@ class SchedulerModule:
         ``add_parathread_claim`` itself.)"""
         return self.add_parathread_claim(ss, call, parathreads, cfg)
 
+    @implements("SCH-9")
     def process_schedule(self, ss: SchedulerState, freed: tuple[tuple[int, FreedReason], ...],
                          parachains: tuple[int, ...], now: int, cfg: HostConfiguration) -> SchedulerState:
         """``schedule(freed)`` (SCH-9): free the given cores (a concluded parathread
@@ -277,6 +290,7 @@ class SchedulerModule:
         return replace(ss, cores=tuple(cores), queue=tuple(queue), next_core_offset=next_offset,
                             claim_index=tuple(sorted(index)), scheduled=tuple(scheduled))
 
+    @implements("SCH-9")
     def process_occupied(self, ss: SchedulerState, now_occupied: tuple[int, ...]) -> SchedulerState:
         """``occupied(cores)`` (SCH-9): fails unless the cores are sorted ascending and
         all scheduled; marks them occupied and removes them from the scheduled list."""
@@ -291,6 +305,7 @@ class SchedulerModule:
         taken = set(now_occupied)
         return replace(ss, cores=tuple(cores), scheduled=tuple(a for a in ss.scheduled if a.core not in taken))
 
+    @implements("SCH-10")
     def process_scheduler_finalize(self, ss: SchedulerState, cfg: HostConfiguration) -> SchedulerState:
         """Finalization (SCH-10): free the cores still scheduled; their parathread claims
         go back to the queue with retries incremented, or are dropped (and leave the
@@ -351,16 +366,25 @@ class SchedulerMachine(SchedulerModule, Machine):
     area = "scheduler"
     description = "availability cores, validator groups, rotation and parathread claims (seed 003 §2.5.5)"
 
-    parachains = (0,)
-    parathreads = (1, 2, 3)
+    #: the runtime's presets with two parathread cores, so three groups: uneven
+    #: partitions and claim offsets show
+    presets = exploration_presets(parathread_cores=2)
+    #: what the Scheduler reads (the other fields belong to other modules)
+    parameters = ("n_validators", "n_parachains", "parathread_cores", "group_rotation_frequency",
+                  "chain_availability_period", "thread_availability_period", "scheduling_lookahead",
+                  "parathread_retries")
+
+    #: parathreads live throughout (after the parachains' ids)
+    n_parathreads = 3
     max_blocks = 4
     max_sessions = 1
 
     def __init__(self, config):
         super().__init__(config)
-        bounds = RuntimeBounds.for_preset(config)
-        #: two parathread cores, so three groups: uneven partitions and claim offsets show
-        self.cfg = attrs.evolve(bounds.genesis, parathread_cores=2)
+        #: the configuration the module's routines read (the parameters, as they are)
+        self.cfg = config
+        self.parachains = tuple(range(config.n_parachains))
+        self.parathreads = tuple(range(config.n_parachains, config.n_parachains + self.n_parathreads))
 
     def init(self):
         c = self.cfg
