@@ -82,9 +82,16 @@ def apply_overrides(cls: type[Machine], params: Any, overrides: dict[str, Any]) 
             raise UsageError(f"--set {key}: not a parameter of machine {cls.name!r} "
                              f"(its parameters: {', '.join(honoured)}) (CFG-2)")
     try:
-        return override_fields(params, overrides) if overrides else params.validate()
+        params = override_fields(params, overrides) if overrides else params.validate()
     except ConfigError as e:
         raise UsageError(f"--set: machine {cls.name!r}: {e}") from None
+    for key in overrides:
+        if key in cls.parameter_conditions:
+            field, value = cls.parameter_conditions[key]
+            if getattr(params, field) != value:
+                raise UsageError(f"--set {key}: machine {cls.name!r} reads it only when {field}={value} "
+                                 f"(here {field}={getattr(params, field)}) (CFG-2)")
+    return params
 
 
 def build(machine: str, preset: Any = None, mutant: str | None = None,

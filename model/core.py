@@ -104,6 +104,10 @@ class Machine:
     #: The fields of ``Params`` this machine reads (``None``: every field but ``name``).
     #: A ``--set`` of any other field is refused: it would change nothing.
     parameters: ClassVar[tuple[str, ...] | None] = None
+    #: Parameters read only under a reading: parameter -> (field, value). A ``--set`` of
+    #: the parameter while ``field`` has another value is refused, since it would change
+    #: nothing (``minimum_backing_votes`` counts only under ``backing_threshold=sdk``).
+    parameter_conditions: ClassVar[Mapping[str, tuple[str, Any]]] = {}
 
     # -- optional declarations (engines read these; the defaults are "not declared") -------------
     #: Liveness: weak fairness of these action classes (``checker.liveness``).

@@ -165,6 +165,7 @@ class InclusionMachine(Machine):
     #: ``HostConfiguration`` change nothing here
     parameters = ("n_validators", "n_parachains", "chain_availability_period", "backing_threshold",
                   "minimum_backing_votes", "free_core_bit", "max_candidates")
+    parameter_conditions = {"minimum_backing_votes": ("backing_threshold", "sdk")}
 
     def __init__(self, config):
         super().__init__(config)

@@ -383,6 +383,7 @@ class UpgradesMachine(Machine):
 
     Params = UpgradeConfig
     presets = UPGRADE_PRESETS
+    parameter_conditions = {"minimum_backing_votes": ("backing_threshold", "sdk")}
 
     def __init__(self, params):
         super().__init__(params)

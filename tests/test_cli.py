@@ -90,7 +90,7 @@ def test_trace_records_and_replays_set_overrides(capsys, tmp_path):
     assert code == 1
     f = next(tmp_path.glob("*.counterexample.itf.json"))
     meta = json.loads(f.read_text())["#meta"]
-    assert meta["overrides"] == {"max_candidates": "1"}
+    assert meta["overrides"] == {"max_candidates": 1} and meta["parameters"]["max_candidates"] == 1
     code, out, _ = run(capsys, "trace", "replay", str(f))
     assert code == 0 and "every state matches" in out
     # a malformed overrides field is one line naming the field

@@ -19,7 +19,7 @@ def run(capsys, *argv):
     (["prove", "--depth", "0"], "--depth"),
     (["prove", "--timeout", "soon"], "--timeout"),
     (["prove", "--mutant", "nosuch"], "unknown mutant 'nosuch'"),
-    (["prove", "--preset", "huge", "availability"], "unknown preset 'huge'"),
+    (["prove", "--preset", "huge", "availability"], "--preset huge: not a preset of availability"),
     (["prove", "--json", "/nonexistent/dir/r.json", "rotation_is_a_bijection"], "/nonexistent/dir"),
     (["prove", "inclusion", "--mutant", "av_threshold_ge"], "belongs to machine"),
     (["prove", "availability", "--set", "n_validators=lots"], "n_validators"),

@@ -76,12 +76,12 @@ def test_one_bad_case_of_each_kind_the_rest_pass(cases, tmp_path):
                 return True
             return False
     ''')
-    results = run_cases(cases, cmd, timeout=3)
+    results = run_cases(cases, cmd, timeout=20)  # long enough for a cold start on a loaded machine
     assert len(results) == len(cases)
     r = by_id(results)
     assert r[crash].status == Status.ERROR
     assert "exited with status 101" in r[crash].message and "index out of bounds" in r[crash].message
-    assert r[hang].status == Status.ERROR and "no response within 3 s" in r[hang].message
+    assert r[hang].status == Status.ERROR and "no response within 20 s" in r[hang].message
     assert r[garbage].status == Status.ERROR and "not JSON: 'DEBUG: got request'" in r[garbage].message
     assert r[wrong].status == Status.FAIL and r[wrong].message.startswith("post_state.signed: expected ")
     assert r[other_id].status == Status.ERROR and "does not match" in r[other_id].message
@@ -116,8 +116,10 @@ def test_always_misbehaving_adapter_is_reported_per_case(cases, tmp_path, kind, 
     cmd = adapter(tmp_path, f"def misbehave(req):\n    {body}\n")
     few = cases[:6]
     t0 = time.monotonic()
-    results = run_cases(few, cmd, timeout=0.5, max_crashes=3)
-    assert time.monotonic() - t0 < 120
+    # only the hanging adapter needs a short per-case timeout; the others get one that a
+    # cold Python start on a loaded machine cannot exceed
+    results = run_cases(few, cmd, timeout=0.5 if kind == "hang" else 120, max_crashes=3)
+    assert time.monotonic() - t0 < 600
     assert [r.id for r in results] == [c.id for c in few]
     assert all(r.status != Status.PASS for r in results)
     if kind in ("crash", "hang"):
@@ -162,7 +164,7 @@ def test_hanging_adapter_and_its_children_are_killed(cases, tmp_path):
             open({str(pidfile)!r}, "w").write(str(child.pid))
             time.sleep(60)
     ''')
-    results = run_cases(cases[:1], cmd, timeout=1)
+    results = run_cases(cases[:1], cmd, timeout=20)  # long enough for a cold start on a loaded machine
     assert results[0].status == Status.ERROR
     pid = int(pidfile.read_text())
     for _ in range(50):
@@ -256,7 +258,7 @@ def test_cli_bad_suite_or_arguments_one_line_exit_2(small, tmp_path, capsys, mak
 
 
 @pytest.mark.parametrize("argv,needle", [
-    (["vectors", "generate", "--out", "{tmp}/o", "--preset", "huge"], "unknown preset 'huge'"),
+    (["vectors", "generate", "--out", "{tmp}/o", "--preset", "huge"], "--preset huge: not a preset of"),
     (["vectors", "generate", "--out", "{tmp}/o", "--machine", "nosuch"], "unknown machine 'nosuch'"),
     (["vectors", "generate", "--out", "{tmp}/file"], "exists and is not a directory"),
     (["vectors", "generate", "--out", "{tmp}/full"], "not a vector suite"),
@@ -286,15 +288,15 @@ def test_reference_adapter_answers_bad_requests_with_errors(tmp_path):
         json.dumps([1]),
         json.dumps({"id": "a", "handler": "availability/sign_bitfield"}),
         json.dumps({"id": "b", "handler": "nosuch/h", "config": {}, "pre_state": {}, "input": {}}),
-        json.dumps({"id": "c", "handler": "availability/nosuch", "config": {"name": "tiny"}, "pre_state": {},
+        json.dumps({"id": "c", "handler": "availability/nosuch", "config": {"preset": "tiny"}, "pre_state": {},
                     "input": {}}),
-        json.dumps({"id": "d", "handler": "availability/end_block", "config": {"name": "tiny", "n_validators": 0},
+        json.dumps({"id": "d", "handler": "availability/end_block", "config": {"preset": "tiny", "n_validators": 0},
                     "pre_state": {}, "input": {}}),
-        json.dumps({"id": "e", "handler": "availability/end_block", "config": {"name": "tiny"},
+        json.dumps({"id": "e", "handler": "availability/end_block", "config": {"preset": "tiny"},
                     "pre_state": {"paras": [], "signed": "x"}, "input": {"action": "EndBlock", "args": {"note": 0}}}),
-        json.dumps({"id": "f", "handler": "availability/end_block", "config": {"name": "tiny"},
+        json.dumps({"id": "f", "handler": "availability/end_block", "config": {"preset": "tiny"},
                     "pre_state": {"paras": [], "signed": 0}, "input": {"action": "SignBitfield", "args": {}}}),
-        json.dumps({"id": "g", "handler": "availability/end_block", "config": {"name": "tiny"},
+        json.dumps({"id": "g", "handler": "availability/end_block", "config": {"preset": "tiny"},
                     "pre_state": {"paras": [], "signed": 0}, "input": {"action": "EndBlock", "args": {"note": 0}}}),
     ]
     p = subprocess.run([sys.executable, "-m", "paraspec", "adapter"], input="\n".join(reqs) + "\n",

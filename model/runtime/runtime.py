@@ -360,6 +360,7 @@ class RuntimeMachine(RuntimeModel, Machine):
                   "thread_availability_period", "group_rotation_frequency", "scheduling_lookahead",
                   "parathread_retries", "validation_upgrade_frequency", "validation_upgrade_delay",
                   "acceptance_period", "backing_threshold", "minimum_backing_votes", "free_core_bit")
+    parameter_conditions = {"minimum_backing_votes": ("backing_threshold", "sdk")}
 
     def __init__(self, config):
         super().__init__(config)
