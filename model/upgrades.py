@@ -338,19 +338,19 @@ _SHAPES: dict[type, tuple[Any, dict[str, int]]] = {}
 
 def _evolve(obj: Any, **changes: Any) -> Any:
     """``attrs.evolve(obj, **changes)`` in about half the time, for the frozen classes of
-    this module (a block builds several states on its way to the next one)."""
+    this module (a block builds several states on its way to the next one); their
+    fields are all positional arguments of ``__init__``, in order."""
     cls = type(obj)
     shape = _SHAPES.get(cls)
     if shape is None:
         names = [f.name for f in attrs.fields(cls)]
-        shape = _SHAPES[cls] = (attrgetter(*names), {n: i for i, n in enumerate(names)})
+        get = attrgetter(*names) if len(names) > 1 else (lambda o, n=names[0]: (getattr(o, n),))
+        shape = _SHAPES[cls] = (get, {n: i for i, n in enumerate(names)})
     get, index = shape
     values = list(get(obj))
     for name, value in changes.items():
         values[index[name]] = value
     return cls(*values)
-
-
 
 
 # -- the machine --------------------------------------------------------------------------------------
