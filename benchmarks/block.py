@@ -7,7 +7,7 @@ Four ways, all checked to give the same next state:
 
 * ``per-bit loop``: the reference a straightforward interpreter would write: for every
   validator and every core, test the bit and add the validator to the core's votes;
-* ``per-bitfield``: ``InclusionMachine.process_bitfield`` folded over the block (the
+* ``per-bitfield``: ``InclusionMachine.process_sign_bitfield`` folded over the block (the
   explorer's granularity: one record update per set bit);
 * ``block``: ``model.inclusion_block.process_bitfields`` (the same checks, then the
   bit matrix transposed with numpy);
@@ -23,7 +23,7 @@ import attrs
 
 from paraspec.checker.registry import build
 from paraspec.model.availability import SignBitfield, check_bitfield
-from paraspec.model.inclusion import PendingAvailability
+from paraspec.model.inclusion import Block, PendingAvailability
 from paraspec.model.inclusion_block import process_bitfields
 
 
@@ -59,7 +59,7 @@ def per_bit_loop(m, s, bfs):
 
 def per_bitfield(m, s, bfs):
     for bf in bfs:
-        s = m.process_bitfield(s, bf)
+        s = m.process_sign_bitfield(s, bf)
     return s
 
 
@@ -78,7 +78,7 @@ def bench_block(repeat: int = 7) -> dict:
     b = per_bitfield(m, s, bfs)
     c = process_bitfields(m, s, bfs)
     assert a == b == c, "the three ways of applying a block disagree"
-    after = m.process_block(c, 0)
+    after = m.process_block(c, Block(0))
     enacted = sum(1 for x, y in zip(c.cores, after.cores) if x is not None and y is None)
     out = {
         "validators": m.config.n_validators,
@@ -88,7 +88,7 @@ def bench_block(repeat: int = 7) -> dict:
         "per_bit_loop_ms": 1000 * _best(lambda: per_bit_loop(m, s, bfs), repeat),
         "per_bitfield_ms": 1000 * _best(lambda: per_bitfield(m, s, bfs), max(2, repeat // 2)),
         "block_bitfields_ms": 1000 * _best(lambda: process_bitfields(m, s, bfs), repeat),
-        "process_block_ms": 1000 * _best(lambda: m.process_block(c, 0), repeat),
+        "process_block_ms": 1000 * _best(lambda: m.process_block(c, Block(0)), repeat),
     }
     out["block_total_ms"] = out["block_bitfields_ms"] + out["process_block_ms"]
     return out

@@ -14,8 +14,9 @@ The rules are written as field arithmetic with the helpers of :mod:`model.logic`
 (``ite``, ``And``, ``popcount``, ``min_``), so the same methods run on one state
 (``int`` fields: the interpreter and the explicit engine) and on a whole frontier of
 states at once (numpy arrays: ``checker.vector``). Each action has *guards* (the
-rules that may reject it) and an *effect*; :meth:`Machine.step` checks the guards
-then applies the effect, and the vectorized engine evaluates both on arrays.
+rules that may reject it) and an *effect* (its ``process_<input>`` method);
+:meth:`AvailCoreMachine.step` checks the guards then applies the effect, and the
+vectorized engine evaluates both on arrays.
 
 The machine declares its symmetry (validators are interchangeable, and so are
 cores), its compact encoding (a bit layout of its fields) and the fairness of its
@@ -174,26 +175,24 @@ class AvailCoreMachine(Machine):
         return []
 
     def effect(self, s: CoreState, a) -> CoreState:
-        if isinstance(a, Back):
-            return self.process_back(s, a.core)
-        if isinstance(a, Vote):
-            return self.process_vote(s, a.core, a.validator)
-        if isinstance(a, Tick):
-            return self.process_tick(s)
-        raise TypeError(f"unknown action {a!r}")
+        """The next state of an input its guards accept: its ``process_<input>`` (the
+        dispatch of :meth:`Machine.step`), on one state or on a whole frontier."""
+        return super().step(s, a)
 
     @implements("AC-1")
-    def process_back(self, s: CoreState, c: int) -> CoreState:
+    def process_back(self, s: CoreState, a: Back) -> CoreState:
         """AC-1: the candidate starts with no votes at age 0."""
+        c = a.core
         return attrs.evolve(s, occupied=_put(s.occupied, c, 1), votes=_put(s.votes, c, 0), age=_put(s.age, c, 0))
 
     @implements("AC-2")
-    def process_vote(self, s: CoreState, c: int, v) -> CoreState:
+    def process_vote(self, s: CoreState, a: Vote) -> CoreState:
         """AC-2: the validator's bit is set."""
+        c, v = a.core, a.validator
         return attrs.evolve(s, votes=_put(s.votes, c, s.votes[c] | (1 << v)))
 
     @implements("AC-3", "AC-6")
-    def process_tick(self, s: CoreState) -> CoreState:
+    def process_tick(self, s: CoreState, a: Tick) -> CoreState:
         """AC-3 .. AC-6 for every core."""
         occ, votes, age, en, to = [], [], [], [], []
         for c in range(self.params.n_cores):
@@ -226,6 +225,10 @@ class AvailCoreMachine(Machine):
         return self._actions
 
     def step(self, state: CoreState, action) -> CoreState:
+        """The guards, then the effect. They stay apart (no ``require`` inside the
+        ``process_<input>`` methods) because the vectorized engine evaluates the guards as
+        masks over a whole frontier, where ``require`` cannot branch, and applies the
+        effect to the states that pass."""
         for cond, rule, reason in self.guards(state, action):
             require(cond, rule, reason)
         return self.effect(state, action)

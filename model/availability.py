@@ -217,14 +217,8 @@ class AvailabilityMachine(Machine):
             if all(not (note >> i) & 1 or p.noted < bound for i, p in enumerate(state.paras)):
                 yield EndBlock(note)
 
-    def step(self, state: AvailabilityState, action):
-        if isinstance(action, SignBitfield):
-            return self.process_bitfield(state, action)
-        if isinstance(action, EndBlock):
-            return self.end_block(state, action.note)
-        raise TypeError(f"unknown action {action!r}")
-
-    def process_bitfield(self, state: AvailabilityState, bf: SignBitfield) -> AvailabilityState:
+    # -- transitions: one ``process_<input>`` per input class (``Machine.step`` dispatches) ----------
+    def process_sign_bitfield(self, state: AvailabilityState, bf: SignBitfield) -> AvailabilityState:
         self.check_bitfield(state, bf)
         signed = bf.validator + 1
         # AV-5: a 1 bit for a core with no candidate to be determined
@@ -239,7 +233,8 @@ class AvailabilityMachine(Machine):
         )
         return AvailabilityState(paras=paras, signed=signed)
 
-    def end_block(self, state: AvailabilityState, note: int) -> AvailabilityState:
+    def process_end_block(self, state: AvailabilityState, a: EndBlock) -> AvailabilityState:
+        note = a.note
         require(0 <= note < (1 << self.config.n_parachains), "AV-10", f"note mask {note} names no para")
         paras = []
         for i, p in enumerate(state.paras):

@@ -182,14 +182,15 @@ class Machine:
         (``require(cond, RULE_ID, reason)``), then the effect, building the next state
         with ``attrs.evolve`` from immutable values. This default dispatches to it; a
         machine whose input is one composite action (a relay block) may override it."""
-        method = _PROCESSORS.get((type(self), type(action)))
+        # the method is read from the instance, not its class, so an engine that records
+        # which attributes a step reads (``checker.symbolic.encoding``) sees it
+        name = _PROCESSORS.get(type(action))
+        if name is None:
+            name = _PROCESSORS[type(action)] = "process_" + snake_case(type(action).__name__)
+        method = getattr(self, name, None)
         if method is None:
-            name = "process_" + snake_case(type(action).__name__)
-            method = getattr(type(self), name, None)
-            if method is None:
-                raise TypeError(f"machine {self.name!r} has no {name} for action {action!r}")
-            _PROCESSORS[(type(self), type(action))] = method
-        return method(self, state, action)
+            raise TypeError(f"machine {self.name!r} has no {name} for action {action!r}")
+        return method(state, action)
 
     def try_step(self, state, action) -> Any:
         """The next state, or the :class:`Rejected` value (not raised) for a rejected input."""
@@ -258,8 +259,8 @@ class Machine:
         return f"<{type(self).__name__} {self.name}{m} {self.preset}>"
 
 
-#: (machine class, action class) -> its ``process_<action>`` function (the dispatch of ``Machine.step``)
-_PROCESSORS: dict[tuple[type, type], Any] = {}
+#: action class -> the name of its ``process_<action>`` method (the dispatch of ``Machine.step``)
+_PROCESSORS: dict[type, str] = {}
 
 
 def snake_case(name: str) -> str:

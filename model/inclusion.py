@@ -267,20 +267,7 @@ class InclusionMachine(Machine):
         if not_backable:  # INC-4: one block carrying a candidate without backing
             yield Block(not_backable & -not_backable)
 
-    def step(self, state: InclusionState, action):
-        if isinstance(action, SignBitfield):
-            return self.process_bitfield(state, action)
-        if isinstance(action, Block):
-            return self.process_block(state, action.backed)
-        if isinstance(action, Collate):
-            return self.collate(state, action.para)
-        if isinstance(action, Second):
-            return self.second(state, action.para, action.validator)
-        if isinstance(action, Valid):
-            return self.valid(state, action.para, action.validator)
-        if isinstance(action, Drop):
-            return self.drop(state, action.para)
-        raise TypeError(f"unknown action {action!r}")
+    # -- transitions: one ``process_<input>`` per input class (``Machine.step`` dispatches) ----------
 
     # -- node side: the candidate before the relay chain ------------------------------------
     def _set_para(self, state: InclusionState, para: int, pp: ParaPipeline, outcome: int | None = None):
@@ -291,13 +278,15 @@ class InclusionMachine(Machine):
         last = state.last_exit[:para] + (int(outcome),) + state.last_exit[para + 1:]
         return attrs.evolve(state, paras=paras, exits=exits, last_exit=last)
 
-    def collate(self, state: InclusionState, para: int) -> InclusionState:
+    def process_collate(self, state: InclusionState, a: Collate) -> InclusionState:
+        para = a.para
         require(0 <= para < len(state.paras), "INC-1", f"no para {para}")
         pp = state.paras[para]
         require(pp.stage == Stage.IDLE, "INC-1", f"para {para} already has a candidate in flight")
         return self._set_para(state, para, ParaPipeline(Stage.CANDIDATE, 0, pp.produced + 1))
 
-    def second(self, state: InclusionState, para: int, validator: int) -> InclusionState:
+    def process_second(self, state: InclusionState, a: Second) -> InclusionState:
+        para, validator = a.para, a.validator
         self.check_statement(state, para, validator)
         pp = state.paras[para]
         require(pp.stage == Stage.CANDIDATE, "INC-1", f"para {para}'s candidate is not awaiting a second")
@@ -305,7 +294,8 @@ class InclusionMachine(Machine):
         stage = Stage.BACKABLE if self.is_backable(stmts, para) else Stage.SECONDED
         return self._set_para(state, para, attrs.evolve(pp, stage=stage, statements=stmts))
 
-    def valid(self, state: InclusionState, para: int, validator: int) -> InclusionState:
+    def process_valid(self, state: InclusionState, a: Valid) -> InclusionState:
+        para, validator = a.para, a.validator
         self.check_statement(state, para, validator)
         pp = state.paras[para]
         require(pp.stage in (Stage.SECONDED, Stage.BACKABLE), "INC-1",
@@ -314,14 +304,15 @@ class InclusionMachine(Machine):
         stage = Stage.BACKABLE if self.is_backable(stmts, para) else Stage.SECONDED
         return self._set_para(state, para, attrs.evolve(pp, stage=stage, statements=stmts))
 
-    def drop(self, state: InclusionState, para: int) -> InclusionState:
+    def process_drop(self, state: InclusionState, a: Drop) -> InclusionState:
+        para = a.para
         require(0 <= para < len(state.paras), "INC-2", f"no para {para}")
         pp = state.paras[para]
         require(pp.stage != Stage.IDLE, "INC-2", f"para {para} has no candidate in flight")
         return self._set_para(state, para, ParaPipeline(Stage.IDLE, 0, pp.produced), DROP_EXIT[pp.stage])
 
     # -- relay chain: the inclusion inherent -------------------------------------------------
-    def process_bitfield(self, state: InclusionState, bf: SignBitfield) -> InclusionState:
+    def process_sign_bitfield(self, state: InclusionState, bf: SignBitfield) -> InclusionState:
         """``process_bitfields`` for one bitfield (§2.5.6 steps 1–5)."""
         check_bitfield(bf, self.config.n_validators, len(state.cores), state.signed)
         signed = bf.validator + 1
@@ -339,8 +330,9 @@ class InclusionMachine(Machine):
         return attrs.evolve(state, cores=cores, signed=signed)
 
     @implements("INC-9")
-    def process_block(self, state: InclusionState, backed: int) -> InclusionState:
+    def process_block(self, state: InclusionState, a: Block) -> InclusionState:
         """The inclusion inherent's block-level steps, in the seed's order (INC-9)."""
+        backed = a.backed
         n_paras = len(state.paras)
         require(0 <= backed < (1 << n_paras), "INC-5", f"backed mask {backed} names no para")
         cores = list(state.cores)

@@ -20,9 +20,10 @@ One parachain is modelled (decision UPG-D11), with what the upgrade rules need:
 * **finality** (:class:`Finalize`) of included candidates, in order, tracked by the
   code they were validated with.
 
-Each step edits one mutable :class:`Draft` of the state and freezes it once; the rules
-are methods that read a state or a draft without changing it, so a mutant overrides
-exactly one rule.
+Each input has its ``process_<input>`` method (``Machine.step`` dispatches to it):
+guards first, then the effect, each stage of a block a function from an immutable
+state to the next, built with ``attrs.evolve``. The rules are methods that read a
+state without changing it, so a mutant overrides exactly one rule.
 
 Code ids: 0 is the genesis code; every admitted upgrade (either path) gets the next id,
 ids are never reused. Sizes are abstract units. Exploration stays finite because block
@@ -32,6 +33,7 @@ numbers appear only as small down-counting timers and ``max_upgrades`` bounds th
 from __future__ import annotations
 
 import enum
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -63,7 +65,6 @@ __all__ = [
     "Legacy",
     "UpgradeEvent",
     "UpgradeState",
-    "Draft",
     "UpgradesMachine",
 ]
 
@@ -331,42 +332,25 @@ class UpgradeState:
         return len(self.sizes)
 
 
-class Draft:
-    """A mutable copy of an :class:`UpgradeState` that one step edits in place and
-    freezes once (the rule methods read drafts and states alike). The field-by-field
-    copies below are written out for speed; the check after the class keeps them in
-    step with :class:`UpgradeState`."""
-
-    __slots__ = ("current", "holdings", "sizes", "pending", "upgrade", "legacy", "cooldown", "disputable",
-                 "final_code", "enacted", "offchain", "deposits", "finished", "rotation")
-
-    def __init__(self, s: UpgradeState):
-        self.current = s.current
-        self.holdings = s.holdings
-        self.sizes = s.sizes
-        self.pending = s.pending
-        self.upgrade = s.upgrade
-        self.legacy = s.legacy
-        self.cooldown = s.cooldown
-        self.disputable = s.disputable
-        self.final_code = s.final_code
-        self.enacted = s.enacted
-        self.offchain = s.offchain
-        self.deposits = s.deposits
-        self.finished = s.finished
-        self.rotation = s.rotation
-
-    @property
-    def next_code(self) -> int:
-        return len(self.sizes)
-
-    def freeze(self) -> UpgradeState:
-        return UpgradeState(self.current, self.holdings, self.sizes, self.pending, self.upgrade, self.legacy,
-                            self.cooldown, self.disputable, self.final_code, self.enacted, self.offchain,
-                            self.deposits, self.finished, self.rotation)
+#: attrs class -> (getter of all its fields, field name -> position), for :func:`_evolve`
+_SHAPES: dict[type, tuple[Any, dict[str, int]]] = {}
 
 
-assert Draft.__slots__ == tuple(f.name for f in attrs.fields(UpgradeState)), "Draft is out of step with UpgradeState"
+def _evolve(obj: Any, **changes: Any) -> Any:
+    """``attrs.evolve(obj, **changes)`` in about half the time, for the frozen classes of
+    this module (a block builds several states on its way to the next one); their
+    fields are all positional arguments of ``__init__``, in order."""
+    cls = type(obj)
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        names = [f.name for f in attrs.fields(cls)]
+        get = attrgetter(*names) if len(names) > 1 else (lambda o, n=names[0]: (getattr(o, n),))
+        shape = _SHAPES[cls] = (get, {n: i for i, n in enumerate(names)})
+    get, index = shape
+    values = list(get(obj))
+    for name, value in changes.items():
+        values[index[name]] = value
+    return cls(*values)
 
 
 # -- the machine --------------------------------------------------------------------------------------
@@ -392,7 +376,7 @@ class UpgradesMachine(Machine):
         self.group_masks = tuple(sum(1 << v for v in g) for g in self.groups)
 
     # == rules (methods, so that a mutant overrides one) ====================================================
-    # They take a state or a draft ("s") and do not change it.
+    # They read a state ("s") and do not change it.
 
     # -- candidate pipeline (UPG-24) ---------------------------------------------------------------------
     @implements("UPG-24")
@@ -744,7 +728,7 @@ class UpgradesMachine(Machine):
                 yield Finalize(True)
         # relay-chain blocks: bitfields (none; every eligible validator's 1; once, one with
         # an ineligible validator's 1), times the candidate backed: none, plain, or a signal
-        # of each size. What can be backed is judged on the draft the backing sees (after
+        # of each size. What can be backed is judged on the state the backing sees (after
         # the block's session change, timers and availability): for an occupied core only
         # a plain candidate is offered (UPG-24 rejects it); while an upgrade is in flight or
         # the para cools down, one size (UPG-3 and UPG-4 are checked before the size).
@@ -761,12 +745,10 @@ class UpgradesMachine(Machine):
         for session in (False, True):
             for bits in (bit_options if not session else (0,)):
                 yield Block(session, bits)
-                mid = Draft(state)
                 try:
-                    self.process_block_prefix(mid, session, bits)
+                    mid = self.process_pruning(self.process_block_prefix(state, session, bits))
                 except Rejected:
                     continue
-                self.process_pruning(mid)
                 backers = self.group_masks[mid.rotation]
                 yield Block(session, bits, Kind.PLAIN, 0, backers)
                 if mid.pending is not None or not signals:
@@ -792,218 +774,201 @@ class UpgradesMachine(Machine):
         """A block's event while the counter runs (UPG-22); other inputs emit none."""
         return self.get_upgrade_event(next_state) if isinstance(action, Block) else None
 
-    def step(self, state: UpgradeState, action) -> UpgradeState:
-        d = Draft(state)
-        if isinstance(action, Block):
-            self.process_block(d, action)
-        elif isinstance(action, Fetch):
-            self.process_fetch(d, action)
-        elif isinstance(action, PrecheckVote):
-            self.process_vote(d, action)
-        elif isinstance(action, Finalize):
-            self.process_finalize(d, action.partial)
-        else:
-            raise TypeError(f"unknown action {action!r}")
-        self.process_pruning(d)
-        return d.freeze()
-
-    # == transitions: each edits the draft ``d`` in place ==========================================================
+    # == transitions: each reads an immutable state and returns the next one ======================================
+    # One ``process_<action>`` per input class (``Machine.step`` dispatches to it): the
+    # guards first, then the effect, then the pruning every step ends with (UPG-21).
 
     # -- node side -------------------------------------------------------------------------------------------------
     @implements("UPG-8")
-    def process_fetch(self, d: Draft, a: Fetch) -> None:
+    def process_fetch(self, s: UpgradeState, a: Fetch) -> UpgradeState:
         """UPG-8: a validator fetches a live code from a source that serves it."""
         n = self.params.n_validators
         require(0 <= a.validator < n, "UPG-8", f"no validator {a.validator}")
-        require(0 <= a.code < d.next_code, "UPG-8", f"no code {a.code}")
-        require(self.is_live_code(d, a.code), "UPG-8", f"code {a.code} is neither current nor in flight")
-        require(self.serves(d, a.validator, a.code, a.source), "UPG-8",
+        require(0 <= a.code < s.next_code, "UPG-8", f"no code {a.code}")
+        require(self.is_live_code(s, a.code), "UPG-8", f"code {a.code} is neither current nor in flight")
+        require(self.serves(s, a.validator, a.code, a.source), "UPG-8",
                 f"source {a.source} does not serve code {a.code} to validator {a.validator}")
-        h = list(d.holdings)
+        h = list(s.holdings)
         h[a.validator] |= 1 << a.code
-        d.holdings = tuple(h)
+        return self.process_pruning(_evolve(s, holdings=tuple(h)))
 
     @implements("UPG-21", "UPG-5")
-    def process_pruning(self, d: Draft) -> None:
+    def process_pruning(self, s: UpgradeState) -> UpgradeState:
         """UPG-21 and UPG-5 at the end of every step: validators drop the codes they may
         prune, and the deposits of those codes are released (decision UPG-D10: pruning is
         eager, the worst case for every property, as a copy of a prunable code serves no
         rule)."""
         dead = 0
-        for c in range(d.next_code):
-            if self.may_prune(d, c):
+        for c in range(s.next_code):
+            if self.may_prune(s, c):
                 dead |= 1 << c
         if not dead:
-            return
-        if any(h & dead for h in d.holdings):
-            d.holdings = tuple(h & ~dead for h in d.holdings)
-        if d.deposits & dead:
-            d.deposits &= ~self.compute_releasable(d)
+            return s
+        if any(h & dead for h in s.holdings):
+            s = _evolve(s, holdings=tuple(h & ~dead for h in s.holdings))
+        if s.deposits & dead:
+            s = _evolve(s, deposits=s.deposits & ~self.compute_releasable(s))
+        return s
 
     @implements("UPG-14", "UPG-15")
-    def process_vote(self, d: Draft, a: PrecheckVote) -> None:
+    def process_precheck_vote(self, s: UpgradeState, a: PrecheckVote) -> UpgradeState:
         """UPG-14, UPG-15: a pre-checking statement, and the vote's conclusion."""
-        self.check_vote(d, a.validator, a.accept)
-        u = d.upgrade
+        self.check_vote(s, a.validator, a.accept)
+        u = s.upgrade
         bit = 1 << a.validator
         if a.accept:
-            u = attrs.evolve(u, accepts=u.accepts | bit)
+            u = _evolve(u, accepts=u.accepts | bit)
         else:
-            u = attrs.evolve(u, rejects=u.rejects | bit)
-        d.upgrade = u
+            u = _evolve(u, rejects=u.rejects | bit)
         if self.is_precheck_accepted(u.accepts):
-            d.upgrade = attrs.evolve(u, phase=Phase.ACCEPTED, sessions=0)
+            s = _evolve(s, upgrade=_evolve(u, phase=Phase.ACCEPTED, sessions=0))
         elif self.is_precheck_rejected(u.rejects):
-            self.fail_upgrade(d)
+            s = self.fail_upgrade(_evolve(s, upgrade=u))
+        else:
+            s = _evolve(s, upgrade=u)
+        return self.process_pruning(s)
 
     @implements("UPG-21")
-    def process_finalize(self, d: Draft, partial: bool) -> None:
+    def process_finalize(self, s: UpgradeState, a: Finalize) -> UpgradeState:
         """Finality advances in order over the included candidates (UPG-21)."""
-        require(d.disputable != 0, "UPG-21", "no included candidate awaits finality")
-        low = (d.disputable & -d.disputable).bit_length() - 1
-        d.final_code = max(d.final_code, low)
-        if not partial:
-            d.disputable &= ~(1 << low)
+        require(s.disputable != 0, "UPG-21", "no included candidate awaits finality")
+        low = (s.disputable & -s.disputable).bit_length() - 1
+        disputable = s.disputable if a.partial else s.disputable & ~(1 << low)
+        return self.process_pruning(_evolve(s, final_code=max(s.final_code, low), disputable=disputable))
 
     # -- relay chain -----------------------------------------------------------------------------------------------
     @implements("UPG-23")
-    def fail_upgrade(self, d: Draft) -> None:
+    def fail_upgrade(self, s: UpgradeState) -> UpgradeState:
         """UPG-23: a rejected, expired or dropped upgrade leaves flight; the para keeps its
         code and may signal again at once (no cooldown). Its code is then prunable, so its
         deposit is released at the end of the step (UPG-5, UPG-21)."""
-        d.upgrade = None
-        d.finished += 1
+        return _evolve(s, upgrade=None, finished=s.finished + 1)
 
     @implements("UPG-17", "UPG-20", "UPG-4")
-    def enact(self, d: Draft, code: int) -> None:
+    def enact(self, s: UpgradeState, code: int) -> UpgradeState:
         """UPG-17, UPG-20: the para's code becomes ``code``; the cooldown starts (UPG-4)."""
-        d.deposits = self.compute_deposits_after_enactment(d, d.current)
-        d.current = code
-        d.enacted |= 1 << code
-        d.cooldown = self.params.upgrade_frequency
-        d.upgrade = None
-        d.legacy = None
-        d.finished += 1
+        return _evolve(s, deposits=self.compute_deposits_after_enactment(s, s.current), current=code,
+                            enacted=s.enacted | (1 << code), cooldown=self.params.upgrade_frequency,
+                            upgrade=None, legacy=None, finished=s.finished + 1)
 
-    def process_block(self, d: Draft, a: Block) -> None:
-        self.process_block_prefix(d, a.session, a.bits)
+    def process_block(self, s: UpgradeState, a: Block) -> UpgradeState:
+        """A relay-chain block: session change, timers, availability, then the backed
+        candidate, if any."""
+        s = self.process_block_prefix(s, a.session, a.bits)
         if a.kind is not None:
             # what the block's session change and inclusion made prunable (a failed
             # upgrade's code) is dropped, and its deposit released, before the backing
-            self.process_pruning(d)
-            self.process_backing(d, a.kind, a.size, a.backers)
+            s = self.process_backing(self.process_pruning(s), a.kind, a.size, a.backers)
+        return self.process_pruning(s)
 
-    def process_block_prefix(self, d: Draft, session: bool, bits: int) -> None:
+    def process_block_prefix(self, s: UpgradeState, session: bool, bits: int) -> UpgradeState:
         """A block up to its backed candidate: session change, timers, availability."""
         if session:
-            self.process_session_change(d)
-        self.process_timers(d)
-        self.process_availability(d, bits)
+            s = self.process_session_change(s)
+        return self.process_availability(self.process_timers(s), bits)
 
-    def process_session_change(self, d: Draft) -> None:
+    def process_session_change(self, s: UpgradeState) -> UpgradeState:
         """Seed 003 §2.5.6 (candidates pending availability are cleared), the group
         rotation (UPG-24), and the session-bound parts of UPG-16 and UPG-17."""
-        if d.pending is not None:
-            self.drop_pending(d)
-        d.rotation = self.compute_rotation_after_session(d.rotation)
-        u = d.upgrade
+        if s.pending is not None:
+            s = self.drop_pending(s)
+        rotation = self.compute_rotation_after_session(s.rotation)
+        u = s.upgrade
         if u is not None and u.phase == Phase.PRECHECK:
-            u = attrs.evolve(u, age=u.age + 1)
+            u = _evolve(u, age=u.age + 1)
             if self.is_vote_expired(u.age):
-                self.fail_upgrade(d)
-            else:
-                d.upgrade = self.compute_ballots_after_session(u)
+                return self.fail_upgrade(_evolve(s, rotation=rotation))
+            u = self.compute_ballots_after_session(u)
         elif u is not None and u.phase == Phase.ACCEPTED:
-            d.upgrade = attrs.evolve(u, sessions=min(u.sessions + 1, self.params.enactment_session_changes))
+            u = _evolve(u, sessions=min(u.sessions + 1, self.params.enactment_session_changes))
+        return _evolve(s, rotation=rotation, upgrade=u)
 
-    def process_timers(self, d: Draft) -> None:
-        if d.cooldown > 0:
-            d.cooldown -= 1
-        lg = d.legacy
+    def process_timers(self, s: UpgradeState) -> UpgradeState:
+        cooldown = s.cooldown - 1 if s.cooldown > 0 else s.cooldown
+        lg = s.legacy
         if lg is not None and lg.scheduled and lg.wait > 0:
-            d.legacy = Legacy(lg.code, True, lg.wait - 1)
+            lg = Legacy(lg.code, True, lg.wait - 1)
+        if cooldown == s.cooldown and lg is s.legacy:
+            return s
+        return _evolve(s, cooldown=cooldown, legacy=lg)
 
-    def drop_pending(self, d: Draft) -> None:
+    def drop_pending(self, s: UpgradeState) -> UpgradeState:
         """The pending candidate leaves without inclusion (timeout or session change)."""
-        p = d.pending
-        d.pending = None
-        if p.kind == Kind.REQUEST and d.upgrade is not None and self.drops_with_signal(d.upgrade):
-            self.fail_upgrade(d)
-        if p.kind == Kind.LEGACY and d.legacy is not None and not d.legacy.scheduled:
-            d.legacy = None
-            d.finished += 1
+        p = s.pending
+        s = _evolve(s, pending=None)
+        if p.kind == Kind.REQUEST and s.upgrade is not None and self.drops_with_signal(s.upgrade):
+            s = self.fail_upgrade(s)
+        if p.kind == Kind.LEGACY and s.legacy is not None and not s.legacy.scheduled:
+            s = _evolve(s, legacy=None, finished=s.finished + 1)
+        return s
 
-    def process_availability(self, d: Draft, bits: int) -> None:
+    def process_availability(self, s: UpgradeState, bits: int) -> UpgradeState:
         """``process_bitfields`` and ``collect_pending`` for the para's core."""
-        self.check_bits(d, bits)
-        p = d.pending
+        self.check_bits(s, bits)
+        p = s.pending
         if p is None:
-            return
+            return s
         if self.is_available(bits):
-            self.include(d, p)
-        elif self.is_timed_out(p.age + 1):
-            self.drop_pending(d)
-        else:
-            d.pending = Pending(p.code, p.kind, p.at_zero, p.age + 1)
+            return self.include(s, p)
+        if self.is_timed_out(p.age + 1):
+            return self.drop_pending(s)
+        return _evolve(s, pending=Pending(p.code, p.kind, p.at_zero, p.age + 1))
 
-    def include(self, d: Draft, p: Pending) -> None:
+    def include(self, s: UpgradeState, p: Pending) -> UpgradeState:
         """``enact_candidate`` for the para's candidate, with the upgrade bookkeeping."""
-        d.pending = None
-        d.disputable |= 1 << p.code
-        u = d.upgrade
+        u = s.upgrade
         if u is not None:
             if u.phase == Phase.SIGNALLED and p.kind == Kind.REQUEST:
-                u = attrs.evolve(u, phase=Phase.COUNTING)
+                u = _evolve(u, phase=Phase.COUNTING)
             if u.phase == Phase.COUNTING:
-                u = attrs.evolve(u, counter=self.compute_counter_after_inclusion(u.counter))
+                u = _evolve(u, counter=self.compute_counter_after_inclusion(u.counter))
                 if self.starts_precheck(p, u):
-                    u = attrs.evolve(u, phase=Phase.PRECHECK, accepts=0, rejects=0, age=0)
-            d.upgrade = u
-        lg = d.legacy
+                    u = _evolve(u, phase=Phase.PRECHECK, accepts=0, rejects=0, age=0)
+        lg = s.legacy
         if lg is not None and not lg.scheduled and p.kind == Kind.LEGACY:
-            d.legacy = Legacy(lg.code, True, self.params.upgrade_delay)
+            lg = Legacy(lg.code, True, self.params.upgrade_delay)
+        s = _evolve(s, pending=None, disputable=s.disputable | (1 << p.code), upgrade=u, legacy=lg)
         # note_new_head: an upgrade that is due is enacted after this inclusion
-        if d.upgrade is not None and self.is_ready_to_enact(d.upgrade):
-            self.enact(d, d.upgrade.code)
-        elif d.legacy is not None and self.is_legacy_due(d.legacy):
-            self.enact(d, d.legacy.code)
+        if u is not None and self.is_ready_to_enact(u):
+            return self.enact(s, u.code)
+        if lg is not None and self.is_legacy_due(lg):
+            return self.enact(s, lg.code)
+        return s
 
     @implements("UPG-24")
-    def process_backing(self, d: Draft, kind: Kind, size: int, backers: int) -> None:
+    def process_backing(self, s: UpgradeState, kind: Kind, size: int, backers: int) -> UpgradeState:
         """``process_candidates`` for the para's candidate (UPG-24), then its signal."""
         require(kind == Kind.PLAIN or size >= 1, "UPG-1", "a signal declares a positive code size")
-        self.check_backers(d, backers)
-        require(d.pending is None, "UPG-24", "the para's core is occupied")
+        self.check_backers(s, backers)
+        require(s.pending is None, "UPG-24", "the para's core is occupied")
         if kind == Kind.LEGACY:
-            self.check_legacy(d, size)
+            self.check_legacy(s, size)
         p = self.params
-        u = d.upgrade
+        u = s.upgrade
         if u is not None and u.phase in (Phase.SIGNALLED, Phase.COUNTING):
-            u = attrs.evolve(u, counter=self.compute_counter_after_backing(u.counter))
-            d.upgrade = u
+            u = _evolve(u, counter=self.compute_counter_after_backing(u.counter))
         at_zero = u is not None and u.counter == 0
-        current = d.current
         if kind == Kind.REQUEST:
-            rule = self.check_request(d, size)
+            # the request is judged once the candidate has moved the counter
+            seen = s if u is s.upgrade else _evolve(s, upgrade=u)
+            rule = self.check_request(seen, size)
             if rule is None:
-                code = d.next_code
+                code = s.next_code
                 holders = self.compute_blob_holders(backers)
-                d.upgrade = Upgrade(code, Phase.SIGNALLED, p.counter_start)
-                d.sizes = d.sizes + (size,)
-                d.holdings = tuple(h | (1 << code) if (holders >> v) & 1 else h for v, h in enumerate(d.holdings))
-                d.offchain |= 1 << code
-                d.deposits |= 1 << code
-                at_zero = p.counter_start == 0
-            else:
-                self.process_inadmissible_request(d, rule)
-                kind = Kind.PLAIN  # the candidate goes on as a plain one
+                holdings = tuple(h | (1 << code) if (holders >> v) & 1 else h for v, h in enumerate(s.holdings))
+                return _evolve(s, upgrade=Upgrade(code, Phase.SIGNALLED, p.counter_start), sizes=s.sizes + (size,),
+                               holdings=holdings, offchain=s.offchain | (1 << code),
+                               deposits=s.deposits | (1 << code),
+                               pending=Pending(s.current, kind, p.counter_start == 0))
+            self.process_inadmissible_request(seen, rule)
+            kind = Kind.PLAIN  # the candidate goes on as a plain one
         elif kind == Kind.LEGACY:
-            code = d.next_code
-            d.legacy = Legacy(code)
-            d.sizes = d.sizes + (size,)
+            code = s.next_code
             # UPG-19: the code is in the relay-chain block: every validator has it
-            d.holdings = tuple(h | (1 << code) for h in d.holdings)
-        d.pending = Pending(current, kind, at_zero)
+            return _evolve(s, upgrade=u, legacy=Legacy(code), sizes=s.sizes + (size,),
+                           holdings=tuple(h | (1 << code) for h in s.holdings),
+                           pending=Pending(s.current, kind, at_zero))
+        return _evolve(s, upgrade=u, pending=Pending(s.current, kind, at_zero))
 
     # == the interpreter's reports ==================================================================================
     @implements("UPG-22")
@@ -1019,9 +984,7 @@ class UpgradesMachine(Machine):
         if started:
             out.append(("initiated", tu.code, tu.counter))
         elif isinstance(action, Block) and action.kind == Kind.REQUEST:
-            mid = Draft(pre)
-            self.process_block_prefix(mid, action.session, action.bits)
-            self.process_pruning(mid)
+            mid = self.process_pruning(self.process_block_prefix(pre, action.session, action.bits))
             out.append(("request_ignored", self.check_request(mid, action.size)))
         if pu is not None and tu is not None and tu.phase == Phase.PRECHECK and pu.phase != Phase.PRECHECK:
             out.append(("precheck_started", tu.code))

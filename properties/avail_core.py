@@ -295,8 +295,8 @@ class CounterWraps(AvailCoreMachine):
 class VotesLost(AvailCoreMachine):
     """An undecided candidate loses its votes at the end of the block."""
 
-    def process_tick(self, s):
-        t = super().process_tick(s)
+    def process_tick(self, s, a):
+        t = super().process_tick(s, a)
         return type(t)(t.occupied, tuple(ite(And(s.occupied[c] == 1, t.occupied[c] == 1), 0, t.votes[c])
                                          for c in range(self.params.n_cores)), t.age, t.enacted, t.timed_out)
 
@@ -306,8 +306,8 @@ class UnheldCandidateStalls(AvailCoreMachine):
     """The timer ignores a candidate nobody has voted for: it never ages, so it is never
     timed out and stays on its core forever under fair ends of block."""
 
-    def process_tick(self, s):
-        t = super().process_tick(s)
+    def process_tick(self, s, a):
+        t = super().process_tick(s, a)
         return type(t)(t.occupied, t.votes, tuple(ite(And(s.occupied[c] == 1, s.votes[c] == 0), s.age[c], t.age[c])
                                                   for c in range(self.params.n_cores)), t.enacted, t.timed_out)
 
@@ -316,7 +316,7 @@ class UnheldCandidateStalls(AvailCoreMachine):
 class VotesKeptWhenFreed(AvailCoreMachine):
     """A freed core keeps the votes of the candidate that left it."""
 
-    def process_tick(self, s):
-        t = super().process_tick(s)
+    def process_tick(self, s, a):
+        t = super().process_tick(s, a)
         return type(t)(t.occupied, tuple(ite(And(s.occupied[c] == 1, t.occupied[c] == 0), s.votes[c], t.votes[c])
                                          for c in range(self.params.n_cores)), t.age, t.enacted, t.timed_out)

@@ -179,7 +179,7 @@ class UnavailableStillCounted(AvailabilityMachine):
     def counts_bit(self, p):
         return p.status in (Status.TO_BE_DETERMINED, Status.UNAVAILABLE)
 
-    def end_block(self, state, note):
+    def process_end_block(self, state, a):
         revived = []
         for p in state.paras:
             if p.status == Status.UNAVAILABLE and self.is_available(p.votes):
@@ -188,7 +188,7 @@ class UnavailableStillCounted(AvailabilityMachine):
             elif p.status == Status.UNAVAILABLE:
                 p = p.__class__(Status.TO_BE_DETERMINED, p.votes, p.age - 1, p.noted, p.enacted, p.timed_out)
             revived.append(p)
-        return super().end_block(state.__class__(tuple(revived), state.signed), note)
+        return super().process_end_block(state.__class__(tuple(revived), state.signed), a)
 
 
 @mutant(M, "av_no_signature_check", kills=["forged_bitfield_rejected"])
@@ -206,8 +206,8 @@ class DuplicatesAllowed(AvailabilityMachine):
     def check_bitfield(self, state, bf):
         super().check_bitfield(state.__class__(state.paras, 0), bf)
 
-    def process_bitfield(self, state, bf):
-        nxt = super().process_bitfield(state, bf)
+    def process_sign_bitfield(self, state, bf):
+        nxt = super().process_sign_bitfield(state, bf)
         return nxt.__class__(nxt.paras, max(state.signed, nxt.signed))
 
 

@@ -221,10 +221,10 @@ class OccupiedCoreOverwritten(InclusionMachine):
     """A backed candidate is put on its core even when the core is still occupied:
     the pending candidate vanishes without an outcome."""
 
-    def process_block(self, state, backed):
+    def process_block(self, state, a):
         # pretend every core is free at scheduling time by clearing occupancy checks
         stripped = attrs.evolve(state, cores=tuple(None for _ in state.cores))
-        after = super().process_block(stripped, backed)
+        after = super().process_block(stripped, a)
         # keep the old candidates where no new one landed
         cores = tuple(new if new is not None else self._aged(old)
                       for old, new in zip(state.cores, after.cores))
@@ -239,13 +239,14 @@ class SecondCore(InclusionMachine):
     """A para's backed candidate may occupy any free core, not only its own, so a para
     with a candidate pending can get a second one."""
 
-    def process_block(self, state, backed):
+    def process_block(self, state, a):
+        backed = a.backed
         try:
-            return super().process_block(state, backed)
+            return super().process_block(state, a)
         except Rejected as r:
             if r.rule_id != "INC-5":
                 raise
-        nxt = super().process_block(state, 0)
+        nxt = super().process_block(state, Block(0))
         cores = list(nxt.cores)
         paras = list(nxt.paras)
         for p in range(len(state.paras)):
@@ -266,8 +267,8 @@ class TimedOutKept(InclusionMachine):
     """A timed-out candidate is counted out but left on its core, and enacted if its
     votes arrive later."""
 
-    def process_block(self, state, backed):
-        nxt = super().process_block(state, backed)
+    def process_block(self, state, a):
+        nxt = super().process_block(state, a)
         cores = list(nxt.cores)
         for i, (old, new) in enumerate(zip(state.cores, nxt.cores)):
             if old is not None and new is None and self.is_timed_out(old.age + 1) and not self.is_available(old.votes):
@@ -279,10 +280,10 @@ class TimedOutKept(InclusionMachine):
 class NoBackingCheck(InclusionMachine):
     """``process_candidates`` does not check the backing: a seconded candidate is accepted."""
 
-    def process_block(self, state, backed):
-        paras = tuple(attrs.evolve(pp, stage=Stage.BACKABLE) if pp.stage == Stage.SECONDED and (backed >> p) & 1
+    def process_block(self, state, a):
+        paras = tuple(attrs.evolve(pp, stage=Stage.BACKABLE) if pp.stage == Stage.SECONDED and (a.backed >> p) & 1
                       else pp for p, pp in enumerate(state.paras))
-        return super().process_block(attrs.evolve(state, paras=paras), backed)
+        return super().process_block(attrs.evolve(state, paras=paras), a)
 
 
 @mutant(M, "inc_any_validator_backs", kills=["statements_only_from_assigned_group"])
@@ -297,8 +298,9 @@ class AnyValidatorBacks(InclusionMachine):
 class WrongExit(InclusionMachine):
     """Every candidate dropped before the chain is recorded as not selected."""
 
-    def drop(self, state, para):
-        nxt = super().drop(state, para)
+    def process_drop(self, state, a):
+        para = a.para
+        nxt = super().process_drop(state, a)
         last = nxt.last_exit[:para] + (int(Outcome.NOT_SELECTED),) + nxt.last_exit[para + 1:]
         return attrs.evolve(nxt, last_exit=last)
 
@@ -307,5 +309,5 @@ class WrongExit(InclusionMachine):
 class IncNoSignatureCheck(InclusionMachine):
     """The inclusion path skips the signature check of bitfields."""
 
-    def process_bitfield(self, state, bf):
-        return super().process_bitfield(state, SignBitfield(bf.validator, bf.bits, bf.length, bf.validator))
+    def process_sign_bitfield(self, state, bf):
+        return super().process_sign_bitfield(state, SignBitfield(bf.validator, bf.bits, bf.length, bf.validator))

@@ -36,8 +36,8 @@ class UnvotedNeverAges(InclusionMachine):
     """A pending candidate nobody has voted for does not age, so it never times out and
     blocks its core forever (a lasso: blocks keep coming, the candidate stays)."""
 
-    def process_block(self, state, backed):
-        nxt = super().process_block(state, backed)
+    def process_block(self, state, a):
+        nxt = super().process_block(state, a)
         cores = tuple(attrs.evolve(new, age=old.age) if old is not None and new is not None and old.votes == 0
                       and new.para == old.para and new.serial == old.serial else new
                       for old, new in zip(state.cores, nxt.cores))

@@ -40,9 +40,9 @@ class CandidatesBeforeAvailability(InclusionMachine):
     """Backed candidates are checked against the cores as they were before enactment and
     timeouts, so a core freed in the block cannot be occupied again in it."""
 
-    def process_block(self, state, backed):
+    def process_block(self, state, a):
         for p in range(len(state.paras)):
-            if (backed >> p) & 1 and state.paras[p].stage == Stage.BACKABLE \
+            if (a.backed >> p) & 1 and state.paras[p].stage == Stage.BACKABLE \
                     and state.cores[self.core_of(p)] is not None:
                 raise Rejected("INC-5", f"core {self.core_of(p)} of para {p} is occupied")
-        return super().process_block(state, backed)
+        return super().process_block(state, a)

@@ -761,6 +761,5 @@ class LegacyEnactedAtInclusion(UpgradesMachine):
 class FailureStartsCooldown(UpgradesMachine):
     """UPG-23 broken: a failed upgrade holds the para back for a cooldown as if enacted."""
 
-    def fail_upgrade(self, d):
-        super().fail_upgrade(d)
-        d.cooldown = self.params.upgrade_frequency
+    def fail_upgrade(self, s):
+        return attrs.evolve(super().fail_upgrade(s), cooldown=self.params.upgrade_frequency)

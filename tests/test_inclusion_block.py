@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 from paraspec.checker.registry import build
 from paraspec.model.availability import SignBitfield
 from paraspec.model.core import Rejected
-from paraspec.model.inclusion import PendingAvailability
+from paraspec.model.inclusion import Block, PendingAvailability
 from paraspec.model.inclusion_block import process_bitfields
 
 
 def sequential(m, s, bfs):
     for bf in bfs:
-        s = m.process_bitfield(s, bf)
+        s = m.process_sign_bitfield(s, bf)
     return s
 
 
@@ -61,4 +61,4 @@ def test_block_equals_sequential_at_polkadot_scale():
     bfs = [SignBitfield(v, rng.getrandbits(c) & ~free if v % 50 else rng.getrandbits(c), c, v) for v in range(n)]
     got = process_bitfields(m, s, bfs)
     assert got == sequential(m, s, bfs)
-    assert m.process_block(got, 0) == m.process_block(sequential(m, s, bfs), 0)
+    assert m.process_block(got, Block(0)) == m.process_block(sequential(m, s, bfs), Block(0))
