@@ -23,10 +23,8 @@ load_all()
 #: machine -> why it overrides ``step``
 OWN_STEP = {
     "runtime": "its one input is a composite action, the relay block (RelayBlock)",
-    "availability": "not yet converted to process_<action>",
-    "inclusion": "not yet converted to process_<action>",
-    "avail_core": "not yet converted to process_<action>",
-    "upgrades": "not yet converted to process_<action>",
+    "avail_core": "vectorized: its guards are evaluated as masks over a batch of states by the numpy engine, "
+                  "so step checks them before the process_<action> effect (which Machine.step dispatches)",
 }
 
 #: states explored breadth-first to collect each machine's action classes
