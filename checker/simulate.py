@@ -14,7 +14,7 @@ import time
 from paraspec.model.core import Machine, Rejected
 from paraspec.properties.core import Kind, Property
 
-from .explicit import ModelError, PropertyResult, Result, Verdict
+from .results import ModelError, PropertyResult, Result, Verdict
 from .trace import Trace
 
 __all__ = ["simulate"]

@@ -31,7 +31,7 @@ import numpy as np
 from paraspec.model.core import Rejected
 from paraspec.properties.core import Kind
 
-from .explicit import ModelError, PropertyResult, Result, Verdict
+from .results import ModelError, PropertyResult, Result, Verdict
 from .packing import layout_of
 from .trace import Trace
 

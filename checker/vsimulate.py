@@ -19,7 +19,7 @@ import numpy as np
 from paraspec.model.core import Rejected
 from paraspec.properties.core import Kind
 
-from .explicit import PropertyResult, Result, Verdict
+from .results import PropertyResult, Result, Verdict
 from .packing import layout_of
 from .trace import Trace
 from .vector import _broadcast, _mask, _take

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..explicit import Checker, CheckpointMismatch, Result, Verdict
+from ..explicit import Checker
+from ..results import CheckpointMismatch, EngineUnavailable, Result, Verdict
 from ..registry import (
     UsageError,
     build,
@@ -165,10 +166,8 @@ def run(args: argparse.Namespace) -> int:
                     result = checker.run()
                 except CheckpointMismatch as e:
                     raise UsageError(str(e)) from None
-                except ValueError as e:
-                    if engine == "vector" and "vector engine" in str(e):
-                        raise UsageError(f"--engine: {e}") from None
-                    raise
+                except EngineUnavailable as e:
+                    raise UsageError(f"--engine: {e}") from None
         finally:
             if status is not None:
                 status.stop()

@@ -18,7 +18,8 @@ import attrs
 from paraspec.model.core import Rejected
 from paraspec.properties.core import Kind, Property
 
-from ..explicit import Checker, Verdict
+from ..explicit import Checker
+from ..results import Verdict
 from .bmc import Prover
 from .verdicts import Unknown
 

@@ -55,7 +55,8 @@ from paraspec.model.core import Machine, Rejected
 from paraspec.model.handlers import SAMPLING, Handler, handlers_for, shape_of
 from paraspec.properties.core import MUTANTS, Kind, Mutant
 
-from ..explicit import Checker, Verdict
+from ..explicit import Checker
+from ..results import Verdict
 from ..fingerprint import fingerprint
 from ..registry import build, load_all, machine_names, properties_of
 from ..spec import load_rules
