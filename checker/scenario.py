@@ -72,7 +72,7 @@ def _machine(name: Any, config: Any, where: str) -> Machine:
     config = "seed" if config is None else config
     if not isinstance(config, str):
         raise ScenarioError(f"{where}.config", f"expected a preset name, got {config!r}")
-    presets = getattr(cls, "presets", None) or {}
+    presets = cls.presets
     if config in presets:
         return cls(presets[config])
     try:
@@ -103,7 +103,7 @@ def load(path: str | Path) -> Scenario:
         if key not in raw:
             raise ScenarioError(f"{where}: {key}", "missing")
     machine = _machine(raw["machine"], raw.get("config"), where + ":")
-    classes = getattr(machine, "action_classes", None)
+    classes = machine.action_classes
     if not classes:
         raise ScenarioError(f"{where}: machine", f"machine {raw['machine']!r} does not publish its action classes")
     steps = steps_from(classes, raw["steps"], f"{where}: steps")

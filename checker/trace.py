@@ -32,7 +32,7 @@ class Trace:
     def of(cls, m: Any, states: tuple, actions: tuple, **kw: Any) -> "Trace":
         """A trace of machine ``m`` (its name, preset, mutant and overrides)."""
         return cls(m.name, m.config.name, m.mutant_name, states, actions,
-                   overrides=tuple(sorted(getattr(m, "overrides", {}).items())), **kw)
+                   overrides=tuple(sorted(m.overrides.items())), **kw)
 
     def extend(self, action: Any, nxt: Any) -> "Trace":
         if isinstance(nxt, Rejected):

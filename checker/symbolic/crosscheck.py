@@ -20,6 +20,7 @@ import attrs
 from paraspec.model.core import Rejected
 from paraspec.properties.core import Kind, Property
 
+from ..explore import Exploration, Visitor, explore
 from .encoding import MachineEncoding
 from .z3eval import compile_formulas, to_signed
 
@@ -36,29 +37,29 @@ class Mismatch:
         return f"{self.what} (action {self.action!r} in state {self.state!r})"
 
 
+class _Reachable(Visitor):
+    """Every state within ``max_depth`` steps, level by level until ``limit`` are stored."""
+
+    def __init__(self, machine, max_depth: int | None, limit: int):
+        super().__init__(machine)
+        self.max_depth = max_depth
+        self.limit = limit
+        self.states: list = []
+
+    def on_state(self, i: int, parent: int, succ: tuple) -> None:
+        self.states.append(succ[4])
+
+    def stop_level(self, ex: Exploration) -> str | None:
+        if (self.max_depth is not None and ex.depth >= self.max_depth) or len(ex) >= self.limit:
+            return "bound"
+        return None
+
+
 def reachable_states(machine, max_depth: int | None = None, limit: int = 100_000) -> list:
     """States reachable within ``max_depth`` steps (breadth-first)."""
-    seen = {}
-    frontier = []
-    for s in machine.init():
-        if s not in seen:
-            seen[s] = None
-            frontier.append(s)
-    depth = 0
-    while frontier and (max_depth is None or depth < max_depth) and len(seen) < limit:
-        nxt = []
-        for s in frontier:
-            for a in machine.actions(s):
-                try:
-                    t = machine.step(s, a)
-                except Rejected:
-                    continue
-                if t not in seen:
-                    seen[t] = None
-                    nxt.append(t)
-        frontier = nxt
-        depth += 1
-    return list(seen)
+    v = _Reachable(machine, max_depth, limit)
+    explore(v)
+    return v.states
 
 
 def crosscheck(enc: MachineEncoding, states: Iterable[Any], properties: Iterable[Property] = (),

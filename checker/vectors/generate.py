@@ -44,7 +44,7 @@ import gc
 import re
 import shutil
 import time
-from collections import Counter, deque
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,6 +56,7 @@ from paraspec.model.handlers import SAMPLING, Handler, handlers_for, shape_of
 from paraspec.properties.core import MUTANTS, Kind, Mutant
 
 from ..explicit import Checker
+from ..explore import Exploration, Visitor, explore
 from ..results import Verdict
 from ..fingerprint import fingerprint
 from ..registry import build, load_all, machine_names, properties_of
@@ -139,46 +140,98 @@ def _no_gc(fn):
     return wrapper
 
 
+class _PoolVisitor(Visitor):
+    """Records an exploration into a pool: every transition of an expanded state, and
+    each stored state with its shape and parent (pool indices are exploration indices
+    from ``base`` on)."""
+
+    def __init__(self, m: Machine, pool: Pool):
+        super().__init__(m)
+        self.pool = pool
+        self.src = len(pool.machines)
+        pool.machines.append(m)
+        self.base = len(pool.states)
+        self.truncated = False
+
+    def store(self, i: int, parent: int, succ: tuple, shape: str) -> None:
+        pool = self.pool
+        pool.states.append(succ[4])
+        pool.shapes.append(shape)
+        pool.parents.append(None if parent == -1 else (self.base + parent, succ[1]))
+        pool.source.append(self.src)
+
+    def on_transition(self, i: int, succ: tuple) -> None:
+        r = succ[2]
+        if r is not None:
+            r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
+        self.pool.transitions.append((self.base + i, succ[1], r))
+
+
+class _Exhaustive(_PoolVisitor):
+    """Every reachable state, up to ``max_states`` stored states."""
+
+    def __init__(self, m: Machine, pool: Pool, max_states: int):
+        super().__init__(m, pool)
+        self.max_states = max_states
+
+    def on_state(self, i: int, parent: int, succ: tuple) -> None:
+        self.store(i, parent, succ, shape_of(self.machine, succ[4]))
+
+    def on_transition(self, i: int, succ: tuple) -> None:
+        super().on_transition(i, succ)
+        if succ[2] is None and len(self.pool.states) - self.base >= self.max_states:
+            self.truncated = True
+
+    def admit(self, parent: int, succ: tuple) -> bool:
+        return len(self.pool.states) - self.base < self.max_states
+
+
+class _Sampled(_PoolVisitor):
+    """At most ``per_shape`` states of each (shape, depth) and ``max_states`` expanded in
+    all; a state enters the pool when it is expanded."""
+
+    def __init__(self, m: Machine, pool: Pool, per_shape: int, max_states: int):
+        super().__init__(m, pool)
+        self.per_shape = per_shape
+        self.max_states = max_states
+        self.scheduled: Counter[tuple[str, int]] = Counter()
+        #: exploration index -> (shape, depth) of the states scheduled and not yet expanded
+        self.keys: dict[int, tuple[str, int]] = {}
+        self.parents: dict[int, tuple[int, tuple]] = {}
+        self.depth = 0
+        self.expanded = 0
+
+    def admit(self, parent: int, succ: tuple) -> bool:
+        key = (shape_of(self.machine, succ[4]), self.keys[parent][1] + 1)
+        self._key = key
+        return self.scheduled[key] < self.per_shape
+
+    def on_state(self, i: int, parent: int, succ: tuple) -> None:
+        key = (shape_of(self.machine, succ[4]), 0) if parent == -1 else self._key
+        self.scheduled[key] += 1
+        self.keys[i] = key
+        self.parents[i] = (parent, succ)
+
+    def stop_state(self, ex: Exploration) -> str | None:
+        if self.expanded >= self.max_states:
+            self.truncated = True
+            return "max_states"
+        return None
+
+    def expand(self, i: int, s):
+        self.expanded += 1
+        parent, succ = self.parents.pop(i)
+        self.store(i, parent, succ, self.keys[i][0])
+        return super().expand(i, s)
+
+
 @_no_gc
 def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None) -> Pool:
     """Breadth-first over every reachable state, up to ``max_states`` states."""
     pool = pool if pool is not None else Pool()
-    src = len(pool.machines)
-    pool.machines.append(m)
-    base = len(pool.states)
-    index: dict[int, int] = {}
-    queue: deque[int] = deque()
-
-    def add(s, parent) -> None:
-        fp = fingerprint(s)
-        if fp in index:
-            return
-        index[fp] = len(pool.states)
-        queue.append(len(pool.states))
-        pool.states.append(s)
-        pool.shapes.append(shape_of(m, s))
-        pool.parents.append(parent)
-        pool.source.append(src)
-
-    for s in m.init():
-        add(s, None)
-    truncated = False
-    while queue:
-        i = queue.popleft()
-        s = pool.states[i]
-        for a in m.actions(s):
-            try:
-                t = m.step(s, a)
-            except Rejected as r:
-                r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
-                pool.transitions.append((i, a, r))
-                continue
-            pool.transitions.append((i, a, None))
-            if len(pool.states) - base >= max_states:
-                truncated = True
-                continue
-            add(t, (i, a))
-    pool.complete.append(not truncated)
+    v = _Exhaustive(m, pool, max_states)
+    explore(v)
+    pool.complete.append(not v.truncated)
     return pool
 
 
@@ -187,50 +240,9 @@ def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | No
     """Breadth-first, expanding at most ``per_shape`` states of each (shape, depth)
     (so deeper states of a shape are still reached) and ``max_states`` in all."""
     pool = pool if pool is not None else Pool()
-    src = len(pool.machines)
-    pool.machines.append(m)
-    scheduled: Counter[tuple[str, int]] = Counter()
-    visited: set[int] = set()
-    queue: deque[tuple[Any, str, int, tuple[int, Any] | None]] = deque()
-    for s in m.init():
-        fp = fingerprint(s)
-        if fp in visited:
-            continue
-        visited.add(fp)
-        sh = shape_of(m, s)
-        scheduled[(sh, 0)] += 1
-        queue.append((s, sh, 0, None))
-    expanded = 0
-    truncated = False
-    while queue:
-        if expanded >= max_states:
-            truncated = True
-            break
-        s, sh, depth, parent = queue.popleft()
-        expanded += 1
-        i = len(pool.states)
-        pool.states.append(s)
-        pool.shapes.append(sh)
-        pool.parents.append(parent)
-        pool.source.append(src)
-        for a in m.actions(s):
-            try:
-                t = m.step(s, a)
-            except Rejected as r:
-                r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
-                pool.transitions.append((i, a, r))
-                continue
-            pool.transitions.append((i, a, None))
-            key = (shape_of(m, t), depth + 1)
-            if scheduled[key] >= per_shape:
-                continue
-            fp = fingerprint(t)
-            if fp in visited:
-                continue
-            visited.add(fp)
-            scheduled[key] += 1
-            queue.append((t, key[0], depth + 1, (i, a)))
-    pool.complete.append(not truncated)
+    v = _Sampled(m, pool, per_shape, max_states)
+    explore(v)
+    pool.complete.append(not v.truncated)
     return pool
 
 
