@@ -15,11 +15,17 @@ The exploration is resumable: its fields (:data:`Exploration.FIELDS`) are plain 
 a checkpoint can hold, and :meth:`Exploration.run` continues from them (in the middle
 of a level too).
 
-Successors are tuples ``(act, action, rejected, fp, rep, info)``: the index of the
-action in ``actions(state)``, the action (or ``None`` when it is not sent, as from a
-worker process), the rejection (``None`` when accepted), the successor's key and the
-state to store (``None`` when the expander knows it is stored already), and whatever
-the visitor attaches.
+Successors are tuples ``(act, what, rejected, fp, rep, info)``: the index of the
+action in ``actions(state)``; the action itself (the explicit engine sends its
+fairness label there instead: worker processes send no actions); the rejection
+(``None`` when accepted); the successor's key and the state to store (``None`` when
+the expander knows it is stored already); and whatever the visitor attaches. The core
+reads only ``act``, ``rejected``, ``fp`` and ``rep``.
+
+The numpy engine (``checker.vector``) keeps the same level structure (frontier, next
+level, depth, parent pointers per level) but expands a whole level as array
+operations, so it does not run this per-state loop; it shares the stop rules and the
+verdicts (``checker.results``).
 """
 
 from __future__ import annotations
