@@ -111,12 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_paths(args: argparse.Namespace) -> tuple[Path | None, str | None]:
     """The output, trace and checkpoint paths, checked: (trace directory, checkpoint root)."""
-    for a in (args.json, args.junit):
-        if a:
-            _args.check_writable(a)
-    trace_dir = Path(args.trace_dir) if args.trace_dir else None
-    if trace_dir is not None and trace_dir.exists() and not trace_dir.is_dir():
-        raise UsageError(f"--trace-dir: {trace_dir} exists and is not a directory")
+    trace_dir = _args.check_outputs(args)
     if args.checkpoint and args.resume and Path(args.checkpoint) != Path(args.resume):
         raise UsageError("--checkpoint and --resume name different directories")
     ckpt_root = args.resume or args.checkpoint

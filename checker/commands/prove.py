@@ -90,12 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from ..symbolic.lemmas import counting_lemma
 
     overrides = _args.parse_sets(args.set)
-    for a in (args.json, args.junit):
-        if a:
-            _args.check_writable(a)
-    trace_dir = Path(args.trace_dir) if args.trace_dir else None
-    if trace_dir is not None and trace_dir.exists() and not trace_dir.is_dir():
-        raise UsageError(f"--trace-dir: {trace_dir} exists and is not a directory")
+    trace_dir = _args.check_outputs(args)
     if args.preset is not None:
         _args.check_preset(args.preset)
     lemmas, machines, mutants = _select(args)
