@@ -184,6 +184,7 @@ class Exploration:
         index = self.index
         frontier = self.frontier
         nxt = self.nxt
+        expand, on_transition, admit, on_state, on_edge = v.expand, v.on_transition, v.admit, v.on_state, v.on_edge
         v.begin_level(self)
         while self.pos < len(frontier):
             self.stopped = v.stop_state(self)
@@ -191,8 +192,8 @@ class Exploration:
                 return True
             i, s = frontier[self.pos]
             accepted = False
-            for succ in v.expand(i, s):
-                v.on_transition(i, succ)
+            for succ in expand(i, s):
+                on_transition(i, succ)
                 if succ[2] is not None:
                     continue
                 accepted = True
@@ -201,12 +202,12 @@ class Exploration:
                 if j is None:
                     if succ[4] is None:
                         raise AssertionError("an expander skipped a state the exploration has not stored")
-                    if not v.admit(i, succ):
+                    if not admit(i, succ):
                         continue
                     j = self.add(fp, i, succ[0])
-                    v.on_state(j, i, succ)
+                    on_state(j, i, succ)
                     nxt.append((j, succ[4]))
-                v.on_edge(i, j, succ)
+                on_edge(i, j, succ)
             self.pos += 1
             self.stopped = v.after_state(self, i, accepted)
             if self.stopped is not None:
