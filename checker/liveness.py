@@ -206,7 +206,39 @@ def check_leads_to(g: Graph, trigger: Sequence[bool], goal: Sequence[bool], n_fa
     keep = [not goal[i] for i in range(n)]
     offsets, targets, eids = g.csr(keep)
     comp = strongly_connected_components(n, offsets, targets, [i for i in range(n) if keep[i]])
-    # per component: has a cycle, labels taken inside, classes disabled somewhere
+    size, enabled_everywhere, fair = _fair_components(g, comp, offsets, targets, eids, n_fair, deadlock)
+    if not any(fair):
+        return None
+    bad = _reaching(n, keep, comp, fair, offsets, targets)
+    starts = [v for v in range(n) if trigger[v] and keep[v] and bad[v]]
+    if not starts:
+        return None
+    # the shortest such start: least BFS depth (discovery order is BFS order)
+    x = min(starts)
+    states, acts = _prefix(g, x)
+    # stem inside the non-goal subgraph to a fair component
+    stem, entry = _bfs_path(x, lambda v: comp[v] >= 0 and fair[comp[v]], offsets, targets, eids, g)
+    for u, e in stem:
+        states.append(u)
+        acts.append(g.act[e])
+    c = comp[entry]
+    loop = len(states)
+    if size[c] == 1 and deadlock[entry] and not any(
+            comp[targets[i]] == c for i in range(offsets[entry], offsets[entry + 1])):
+        states.append(entry)
+        acts.append(None)  # stutters forever
+        return Lasso(tuple(states), tuple(acts), loop)
+    for u, e in _fair_cycle(g, comp, c, entry, enabled_everywhere[c], n_fair, offsets, targets, eids):
+        states.append(u)
+        acts.append(g.act[e])
+    return Lasso(tuple(states), tuple(acts), loop)
+
+
+def _fair_components(g: Graph, comp, offsets, targets, eids, n_fair: int, deadlock):
+    """Per component of the non-goal subgraph: its size, the fairness classes enabled in
+    every one of its states, and whether a fair run can stay in it forever (it has a
+    cycle, or a deadlock, and takes every class enabled everywhere in it)."""
+    n = g.n
     ncomp = max(comp) + 1 if n else 0
     size = [0] * ncomp
     cyclic = [False] * ncomp
@@ -230,9 +262,11 @@ def check_leads_to(g: Graph, trigger: Sequence[bool], goal: Sequence[bool], n_fa
                 cyclic[c] = True
                 taken[c] |= g.label[eids[i]]
     fair = [cyclic[c] and (enabled_everywhere[c] & ~taken[c]) == 0 for c in range(ncomp)]
-    if not any(fair):
-        return None
-    # states that reach a fair component inside the non-goal subgraph (reverse BFS)
+    return size, enabled_everywhere, fair
+
+
+def _reaching(n: int, keep, comp, fair, offsets, targets) -> list[bool]:
+    """The states that reach a fair component inside the non-goal subgraph (reverse BFS)."""
     radj: list[list[int]] = [[] for _ in range(n)]
     for v in range(n):
         if keep[v]:
@@ -248,34 +282,25 @@ def check_leads_to(g: Graph, trigger: Sequence[bool], goal: Sequence[bool], n_fa
             if not bad[u]:
                 bad[u] = True
                 q.append(u)
-    starts = [v for v in range(n) if trigger[v] and keep[v] and bad[v]]
-    if not starts:
-        return None
-    # the shortest such start: least BFS depth (discovery order is BFS order)
-    x = min(starts)
-    # prefix: parent tree from an initial state to x
+    return bad
+
+
+def _prefix(g: Graph, x: int) -> tuple[list[int], list[int | None]]:
+    """The states and actions along the parent tree from an initial state to ``x`` (excluded)."""
     prefix = []
     cur = x
     while g.parent[cur] != -1:
         prefix.append((g.parent[cur], g.parent_act[cur]))
         cur = g.parent[cur]
     prefix.reverse()
-    states = [p for p, _ in prefix]
-    acts: list[int | None] = [a for _, a in prefix]
-    # stem inside the non-goal subgraph to a fair component
-    stem, entry = _bfs_path(x, lambda v: comp[v] >= 0 and fair[comp[v]], offsets, targets, eids, g)
-    for u, e in stem:
-        states.append(u)
-        acts.append(g.act[e])
-    c = comp[entry]
-    loop = len(states)
-    if size[c] == 1 and deadlock[entry] and not any(
-            comp[targets[i]] == c for i in range(offsets[entry], offsets[entry + 1])):
-        states.append(entry)
-        acts.append(None)  # stutters forever
-        return Lasso(tuple(states), tuple(acts), loop)
-    # the cycle: through one edge of each class enabled everywhere in the component
-    need = enabled_everywhere[c]
+    return [p for p, _ in prefix], [a for _, a in prefix]
+
+
+def _fair_cycle(g: Graph, comp, c: int, entry: int, need: int, n_fair: int, offsets, targets,
+                eids) -> list[tuple[int, int]]:
+    """A cycle from ``entry`` inside component ``c`` through one edge of each class in
+    ``need`` (those enabled everywhere in it): (state, edge) pairs."""
+    n = g.n
     cur = entry
     inside = lambda v: comp[v] == c  # noqa: E731
     cycle: list[tuple[int, int]] = []
@@ -305,7 +330,4 @@ def check_leads_to(g: Graph, trigger: Sequence[bool], goal: Sequence[bool], n_fa
         if cur != entry:
             path, _ = _bfs_path(cur, lambda v: v == entry, offsets, targets, eids, g)
             cycle += path
-    for u, e in cycle:
-        states.append(u)
-        acts.append(g.act[e])
-    return Lasso(tuple(states), tuple(acts), loop)
+    return cycle

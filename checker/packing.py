@@ -14,6 +14,7 @@ fingerprinted by :func:`checker.fingerprint.fingerprint`.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import attrs
@@ -104,13 +105,16 @@ class Layout:
 
 def layout_of(machine) -> Layout | None:
     """The machine's compact encoding, or None when it declares none."""
-    spec = getattr(machine, "layout", None)
-    cls = getattr(machine, "state_class", None)
-    if spec is None or cls is None:
-        return None
-    cached = getattr(machine, "_packing_layout", None)
+    cached = _LAYOUTS.get(machine)
     if cached is None:
-        example = next(iter(machine.init()))
-        cached = Layout(cls, spec(), example)
-        machine._packing_layout = cached
+        cls = machine.state_class
+        spec = None if cls is None else machine.layout()
+        if spec is None:
+            return None
+        cached = Layout(cls, spec, next(iter(machine.init())))
+        _LAYOUTS[machine] = cached
     return cached
+
+
+#: machine -> its Layout (built once per machine object)
+_LAYOUTS: "weakref.WeakKeyDictionary[Any, Layout]" = weakref.WeakKeyDictionary()

@@ -27,10 +27,10 @@ _WORKER: dict[str, Any] = {}
 def _init(machine, props, symmetry) -> None:
     import gc
 
-    from .explicit import _Expander
+    from .expander import Expander
 
     gc.disable()
-    _WORKER["x"] = _Expander(machine, props, symmetry)
+    _WORKER["x"] = Expander(machine, props, symmetry)
     _WORKER["sent"] = set()
 
 

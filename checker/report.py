@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from rich.console import Console
 from rich.table import Table
 
-from .explicit import Result, Verdict
+from .results import Result, Verdict
 
 __all__ = ["print_table", "to_json", "write_json", "write_junit", "atomic_write"]
 

@@ -99,7 +99,7 @@ def load(path: str | Path) -> Scenario:
         if key not in raw:
             raise ScenarioError(f"{where}: {key}", "missing")
     machine = _machine(raw["machine"], raw.get("config"), where + ":")
-    classes = getattr(machine, "action_classes", None)
+    classes = machine.action_classes
     if not classes:
         raise ScenarioError(f"{where}: machine", f"machine {raw['machine']!r} does not publish its action classes")
     steps = steps_from(classes, raw["steps"], f"{where}: steps")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import random
 import time
+import traceback
 
 from paraspec.model.core import Machine, Rejected
 from paraspec.properties.core import Kind, Property
 
-from .explicit import ModelError, PropertyResult, Result, Verdict
+from .fingerprint import fingerprint
+from .results import ModelError, Result, property_results
 from .trace import Trace
 
 __all__ = ["simulate"]
@@ -23,107 +25,117 @@ __all__ = ["simulate"]
 def simulate(machine: Machine, props: list[Property] | tuple[Property, ...], seed: int = 0,
              steps: int = 10_000, walk_depth: int = 100, time_limit: float | None = None,
              progress=None) -> Result:
-    m = machine
-    rng = random.Random(seed)
-    invariants = [p for p in props if p.kind == Kind.ALWAYS]
-    trans = [p for p in props if p.kind == Kind.TRANSITION]
-    somes = [p for p in props if p.kind == Kind.SOMETIMES]
-    hits = {p.name: 0 for p in props}
-    found: dict[str, Trace] = {}
-    some_found: dict[str, Trace] = {}
-    rejections: dict[str, int] = {}
-    inits = list(m.init())
-    start = time.perf_counter()
-    total = 0
-    walks = 0
-    max_depth = 0
-    error = None
-    stopped = None
-    seen_fps: set[int] = set()
-    from .fingerprint import fingerprint
+    return _Walks(machine, props, seed, steps, walk_depth, time_limit, progress).run()
 
-    while total < steps and error is None:
-        if time_limit is not None and time.perf_counter() - start > time_limit:
-            stopped = "time_limit"
-            break
-        walks += 1
-        s = inits[rng.randrange(len(inits))]
-        states = [s]
-        actions: list = []
 
-        def trace() -> Trace:
-            return Trace.of(m, tuple(states), tuple(actions))
+class _Walks:
+    """The seeded walks of one simulation and what they met."""
 
-        try:
-            for p in invariants:
-                if p.witness is not None and p.witness(m, s):
-                    hits[p.name] += 1
-                if p.name not in found and not p.predicate(m, s):
-                    found[p.name] = trace()
-            for depth in range(walk_depth):
-                if total >= steps:
-                    break
-                options = list(m.actions(s))
-                rng.shuffle(options)
-                nxt = None
-                chosen = None
-                for a in options:
-                    t = _step(m, s, a)
-                    for p in trans:
-                        if p.on and not isinstance(a, p.on):
-                            continue
-                        if p.witness is not None and p.witness(m, s, a, t):
-                            hits[p.name] += 1
-                        if p.name not in found and not p.predicate(m, s, a, t):
-                            found[p.name] = trace().extend(a, t)
-                    if isinstance(t, Rejected):
-                        rejections[t.rule_id] = rejections.get(t.rule_id, 0) + 1
-                        continue
-                    nxt, chosen = t, a
-                    break
-                if nxt is None:
-                    break  # no accepted input: end of this walk
-                s = nxt
-                states.append(s)
-                actions.append(chosen)
-                total += 1
-                max_depth = max(max_depth, len(actions))
-                seen_fps.add(fingerprint(s))
-                for p in invariants:
-                    if p.witness is not None and p.witness(m, s):
-                        hits[p.name] += 1
-                    if p.name not in found and not p.predicate(m, s):
-                        found[p.name] = trace()
-                for p in somes:
-                    if p.name not in some_found and p.predicate(m, s):
-                        some_found[p.name] = trace()
-                        hits[p.name] += 1
-        except Exception as e:  # a bug in the model
-            import traceback
+    def __init__(self, m: Machine, props, seed: int, steps: int, walk_depth: int, time_limit: float | None,
+                 progress) -> None:
+        self.m = m
+        self.props = props
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.steps = steps
+        self.walk_depth = walk_depth
+        self.time_limit = time_limit
+        self.progress = progress
+        self.invariants = [p for p in props if p.kind == Kind.ALWAYS]
+        self.trans = [p for p in props if p.kind == Kind.TRANSITION]
+        self.somes = [p for p in props if p.kind == Kind.SOMETIMES]
+        self.hits = {p.name: 0 for p in props}
+        self.found: dict[str, Trace] = {}
+        self.some_found: dict[str, Trace] = {}
+        self.rejections: dict[str, int] = {}
+        self.total = 0
+        self.max_depth = 0
+        self.error: ModelError | None = None
+        self.stopped: str | None = None
+        self.seen_fps: set[int] = set()
 
-            error = ModelError(f"{type(e).__name__}: {e}", trace(), traceback.format_exc(limit=6))
-        if progress is not None and walks % 50 == 0:
-            progress(total, max_depth, time.perf_counter() - start)
+    def trace(self) -> Trace:
+        return Trace.of(self.m, tuple(self.states), tuple(self.actions))
 
-    results = []
-    for p in props:
-        if p.name in found:
-            results.append(PropertyResult(p, Verdict.VIOLATED, found[p.name], hits[p.name]))
-        elif p.kind in (Kind.ALWAYS, Kind.TRANSITION):
-            results.append(PropertyResult(p, Verdict.HOLDS, None, hits[p.name]))
-        elif p.kind == Kind.SOMETIMES:
-            if p.name in some_found:
-                results.append(PropertyResult(p, Verdict.WITNESSED, some_found[p.name], hits[p.name]))
-            else:
-                results.append(PropertyResult(p, Verdict.UNWITNESSED, None, 0))
-        else:
-            results.append(PropertyResult(p, Verdict.NOT_CHECKED))
-    return Result(
-        machine=m.name, preset=m.config.name, mutant=m.mutant_name, engine=f"simulation(seed={seed})",
-        states=len(seen_fps), transitions=total, depth=max_depth, complete=False, stopped=stopped,
-        elapsed=time.perf_counter() - start, properties=tuple(results),
-        rejections=dict(sorted(rejections.items())), error=error,
-    )
+    def check_state(self, s, first: bool) -> None:
+        m, hits, found = self.m, self.hits, self.found
+        for p in self.invariants:
+            if p.witness is not None and p.witness(m, s):
+                hits[p.name] += 1
+            if p.name not in found and not p.predicate(m, s):
+                found[p.name] = self.trace()
+        if first:
+            return
+        for p in self.somes:
+            if p.name not in self.some_found and p.predicate(m, s):
+                self.some_found[p.name] = self.trace()
+                hits[p.name] += 1
+
+    def check_transition(self, s, a, t) -> None:
+        m = self.m
+        for p in self.trans:
+            if p.on and not isinstance(a, p.on):
+                continue
+            if p.witness is not None and p.witness(m, s, a, t):
+                self.hits[p.name] += 1
+            if p.name not in self.found and not p.predicate(m, s, a, t):
+                self.found[p.name] = self.trace().extend(a, t)
+
+    def choose(self, s):
+        """The first accepted input in a random order, with its next state (None: none is)."""
+        options = list(self.m.actions(s))
+        self.rng.shuffle(options)
+        for a in options:
+            t = _step(self.m, s, a)
+            self.check_transition(s, a, t)
+            if isinstance(t, Rejected):
+                self.rejections[t.rule_id] = self.rejections.get(t.rule_id, 0) + 1
+                continue
+            return a, t
+        return None
+
+    def walk(self, s) -> None:
+        self.states = [s]
+        self.actions: list = []
+        self.check_state(s, first=True)
+        for _ in range(self.walk_depth):
+            if self.total >= self.steps:
+                break
+            got = self.choose(s)
+            if got is None:
+                break  # no accepted input: end of this walk
+            a, s = got
+            self.states.append(s)
+            self.actions.append(a)
+            self.total += 1
+            self.max_depth = max(self.max_depth, len(self.actions))
+            self.seen_fps.add(fingerprint(s))
+            self.check_state(s, first=False)
+
+    def run(self) -> Result:
+        m = self.m
+        inits = list(m.init())
+        start = time.perf_counter()
+        walks = 0
+        while self.total < self.steps and self.error is None:
+            if self.time_limit is not None and time.perf_counter() - start > self.time_limit:
+                self.stopped = "time_limit"
+                break
+            walks += 1
+            try:
+                self.walk(inits[self.rng.randrange(len(inits))])
+            except Exception as e:  # a bug in the model
+                self.error = ModelError(f"{type(e).__name__}: {e}", self.trace(), traceback.format_exc(limit=6))
+            if self.progress is not None and walks % 50 == 0:
+                self.progress(self.total, self.max_depth, time.perf_counter() - start)
+        props = property_results(self.props, self.hits, False, self.found, self.some_found,
+                                 lambda p, tr: tr, lambda tr: tr)
+        return Result(
+            machine=m.name, preset=m.preset, mutant=m.mutant_name, engine=f"simulation(seed={self.seed})",
+            states=len(self.seen_fps), transitions=self.total, depth=self.max_depth, complete=False,
+            stopped=self.stopped, elapsed=time.perf_counter() - start, properties=props,
+            rejections=dict(sorted(self.rejections.items())), error=self.error, parameters=m.parameter_values(),
+        )
 
 
 def _step(m, s, a):

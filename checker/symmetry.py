@@ -243,7 +243,7 @@ class Canonicalizer:
 
 
 def canonicalizer_for(machine, fix_paras: bool = False) -> Canonicalizer | None:
-    if getattr(machine, "symmetry", None) is None:
+    if machine.symmetry is None:
         return None
     return Canonicalizer(machine, fix_paras)
 

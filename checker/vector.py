@@ -31,7 +31,7 @@ import numpy as np
 from paraspec.model.core import Rejected
 from paraspec.properties.core import Kind
 
-from .explicit import ModelError, PropertyResult, Result, Verdict
+from .results import ModelError, PropertyResult, Result, Verdict, property_results, stop_on_reached
 from .packing import layout_of
 from .trace import Trace
 
@@ -43,7 +43,7 @@ DENSE_BITS = 30
 
 def unsupported(checker) -> str | None:
     m = checker.machine
-    if not getattr(m, "vectorized", False):
+    if not m.vectorized:
         return f"machine {m.name!r} does not declare vectorized rules"
     lay = layout_of(m)
     if lay is None:
@@ -55,7 +55,7 @@ def unsupported(checker) -> str | None:
     for p in checker.properties:
         if not p.vectorized:
             return f"property {p.name} is not marked @vectorized"
-    if checker.symmetry and getattr(m, "symmetry", None) is not None:
+    if checker.symmetry and m.symmetry is not None:
         if m.symmetry.n_validators > 62:
             return "symmetry over more than 62 validators (int64 masks)"
         from .symmetry import Canonicalizer
@@ -151,80 +151,92 @@ def _first_occurrences(codes: np.ndarray, bits: int) -> tuple[np.ndarray, np.nda
 
 
 def run_vector(checker) -> Result:
-    m = checker.machine
-    props = checker.properties
-    lay = layout_of(m)
-    names = [f.name for f in lay.fields]
-    acts = tuple(m.action_space())
-    canon = None
-    if checker.symmetry:
-        from .symmetry import canonicalizer_for
+    return _VectorSearch(checker).run()
 
-        canon = canonicalizer_for(m)
 
-    def encode(S):
-        return canon.batch_codes(S) if canon is not None else lay.pack(S)
+class _VectorSearch:
+    """One breadth-first search on whole levels. Its level structure is that of the
+    exploration core (``checker.explore``: frontier, next level, depth, parent pointers
+    per level) but a level is expanded as array operations, action by action over the
+    whole frontier, not state by state; the stop rules and the verdicts are the shared
+    ones of ``checker.results``."""
 
-    def decode(codes):
-        return canon.batch_decode(codes) if canon is not None else lay.unpack(codes)
+    def __init__(self, checker):
+        m = checker.machine
+        self.c = checker
+        self.m = m
+        self.props = props = checker.properties
+        self.lay = lay = layout_of(m)
+        self.names = [f.name for f in lay.fields]
+        self.acts = acts = tuple(m.action_space())
+        self.live = [p for p in props if p.kind in (Kind.EVENTUALLY, Kind.LEADS_TO)]
+        self.canon = None
+        if checker.symmetry:
+            from .symmetry import canonicalizer_for
 
-    live = [p for p in props if p.kind in (Kind.EVENTUALLY, Kind.LEADS_TO)]
-    if live and canon is not None and any(p.over is not None for p in live):
-        from .symmetry import canonicalizer_for
+            # the keys of a liveness family are paras: keep them fixed then
+            self.canon = canonicalizer_for(m, fix_paras=any(p.over is not None for p in self.live))
+        self.fair = fair = tuple(m.fairness)
+        self.labels = [sum(1 << fi for fi, f in enumerate(fair) if isinstance(a, f)) for a in acts]
+        #: recorded edges (liveness): per level and action, source index in the level, target code
+        self.edges: list[tuple[int, np.ndarray, np.ndarray, int]] = []
+        self.dead_levels: list[np.ndarray] = []
+        self.invariants = [p for p in props if p.kind == Kind.ALWAYS]
+        self.somes = [p for p in props if p.kind == Kind.SOMETIMES]
+        trans = [p for p in props if p.kind == Kind.TRANSITION]
+        self.trans_for = {ai: [p for p in trans if not p.on or isinstance(a, p.on)] for ai, a in enumerate(acts)}
+        self.hits = {p.name: 0 for p in props}
+        #: name -> (level, index in level, action index or None)
+        self.violations: dict[str, tuple[int, int, int | None]] = {}
+        self.some_found: dict[str, tuple[int, int]] = {}
+        self.rejections: dict[str, int] = {}
+        self.transitions = 0
+        self.deadlocks = 0
+        self.deadlock_at: tuple[int, int] | None = None
+        self.stopped: str | None = None
+        self.error: ModelError | None = None
+        self.bits = self.canon.code_bits if self.canon is not None else lay.bits
+        self.visited = _Visited(self.bits)
+        #: per level: codes, parent index in the previous level, action index
+        self.levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-        canon = canonicalizer_for(m, fix_paras=True)  # keys of a liveness family are paras
-    fair = tuple(getattr(m, "fairness", ()) or ())
-    labels = []
-    for a in acts:
-        lb = 0
-        for fi, f in enumerate(fair):
-            if isinstance(a, f):
-                lb |= 1 << fi
-        labels.append(lb)
-    #: recorded edges (liveness): per level and action, source index in the level, target code
-    edges: list[tuple[int, np.ndarray, np.ndarray, int]] = []
-    dead_levels: list[np.ndarray] = []
-    invariants = [p for p in props if p.kind == Kind.ALWAYS]
-    trans = [p for p in props if p.kind == Kind.TRANSITION]
-    somes = [p for p in props if p.kind == Kind.SOMETIMES]
-    trans_for = {ai: [p for p in trans if not p.on or isinstance(a, p.on)] for ai, a in enumerate(acts)}
-    hits = {p.name: 0 for p in props}
-    #: name -> (level, index in level, action index or None)
-    violations: dict[str, tuple[int, int, int | None]] = {}
-    some_found: dict[str, tuple[int, int]] = {}
-    rejections: dict[str, int] = {}
-    transitions = 0
-    deadlocks = 0
-    deadlock_at: tuple[int, int] | None = None
-    stopped = None
-    error = None
-    start = time.perf_counter()
+    def encode(self, S):
+        return self.canon.batch_codes(S) if self.canon is not None else self.lay.pack(S)
 
-    bits = canon.code_bits if canon is not None else lay.bits
-    limit = 1 << bits
-    visited = _Visited(bits)
-    #: per level: codes, parent index in the previous level, action index
-    levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    def decode(self, codes):
+        return self.canon.batch_decode(codes) if self.canon is not None else self.lay.unpack(codes)
 
-    def check_states(level: int, S, size: int) -> None:
-        for p in invariants:
+    def code_of(self, s) -> int:
+        return self.canon.canonical(s)[1] if self.canon is not None else self.lay.code(s)
+
+    # -- recording -------------------------------------------------------------------------------
+    def check_states(self, level: int, S, size: int) -> None:
+        m, hits, violations, some_found = self.m, self.hits, self.violations, self.some_found
+        for p in self.invariants:
             if p.name not in violations:
                 ok = _mask(p.predicate(m, S), size)
                 if not ok.all():
                     violations[p.name] = (level, int(np.argmin(ok)), None)
             if p.witness is not None:
                 hits[p.name] += int(_mask(p.witness(m, S), size).sum())
-        for p in somes:
+        for p in self.somes:
             got = _mask(p.predicate(m, S), size)
             if p.name not in some_found and got.any():
                 some_found[p.name] = (level, int(np.argmax(got)))
             hits[p.name] += int(got.sum()) if p.name in some_found else 0
 
-    def stop_now() -> bool:
-        so = checker.stop_on
-        return bool(so) and bool(violations) and (so is True or (not isinstance(so, bool) and so <= violations.keys()))
+    def check_transitions(self, depth: int, ai: int, idx, Ssub, T) -> None:
+        m, a, n = self.m, self.acts[ai], len(idx)
+        for p in self.trans_for[ai]:
+            if p.witness is not None:
+                self.hits[p.name] += int(_mask(p.witness(m, Ssub, a, T), n).sum())
+            if p.name not in self.violations:
+                good = _mask(p.predicate(m, Ssub, a, T), n)
+                if not good.all():
+                    self.violations[p.name] = (depth, int(idx[np.argmin(good)]), ai)
 
-    def fits(T, size) -> None:
+    def fits(self, T, size) -> None:
+        lay = self.lay
         for f in lay.fields:
             v = getattr(T, f.name)
             for x in (v if isinstance(v, tuple) else (v,)):
@@ -232,171 +244,194 @@ def run_vector(checker) -> Result:
                     raise ValueError(f"field {f.name} does not fit in {f.bits} bits (layout of "
                                      f"{lay.state_class.__name__})")
 
-    try:
-        inits = list(m.init())
+    # -- the search ----------------------------------------------------------------------------------
+    def roots(self) -> np.ndarray:
+        self.inits = list(self.m.init())
         codes0 = []
-        for s in inits:
-            lay.check(s)
-            codes0.append(canon.canonical(s)[1] if canon is not None else lay.code(s))
+        for s in self.inits:
+            self.lay.check(s)
+            codes0.append(self.code_of(s))
         codes0 = np.array(codes0, dtype=np.int64)
-        uniq, first = np.unique(codes0, return_index=True)
+        _, first = np.unique(codes0, return_index=True)
         order = np.sort(first)
         F = codes0[order]
-        visited.new(F)
-        levels.append((F, np.full(len(F), -1, dtype=np.int64), order.astype(np.int32)))
-        check_states(0, decode(F), len(F))
+        self.visited.new(F)
+        self.levels.append((F, np.full(len(F), -1, dtype=np.int64), order.astype(np.int32)))
+        self.check_states(0, self.decode(F), len(F))
+        return F
+
+    def expand_action(self, depth: int, S, size: int, ai: int, any_ok):
+        """The accepted successors of the frontier ``S`` by action ``ai``: (parent indices, codes)."""
+        m, a = self.m, self.acts[ai]
+        ok = np.ones(size, dtype=bool)
+        if self.canon is not None:
+            # skip actions naming a validator/core interchangeable with the previous one
+            ok &= ~_mask(self.canon.redundant(S, a), size)
+        self.transitions += int(ok.sum())
+        for cond, rule, _ in m.guards(S, a):
+            cond = _mask(cond, size)
+            failed = int((ok & ~cond).sum())
+            if failed:
+                self.rejections[rule] = self.rejections.get(rule, 0) + failed
+            ok &= cond
+        idx = np.nonzero(ok)[0]
+        if len(idx) == 0:
+            return None
+        Ssub = S if len(idx) == size else _take(S, idx, self.names)
+        T = _broadcast(m.effect(Ssub, a), len(idx), self.names)
+        self.fits(T, len(idx))
+        self.check_transitions(depth, ai, idx, Ssub, T)
+        any_ok[idx] = True
+        tcodes = self.encode(T)
+        if self.live:
+            self.edges.append((depth, idx, tcodes, ai))
+        return idx, tcodes
+
+    def level(self, depth: int, F):
+        """Expand the frontier ``F``: (codes, parents, actions) of every accepted successor, or None."""
+        size = len(F)
+        S = self.decode(F)
+        any_ok = np.zeros(size, dtype=bool)
+        out_codes, out_parent, out_act = [], [], []
+        for ai in range(len(self.acts)):
+            got = self.expand_action(depth, S, size, ai, any_ok)
+            if got is not None:
+                out_parent.append(got[0])
+                out_codes.append(got[1])
+                out_act.append(np.full(len(got[0]), ai, dtype=np.int32))
+        dead = ~any_ok
+        if self.live:
+            self.dead_levels.append(dead)
+        if dead.any():
+            self.deadlocks += int(dead.sum())
+            if self.deadlock_at is None:
+                self.deadlock_at = (depth, int(np.argmax(dead)))
+        if not out_codes:
+            return None
+        return np.concatenate(out_codes), np.concatenate(out_parent), np.concatenate(out_act)
+
+    def next_frontier(self, codes, parent, act):
+        """The successors not seen before, in generation order (action-major, then parent)."""
+        assert codes.max() < (1 << self.bits)
+        # drop the successors seen at earlier levels first (one gather), then dedup the rest
+        visited = self.visited
+        cand = visited.unseen(codes)
+        uniq, first = _first_occurrences(codes[cand], self.bits)
+        visited.mark(uniq)
+        keep = np.sort(cand[first])
+        max_states = self.c.max_states
+        if max_states is not None and visited.count > max_states:
+            keep = keep[: max(0, len(keep) - (visited.count - max_states))]
+            self.stopped = "max_states"
+        return codes[keep], parent[keep], act[keep]
+
+    def stop_level(self, depth: int) -> str | None:
+        c = self.c
+        if c.max_depth is not None and depth >= c.max_depth:
+            return "max_depth"
+        if c.time_limit is not None and time.perf_counter() - self.start > c.time_limit:
+            return "time_limit"
+        return None
+
+    def explore(self) -> None:
+        c = self.c
+        F = self.roots()
         depth = 0
-        while len(F) and not stop_now():
-            if checker.max_depth is not None and depth >= checker.max_depth:
-                stopped = "max_depth"
+        while len(F) and not stop_on_reached(c.stop_on, self.violations):
+            self.stopped = self.stop_level(depth)
+            if self.stopped is not None:
                 break
-            if checker.time_limit is not None and time.perf_counter() - start > checker.time_limit:
-                stopped = "time_limit"
+            succ = self.level(depth, F)
+            if stop_on_reached(c.stop_on, self.violations):
+                self.stopped = "violation"
                 break
-            size = len(F)
-            S = decode(F)
-            any_ok = np.zeros(size, dtype=bool)
-            out_codes, out_parent, out_act = [], [], []
-            for ai, a in enumerate(acts):
-                ok = np.ones(size, dtype=bool)
-                if canon is not None:
-                    # skip actions naming a validator/core interchangeable with the previous one
-                    ok &= ~_mask(canon.redundant(S, a), size)
-                transitions += int(ok.sum())
-                for cond, rule, _ in m.guards(S, a):
-                    cond = _mask(cond, size)
-                    failed = int((ok & ~cond).sum())
-                    if failed:
-                        rejections[rule] = rejections.get(rule, 0) + failed
-                    ok &= cond
-                idx = np.nonzero(ok)[0]
-                if len(idx) == 0:
-                    continue
-                Ssub = S if len(idx) == size else _take(S, idx, names)
-                T = _broadcast(m.effect(Ssub, a), len(idx), names)
-                fits(T, len(idx))
-                for p in trans_for[ai]:
-                    if p.witness is not None:
-                        hits[p.name] += int(_mask(p.witness(m, Ssub, a, T), len(idx)).sum())
-                    if p.name not in violations:
-                        good = _mask(p.predicate(m, Ssub, a, T), len(idx))
-                        if not good.all():
-                            violations[p.name] = (depth, int(idx[np.argmin(good)]), ai)
-                any_ok[idx] = True
-                tcodes = encode(T)
-                if live:
-                    edges.append((depth, idx, tcodes, ai))
-                out_codes.append(tcodes)
-                out_parent.append(idx)
-                out_act.append(np.full(len(idx), ai, dtype=np.int32))
-            dead = ~any_ok
-            if live:
-                dead_levels.append(dead)
-            if dead.any():
-                deadlocks += int(dead.sum())
-                if deadlock_at is None:
-                    deadlock_at = (depth, int(np.argmax(dead)))
-            if stop_now():
-                stopped = "violation"
+            if succ is None:
                 break
-            if not out_codes:
-                break
-            codes = np.concatenate(out_codes)
-            parent = np.concatenate(out_parent)
-            act = np.concatenate(out_act)
-            assert codes.max() < limit
-            # drop the successors seen at earlier levels first (one gather), then dedup the rest
-            cand = visited.unseen(codes)
-            uniq, first = _first_occurrences(codes[cand], bits)
-            visited.mark(uniq)
-            keep = np.sort(cand[first])  # in generation order: action-major, then parent
-            if checker.max_states is not None and visited.count > checker.max_states:
-                keep = keep[: max(0, len(keep) - (visited.count - checker.max_states))]
-                stopped = "max_states"
-            F = codes[keep]
+            F, parent, act = self.next_frontier(*succ)
             if len(F) == 0:
                 break
             depth += 1
-            levels.append((F, parent[keep], act[keep]))
-            check_states(depth, decode(F), len(F))
-            if checker.progress is not None:
-                checker.progress(sum(len(lv[0]) for lv in levels), depth, time.perf_counter() - start)
-            if stopped is not None:
+            self.levels.append((F, parent, act))
+            self.check_states(depth, self.decode(F), len(F))
+            if c.progress is not None:
+                c.progress(self.n_states(), depth, time.perf_counter() - self.start)
+            if self.stopped is not None:
                 break
-        if stop_now() and stopped is None:
-            stopped = "violation"
-    except Exception as e:  # a bug in the model or a property: rerun on the explicit engine for its trace
-        error = ModelError(f"{type(e).__name__}: {e}", None, traceback.format_exc(limit=6))
-    elapsed = time.perf_counter() - start
-    n_states = sum(len(lv[0]) for lv in levels)
-    if checker.progress is not None:
-        checker.progress(n_states, len(levels) - 1, elapsed)
+        if stop_on_reached(c.stop_on, self.violations) and self.stopped is None:
+            self.stopped = "violation"
 
-    def rebuild(level: int, i: int) -> Trace:
+    def n_states(self) -> int:
+        return sum(len(lv[0]) for lv in self.levels)
+
+    def run(self) -> Result:
+        self.start = time.perf_counter()
+        try:
+            self.explore()
+        except Exception as e:  # a bug in the model or a property: rerun on the explicit engine for its trace
+            self.error = ModelError(f"{type(e).__name__}: {e}", None, traceback.format_exc(limit=6))
+        elapsed = time.perf_counter() - self.start
+        if self.c.progress is not None:
+            self.c.progress(self.n_states(), len(self.levels) - 1, elapsed)
+        return self.result(elapsed)
+
+    # -- traces and the result -------------------------------------------------------------------------
+    def rebuild(self, where: tuple[int, int]) -> Trace:
+        level, i = where
+        m = self.m
         path = []
         for lv in range(level, -1, -1):
-            codes, parent, act = levels[lv]
+            codes, parent, act = self.levels[lv]
             path.append((int(codes[i]), int(act[i])))
             i = int(parent[i])
         path.reverse()
-        if canon is not None:
+        if self.canon is not None:
             from .symmetry import lift_path
 
-            states, actions = lift_path(m, lambda s: canon.canonical(s)[1], inits, [c for c, _ in path])
+            states, actions = lift_path(m, lambda s: self.canon.canonical(s)[1], self.inits, [c for c, _ in path])
             return Trace.of(m, tuple(states), tuple(actions))
-        state = inits[path[0][1]]
+        state = self.inits[path[0][1]]
         states, actions = [state], []
         for code, ai in path[1:]:
-            a = acts[ai]
+            a = self.acts[ai]
             state = m.step(state, a)
             actions.append(a)
             states.append(state)
-        assert lay.code(state) == path[-1][0], "trace replay diverged from the vectorized search"
+        assert self.lay.code(state) == path[-1][0], "trace replay diverged from the vectorized search"
         return Trace.of(m, tuple(states), tuple(actions))
 
-    complete = stopped is None and error is None
-    lasso_traces: dict[str, Any] = {}
-    if live and complete:
-        lasso_traces = _liveness(m, live, levels, edges, dead_levels, labels, fair, lay, acts, inits, canon)
-    results = []
-    for p in props:
-        if p.name in violations:
-            level, i, ai = violations[p.name]
-            tr = rebuild(level, i)
-            if ai is not None:
-                s = tr.states[-1]
-                a = acts[ai] if canon is None else _matching_action(m, s, acts[ai], p)
-                try:
-                    t = m.step(s, a)
-                except Rejected as r:
-                    t = r
-                tr = tr.extend(a, t)
-            results.append(PropertyResult(p, Verdict.VIOLATED, tr, hits[p.name]))
-        elif p.kind in (Kind.ALWAYS, Kind.TRANSITION):
-            if p.witness is not None and hits[p.name] == 0 and complete:
-                results.append(PropertyResult(p, Verdict.VACUOUS, None, 0))
-            else:
-                results.append(PropertyResult(p, Verdict.HOLDS, None, hits[p.name]))
-        elif p.kind == Kind.SOMETIMES:
-            if p.name in some_found:
-                results.append(PropertyResult(p, Verdict.WITNESSED, rebuild(*some_found[p.name]), hits[p.name]))
-            else:
-                results.append(PropertyResult(p, Verdict.UNWITNESSED, None, 0))
-        elif p.name in lasso_traces:
-            tr = lasso_traces[p.name]
-            results.append(PropertyResult(p, Verdict.HOLDS if tr is None else Verdict.VIOLATED, tr))
-        else:
-            results.append(PropertyResult(p, Verdict.NOT_CHECKED))
-    dl_trace = None
-    if deadlock_at is not None and m.deadlock_is_error:
-        dl_trace = rebuild(*deadlock_at)
-    return Result(
-        machine=m.name, preset=m.config.name, mutant=m.mutant_name,
-        engine="vector" + ("+symmetry" if canon is not None else ""), states=n_states, transitions=transitions,
-        depth=max(0, len(levels) - 1), complete=complete, stopped=stopped, elapsed=elapsed,
-        properties=tuple(results), rejections=dict(sorted(rejections.items())), deadlocks=deadlocks,
-        deadlock_trace=dl_trace, error=error,
-    )
+    def violation_trace(self, p, where: tuple[int, int, int | None]) -> Trace:
+        level, i, ai = where
+        tr = self.rebuild((level, i))
+        if ai is not None:
+            m = self.m
+            s = tr.states[-1]
+            a = self.acts[ai] if self.canon is None else _matching_action(m, s, self.acts[ai], p)
+            tr = tr.extend(a, m.try_step(s, a))
+        return tr
+
+    def liveness(self) -> dict[str, PropertyResult]:
+        traces = _liveness(self.m, self.live, self.levels, self.edges, self.dead_levels, self.labels, self.fair,
+                           self.lay, self.acts, self.inits, self.canon)
+        return {p.name: PropertyResult(p, Verdict.HOLDS if traces[p.name] is None else Verdict.VIOLATED,
+                                       traces[p.name]) for p in self.live}
+
+    def result(self, elapsed: float) -> Result:
+        m = self.m
+        complete = self.stopped is None and self.error is None
+        live = self.liveness() if self.live and complete else None
+        props = property_results(self.props, self.hits, complete, self.violations, self.some_found,
+                                 self.violation_trace, self.rebuild, live)
+        dl_trace = None
+        if self.deadlock_at is not None and m.deadlock_is_error:
+            dl_trace = self.rebuild(self.deadlock_at)
+        return Result(
+            machine=m.name, preset=m.preset, mutant=m.mutant_name,
+            engine="vector" + ("+symmetry" if self.canon is not None else ""), states=self.n_states(),
+            transitions=self.transitions, depth=max(0, len(self.levels) - 1), complete=complete,
+            stopped=self.stopped, elapsed=elapsed, properties=props,
+            rejections=dict(sorted(self.rejections.items())), deadlocks=self.deadlocks, deadlock_trace=dl_trace,
+            error=self.error,
+        )
 
 
 def _liveness(m, live, levels, edges, dead_levels, labels, fair, lay, acts, inits, canon) -> dict:

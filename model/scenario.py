@@ -70,12 +70,7 @@ class ScenarioRun:
 
 
 def describe_state(machine: Machine, state: Any) -> dict[str, Any]:
-    describe = getattr(machine, "describe", None)
-    if describe is not None:
-        return describe(state)
-    if attrs.has(type(state)):
-        return {f.name: getattr(state, f.name) for f in attrs.fields(type(state))}
-    return {"state": state}
+    return machine.describe(state)
 
 
 def compare(machine: Machine, state: Any, expect: Mapping[str, Any], where: str = "") -> list[str]:

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.explicit import Checker
+from paraspec.checker.results import Verdict
 from paraspec.checker.packing import layout_of
 from paraspec.checker.registry import build, properties_of
 from paraspec.model.avail_core import AvailCoreConfig, AvailCoreMachine, Tick

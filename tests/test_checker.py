@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.explicit import Checker
+from paraspec.checker.results import Verdict
 from paraspec.checker.fingerprint import canonical, fingerprint
 from paraspec.checker.simulate import simulate
 from paraspec.model.config import get_preset

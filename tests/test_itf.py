@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paraspec.checker import itf
-from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.explicit import Checker
+from paraspec.checker.results import Verdict
 from paraspec.checker.registry import build, properties_of
 
 DATA = Path(__file__).parent / "data"

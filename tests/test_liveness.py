@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paraspec.checker import itf
-from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.explicit import Checker
+from paraspec.checker.results import Verdict
 from paraspec.checker.liveness import Graph, check_leads_to, strongly_connected_components
 from paraspec.checker.registry import build, properties_of
 from paraspec.model.config import get_preset

@@ -21,7 +21,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.explicit import Checker
+from paraspec.checker.results import Verdict
 from paraspec.checker.registry import build, load_all, machine_names, properties_of
 from paraspec.properties.core import Kind
 

@@ -3,7 +3,8 @@ on it, by every property it names (the correct model passes them: test_manifest.
 
 import pytest
 
-from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.explicit import Checker
+from paraspec.checker.results import Verdict
 from paraspec.checker.registry import build, load_all, properties_of
 from paraspec.model.core import Rejected
 from paraspec.properties.core import MUTANTS

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paraspec.checker.explicit import Checker, Verdict
+from paraspec.checker.explicit import Checker
+from paraspec.checker.results import Verdict
 from paraspec.checker.registry import build, load_all, properties_of
 from paraspec.checker.symmetry import Canonicalizer
 from paraspec.model.avail_core import AvailCoreConfig, AvailCoreMachine, CoreState

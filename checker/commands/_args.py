@@ -77,3 +77,15 @@ def check_writable(path: str) -> None:
         raise UsageError(f"{path}: is a directory")
     if not os.access(parent, os.W_OK):
         raise UsageError(f"{path}: directory {parent} is not writable")
+
+
+def check_outputs(args: argparse.Namespace) -> Path | None:
+    """Check the report files (``--json``, ``--junit``) can be written and ``--trace-dir`` is
+    a directory or absent; returns the trace directory (None when not asked for)."""
+    for a in (args.json, args.junit):
+        if a:
+            check_writable(a)
+    trace_dir = Path(args.trace_dir) if args.trace_dir else None
+    if trace_dir is not None and trace_dir.exists() and not trace_dir.is_dir():
+        raise UsageError(f"--trace-dir: {trace_dir} exists and is not a directory")
+    return trace_dir

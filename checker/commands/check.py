@@ -8,7 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..explicit import Checker, CheckpointMismatch, Result, Verdict
+from ..explicit import Checker
+from ..results import CheckpointMismatch, EngineUnavailable, Result, Verdict
 from ..registry import (
     UsageError,
     build,
@@ -17,7 +18,6 @@ from ..registry import (
     load_all,
     machine_names,
     properties_of,
-    resolve_preset,
 )
 from ..report import print_table, write_json, write_junit
 from ..simulate import simulate
@@ -80,14 +80,38 @@ def _progress(console: Console, label: str):
 def run(args: argparse.Namespace) -> int:
     load_all()
     overrides = _args.parse_sets(args.set)
-    out_paths = [a for a in (args.json, args.junit) if a]
-    for a in out_paths:
-        _args.check_writable(a)
-    trace_dir = Path(args.trace_dir) if args.trace_dir else None
-    if trace_dir is not None:
-        if trace_dir.exists() and not trace_dir.is_dir():
-            raise UsageError(f"--trace-dir: {trace_dir} exists and is not a directory")
+    trace_dir, ckpt_root = _check_paths(args)
+    names = args.machines or machine_names()
+    for n in names:
+        get_machine_class(n)  # unknown machine: one line, exit 2
+    if args.preset is not None:  # a preset a selected machine does not define: one line, exit 2
+        _args.check_preset(args.preset, names)
+    jobs = _jobs(args, names)
 
+    console = Console(stderr=False, width=None if Console().is_terminal else 160)
+    results: list[Result] = []
+    for machine_name, mutant_name in jobs:
+        machine = build(machine_name, args.preset, mutant_name, overrides)
+        label = machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}"
+        status, update = (None, None) if args.quiet else _progress(console, label)
+        if status is not None:
+            status.start()
+        try:
+            props = properties_of(machine_name)
+            if args.simulate:
+                result = _simulate_one(args, machine, props, update)
+            else:
+                result = _search_one(args, machine, props, mutant_name, ckpt_root, update)
+        finally:
+            if status is not None:
+                status.stop()
+        results.append(result)
+    return _report(args, console, results, trace_dir)
+
+
+def _check_paths(args: argparse.Namespace) -> tuple[Path | None, str | None]:
+    """The output, trace and checkpoint paths, checked: (trace directory, checkpoint root)."""
+    trace_dir = _args.check_outputs(args)
     if args.checkpoint and args.resume and Path(args.checkpoint) != Path(args.resume):
         raise UsageError("--checkpoint and --resume name different directories")
     ckpt_root = args.resume or args.checkpoint
@@ -98,83 +122,67 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--checkpoint: {ckpt_root} exists and is not a directory")
         if args.resume and not Path(args.resume).is_dir():
             raise UsageError(f"--resume: {args.resume}: no such checkpoint directory")
+    return trace_dir, ckpt_root
 
-    names = args.machines or machine_names()
-    for n in names:
-        cls = get_machine_class(n)  # unknown machine: one line, exit 2
-        if args.preset is not None:
-            resolve_preset(cls, args.preset)  # a preset the machine does not define: one line, exit 2
 
-    jobs: list[tuple[str, str | None]] = []
-    if args.mutant or args.all_mutants:
-        from paraspec.properties.core import MUTANTS
+def _jobs(args: argparse.Namespace, names: list[str]) -> list[tuple[str, str | None]]:
+    """(machine, mutant or None) of every run asked for."""
+    if not (args.mutant or args.all_mutants):
+        return [(n, None) for n in names]
+    from paraspec.properties.core import MUTANTS
 
-        chosen = [get_mutant(m) for m in args.mutant]
-        if args.all_mutants:
-            chosen += [m for m in MUTANTS.values() if m.machine in names and m not in chosen]
-        if args.machines and args.mutant:
-            for m in chosen:
-                if m.machine not in names:
-                    raise UsageError(f"--mutant {m.name}: belongs to machine {m.machine!r}, not selected")
-        jobs = [(m.machine, m.name) for m in chosen]
-    else:
-        jobs = [(n, None) for n in names]
+    chosen = [get_mutant(m) for m in args.mutant]
+    if args.all_mutants:
+        chosen += [m for m in MUTANTS.values() if m.machine in names and m not in chosen]
+    if args.machines and args.mutant:
+        for m in chosen:
+            if m.machine not in names:
+                raise UsageError(f"--mutant {m.name}: belongs to machine {m.machine!r}, not selected")
+    return [(m.machine, m.name) for m in chosen]
 
-    console = Console(stderr=False, width=None if Console().is_terminal else 160)
-    results: list[Result] = []
-    for machine_name, mutant_name in jobs:
-        machine = build(machine_name, args.preset, mutant_name, overrides)
-        props = properties_of(machine_name)
-        label = machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.config.name}"
-        status, update = (None, None) if args.quiet else _progress(console, label)
-        if status is not None:
-            status.start()
-        try:
-            if args.simulate:
-                safety = [p for p in props if p.kind.value in ("always", "transition", "sometimes")]
-                vec = args.engine != "explicit" and Checker(machine).with_properties(safety).vector_unsupported() is None
-                if args.engine == "vector" and not vec:
-                    raise UsageError("--engine vector: " + str(Checker(machine).with_properties(safety)
-                                                               .vector_unsupported()))
-                if vec:
-                    from ..vsimulate import simulate_vector
 
-                    result = simulate_vector(machine, props, seed=args.seed, steps=args.steps,
-                                             walk_depth=args.walk_depth, time_limit=args.time_limit)
-                else:
-                    result = simulate(machine, props, seed=args.seed, steps=args.steps, walk_depth=args.walk_depth,
-                                      time_limit=args.time_limit, progress=update)
-            else:
-                checker = (Checker(machine).with_properties(props).with_max_depth(args.max_depth)
-                           .with_max_states(args.max_states).with_time_limit(args.time_limit)
-                           .with_progress(update).with_symmetry(args.symmetry).with_workers(args.workers))
-                engine = args.engine
-                if ckpt_root is not None:
-                    sub = Path(ckpt_root) / (machine_name + (f".{mutant_name}" if mutant_name else ""))
-                    checker = checker.with_checkpoint(str(sub), args.checkpoint_every)
-                    if args.resume and (sub / "search.pickle").exists():
-                        checker = checker.with_resume(str(sub))
-                    if engine == "vector":
-                        raise UsageError("--engine vector: checkpoints are kept by the explicit engine")
-                    engine = "explicit"
-                if mutant_name and not args.keep_going:
-                    checker = checker.with_stop_on_violation(get_mutant(mutant_name).kills)
-                try:
-                    checker = checker.with_engine(engine)
-                    if engine == "vector":
-                        checker.chosen_engine()
-                    result = checker.run()
-                except CheckpointMismatch as e:
-                    raise UsageError(str(e)) from None
-                except ValueError as e:
-                    if engine == "vector" and "vector engine" in str(e):
-                        raise UsageError(f"--engine: {e}") from None
-                    raise
-        finally:
-            if status is not None:
-                status.stop()
-        results.append(result)
+def _simulate_one(args: argparse.Namespace, machine, props, update) -> Result:
+    safety = [p for p in props if p.kind.value in ("always", "transition", "sometimes")]
+    why_not = None if args.engine == "explicit" else Checker(machine).with_properties(safety).vector_unsupported()
+    if args.engine == "vector" and why_not is not None:
+        raise UsageError("--engine vector: " + why_not)
+    if args.engine != "explicit" and why_not is None:
+        from ..vsimulate import simulate_vector
 
+        return simulate_vector(machine, props, seed=args.seed, steps=args.steps, walk_depth=args.walk_depth,
+                               time_limit=args.time_limit)
+    return simulate(machine, props, seed=args.seed, steps=args.steps, walk_depth=args.walk_depth,
+                    time_limit=args.time_limit, progress=update)
+
+
+def _search_one(args: argparse.Namespace, machine, props, mutant_name: str | None, ckpt_root: str | None,
+                update) -> Result:
+    checker = (Checker(machine).with_properties(props).with_max_depth(args.max_depth)
+               .with_max_states(args.max_states).with_time_limit(args.time_limit)
+               .with_progress(update).with_symmetry(args.symmetry).with_workers(args.workers))
+    engine = args.engine
+    if ckpt_root is not None:
+        sub = Path(ckpt_root) / (machine.name + (f".{mutant_name}" if mutant_name else ""))
+        checker = checker.with_checkpoint(str(sub), args.checkpoint_every)
+        if args.resume and (sub / "search.pickle").exists():
+            checker = checker.with_resume(str(sub))
+        if engine == "vector":
+            raise UsageError("--engine vector: checkpoints are kept by the explicit engine")
+        engine = "explicit"
+    if mutant_name and not args.keep_going:
+        checker = checker.with_stop_on_violation(get_mutant(mutant_name).kills)
+    try:
+        checker = checker.with_engine(engine)
+        if engine == "vector":
+            checker.chosen_engine()
+        return checker.run()
+    except CheckpointMismatch as e:
+        raise UsageError(str(e)) from None
+    except EngineUnavailable as e:
+        raise UsageError(f"--engine: {e}") from None
+
+
+def _report(args: argparse.Namespace, console: Console, results: list[Result], trace_dir: Path | None) -> int:
     trace_files: dict[tuple, dict[str, str]] = {}
     if trace_dir is not None:
         trace_files = _write_traces(trace_dir, results)

@@ -89,12 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from ..symbolic.lemmas import counting_lemma
 
     overrides = _args.parse_sets(args.set)
-    for a in (args.json, args.junit):
-        if a:
-            _args.check_writable(a)
-    trace_dir = Path(args.trace_dir) if args.trace_dir else None
-    if trace_dir is not None and trace_dir.exists() and not trace_dir.is_dir():
-        raise UsageError(f"--trace-dir: {trace_dir} exists and is not a directory")
+    trace_dir = _args.check_outputs(args)
     lemmas, machines, mutants = _select(args)
     for n in machines:
         get_machine_class(n)

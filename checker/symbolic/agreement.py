@@ -18,7 +18,8 @@ import attrs
 from paraspec.model.core import Rejected
 from paraspec.properties.core import Kind, Property
 
-from ..explicit import Checker, Verdict
+from ..explicit import Checker
+from ..results import Verdict
 from .bmc import Prover
 from .verdicts import Unknown
 
@@ -130,6 +131,6 @@ def agreement(machine, props: Iterable[Property], depth: int, timeout: float | N
     rows = []
     for p in props:
         e, s = ex[p.name], sy[p.name]
-        rows.append(Row(machine.name, machine.mutant_name, machine.config.name, depth, p.name, p.kind.value,
+        rows.append(Row(machine.name, machine.mutant_name, machine.preset, depth, p.name, p.kind.value,
                         e[0], s[0], e[1], s[1], e[2], s[2]))
     return rows

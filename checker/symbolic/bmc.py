@@ -230,7 +230,7 @@ class Prover:
                 raise ReplayMismatch(f"step {i}: after {a!r} the model reaches {state!r}, "
                                      f"the encoding {states[i + 1]!r}")
             out.append(state)
-        return Trace(machine=m.name, preset=m.config.name, mutant=m.mutant_name, states=tuple(out),
+        return Trace(machine=m.name, preset=m.preset, mutant=m.mutant_name, states=tuple(out),
                      actions=tuple(actions))
 
     def _violating_action(self, ob: Obligation, model, prefix: str):
@@ -342,74 +342,9 @@ class Prover:
         done = -1
         try:
             fs, sels = self.unroll(depth)
-            lo = 0
-            while pending and lo <= depth:
-                # the least depth >= lo with a failure: probe [lo, lo], [lo, lo+1], [lo, lo+3], ...
-                # ("some failure at a depth in [lo, b]?"), then bisect the last interval
-                known_clear, failing_b = lo - 1, None
-                width = 1
-                while True:
-                    b = min(depth, lo + width - 1)
-                    fb, sb = self.unroll(b)
-                    bads = [self._bad(list(pending.values()), f"s{i}!") for i in range(known_clear + 1, b + 1)]
-                    model = self._check(fb + [mk_or(bads)])
-                    if model is not None:
-                        failing_b = b
-                        break
-                    known_clear = b
-                    if b == depth:
-                        break
-                    width *= 2
-                if failing_b is None:
-                    break
-                if not shortest:  # take the failures the model shows, at its first failing depth
-                    for i in range(known_clear + 1, failing_b + 1):
-                        if self._record(model, i, sb, pending, verdicts):
-                            break
-                    lo = known_clear + 1
-                    continue
-                a, b = known_clear + 1, failing_b
-                while a < b:
-                    mid = (a + b) // 2
-                    fm, _ = self.unroll(mid)
-                    early = mk_or([self._bad(list(pending.values()), f"s{i}!") for i in range(a, mid + 1)])
-                    if self._check(fm + [early]) is None:
-                        a = mid + 1
-                    else:
-                        b = mid
-                if not self._failures_at(a, pending, verdicts):  # pragma: no cover - a has a failure
-                    a += 1
-                lo = a
+            self._violations(depth, pending, verdicts, shortest)
             done = depth
-            # reachability targets: one query for "any remaining target", then read off
-            # every target the model reaches
-            targets = []
-            for item in reach:
-                name, f, confirm = item[:3]
-                upto = item[3] if len(item) > 3 else depth
-                targets.append((name, [self.at(f, f"s{i}!") for i in range(upto + 1)], confirm))
-            while targets:
-                model = self._check(fs + [mk_or([mk_or(fi) for _, fi, _ in targets])])
-                if model is None:
-                    for name, _, _ in targets:
-                        found[name] = None
-                    break
-                states, actions = self.decode(model, depth + 1, sels)
-                try:
-                    tr = self.replay(states, actions)
-                except ReplayMismatch as e:
-                    for name, _, _ in targets:
-                        found[name] = Unknown(f"witness does not replay on the model: {e}")
-                    break
-                rest = []
-                for name, fi, confirm in targets:
-                    if not any(z3.is_true(model.eval(f, model_completion=True)) for f in fi):
-                        rest.append((name, fi, confirm))
-                        continue
-                    hit = next((k for k, st in enumerate(tr.states) if confirm(self.machine, st)), None)
-                    found[name] = Unknown("witness not confirmed on the model") if hit is None else attrs.evolve(
-                        tr, states=tr.states[:hit + 1], actions=tr.actions[:hit])
-                targets = rest
+            self._reach(fs, sels, depth, reach, found)
         except _Deadline:
             for name in pending:
                 verdicts[name] = Unknown("timeout")
@@ -419,6 +354,86 @@ class Prover:
         for name in pending:
             verdicts[name] = Bounded(done)
         return verdicts, found, done
+
+    def _violations(self, depth: int, pending: dict[str, Obligation], verdicts: dict[str, Any],
+                    shortest: bool) -> None:
+        """Record the failures of the pending obligations within ``depth`` steps (see :meth:`bmc`)."""
+        lo = 0
+        while pending and lo <= depth:
+            known_clear, failing_b, model, sb = self._failing_range(lo, depth, pending)
+            if failing_b is None:
+                break
+            if not shortest:  # take the failures the model shows, at its first failing depth
+                for i in range(known_clear + 1, failing_b + 1):
+                    if self._record(model, i, sb, pending, verdicts):
+                        break
+                lo = known_clear + 1
+                continue
+            a = self._least_failing(known_clear + 1, failing_b, pending)
+            if not self._failures_at(a, pending, verdicts):  # pragma: no cover - a has a failure
+                a += 1
+            lo = a
+
+    def _failing_range(self, lo: int, depth: int, pending: dict[str, Obligation]):
+        """The least depth >= lo with a failure lies in (known_clear, failing_b]: probe [lo, lo],
+        [lo, lo+1], [lo, lo+3], ... ("some failure at a depth in [lo, b]?"). Returns
+        (known_clear, failing_b or None, the model, the selectors of the unrolling)."""
+        known_clear, failing_b = lo - 1, None
+        width = 1
+        while True:
+            b = min(depth, lo + width - 1)
+            fb, sb = self.unroll(b)
+            bads = [self._bad(list(pending.values()), f"s{i}!") for i in range(known_clear + 1, b + 1)]
+            model = self._check(fb + [mk_or(bads)])
+            if model is not None:
+                return known_clear, b, model, sb
+            known_clear = b
+            if b == depth:
+                return known_clear, failing_b, model, sb
+            width *= 2
+
+    def _least_failing(self, a: int, b: int, pending: dict[str, Obligation]) -> int:
+        """The least depth in [a, b] with a failure (one is known at ``b``), by bisection."""
+        while a < b:
+            mid = (a + b) // 2
+            fm, _ = self.unroll(mid)
+            early = mk_or([self._bad(list(pending.values()), f"s{i}!") for i in range(a, mid + 1)])
+            if self._check(fm + [early]) is None:
+                a = mid + 1
+            else:
+                b = mid
+        return a
+
+    def _reach(self, fs, sels, depth: int, reach, found: dict[str, Any]) -> None:
+        """Reachability targets: one query for "any remaining target", then read off every
+        target the model reaches."""
+        targets = []
+        for item in reach:
+            name, f, confirm = item[:3]
+            upto = item[3] if len(item) > 3 else depth
+            targets.append((name, [self.at(f, f"s{i}!") for i in range(upto + 1)], confirm))
+        while targets:
+            model = self._check(fs + [mk_or([mk_or(fi) for _, fi, _ in targets])])
+            if model is None:
+                for name, _, _ in targets:
+                    found[name] = None
+                break
+            states, actions = self.decode(model, depth + 1, sels)
+            try:
+                tr = self.replay(states, actions)
+            except ReplayMismatch as e:
+                for name, _, _ in targets:
+                    found[name] = Unknown(f"witness does not replay on the model: {e}")
+                break
+            rest = []
+            for name, fi, confirm in targets:
+                if not any(z3.is_true(model.eval(f, model_completion=True)) for f in fi):
+                    rest.append((name, fi, confirm))
+                    continue
+                hit = next((k for k, st in enumerate(tr.states) if confirm(self.machine, st)), None)
+                found[name] = Unknown("witness not confirmed on the model") if hit is None else attrs.evolve(
+                    tr, states=tr.states[:hit + 1], actions=tr.actions[:hit])
+            targets = rest
 
     # -- k-induction -----------------------------------------------------------------------------------
     def induction_step(self, k: int, hyps: list[Obligation], goals: list[Obligation]) -> set[str]:
@@ -508,7 +523,7 @@ class Prover:
             if ob.name not in verdicts:
                 verdicts[ob.name] = Bounded(max(depth_done, 0), f"the induction step fails up to k={k_done}")
         m = self.machine
-        return MachineProof(m.name, m.config.name, m.mutant_name, verdicts, k_done, depth_done,
+        return MachineProof(m.name, m.preset, m.mutant_name, verdicts, k_done, depth_done,
                             time.perf_counter() - self.start, self.enc.summary(), note)
 
 
@@ -519,6 +534,6 @@ def prove_machine(machine: Machine, properties: Iterable[Property], max_k: int =
         prover = Prover(machine, properties, aux, timeout)
     except NoEncoding as e:
         props = [p for p in properties if p.kind in (Kind.ALWAYS, Kind.TRANSITION)]
-        return MachineProof(machine.name, machine.config.name, machine.mutant_name,
+        return MachineProof(machine.name, machine.preset, machine.mutant_name,
                             {p.name: Unknown(f"no symbolic encoding: {e}") for p in props}, 0, -1, 0.0, {}, str(e))
     return prover.prove(max_k)

@@ -13,6 +13,9 @@ a machine without a declaration gets one inferred from a bounded explicit explor
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
+from ..explore import Exploration, Visitor, explore
 from .schema import Schema, pattern_of
 
 __all__ = ["domain_for"]
@@ -33,29 +36,33 @@ def domain_for(machine, schema: Schema, infer_states: int = 20_000) -> tuple[dic
     return _infer(machine, schema, int_leaves, infer_states), True
 
 
-def _infer(machine, schema: Schema, int_leaves, limit: int) -> dict[str, tuple[int, int]]:
-    from paraspec.model.core import Rejected
+class _Bounds(Visitor):
+    """The least and greatest value of each integer leaf over the states expanded, level
+    by level until ``limit`` states have been."""
 
-    lo: dict[str, int] = {lf.path: 0 for lf in int_leaves}
-    hi: dict[str, int] = {lf.path: 0 for lf in int_leaves}
-    seen = set()
-    frontier = list(machine.init())
-    while frontier and len(seen) < limit:
-        nxt = []
-        for s in frontier:
-            if s in seen:
-                continue
-            seen.add(s)
-            flat = schema.flatten_concrete(s)
-            for lf in int_leaves:
-                v = flat[lf.path]
-                lo[lf.path] = min(lo[lf.path], v)
-                hi[lf.path] = max(hi[lf.path], v)
-            for a in machine.actions(s):
-                try:
-                    nxt.append(machine.step(s, a))
-                except Rejected:
-                    pass
-        frontier = nxt
+    def __init__(self, machine, schema: Schema, int_leaves, limit: int):
+        super().__init__(machine)
+        self.schema = schema
+        self.limit = limit
+        self.expanded = 0
+        self.lo: dict[str, int] = {lf.path: 0 for lf in int_leaves}
+        self.hi: dict[str, int] = {lf.path: 0 for lf in int_leaves}
+
+    def expand(self, i: int, s):
+        self.expanded += 1
+        flat = self.schema.flatten_concrete(s)
+        lo, hi = self.lo, self.hi
+        for p in lo:
+            lo[p] = min(lo[p], flat[p])
+            hi[p] = max(hi[p], flat[p])
+        return super().expand(i, s)
+
+    def stop_level(self, ex: Exploration) -> str | None:
+        return "limit" if self.expanded >= self.limit else None
+
+
+def _infer(machine, schema: Schema, int_leaves, limit: int) -> dict[str, tuple[int, int]]:
+    v = _Bounds(machine, schema, int_leaves, limit)
+    explore(v)
     # widen: one more than seen, so leaving the domain is detected rather than assumed away
-    return {p: (lo[p], hi[p] + 1) for p in lo}
+    return {p: (v.lo[p], v.hi[p] + 1) for p in v.lo}

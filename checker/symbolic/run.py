@@ -96,7 +96,7 @@ def _prop_items(proof: MachineProof, machine: Machine, props: list[Property], en
             }.get(name, "")
         expect = expect_proof or (kills and name not in kills)
         out.append(Item(engine, f"{label}.{name}", tuple(rules), v, proof.elapsed, doc, machine.name,
-                        machine.config.name, machine.mutant_name, kind, expect_proof=bool(expect)))
+                        machine.preset, machine.mutant_name, kind, expect_proof=bool(expect)))
     return out
 
 
@@ -117,12 +117,12 @@ def bmc_mutant(machine: Machine, properties: list[Property], kills: Iterable[str
         prover = Prover(machine, properties, (), timeout)
     except NoEncoding as e:
         verdicts = {k: Unknown(f"no symbolic encoding: {e}") for k in kills}
-        proof = MachineProof(machine.name, machine.config.name, machine.mutant_name, verdicts, 0, -1,
+        proof = MachineProof(machine.name, machine.preset, machine.mutant_name, verdicts, 0, -1,
                              time.perf_counter() - start, {}, str(e))
         return proof, _prop_items(proof, machine, properties, "bmc", False, kills)
     targets = [ob for ob in prover.obligations if ob.name in kills]
     verdicts, _, done = prover.bmc(depth, targets, shortest=shortest)
-    proof = MachineProof(machine.name, machine.config.name, machine.mutant_name, verdicts, 0, done,
+    proof = MachineProof(machine.name, machine.preset, machine.mutant_name, verdicts, 0, done,
                          time.perf_counter() - start, prover.enc.summary())
     return proof, _prop_items(proof, machine, properties, "bmc", False, kills)
 

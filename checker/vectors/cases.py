@@ -22,6 +22,7 @@ from paraspec.model.core import Machine, Rejected
 from paraspec.model.handlers import Handler, handlers_for
 
 from ..codec import CodecError, decode, decode_record, encode, json_type
+from ..explore import Exploration, Visitor, explore
 from ..registry import get_machine_class, load_all
 
 __all__ = [
@@ -142,38 +143,39 @@ def decode_input(h: Handler, obj: Any, path: str = "input") -> Any:
 _ACTION_CLASSES: dict[tuple[str, str], tuple[type, ...]] = {}
 
 
+class _ActionClasses(Visitor):
+    """Visitor of a bounded exploration noting the classes of the actions offered, in
+    order of first appearance; ``max_states`` states are stored at most."""
+
+    def __init__(self, machine: Machine, max_states: int):
+        super().__init__(machine)
+        self.max_states = max_states
+        self.seen: dict[type, None] = {}
+        self.stored = 0
+
+    def on_state(self, i: int, parent: int, succ: tuple) -> None:
+        self.stored += 1
+
+    def on_transition(self, i: int, succ: tuple) -> None:
+        self.seen.setdefault(type(succ[1]), None)
+
+    def admit(self, parent: int, succ: tuple) -> bool:
+        return self.stored < self.max_states
+
+    def stop_level(self, ex: Exploration) -> str | None:
+        return "max_states" if len(ex) >= self.max_states else None
+
+
 def explored_action_classes(machine: Machine, max_states: int = 3000) -> tuple[type, ...]:
     """The action classes a bounded breadth-first exploration of the machine offers,
     in order of first appearance (how generic handlers are found)."""
-    key = (machine.name, machine.config.name)
+    key = (type(machine), machine.params)
     got = _ACTION_CLASSES.get(key)
     if got is not None:
         return got
-    from ..fingerprint import fingerprint
-
-    seen: dict[type, None] = {}
-    visited = set()
-    frontier = []
-    for s in machine.init():
-        fp = fingerprint(s)
-        if fp not in visited:
-            visited.add(fp)
-            frontier.append(s)
-    while frontier and len(visited) < max_states:
-        nxt = []
-        for s in frontier:
-            for a in machine.actions(s):
-                seen.setdefault(type(a), None)
-                try:
-                    t = machine.step(s, a)
-                except Rejected:
-                    continue
-                fp = fingerprint(t)
-                if fp not in visited and len(visited) < max_states:
-                    visited.add(fp)
-                    nxt.append(t)
-        frontier = nxt
-    got = tuple(seen)
+    v = _ActionClasses(machine, max_states)
+    explore(v)
+    got = tuple(v.seen)
     _ACTION_CLASSES[key] = got
     return got
 

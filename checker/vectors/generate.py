@@ -44,7 +44,7 @@ import gc
 import re
 import shutil
 import time
-from collections import Counter, deque
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -54,7 +54,9 @@ from paraspec.model.core import Machine, Rejected
 from paraspec.model.handlers import SAMPLING, Handler, handlers_for, shape_of
 from paraspec.properties.core import MUTANTS, Kind, Mutant
 
-from ..explicit import Checker, Verdict
+from ..explicit import Checker
+from ..explore import Exploration, Visitor, explore
+from ..results import Verdict
 from ..fingerprint import fingerprint
 from ..registry import build, get_machine_class, load_all, machine_names, properties_of
 from ..spec import load_rules
@@ -137,46 +139,98 @@ def _no_gc(fn):
     return wrapper
 
 
+class _PoolVisitor(Visitor):
+    """Records an exploration into a pool: every transition of an expanded state, and
+    each stored state with its shape and parent (pool indices are exploration indices
+    from ``base`` on)."""
+
+    def __init__(self, m: Machine, pool: Pool):
+        super().__init__(m)
+        self.pool = pool
+        self.src = len(pool.machines)
+        pool.machines.append(m)
+        self.base = len(pool.states)
+        self.truncated = False
+
+    def store(self, i: int, parent: int, succ: tuple, shape: str) -> None:
+        pool = self.pool
+        pool.states.append(succ[4])
+        pool.shapes.append(shape)
+        pool.parents.append(None if parent == -1 else (self.base + parent, succ[1]))
+        pool.source.append(self.src)
+
+    def on_transition(self, i: int, succ: tuple) -> None:
+        r = succ[2]
+        if r is not None:
+            r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
+        self.pool.transitions.append((self.base + i, succ[1], r))
+
+
+class _Exhaustive(_PoolVisitor):
+    """Every reachable state, up to ``max_states`` stored states."""
+
+    def __init__(self, m: Machine, pool: Pool, max_states: int):
+        super().__init__(m, pool)
+        self.max_states = max_states
+
+    def on_state(self, i: int, parent: int, succ: tuple) -> None:
+        self.store(i, parent, succ, shape_of(self.machine, succ[4]))
+
+    def on_transition(self, i: int, succ: tuple) -> None:
+        super().on_transition(i, succ)
+        if succ[2] is None and len(self.pool.states) - self.base >= self.max_states:
+            self.truncated = True
+
+    def admit(self, parent: int, succ: tuple) -> bool:
+        return len(self.pool.states) - self.base < self.max_states
+
+
+class _Sampled(_PoolVisitor):
+    """At most ``per_shape`` states of each (shape, depth) and ``max_states`` expanded in
+    all; a state enters the pool when it is expanded."""
+
+    def __init__(self, m: Machine, pool: Pool, per_shape: int, max_states: int):
+        super().__init__(m, pool)
+        self.per_shape = per_shape
+        self.max_states = max_states
+        self.scheduled: Counter[tuple[str, int]] = Counter()
+        #: exploration index -> (shape, depth) of the states scheduled and not yet expanded
+        self.keys: dict[int, tuple[str, int]] = {}
+        self.parents: dict[int, tuple[int, tuple]] = {}
+        self.depth = 0
+        self.expanded = 0
+
+    def admit(self, parent: int, succ: tuple) -> bool:
+        key = (shape_of(self.machine, succ[4]), self.keys[parent][1] + 1)
+        self._key = key
+        return self.scheduled[key] < self.per_shape
+
+    def on_state(self, i: int, parent: int, succ: tuple) -> None:
+        key = (shape_of(self.machine, succ[4]), 0) if parent == -1 else self._key
+        self.scheduled[key] += 1
+        self.keys[i] = key
+        self.parents[i] = (parent, succ)
+
+    def stop_state(self, ex: Exploration) -> str | None:
+        if self.expanded >= self.max_states:
+            self.truncated = True
+            return "max_states"
+        return None
+
+    def expand(self, i: int, s):
+        self.expanded += 1
+        parent, succ = self.parents.pop(i)
+        self.store(i, parent, succ, self.keys[i][0])
+        return super().expand(i, s)
+
+
 @_no_gc
 def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None) -> Pool:
     """Breadth-first over every reachable state, up to ``max_states`` states."""
     pool = pool if pool is not None else Pool()
-    src = len(pool.machines)
-    pool.machines.append(m)
-    base = len(pool.states)
-    index: dict[int, int] = {}
-    queue: deque[int] = deque()
-
-    def add(s, parent) -> None:
-        fp = fingerprint(s)
-        if fp in index:
-            return
-        index[fp] = len(pool.states)
-        queue.append(len(pool.states))
-        pool.states.append(s)
-        pool.shapes.append(shape_of(m, s))
-        pool.parents.append(parent)
-        pool.source.append(src)
-
-    for s in m.init():
-        add(s, None)
-    truncated = False
-    while queue:
-        i = queue.popleft()
-        s = pool.states[i]
-        for a in m.actions(s):
-            try:
-                t = m.step(s, a)
-            except Rejected as r:
-                r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
-                pool.transitions.append((i, a, r))
-                continue
-            pool.transitions.append((i, a, None))
-            if len(pool.states) - base >= max_states:
-                truncated = True
-                continue
-            add(t, (i, a))
-    pool.complete.append(not truncated)
+    v = _Exhaustive(m, pool, max_states)
+    explore(v)
+    pool.complete.append(not v.truncated)
     return pool
 
 
@@ -185,50 +239,9 @@ def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | No
     """Breadth-first, expanding at most ``per_shape`` states of each (shape, depth)
     (so deeper states of a shape are still reached) and ``max_states`` in all."""
     pool = pool if pool is not None else Pool()
-    src = len(pool.machines)
-    pool.machines.append(m)
-    scheduled: Counter[tuple[str, int]] = Counter()
-    visited: set[int] = set()
-    queue: deque[tuple[Any, str, int, tuple[int, Any] | None]] = deque()
-    for s in m.init():
-        fp = fingerprint(s)
-        if fp in visited:
-            continue
-        visited.add(fp)
-        sh = shape_of(m, s)
-        scheduled[(sh, 0)] += 1
-        queue.append((s, sh, 0, None))
-    expanded = 0
-    truncated = False
-    while queue:
-        if expanded >= max_states:
-            truncated = True
-            break
-        s, sh, depth, parent = queue.popleft()
-        expanded += 1
-        i = len(pool.states)
-        pool.states.append(s)
-        pool.shapes.append(sh)
-        pool.parents.append(parent)
-        pool.source.append(src)
-        for a in m.actions(s):
-            try:
-                t = m.step(s, a)
-            except Rejected as r:
-                r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
-                pool.transitions.append((i, a, r))
-                continue
-            pool.transitions.append((i, a, None))
-            key = (shape_of(m, t), depth + 1)
-            if scheduled[key] >= per_shape:
-                continue
-            fp = fingerprint(t)
-            if fp in visited:
-                continue
-            visited.add(fp)
-            scheduled[key] += 1
-            queue.append((t, key[0], depth + 1, (i, a)))
-    pool.complete.append(not truncated)
+    v = _Sampled(m, pool, per_shape, max_states)
+    explore(v)
+    pool.complete.append(not v.truncated)
     return pool
 
 
@@ -381,26 +394,38 @@ class _MachineGen:
 
     # -- rule scenarios ------------------------------------------------------------------------------
     def _rules(self, targets: set[str]) -> None:
-        pool = self.pool
-        found: dict[tuple[str, bool], list[tuple[int, Any, Any, set[str], str]]] = {}
         want = {(r, p) for r in targets for p in (True, False)}
+        self.rule_found = found = {}
+        self._traced_pool(want)
+        self._reaching_positives(targets)
+        self._property_positives({r for r, p in want if p and (r, p) not in found})
+        self._routine_positives({r for r, p in want if p and (r, p) not in found})
+        self._searched_negatives({r for r, p in want if not p and (r, p) not in found})
+        self.rule_targets = sorted(targets | {r for r, _ in found}, key=rule_key)
+        self._rule_drafts()
 
-        def add(i, a, t, rules) -> None:
-            why = self.tracer.last_why
-            for rid, pols in rules.items():
-                for pol in pols:
-                    lst = found.setdefault((rid, pol), [])
-                    if len(lst) < 3:
-                        lst.append((i, a, t, set(rules), why.get((rid, pol), "")))
+    def _found(self, i, a, t, rules) -> None:
+        """Note the traced step as a candidate of every (rule, polarity) it exercises (three at most)."""
+        why = self.tracer.last_why
+        for rid, pols in rules.items():
+            for pol in pols:
+                lst = self.rule_found.setdefault((rid, pol), [])
+                if len(lst) < 3:
+                    lst.append((i, a, t, set(rules), why.get((rid, pol), "")))
 
-        # phase 1: the pool's transitions, traced, in exploration order (three candidates per pair)
+    def _traced_pool(self, want) -> None:
+        """Phase 1: the pool's transitions, traced, in exploration order (three candidates per pair)."""
+        pool, found = self.pool, self.rule_found
         for i, a, _ in pool.transitions[: self.opts.trace_limit]:
             if all(len(found.get(k, ())) >= 3 for k in want):
                 break
             t, rules = self._traced(pool.states[i], a)
-            add(i, a, t, rules)
-        # phase 1b: a reachability property names the situation its rules are about: the step
-        # into the first pool state where one starts to hold is the preferred positive
+            self._found(i, a, t, rules)
+
+    def _reaching_positives(self, targets: set[str]) -> None:
+        """Phase 1b: a reachability property names the situation its rules are about: the step
+        into the first pool state where one starts to hold is the preferred positive."""
+        pool = self.pool
         best: dict[str, tuple[int, Any]] = {}
         for prop in self.props:
             if prop.kind != Kind.SOMETIMES or not set(prop.rules) & targets:
@@ -417,62 +442,72 @@ class _MachineGen:
             k, prop = best[rid]
             j, a = pool.parents[k]
             t, rules = self._traced(pool.states[j], a)
-            found.setdefault((rid, True), []).insert(0, (j, a, t, set(rules), f"{REACHES} {prop.name}"))
-        # phase 2: missing positives: the first pool transition a property naming the rule is about
-        missing = {r for r, p in want if p and (r, p) not in found}
-        if missing:
-            probe = RuleTracer(self.m, [p for p in self.props if set(p.rules) & missing])
-            for i, a, t in pool.transitions:
-                if not missing:
-                    break
-                if isinstance(t, Rejected):
-                    continue
-                t = pool.machines[pool.source[i]].step(pool.states[i], a)
-                hits: set[str] = set()
-                probe._properties(pool.states[i], a, t, lambda rid, pol: hits.add(rid))
-                if hits & missing:
-                    t2, rules = self._traced(pool.states[i], a)
-                    add(i, a, t2, rules)
-                    missing -= {r for r in rules if True in rules[r]}
-        # phase 2b: still missing positives: the first accepted pool transition that runs through a
-        # routine documented with the rule (``process_tick``: "RSC-3: ...")
-        missing = {r for r, p in want if p and (r, p) not in found}
-        if missing:
-            for i, a, t in pool.transitions[: self.opts.cross_states * 10]:
-                if not missing:
-                    break
-                if isinstance(t, Rejected):
-                    continue
+            self.rule_found.setdefault((rid, True), []).insert(0, (j, a, t, set(rules), f"{REACHES} {prop.name}"))
+
+    def _property_positives(self, missing: set[str]) -> None:
+        """Phase 2: missing positives: the first pool transition a property naming the rule is about."""
+        if not missing:
+            return
+        pool = self.pool
+        probe = RuleTracer(self.m, [p for p in self.props if set(p.rules) & missing])
+        for i, a, t in pool.transitions:
+            if not missing:
+                break
+            if isinstance(t, Rejected):
+                continue
+            t = pool.machines[pool.source[i]].step(pool.states[i], a)
+            hits: set[str] = set()
+            probe._properties(pool.states[i], a, t, lambda rid, pol: hits.add(rid))
+            if hits & missing:
                 t2, rules = self._traced(pool.states[i], a)
-                hit = missing & self.tracer.last_entered
-                for rid in sorted(hit, key=rule_key):
-                    found.setdefault((rid, True), []).append(
-                        (i, a, t2, set(rules) | {rid}, "the step runs the routine that applies it"))
-                missing -= hit
-        # phase 3: missing negatives, by applying every input seen in the pool to its states
-        missing = {r for r, p in want if not p and (r, p) not in found}
-        if missing:
-            inputs = list(dict.fromkeys(a for _, a, _ in pool.transitions))
-            for i in range(min(len(pool.states), self.opts.cross_states)):
-                if not missing:
-                    break
-                s = pool.states[i]
-                for a in inputs:
-                    try:
-                        self.handler_of(a).run(self.m, s, a)
-                    except Rejected as r:
-                        if r.rule_id in missing:
-                            t, rules = self._traced(s, a)
-                            found[(r.rule_id, False)] = [(i, a, t, set(rules), "it rejects the input")]
-                            missing.discard(r.rule_id)
-                    except Exception:
-                        continue
-        self.rule_found = found
-        self.rule_targets = sorted(targets | {r for r, _ in found}, key=rule_key)
+                self._found(i, a, t2, rules)
+                missing -= {r for r in rules if True in rules[r]}
+
+    def _routine_positives(self, missing: set[str]) -> None:
+        """Phase 2b: still missing positives: the first accepted pool transition that runs through a
+        routine documented with the rule (``process_tick``: "RSC-3: ...")."""
+        if not missing:
+            return
+        pool = self.pool
+        for i, a, t in pool.transitions[: self.opts.cross_states * 10]:
+            if not missing:
+                break
+            if isinstance(t, Rejected):
+                continue
+            t2, rules = self._traced(pool.states[i], a)
+            hit = missing & self.tracer.last_entered
+            for rid in sorted(hit, key=rule_key):
+                self.rule_found.setdefault((rid, True), []).append(
+                    (i, a, t2, set(rules) | {rid}, "the step runs the routine that applies it"))
+            missing -= hit
+
+    def _searched_negatives(self, missing: set[str]) -> None:
+        """Phase 3: missing negatives, by applying every input seen in the pool to its states."""
+        if not missing:
+            return
+        pool = self.pool
+        inputs = list(dict.fromkeys(a for _, a, _ in pool.transitions))
+        for i in range(min(len(pool.states), self.opts.cross_states)):
+            if not missing:
+                break
+            s = pool.states[i]
+            for a in inputs:
+                try:
+                    self.handler_of(a).run(self.m, s, a)
+                except Rejected as r:
+                    if r.rule_id in missing:
+                        t, rules = self._traced(s, a)
+                        self.rule_found[(r.rule_id, False)] = [(i, a, t, set(rules), "it rejects the input")]
+                        missing.discard(r.rule_id)
+                except Exception:
+                    continue
+
+    def _rule_drafts(self) -> None:
+        """A case per (rule, polarity) found: the preferred candidate, else one not used yet."""
         used: set[tuple[int, int]] = set()
         for rid in self.rule_targets:
             for pol in (True, False):
-                cands = found.get((rid, pol))
+                cands = self.rule_found.get((rid, pol))
                 if not cands:
                     continue
                 preferred = cands[0][4].startswith(REACHES)
@@ -640,9 +675,162 @@ def generate(out: str | Path, opts: Options, log: Callable[[str], None] = lambda
             gc.collect()
 
 
-def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> GenerationResult:
-    from .schemas import handler_schema, shipped_name
+class _Suite:
+    """The suite being written into ``tmp``: its cases, schemas, rule index and gaps."""
 
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.cases: list[Case] = []
+        self.handler_counts: dict[str, Counter] = {}
+        self.schemas: dict[str, dict] = {}
+        self.gaps: list[str] = []
+        self.rules_index: dict[str, dict[str, Any]] = {}
+        self.pools: dict[str, dict] = {}
+
+    def machine(self, preset: str, g: "_MachineGen") -> None:
+        """Record one machine's parameters (``<preset>/<machine>/config.json``), pool,
+        schemas and cases."""
+        config = config_json(g.m)
+        (self.tmp / preset / g.name).mkdir(exist_ok=True)
+        (self.tmp / preset / g.name / "config.json").write_text(dump(config))
+        pool = g.pool
+        self.pools[f"{preset}/{g.name}"] = {
+            "explorations": [
+                {"kind": "exhaustive" if k == 0 else "sampled",
+                 "overrides": g.sampling if k == 0 and pool.machines[0] is not g.m else {},
+                 "states": pool.source.count(k), "complete": pool.complete[k]}
+                for k in range(len(pool.machines))],
+            "shapes": len(set(pool.shapes)), "transitions": len(pool.transitions),
+            "parameters": config}
+        for h in g.handlers:
+            if h.qualified not in self.schemas:
+                from .schemas import handler_schema
+
+                self.schemas[h.qualified] = handler_schema(g.m, h)
+        for d in g.drafts:
+            self.write_case(preset, g.m, d, config)
+
+    def write_case(self, preset: str, m: Machine, d: _Draft, config: dict) -> None:
+        obj = _case_json(preset, m, d)
+        rel = f"{preset}/{d.handler.qualified}/{d.name}.json"
+        path = self.tmp / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            raise RuntimeError(f"two cases named {rel}")
+        path.write_text(dump(obj))
+        self.cases.append(Case(rel, obj, config))
+        self.handler_counts.setdefault(f"{preset}/{d.handler.qualified}", Counter())[d.kind] += 1
+        for rid in obj["rules"]:
+            entry = self.rules_index.setdefault(rid, {"positive": [], "negative": [], "cases": 0})
+            entry["cases"] += 1
+        if d.kind == "rule":
+            self.rules_index[d.extra["rule"]][d.extra["polarity"]].append(obj["id"])
+
+    def write_schemas(self) -> None:
+        """Schemas travel with the suite."""
+        from .schemas import envelope_schemas, shipped_name
+
+        (self.tmp / "schemas").mkdir()
+        for q in sorted(self.schemas):
+            (self.tmp / "schemas" / shipped_name(q)).write_text(dump(self.schemas[q]))
+        for fname, sch in sorted(envelope_schemas().items()):
+            (self.tmp / "schemas" / fname).write_text(dump(sch))
+
+    def index(self, opts: Options, presets: list[str], machines: list[str], mutation: dict) -> dict:
+        from .schemas import shipped_name
+
+        return {
+            "format": FORMAT,
+            "generator": "paraspec vectors generate",
+            "presets": presets,
+            "machines": machines,
+            "options": {"per_shape": opts.per_shape, "max_states": opts.max_states,
+                        "mutant_states": opts.mutant_states, "cross_states": opts.cross_states,
+                        "trace_limit": opts.trace_limit},
+            "cases": len(self.cases),
+            "pools": self.pools,
+            "handlers": {
+                k: {"cases": sum(c.values()), **{kind: c[kind] for kind in ("rule", "coverage", "mutant")},
+                    "schema": f"schemas/{shipped_name(k.split('/', 1)[1])}"}
+                for k, c in sorted(self.handler_counts.items())
+            },
+            "rules": {r: self.rules_index[r] for r in sorted(self.rules_index, key=rule_key)},
+            "gaps": self.gaps,
+            "mutation_adequacy": {
+                "killed": sum(1 for f, _, _ in mutation.values() if f),
+                "mutants": len(mutation),
+                "by_mutant": {k: {"killed": bool(f), "cases_run": n, "failing_case": first}
+                              for k, (f, n, first) in sorted(mutation.items())},
+            },
+        }
+
+
+def _mutant_drafts(g: "_MachineGen", preset: str, log: Callable[[str], None]) -> list[tuple[Mutant, _Draft]]:
+    out = []
+    for mut in sorted((x for x in MUTANTS.values() if x.machine == g.name), key=lambda x: x.name):
+        d = g.mutant_case(mut)
+        if d is None:
+            log(f"  {preset}/{g.name}: mutant {mut.name} answers like the model on every explored input")
+        else:
+            out.append((mut, d))
+    return out
+
+
+def _mutant_negatives(g: "_MachineGen", mutant_drafts, catalogue: dict) -> None:
+    """Negatives no input gives: the case of a mutant breaking the rule."""
+    for rid in g.rule_targets:
+        if (rid, False) in g.rule_found:
+            continue
+
+        def fit(md, rid=rid):
+            kills = [p for p in g.props if p.name in md[0].kills]
+            naming = [p for p in kills if rid in p.rules]
+            return (-len(naming) / max(len(kills), 1), min((len(p.rules) for p in naming), default=99),
+                    md[0].name)
+
+        for mut, d in sorted(mutant_drafts, key=fit):
+            if rid in {r for p in g.props if p.name in mut.kills for r in p.rules}:
+                title = catalogue[rid].title if rid in catalogue else ""
+                g.drafts.append(_Draft(
+                    d.handler, f"rule_{rid}_negative", "rule",
+                    f"{rid} ({title}), negative: no input the model accepts breaks {rid}; this is the "
+                    f"step where mutant {mut.name}, which breaks it, differs: {d.description}",
+                    set(d.rules) | {rid}, d.pre, d.action, d.answer,
+                    {"rule": rid, "polarity": "negative", "mutant": mut.name}, d.overrides))
+                g.rule_found[(rid, False)] = []
+                break
+
+
+def _preset(suite: _Suite, preset: str, machines: list[str], opts: Options, catalogue: dict,
+            log: Callable[[str], None]) -> None:
+    """Generate every selected machine's cases on one preset (and note the rules left without one)."""
+    (suite.tmp / preset).mkdir()
+    have: dict[str, set[bool]] = {}  # rule -> polarities with a case on this preset
+    owners: dict[str, list[str]] = {}  # rule -> the machines whose properties name it
+    for name in machines:
+        if not opts.presets and preset not in machine_presets(name):
+            continue
+        g = _MachineGen(preset, name, opts, catalogue, log)
+        g.run()
+        mutant_drafts = _mutant_drafts(g, preset, log)
+        _mutant_negatives(g, mutant_drafts, catalogue)
+        g.drafts.extend(d for _, d in mutant_drafts)
+        for rid in g.rule_targets:
+            for pol in (True, False):
+                if (rid, pol) in g.rule_found:
+                    have.setdefault(rid, set()).add(pol)
+        for rid in g.named:
+            owners.setdefault(rid, []).append(name)
+        suite.machine(preset, g)
+    # a rule named by a machine's properties needs a case of each polarity on the preset (from
+    # any machine: a rule shared by two machines may get its negative from the other one)
+    for rid in sorted(owners, key=rule_key):
+        for pol, word in ((True, "positive"), (False, "negative")):
+            if pol not in have.get(rid, ()):
+                suite.gaps.append(f"{preset}: {rid} has no {word} case (named by {', '.join(owners[rid])})")
+
+
+def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> GenerationResult:
     start = time.perf_counter()
     load_all()
     machines = list(opts.machines) or machine_names()
@@ -653,132 +841,20 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-
-    all_cases: list[Case] = []
-    handler_counts: dict[str, Counter] = {}
-    schemas: dict[str, dict] = {}
-    gaps: list[str] = []
-    rules_index: dict[str, dict[str, Any]] = {}
-    pools: dict[str, dict] = {}
+    suite = _Suite(tmp)
     for preset in presets:
-        (tmp / preset).mkdir()
-        have: dict[str, set[bool]] = {}  # rule -> polarities with a case on this preset
-        owners: dict[str, list[str]] = {}  # rule -> the machines whose properties name it
-        for name in machines:
-            if not opts.presets and preset not in machine_presets(name):
-                continue
-            g = _MachineGen(preset, name, opts, catalogue, log)
-            g.run()
-            (tmp / preset / name).mkdir(exist_ok=True)
-            config = config_json(g.m)
-            (tmp / preset / name / "config.json").write_text(dump(config))
-            pools[f"{preset}/{name}"] = {
-                "explorations": [
-                    {"kind": "exhaustive" if k == 0 else "sampled",
-                     "overrides": g.sampling if k == 0 and g.pool.machines[0] is not g.m else {},
-                     "states": g.pool.source.count(k), "complete": g.pool.complete[k]}
-                    for k in range(len(g.pool.machines))],
-                "shapes": len(set(g.pool.shapes)), "transitions": len(g.pool.transitions),
-                "parameters": config}
-            mutant_drafts = []
-            for mut in sorted((x for x in MUTANTS.values() if x.machine == name), key=lambda x: x.name):
-                d = g.mutant_case(mut)
-                if d is None:
-                    log(f"  {preset}/{name}: mutant {mut.name} answers like the model on every explored input")
-                else:
-                    mutant_drafts.append((mut, d))
-            # negatives no input gives: the case of a mutant breaking the rule
-            for rid in g.rule_targets:
-                if (rid, False) in g.rule_found:
-                    continue
-                def fit(md, rid=rid):
-                    kills = [p for p in g.props if p.name in md[0].kills]
-                    naming = [p for p in kills if rid in p.rules]
-                    return (-len(naming) / max(len(kills), 1), min((len(p.rules) for p in naming), default=99),
-                            md[0].name)
-
-                for mut, d in sorted(mutant_drafts, key=fit):
-                    if rid in {r for p in g.props if p.name in mut.kills for r in p.rules}:
-                        title = catalogue[rid].title if rid in catalogue else ""
-                        g.drafts.append(_Draft(
-                            d.handler, f"rule_{rid}_negative", "rule",
-                            f"{rid} ({title}), negative: no input the model accepts breaks {rid}; this is the "
-                            f"step where mutant {mut.name}, which breaks it, differs: {d.description}",
-                            set(d.rules) | {rid}, d.pre, d.action, d.answer,
-                            {"rule": rid, "polarity": "negative", "mutant": mut.name}, d.overrides))
-                        g.rule_found[(rid, False)] = []
-                        break
-            g.drafts.extend(d for _, d in mutant_drafts)
-            for rid in g.rule_targets:
-                for pol in (True, False):
-                    if (rid, pol) in g.rule_found:
-                        have.setdefault(rid, set()).add(pol)
-            for rid in g.named:
-                owners.setdefault(rid, []).append(name)
-            for h in g.handlers:
-                if h.qualified not in schemas:
-                    schemas[h.qualified] = handler_schema(g.m, h)
-            for d in g.drafts:
-                obj = _case_json(preset, g.m, d)
-                rel = f"{preset}/{d.handler.qualified}/{d.name}.json"
-                path = tmp / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if path.exists():
-                    raise RuntimeError(f"two cases named {rel}")
-                path.write_text(dump(obj))
-                all_cases.append(Case(rel, obj, config))
-                handler_counts.setdefault(f"{preset}/{d.handler.qualified}", Counter())[d.kind] += 1
-                for rid in obj["rules"]:
-                    entry = rules_index.setdefault(rid, {"positive": [], "negative": [], "cases": 0})
-                    entry["cases"] += 1
-                if d.kind == "rule":
-                    rules_index[d.extra["rule"]][d.extra["polarity"]].append(obj["id"])
-        # a rule named by a machine's properties needs a case of each polarity on the preset (from
-        # any machine: a rule shared by two machines may get its negative from the other one)
-        for rid in sorted(owners, key=rule_key):
-            for pol, word in ((True, "positive"), (False, "negative")):
-                if pol not in have.get(rid, ()):
-                    gaps.append(f"{preset}: {rid} has no {word} case (named by {', '.join(owners[rid])})")
-
-    # schemas travel with the suite
-    (tmp / "schemas").mkdir()
-    for q in sorted(schemas):
-        (tmp / "schemas" / shipped_name(q)).write_text(dump(schemas[q]))
-    from .schemas import envelope_schemas
-
-    for fname, sch in sorted(envelope_schemas().items()):
-        (tmp / "schemas" / fname).write_text(dump(sch))
-
-    # mutation adequacy
-    mutation = adequacy(all_cases, [m for m in sorted(MUTANTS) if MUTANTS[m].machine in machines])
-
-    index = {
-        "format": FORMAT,
-        "generator": "paraspec vectors generate",
-        "presets": presets,
-        "machines": machines,
-        "options": {"per_shape": opts.per_shape, "max_states": opts.max_states,
-                    "mutant_states": opts.mutant_states, "cross_states": opts.cross_states,
-                    "trace_limit": opts.trace_limit},
-        "cases": len(all_cases),
-        "pools": pools,
-        "handlers": {
-            k: {"cases": sum(c.values()), **{kind: c[kind] for kind in ("rule", "coverage", "mutant")},
-                "schema": f"schemas/{shipped_name(k.split('/', 1)[1])}"}
-            for k, c in sorted(handler_counts.items())
-        },
-        "rules": {r: rules_index[r] for r in sorted(rules_index, key=rule_key)},
-        "gaps": gaps,
-        "mutation_adequacy": {
-            "killed": sum(1 for f, _, _ in mutation.values() if f),
-            "mutants": len(mutation),
-            "by_mutant": {k: {"killed": bool(f), "cases_run": n, "failing_case": first}
-                          for k, (f, n, first) in sorted(mutation.items())},
-        },
-    }
+        _preset(suite, preset, machines, opts, catalogue, log)
+    suite.write_schemas()
+    mutation = adequacy(suite.cases, [m for m in sorted(MUTANTS) if MUTANTS[m].machine in machines])
+    index = suite.index(opts, presets, machines, mutation)
     (tmp / "index.json").write_text(dump(index))
+    _replace(out, tmp)
+    return GenerationResult(out, len(suite.cases), suite.handler_counts, mutation, suite.gaps,
+                            time.perf_counter() - start, index)
 
-    # replace the output as a whole
+
+def _replace(out: Path, tmp: Path) -> None:
+    """Replace the output as a whole."""
     if out.exists():
         old = out.with_name(out.name + ".old-generate")
         if old.exists():
@@ -788,8 +864,6 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
         shutil.rmtree(old)
     else:
         tmp.rename(out)
-    return GenerationResult(out, len(all_cases), handler_counts, mutation, gaps,
-                            time.perf_counter() - start, index)
 
 
 def adequacy(cases: list[Case], mutants: list[str]) -> dict[str, tuple[int, int, str | None]]:

@@ -1,0 +1,129 @@
+"""Expanding one state for the explicit engine: every action, its successor's key, and
+the properties evaluated on the transition and on the successor.
+
+Runs in the search process (``checker.explicit``) or, with ``workers > 1``, in each
+worker process (``checker.parallel``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from paraspec.model.core import Rejected
+from paraspec.properties.core import Kind, Property
+
+from .fingerprint import fingerprint
+
+__all__ = ["Expander"]
+
+
+class Expander:
+    """Expands states: every action, its successor's fingerprint, and the properties
+    evaluated on the transition and on the successor. Runs in the search process or,
+    with ``workers > 1``, in each worker (``checker.parallel``)."""
+
+    def __init__(self, machine, props, symmetry: bool):
+        self.m = machine
+        self.invariants = [p for p in props if p.kind == Kind.ALWAYS]
+        self.trans = [p for p in props if p.kind == Kind.TRANSITION]
+        self.somes = [p for p in props if p.kind == Kind.SOMETIMES]
+        self.state_witnesses = [p for p in self.invariants if p.witness is not None]
+        self.by_action: dict[type, tuple[list[Property], list[Property]]] = {}
+        self.fair = tuple(machine.fairness)
+        self.labels: dict[type, int] = {}
+        self.canon = None
+        if symmetry:
+            from .symmetry import canonicalizer_for
+
+            # a liveness family indexed by paras (``over``) is not preserved by permuting
+            # the paras: keep them fixed then (validators are still permuted)
+            fix = any(p.over is not None for p in props if p.kind in (Kind.EVENTUALLY, Kind.LEADS_TO))
+            self.canon = canonicalizer_for(machine, fix_paras=fix)
+        from .packing import layout_of
+
+        self.layout = layout_of(machine)
+
+    def label_of(self, cls: type) -> int:
+        got = self.labels.get(cls)
+        if got is None:
+            got = 0
+            for i, f in enumerate(self.fair):
+                if issubclass(cls, f):
+                    got |= 1 << i
+            self.labels[cls] = got
+        return got
+
+    def trans_for(self, cls: type):
+        got = self.by_action.get(cls)
+        if got is None:
+            ps = [p for p in self.trans if not p.on or issubclass(cls, p.on)]
+            got = (ps, [p for p in ps if p.witness is not None])
+            self.by_action[cls] = got
+        return got
+
+    def key(self, s) -> tuple[Any, int]:
+        """(the state to store, its fingerprint): the orbit representative under symmetry."""
+        if self.canon is not None:
+            rep, fp = self.canon.canonical(s)
+        elif self.layout is not None:
+            rep, fp = s, self.layout.code(s)
+        else:
+            return s, fingerprint(s)
+        if fp >> 64:  # a code wider than a fingerprint: hash it
+            fp = fingerprint(fp)
+        return rep, fp
+
+    def fp(self, s) -> int:
+        return self.key(s)[1]
+
+    def state_info(self, s) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """(violated invariants, fired state witnesses, satisfied sometimes) of a state."""
+        m = self.m
+        bad = tuple(p.name for p in self.invariants if not p.predicate(m, s))
+        wit = tuple(p.name for p in self.state_witnesses if p.witness(m, s))
+        some = tuple(p.name for p in self.somes if p.predicate(m, s))
+        return bad, wit, some
+
+    def _reduced_successors(self, s):
+        """Successors, skipping actions interchangeable with an earlier one (same orbit)."""
+        m = self.m
+        canon = self.canon
+        for i, a in enumerate(m.actions(s)):
+            if canon.redundant(s, a):
+                continue
+            try:
+                yield i, a, m.step(s, a)
+            except Rejected as r:
+                yield i, a, r
+
+    def expand(self, s, skip: Callable[[int], bool] | None = None):
+        """Expand one state.
+
+        Returns ``(succs, tviol, twit)``: ``succs`` a list of ``(act_idx, label, rule,
+        fp, state, info)`` (``rule`` the rejecting rule ID or None; for an accepted
+        successor its fingerprint, and when ``skip(fp)`` is false the stored state and
+        its ``state_info``); ``tviol`` the transition properties violated, as
+        ``(name, act_idx)`` in action order; ``twit`` witness hits by name.
+        """
+        m = self.m
+        succs = []
+        tviol: list[tuple[str, int]] = []
+        twit: dict[str, int] = {}
+        canon = self.canon
+        for idx, a, t in (m.successors(s) if canon is None else self._reduced_successors(s)):
+            tprops, twits = self.trans_for(type(a))
+            for p in twits:
+                if p.witness(m, s, a, t):
+                    twit[p.name] = twit.get(p.name, 0) + 1
+            for p in tprops:
+                if not p.predicate(m, s, a, t):
+                    tviol.append((p.name, idx))
+            if isinstance(t, Rejected):
+                succs.append((idx, 0, t.rule_id, 0, None, None))
+                continue
+            rep, tfp = self.key(t)
+            if skip is not None and skip(tfp):
+                succs.append((idx, self.label_of(type(a)), None, tfp, None, None))
+            else:
+                succs.append((idx, self.label_of(type(a)), None, tfp, rep, self.state_info(rep)))
+        return succs, tviol, twit
