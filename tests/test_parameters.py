@@ -128,7 +128,13 @@ def test_an_unknown_preset_is_refused_not_remapped(capsys):
             assert params.name == preset, (name, preset)
         assert main(["check", name, "--preset", "no_such_preset"]) == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "no_such_preset" in err and "its presets:" in err
+        assert err.count("\n") == 1 and "no_such_preset" in err
+        assert f"the presets of {name}: {', '.join(cls.presets)}" in err
+        with pytest.raises(UsageError, match=f"its presets: {', '.join(cls.presets)}"):
+            build(name, "no_such_preset")
+    # a preset one selected machine lacks is refused for the run, not skipped or remapped
+    assert main(["check", "halts", "disputes", "--preset", "small"]) == 2
+    assert "not a preset of disputes" in capsys.readouterr().err
 
 
 def test_disputes_honours_seven_validators(tmp_path):

@@ -178,7 +178,7 @@ def _crosscheck(m, props, depth: int, console: Console, quiet: bool) -> list[str
     n, bad = crosscheck(enc, states, props)
     if not quiet:
         label = m.name + (f"[{m.mutant_name}]" if m.mutant_name else "")
-        console.print(f"crosscheck {label} @ {m.config.name}: {len(states):,} states, {n:,} comparisons, "
+        console.print(f"crosscheck {label} @ {m.preset}: {len(states):,} states, {n:,} comparisons, "
                       + ("[green]encoding agrees with the model[/]" if not bad else f"[red]{len(bad)} mismatches[/]"))
         for b in bad[:5]:
             console.print(f"  [red]{b}[/]")
