@@ -5,7 +5,7 @@ A scenario file (``checker/scenarios/*.json``) is one object::
     {
       "name": "halts_A",
       "title": "State root divergence in commit N",
-      "source": "seed 002, Specific Scenario Playbooks, Scenario A",
+      "source": "[HALT], Specific Scenario Playbooks, Scenario A",
       "machine": "halts",
       "config": "seed",
       "steps": [

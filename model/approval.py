@@ -1,4 +1,4 @@
-"""Secondary approval checking: seed 003 §1.9–§1.10 (and the §2.3 approval process).
+"""Secondary approval checking: [AnV §1.9]–[AnV §1.10] (and the [IG §2.3] approval process).
 
 One relay-chain block acted on ``n_blocks`` parablocks; some were decided available
 (only those are checked). Every validator self-assigns by VRF, modelled as a
@@ -96,9 +96,9 @@ WHOLE = -1
 def compute_vrf(randomness: int, validator: int, parablock: int, block_hash: int, modulus: int) -> int:
     """APR-1: a validator's VRF output, a deterministic function of its inputs.
 
-    ``parablock`` is -1 for the relay-block VRF of the one-shot assignment (§1.9.2) and
-    the parablock index for the extra-checker VRF (§1.9.4); ``block_hash`` tells the two
-    blocks of an equivocation apart (§1.9.5)."""
+    ``parablock`` is -1 for the relay-block VRF of the one-shot assignment ([AnV §1.9.2]) and
+    the parablock index for the extra-checker VRF ([AnV §1.9.4]); ``block_hash`` tells the two
+    blocks of an equivocation apart ([AnV §1.9.5])."""
     data = f"vrf:{randomness}:{validator}:{parablock}:{block_hash}".encode()
     return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little") % modulus
 
@@ -229,7 +229,7 @@ class ApprovalMachine(Machine):
 
     name = "approval"
     area = "approval"
-    description = "secondary approval checking: VRF assignment, extra checkers, invalidity (seed 003 §1.9–1.10)"
+    description = "secondary approval checking: VRF assignment, extra checkers, invalidity ([AnV §1.9–1.10])"
 
     Params = ApprovalConfig
     presets = APPROVAL_PRESETS

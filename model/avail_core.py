@@ -7,7 +7,7 @@ holds a backed candidate with an ``n``-bit availability vote mask and an age. A
 votes or, once it has aged ``timeout`` blocks, times it out; each core counts its
 enactments and timeouts, saturating at ``cap``. These are exactly the state variables
 of the SPIN and Quint twins in ``benchmarks/`` (and of the peer model of
-``REFERENCES.md``), so the three tools must agree on the number of distinct states:
+``benchmarks/README.md``), so the three tools must agree on the number of distinct states:
 194,481 at n = 4, 762,129 at n = 5 and 3,017,169 at n = 6 with two cores.
 
 The rules are written as field arithmetic with the helpers of :mod:`model.logic`

@@ -1,4 +1,4 @@
-"""Availability bitfields: seed 003 §1.7 (Algorithm 10) and §2.5.6 ``process_bitfields``.
+"""Availability bitfields: [AnV §1.7] (Algorithm 10) and [IG §2.5.6] ``process_bitfields``.
 
 Rules AV-1 .. AV-10 of ``spec/availability.md``. The bitfield checks and the
 availability rule are plain functions here; both the ``availability`` machine below
@@ -32,7 +32,7 @@ __all__ = [
 
 
 class Status(enum.IntEnum):
-    """Availability status of a para's latest candidate (seed 003 §1.7)."""
+    """Availability status of a para's latest candidate ([AnV §1.7])."""
 
     NO_CANDIDATE = 0
     TO_BE_DETERMINED = 1
@@ -84,7 +84,7 @@ def is_bitfield_counted(bf: SignBitfield, live: int, free_core_bit: str) -> bool
 
     ``live`` is the bitmask of the cores whose candidate is to be determined (pending
     availability). A bitfield with a 1 bit for any other core is disregarded as a
-    whole (seed 003 §2.5.6 step 4), or makes the block invalid when ``free_core_bit``
+    whole ([IG §2.5.6] step 4), or makes the block invalid when ``free_core_bit``
     is ``"reject"`` (polkadot-sdk; decision AV-D2).
     """
     free = bf.bits & ~live
@@ -151,11 +151,11 @@ class AvailabilityState:
 
 @register_machine
 class AvailabilityMachine(Machine):
-    """Per-para availability status driven by signed bitfields (seed 003 §1.7)."""
+    """Per-para availability status driven by signed bitfields ([AnV §1.7])."""
 
     name = "availability"
     area = "availability"
-    description = "signed availability bitfields, the >2/3 rule and the timeout (seed 003 §1.7, Alg. 10)"
+    description = "signed availability bitfields, the >2/3 rule and the timeout ([AnV §1.7], Alg. 10)"
     #: one core per parachain; the timeout ``t``; the AV-D2 reading; the exploration bound
     parameters = ("n_validators", "n_parachains", "chain_availability_period", "free_core_bit",
                   "max_candidates")

@@ -1,4 +1,4 @@
-"""What proofs need to know of the availability machine (seed 003 §1.7): the bounds of
+"""What proofs need to know of the availability machine ([AnV §1.7]): the bounds of
 its state's values, the auxiliary invariant its k-induction needs, and its counting
 abstraction over vote counts. Declared through the machine contract
 (:meth:`AvailabilityMachine.symbolic_domain` and the other hooks of

@@ -1,4 +1,4 @@
-"""Candidate backing: seed 003 §2.6.3 (Candidate Backing subsystem), §1.4 and §2.3.
+"""Candidate backing: [IG §2.6.3] (Candidate Backing subsystem), [AnV §1.4] and [IG §2.3].
 
 One Candidate Backing Job: the work of one validator group for one relay parent. The
 collators' candidates are fixed at the start (each valid or invalid: the ground
@@ -174,7 +174,7 @@ class BackingMachine(Machine):
 
     name = "backing"
     area = "backing"
-    description = "candidate backing statements, double votes and backability (seed 003 §2.6.3, §1.4)"
+    description = "candidate backing statements, double votes and backability ([IG §2.6.3], [AnV §1.4])"
 
     Params = BackingConfig
     presets = BACKING_PRESETS

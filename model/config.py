@@ -1,6 +1,6 @@
 """Host configuration and named presets.
 
-``HostConfiguration`` carries the protocol parameters of seed 003 (the names follow
+``HostConfiguration`` carries the protocol parameters of [AnV] (the names follow
 polkadot-sdk's ``HostConfiguration`` where the seed leaves them unnamed) and the
 model's exploration bounds (``max_candidates``), which keep exhaustive search finite.
 
@@ -87,14 +87,14 @@ class HostConfiguration:
     minimum_backing_votes: int = 2
     # -- availability readings ------------------------------------------------------------
     #: what to do with a bitfield that has a 1 bit for a free core (decision AV-D2):
-    #: "disregard" (seed 003 §2.5.6) or "reject" the block (polkadot-sdk)
+    #: "disregard" ([IG §2.5.6]) or "reject" the block (polkadot-sdk)
     free_core_bit: str = "disregard"
     # -- exploration bounds (model only) ---------------------------------------------------
     #: candidates each para may produce in one exploration (keeps the state space finite)
     max_candidates: int = 2
     # -- validity readings (issue 4) -----------------------------------------------------------
     #: how a dispute / invalidity escalation is decided (decision ESC-D1): "seed"
-    #: (seed 003 §1.10.3: three outcomes once > 2n/3 attest) or "sdk" (polkadot-sdk:
+    #: ([AnV §1.10.3]: three outcomes once > 2n/3 attest) or "sdk" (polkadot-sdk:
     #: confirmed at > f participants, concluded at a supermajority on one side)
     dispute_rule: str = "seed"
 

@@ -1,4 +1,4 @@
-"""Disputes across the forks of the relay chain: seed 003 §2.5.8, §2.5.9 and §2.3.
+"""Disputes across the forks of the relay chain: [IG §2.5.8], [IG §2.5.9] and [IG §2.3].
 
 A small block tree: genesis ``G`` (finalized) with two forks of depth two, ``A1 -> A2``
 and ``B1 -> B2``. Parablock ``X`` is included in ``A1`` and may also be included in
@@ -277,7 +277,7 @@ class DisputesMachine(Machine):
 
     name = "disputes"
     area = "disputes"
-    description = "disputes across forks: local, remote, revert, blacklist, slashing (seed 003 §2.5.8–2.5.9)"
+    description = "disputes across forks: local, remote, revert, blacklist, slashing ([IG §2.5.8–2.5.9])"
 
     Params = DisputesConfig
     presets = DISPUTES_PRESETS

@@ -1,4 +1,4 @@
-"""Invalidity escalation and dispute incentives: seed 003 §1.10.3 and §2.5.9.
+"""Invalidity escalation and dispute incentives: [AnV §1.10.3] and [IG §2.5.9].
 
 A count-level machine (validators are interchangeable, so the state holds how many
 honest and how many byzantine validators attested each way, not who). One candidate
@@ -238,7 +238,7 @@ class EscalationMachine(Machine):
 
     name = "escalation"
     area = "escalation"
-    description = "invalidity escalation, its outcomes, slashing and fees (seed 003 §1.10.3, §2.5.9)"
+    description = "invalidity escalation, its outcomes, slashing and fees ([AnV §1.10.3], [IG §2.5.9])"
 
     Params = EscalationConfig
     presets = ESCALATION_PRESETS

@@ -1,6 +1,6 @@
 """Validator groups: partition of the validators over the availability cores.
 
-Seed 003 §2.5.5: with V validators and N groups, the first ``V mod N`` groups have
+[IG §2.5.5]: with V validators and N groups, the first ``V mod N`` groups have
 ``V // N + 1`` members and the others ``V // N`` (rule SCH-3 in ``spec/``). The
 partition is taken over an ordered list of validators: the identity order here, a
 seeded shuffle in the scheduler of the composed runtime.

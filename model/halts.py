@@ -1,4 +1,4 @@
-"""Halts, recovery and the rollback window: seed 002 ("Chain Halt + Recovery Procedures").
+"""Halts, recovery and the rollback window: [HALT] ("Chain Halt + Recovery Procedures").
 
 Rules HLT-1 .. HLT-23 of ``spec/halts.md``. The chain is in one of four modes
 (running, soft stall, hard halt, emergency halt). Soft stalls are detected from the
@@ -112,7 +112,7 @@ class Phase(enum.IntEnum):
 
 
 class Activity(enum.IntEnum):
-    """The rows of seed 002's table "What Happens During Halt" (HLT-7)."""
+    """The rows of [HALT]'s table "What Happens During Halt" (HLT-7)."""
 
     VERTEX_PRODUCTION = 0
     COMMITS = 1
@@ -135,7 +135,7 @@ class ActivityStatus(enum.IntEnum):
 
 
 A, St = Activity, ActivityStatus
-#: HLT-7: seed 002's activity matrix, column by column. The one copy of the table.
+#: HLT-7: [HALT]'s activity matrix, column by column. The one copy of the table.
 ACTIVITY_MATRIX: dict[Mode, dict[Activity, ActivityStatus]] = {
     Mode.RUNNING: {a: St.CONTINUES for a in Activity},
     Mode.SOFT_STALL: {
@@ -199,7 +199,7 @@ FAULT_EVIDENCE: dict[FaultKind, Offence | None] = {
 
 
 class HaltReason(enum.IntEnum):
-    """Why the multisig signs a ``HaltMessage`` (seed 002, "Emergency Halt")."""
+    """Why the multisig signs a ``HaltMessage`` ([HALT], "Emergency Halt")."""
 
     CRITICAL_BUG = 0
     ACTIVE_EXPLOIT = 1
@@ -527,7 +527,7 @@ ACTIONS: dict[str, type] = {
 
 
 class HaltInterpreter(Machine):
-    """The interpreter of seed 002: halt detection, the activity matrix, recovery paths
+    """The interpreter of [HALT]: halt detection, the activity matrix, recovery paths
     1–5 and the rollback window. Two machines explore it with different inputs:
     ``halts`` (:class:`HaltsMachine`) and ``rollback`` (:class:`RollbackMachine`);
     ``step`` is the same for both, and for the playbooks."""
@@ -856,7 +856,7 @@ class HaltsMachine(HaltInterpreter):
     investigation, re-entry and the DKG partial halt (no transactions, one commit)."""
 
     name = "halts"
-    description = "soft stalls, hard and emergency halts, the activity matrix, investigation and re-entry (seed 002)"
+    description = "soft stalls, hard and emergency halts, the activity matrix, investigation and re-entry ([HALT])"
     #: liveness: weak fairness of consensus rounds (``checker.liveness``): rounds keep being attempted
     fairness = (Round,)
 
@@ -913,7 +913,7 @@ class RollbackMachine(HaltInterpreter):
     re-validation. The committee stays complete and connected."""
 
     name = "rollback"
-    description = "the one-epoch rollback window, state reconciliation and hard forks (seed 002)"
+    description = "the one-epoch rollback window, state reconciliation and hard forks ([HALT])"
     presets = ROLLBACK_PRESETS
     #: the committee stays complete and connected, so the stall, escalation, offence and
     #: DKG parameters of ``HaltConfig`` play no part here (``halts`` explores them)

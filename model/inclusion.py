@@ -1,4 +1,4 @@
-"""The inclusion pipeline: seed 003 §2.3 (candidate lifecycle), §2.5.6–2.5.7.
+"""The inclusion pipeline: [IG §2.3] (candidate lifecycle), [IG §2.5.6–2.5.7].
 
 A candidate moves Candidate → Seconded → Backable (node side), then is Backed by
 being noted in a relay-chain block, which makes it Pending availability on its
@@ -54,7 +54,7 @@ def is_candidate_timed_out(age: int, availability_period: int) -> bool:
 
 
 class Stage(enum.IntEnum):
-    """Node-side stage of the para's candidate in flight (§2.3 items 1–3)."""
+    """Node-side stage of the para's candidate in flight ([IG §2.3] items 1–3)."""
 
     IDLE = 0
     CANDIDATE = 1
@@ -129,7 +129,7 @@ class ParaPipeline:
 
 @attrs.frozen
 class PendingAvailability:
-    """``CandidatePendingAvailability`` of §2.5.6, abstracted."""
+    """``CandidatePendingAvailability`` of [IG §2.5.6], abstracted."""
 
     para: int
     serial: int
@@ -158,7 +158,7 @@ class InclusionMachine(Machine):
 
     name = "inclusion"
     area = "inclusion"
-    description = "candidate lifecycle and availability cores (seed 003 §2.3, §2.5.6–2.5.7)"
+    description = "candidate lifecycle and availability cores ([IG §2.3], [IG §2.5.6–2.5.7])"
     #: liveness: weak fairness of relay-chain blocks (``checker.liveness``): blocks keep coming
     fairness = (Block,)
     #: one core per parachain, no parathread cores and no rotation: the other fields of
@@ -313,7 +313,7 @@ class InclusionMachine(Machine):
 
     # -- relay chain: the inclusion inherent -------------------------------------------------
     def process_sign_bitfield(self, state: InclusionState, bf: SignBitfield) -> InclusionState:
-        """``process_bitfields`` for one bitfield (§2.5.6 steps 1–5)."""
+        """``process_bitfields`` for one bitfield ([IG §2.5.6] steps 1–5)."""
         check_bitfield(bf, self.config.n_validators, len(state.cores), state.signed)
         signed = bf.validator + 1
         live = 0

@@ -1,4 +1,4 @@
-"""What proofs need to know of the inclusion machine (seed 003 §2.5.6): the bounds of its
+"""What proofs need to know of the inclusion machine ([IG §2.5.6]): the bounds of its
 state's values, the auxiliary invariant its k-induction needs, and its counting
 abstraction over vote counts. Declared through the machine contract
 (:meth:`InclusionMachine.symbolic_domain` and the other hooks of

@@ -1,4 +1,4 @@
-"""The overseer's active leaves and signals: seed 003 §2.6.1–§2.6.2.
+"""The overseer's active leaves and signals: [IG §2.6.1]–[IG §2.6.2].
 
 A small relay-chain block tree (genesis with two forks, of depth two and one) is
 imported and finalized block by block. The overseer keeps the *active leaves*:
@@ -154,7 +154,7 @@ class OverseerMachine(Machine):
 
     name = "overseer"
     area = "overseer"
-    description = "overseer active leaves, StartWork/StopWork and message ordering (seed 003 §2.6.2)"
+    description = "overseer active leaves, StartWork/StopWork and message ordering ([IG §2.6.2])"
 
     Params = OverseerConfig
     presets = OVERSEER_PRESETS
@@ -254,7 +254,7 @@ class OverseerMachine(Machine):
             started[i] |= 1 << b
         elif kind == Signal.STOP_WORK:
             jobs[i] &= ~(1 << b)
-        # a message for a relay parent without a live job is discarded (§2.6.3)
+        # a message for a relay parent without a live job is discarded ([IG §2.6.3])
         return attrs.evolve(s, inbox=inbox, jobs=tuple(jobs), started=tuple(started))
 
     def process_send(self, s: OverseerState, a: Send) -> OverseerState:

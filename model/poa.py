@@ -1,4 +1,4 @@
-"""The self-healing proof-of-authority validator set: seed 004.
+"""The self-healing proof-of-authority validator set: [POA].
 
 Rules POA-1 .. POA-10 of ``spec/poa.md``. A privileged (governance) origin adds and
 removes validators; the pallet's validator list is handed to the session at each
@@ -81,7 +81,7 @@ POA_PRESETS: dict[str, PoaConfig] = {
     for c in (
         PoaConfig(name="tiny"),
         PoaConfig(name="small", n_accounts=4, initial=3, min_validators=2),
-        # seed 004's example network: 10 authorities, 6-second slots; the minimum is
+        # [POA]'s example network: 10 authorities, 6-second slots; the minimum is
         # paraspec's choice (POA-D1): 4 = 3f + 1 for f = 1
         PoaConfig(name="seed", n_accounts=12, initial=10, min_validators=4, slot_seconds=6),
     )
@@ -168,7 +168,7 @@ class PoaMachine(Machine):
 
     name = "poa"
     area = "poa"
-    description = "self-healing proof-of-authority validator set: heartbeats, offline removal, re-admission (seed 004)"
+    description = "self-healing proof-of-authority validator set: heartbeats, offline removal, re-admission ([POA])"
     action_classes = ACTIONS
     presets = POA_PRESETS
 

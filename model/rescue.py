@@ -1,4 +1,4 @@
-"""Opt-in parachain rescue: seed 000 ("How to Recover a Parachain").
+"""Opt-in parachain rescue: [RESCUE] ("How to Recover a Parachain").
 
 Rules RSC-1 .. RSC-10 of ``spec/rescue.md``. A para may opt in, through its own
 governance (so in one of its own blocks), by naming a rescue authority: a threshold of
@@ -211,7 +211,7 @@ class RescueMachine(Machine):
 
     name = "rescue"
     area = "rescue"
-    description = "opt-in parachain rescue after X minutes without a block; relay governance first (seed 000)"
+    description = "opt-in parachain rescue after X minutes without a block; relay governance first ([RESCUE])"
     action_classes = ACTIONS
     presets = RESCUE_PRESETS
 

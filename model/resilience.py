@@ -7,13 +7,13 @@ functions; they are the interpreter's rules) and on Z3 integer terms (a symbolic
 engine proves the lemmas stated in the docstrings for every size). No rule below is
 re-derived inline anywhere else.
 
-* Halts and recovery (seed 002, ``spec/halts.md``): the BFT quorum, the committee size
+* Halts and recovery ([HALT], ``spec/halts.md``): the BFT quorum, the committee size
   the seed's numbers imply, the soft-stall criteria, the hard-halt thresholds, the
   7-of-12 multisig, the 30-day emergency limit, the one-epoch rollback window.
-* Self-healing proof of authority (seed 004, ``spec/poa.md``): the minimum set size
+* Self-healing proof of authority ([POA], ``spec/poa.md``): the minimum set size
   and the block-period arithmetic (10 authorities, 6 s, one offline: 10 blocks take at
   least 66 s).
-* Parachain rescue (seed 000, ``spec/rescue.md``): the stall condition and the
+* Parachain rescue ([RESCUE], ``spec/rescue.md``): the stall condition and the
   rescue authority's thresholds.
 """
 
@@ -26,7 +26,7 @@ from .rules import implements
 from .thresholds import has_halt_quorum
 
 __all__ = [
-    # seed 002
+    # [HALT]
     "derive_committee_size",
     "is_soft_stall_condition",
     "is_recovered",
@@ -40,19 +40,19 @@ __all__ = [
     "is_within_rollback_window",
     "is_dkg_partial_halt",
     "is_epoch_boundary",
-    # seed 004
+    # [POA]
     "may_shrink_to",
     "min_slots_for_blocks",
     "min_seconds_for_blocks",
     "target_seconds_for_blocks",
-    # seed 000
+    # [RESCUE]
     "is_para_stalled",
     "is_collator_threshold_met",
     "is_token_threshold_met",
 ]
 
 
-# -- seed 002: halts, the rollback window ---------------------------------------------------
+# -- [HALT]: halts, the rollback window ---------------------------------------------------
 
 
 # The certificate quorum of a committee of ``n`` (HLT-3) is the BFT quorum ``n - f`` of
@@ -72,7 +72,7 @@ def derive_committee_size(quorum: Any, stall_offline: Any) -> Any:
 
 @implements("HLT-2")
 def is_soft_stall_condition(idle_rounds: Any, active: Any, n: Any, stall_rounds: Any) -> Any:
-    """HLT-2: the soft-stall detection criteria of seed 002, any one of which suffices:
+    """HLT-2: the soft-stall detection criteria of [HALT], any one of which suffices:
 
     * no commit for more than ``stall_rounds`` rounds, and, the same in this abstraction
       (HLT-D3), fewer than a quorum of vertices certified over the last K rounds: a round
@@ -159,7 +159,7 @@ def is_epoch_boundary(height: Any, epoch_length: Any) -> Any:
     return mod(height, epoch_length) == 0
 
 
-# -- seed 004: the self-healing PoA validator set ---------------------------------------------
+# -- [POA]: the self-healing PoA validator set ---------------------------------------------
 
 
 @implements("POA-8")
@@ -187,7 +187,7 @@ def min_slots_for_blocks(blocks: Any, authorities: Any, offline: Any) -> Any:
 
 @implements("POA-9")
 def min_seconds_for_blocks(blocks: Any, authorities: Any, offline: Any, slot_seconds: Any) -> Any:
-    """POA-9: the least time ``blocks`` blocks take: seed 004's 66 s for 10 blocks with 10
+    """POA-9: the least time ``blocks`` blocks take: [POA]'s 66 s for 10 blocks with 10
     authorities of 6 s slots and one offline (72 s with two)."""
     return slot_seconds * min_slots_for_blocks(blocks, authorities, offline)
 
@@ -198,7 +198,7 @@ def target_seconds_for_blocks(blocks: Any, slot_seconds: Any) -> Any:
     return slot_seconds * blocks
 
 
-# -- seed 000: parachain rescue ------------------------------------------------------------------
+# -- [RESCUE]: parachain rescue ------------------------------------------------------------------
 
 
 @implements("RSC-3")

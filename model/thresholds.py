@@ -44,7 +44,7 @@ __all__ = [
     "pvf_reject_threshold",
     "is_pvf_check_accepted",
     "is_pvf_check_rejected",
-    # escalation (seed 003 §1.10.3)
+    # escalation ([AnV §1.10.3])
     "ESCALATION_PENDING",
     "ESCALATION_VALID",
     "ESCALATION_INVALID",
@@ -54,10 +54,10 @@ __all__ = [
     "is_escalation_invalid",
     "is_escalation_invalid_no_slash",
     "escalation_outcome",
-    # PVF pre-checking (seed 001, polkadot-sdk)
+    # PVF pre-checking ([RFC-UPG], polkadot-sdk)
     "is_pvf_precheck_accepted",
     "is_pvf_precheck_rejected",
-    # halts (seed 002)
+    # halts ([HALT])
     "halt_quorum",
     "has_halt_quorum",
     "halt_stall_offline",
@@ -85,19 +85,19 @@ def is_more_than_two_thirds(votes: Any, n: Any) -> Any:
 
 @implements("TH-3")
 def is_more_than_one_third(votes: Any, n: Any) -> Any:
-    """``votes > n/3`` (TH-3), the escalation outcome threshold of seed 003 §1.10.3."""
+    """``votes > n/3`` (TH-3), the escalation outcome threshold of [AnV §1.10.3]."""
     return 3 * votes > n
 
 
 @implements("TH-4")
 def is_majority(votes: Any, n: Any) -> Any:
-    """``votes > n/2`` (TH-4): seed 003 §2.3 / §2.6.3 reading of backing."""
+    """``votes > n/2`` (TH-4): [IG §2.3] / [IG §2.6.3] reading of backing."""
     return 2 * votes > n
 
 
 @implements("TH-4")
 def is_at_least_two_thirds(votes: Any, n: Any) -> Any:
-    """``votes >= 2n/3`` (TH-4): seed 003 Definition 7 reading of backing."""
+    """``votes >= 2n/3`` (TH-4): [AnV] Definition 7 reading of backing."""
     return 3 * votes >= 2 * n
 
 
@@ -109,8 +109,8 @@ BACKING_THRESHOLDS = ("majority", "two_thirds", "sdk")
 def backing_votes_needed(group_size: Any, rule: str, minimum_backing_votes: Any = 2) -> Any:
     """The least number of valid statements that makes a candidate backable (TH-4).
 
-    * ``majority``: more than half the group (seed 003 §2.3, §2.6.3);
-    * ``two_thirds``: at least 2/3 of the group (seed 003 Definition 7);
+    * ``majority``: more than half the group ([IG §2.3], [IG §2.6.3]);
+    * ``two_thirds``: at least 2/3 of the group ([AnV] Definition 7);
     * ``sdk``: ``min(group_size, minimum_backing_votes)`` (polkadot-sdk).
     """
     if rule == "majority":
@@ -155,20 +155,20 @@ def is_supermajority(votes: Any, n: Any) -> Any:
 
 @implements("APR-7")
 def is_reconstructible(pieces: Any, n: Any) -> Any:
-    """``pieces > 2f`` (APR-7; seed 003 §1.10, Algorithm 15): enough distinct erasure pieces
+    """``pieces > 2f`` (APR-7; [AnV §1.10], Algorithm 15): enough distinct erasure pieces
     to reconstruct the blob."""
     return pieces > 2 * byzantine_threshold(n)
 
 
 @implements("APR-3")
 def approval_checks_default(group_size: Any, extra: Any = 2) -> Any:
-    """``#VDefault`` (APR-3; seed 003 §1.9.4): the parachain validators plus a constant ("like 2")."""
+    """``#VDefault`` (APR-3; [AnV §1.9.4]): the parachain validators plus a constant ("like 2")."""
     return group_size + extra
 
 
 @implements("APR-3", "APR-5")
 def approval_checks_needed(group_size: Any, fishermen_stake: Any, c_f: Any = 1, extra: Any = 2) -> Any:
-    """``#VCheck = #VDefault + c_f * total fishermen stake`` (APR-3, APR-5; seed 003 §1.9.4)."""
+    """``#VCheck = #VDefault + c_f * total fishermen stake`` (APR-3, APR-5; [AnV §1.9.4])."""
     return approval_checks_default(group_size, extra) + c_f * fishermen_stake
 
 
@@ -191,7 +191,7 @@ def dispute_outcome(votes_for: Any, votes_against: Any, attesters: Any, n: Any, 
     ``votes_for`` and ``votes_against`` count the validators on each side (a
     validator on both sides counts on both); ``attesters`` counts distinct validators.
 
-    * ``seed`` (seed 003 §1.10.3): nothing until more than 2n/3 validators attested;
+    * ``seed`` ([AnV §1.10.3]): nothing until more than 2n/3 validators attested;
       then VALID if more than n/3 attest validity and at most n/3 invalidity, INVALID
       in the mirror case, INVALID_NO_SLASH if both sides exceed n/3.
     * ``sdk`` (polkadot-sdk ``DisputeStateFlags``): VALID when the for-votes reach
@@ -213,7 +213,7 @@ def dispute_outcome(votes_for: Any, votes_against: Any, attesters: Any, n: Any, 
 
 @implements("SLS-2", "SLS-3")
 def has_supermajority_either_way(votes_for: Any, votes_against: Any, n: Any) -> Any:
-    """SLS-2, SLS-3 (seed 003 §2.5.9): the dispute garnered a 2/3+ supermajority on one side."""
+    """SLS-2, SLS-3 ([IG §2.5.9]): the dispute garnered a 2/3+ supermajority on one side."""
     return Or(is_supermajority(votes_for, n), is_supermajority(votes_against, n))
 
 
@@ -244,7 +244,7 @@ def is_pvf_check_rejected(rejects: Any, n: Any) -> Any:
     return rejects > pvf_reject_threshold(n)
 
 
-# -- invalidity escalation: seed 003 §1.10.3 (TH-11) ------------------------------------------
+# -- invalidity escalation: [AnV §1.10.3] (TH-11) ------------------------------------------
 
 #: Outcome codes of :func:`escalation_outcome`.
 ESCALATION_PENDING = 0
@@ -276,7 +276,7 @@ def is_escalation_invalid_no_slash(votes_valid: Any, votes_invalid: Any, n: Any)
 
 @implements("TH-11")
 def escalation_outcome(votes_valid: Any, votes_invalid: Any, attesters: Any, n: Any) -> Any:
-    """The outcome code of an invalidity escalation (seed 003 §1.10.3, TH-11).
+    """The outcome code of an invalidity escalation ([AnV §1.10.3], TH-11).
 
     ``votes_valid`` / ``votes_invalid`` count the validators attesting each side (one
     on both sides counts on both), ``attesters`` the distinct validators that attested.
@@ -291,7 +291,7 @@ def escalation_outcome(votes_valid: Any, votes_invalid: Any, attesters: Any, n: 
                ESCALATION_PENDING)
 
 
-# -- PVF pre-checking: seed 001, polkadot-sdk ``paras`` (TH-14) --------------------------------
+# -- PVF pre-checking: [RFC-UPG], polkadot-sdk ``paras`` (TH-14) --------------------------------
 
 
 def is_pvf_precheck_accepted(accepts: Any, n: Any) -> Any:
@@ -306,7 +306,7 @@ def is_pvf_precheck_rejected(rejects: Any, n: Any) -> Any:
     return is_pvf_check_rejected(rejects, n)
 
 
-# -- halts: seed 002 (TH-15) --------------------------------------------------------------------
+# -- halts: [HALT] (TH-15) --------------------------------------------------------------------
 
 
 def halt_quorum(n: Any) -> Any:
@@ -326,7 +326,7 @@ def halt_stall_offline(n: Any) -> Any:
 
 def halt_safety_threshold(n: Any) -> Any:
     """Active-committee safety threshold (decision TH-D2): one above the quorum, so the
-    soft stall is declared while a quorum can still form (seed 002: 86 for quorum 85)."""
+    soft stall is declared while a quorum can still form ([HALT]: 86 for quorum 85)."""
     return halt_quorum(n) + 1
 
 

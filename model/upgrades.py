@@ -1,6 +1,6 @@
-"""Parachain code upgrades: the off-chain upgrade counter (seed 001, the RFC) beside the
-legacy on-chain path (seed 003 §2.5.4 ``schedule_code_upgrade`` / ``note_new_head`` and
-§2.5.6 ``process_candidates`` step 2 / ``enact_candidate`` step 1).
+"""Parachain code upgrades: the off-chain upgrade counter ([RFC-UPG], the RFC) beside the
+legacy on-chain path ([IG §2.5.4] ``schedule_code_upgrade`` / ``note_new_head`` and
+[IG §2.5.6] ``process_candidates`` step 2 / ``enact_candidate`` step 1).
 
 Rules UPG-1 .. UPG-24 and decisions UPG-D1 .. UPG-D15 of ``spec/upgrades.md``.
 
@@ -80,7 +80,7 @@ class UpgradeConfig:
     name: str = "custom"
     n_validators: int = 4
     #: availability cores: the validators are partitioned into one backing group per
-    #: core (seed 003 §2.5.5), and the para's core is assigned ``groups[rotation]`` (UPG-24)
+    #: core ([IG §2.5.5]), and the para's core is assigned ``groups[rotation]`` (UPG-24)
     n_cores: int = 2
     backing_threshold: str = "majority"
     minimum_backing_votes: int = 2
@@ -363,7 +363,7 @@ class UpgradesMachine(Machine):
     name = "upgrades"
     area = "upgrades"
     description = ("code upgrades: the off-chain counter, fetching, pre-checking, enactment and "
-                   "pruning (seed 001) beside the legacy on-chain path (seed 003 §2.5.4, §2.5.6)")
+                   "pruning ([RFC-UPG]) beside the legacy on-chain path ([IG §2.5.4], [IG §2.5.6])")
 
     Params = UpgradeConfig
     presets = UPGRADE_PRESETS
@@ -868,7 +868,7 @@ class UpgradesMachine(Machine):
         return self.process_availability(self.process_timers(s), bits)
 
     def process_session_change(self, s: UpgradeState) -> UpgradeState:
-        """Seed 003 §2.5.6 (candidates pending availability are cleared), the group
+        """[IG §2.5.6] (candidates pending availability are cleared), the group
         rotation (UPG-24), and the session-bound parts of UPG-16 and UPG-17."""
         if s.pending is not None:
             s = self.drop_pending(s)

@@ -41,13 +41,13 @@ def _vrf(m, s, v, b, h):
 
 
 def _one_shot(m, s, v) -> int:
-    """§1.9.3/§1.9.5: the relay-block VRF (one per hash) mod the number of available parablocks."""
+    """[AnV §1.9.3]/[AnV §1.9.5]: the relay-block VRF (one per hash) mod the number of available parablocks."""
     avail = [b for b in range(m.params.n_blocks) if (s.available >> b) & 1]
     return sum({1 << avail[_vrf(m, s, v, -1, h) % len(avail)] for h in _hashes(s)})
 
 
 def _vcheck(m, s) -> int:
-    """§1.9.4: #VCheck = (parachain validators + 2) + c_f * total fishermen stake."""
+    """[AnV §1.9.4]: #VCheck = (parachain validators + 2) + c_f * total fishermen stake."""
     p = m.params
     return p.group_size + p.vdefault_extra + p.c_f * s.stake
 
@@ -61,7 +61,7 @@ def _priority(m, s, v, b) -> int:
 
 
 def _may_check(m, s, v, b) -> bool:
-    """§1.9.4: an extra checker checks at once if its VRF is small enough, otherwise after
+    """[AnV §1.9.4]: an extra checker checks at once if its VRF is small enough, otherwise after
     a delay and only if fewer than #VCheck higher-priority validators have checked."""
     if _primary(m, s, v, b):
         return True

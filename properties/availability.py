@@ -11,7 +11,7 @@ from .core import always, mutant, sometimes, transition
 M = "availability"
 
 S = Status
-#: AV-8: the status table of seed 003 §1.7 at block boundaries, per para and candidate
+#: AV-8: the status table of [AnV §1.7] at block boundaries, per para and candidate
 #: (same: the candidate stays the same one; new: a new candidate was noted)
 ALLOWED = {
     (S.NO_CANDIDATE, S.NO_CANDIDATE, "same"),

@@ -29,7 +29,7 @@ def _honest(m):
 
 
 def _double_voters(m, s) -> int:
-    """Validators whose statements hold a double vote, restated from §2.6.3."""
+    """Validators whose statements hold a double vote, restated from [IG §2.6.3]."""
     out = 0
     for v, st in enumerate(s.statements):
         sec, val, inv = _sets(m, st)

@@ -1,4 +1,4 @@
-"""Properties and mutants of the ``halts`` and ``rollback`` machines (spec/halts.md, seed 002).
+"""Properties and mutants of the ``halts`` and ``rollback`` machines (spec/halts.md, [HALT]).
 
 Both machines run the one interpreter :class:`model.halts.HaltInterpreter`; ``halts``
 explores detection, the activity matrix, evidence, emergency halts, investigation and
@@ -132,7 +132,7 @@ def evidence_accepted_in_every_halt(m, s, a, t):
     return _ok(t)
 
 
-#: HLT-7, restated from seed 002's table: activities that stop / pause in each halt
+#: HLT-7, restated from [HALT]'s table: activities that stop / pause in each halt
 STOPPED_OR_PAUSED = {
     Mode.RUNNING: set(),
     Mode.SOFT_STALL: {Activity.DECRYPTION},

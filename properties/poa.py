@@ -1,4 +1,4 @@
-"""Properties and mutants of the ``poa`` machine (spec/poa.md, seed 004)."""
+"""Properties and mutants of the ``poa`` machine (spec/poa.md, [POA])."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _ok(t) -> bool:
 
 
 def _reported(s) -> int:
-    """The active validators that sent no heartbeat in the session (seed 004: ImOnline's
+    """The active validators that sent no heartbeat in the session ([POA]: ImOnline's
     offenders)."""
     return s.active & ~s.heartbeats
 
@@ -121,7 +121,7 @@ def offline_validators_removed_at_rotation(m, s, a, t):
 @transition(M, ["POA-9", "POA-10"], on=[EndSession], witness=lambda m, s, a, t: _reported(s) & s.validators
             & ~s.online != 0 and _removable(m, s))
 def block_period_returns_to_target(m, s, a, t):
-    """Seed 004's arithmetic: with the reported (offline) validators gone from the new
+    """[POA]'s arithmetic: with the reported (offline) validators gone from the new
     set, N blocks take N slots again (60 s for 10 blocks of 6 s) instead of at least
     one slot more per offline member (66 s with one offline)."""
     if not _removable(m, s):

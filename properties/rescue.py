@@ -1,4 +1,4 @@
-"""Properties and mutants of the ``rescue`` machine (spec/rescue.md, seed 000)."""
+"""Properties and mutants of the ``rescue`` machine (spec/rescue.md, [RESCUE])."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ def _one_third(ints):
 @lemma("available_implies_reconstructible", ["TH-2", "TH-1"])
 def _reconstructible(ints):
     """For every n ≥ 1: more than 2n/3 pieces are more than 2f pieces, the number erasure
-    coding needs to reconstruct the blob (seed 003 §1.10)."""
+    coding needs to reconstruct the blob ([AnV §1.10])."""
     n, v = ints("n v")
     recon = getattr(T, "is_reconstructible", None)
     goal = recon(v, n) if recon is not None else v > 2 * T.byzantine_threshold(n)
@@ -84,7 +84,7 @@ def _intersection(ints):
     ]
 
 
-# -- TH-11: invalidity escalation (seed 003 §1.10.3) -----------------------------------------------
+# -- TH-11: invalidity escalation ([AnV §1.10.3]) -----------------------------------------------
 
 
 def _escalation_vars(ints):
@@ -95,7 +95,7 @@ def _escalation_vars(ints):
 
 @lemma("escalation_outcomes_exclusive", ["TH-11", "TH-3"])
 def _escalation_exclusive(ints):
-    """For every n ≥ 1 and vote counts: at most one of the three outcomes of §1.10.3
+    """For every n ≥ 1 and vote counts: at most one of the three outcomes of [AnV §1.10.3]
     (valid; invalid; invalid without slashing) holds, and escalation_outcome returns
     exactly that one once more than 2n/3 have attested, and none before."""
     n, v, i, att, dom = _escalation_vars(ints)
@@ -135,7 +135,7 @@ def _dispute_agreement(ints):
     return [Obligation("same outcome", dom, And(*[(mine == a) == (theirs == b) for a, b in codes.items()]))]
 
 
-# -- TH-12, TH-13: validator groups and their rotation (seed 003 §2.5.5) -------------------------
+# -- TH-12, TH-13: validator groups and their rotation ([IG §2.5.5]) -------------------------
 
 
 @lemma("group_sizes_partition_the_validators", ["TH-12"])
@@ -217,7 +217,7 @@ def _precheck(ints):
     ]
 
 
-# -- TH-15: halt thresholds (seed 002) ---------------------------------------------------------------
+# -- TH-15: halt thresholds ([HALT]) ---------------------------------------------------------------
 
 
 @lemma("halt_thresholds_consistent", ["TH-15"])
@@ -241,7 +241,7 @@ def _halt(ints):
 
 @lemma("halt_committee_is_127", ["TH-15"])
 def _halt_committee(ints):
-    """Seed 002's figures determine the committee: for every n ≥ 1, quorum 85 with 43 offline
+    """[HALT]'s figures determine the committee: for every n ≥ 1, quorum 85 with 43 offline
     members the least that stall it holds exactly when n = 127 (safety threshold 86)."""
     (n,) = ints("n")
     cond = And(T.halt_quorum(n) == 85, T.halt_stall_offline(n) == 43)
@@ -253,7 +253,7 @@ def _halt_committee(ints):
 
 @lemma("multisig_approvals_intersect", ["TH-15"])
 def _multisig(ints):
-    """For every k-of-m multisig with 2k > m (seed 002: 7 of 12): two approved messages (a halt
+    """For every k-of-m multisig with 2k > m ([HALT]: 7 of 12): two approved messages (a halt
     and a resume, say) share a signer."""
     m, k, a, b, both = ints("members threshold a b both")
     pre = (m >= 1, k >= 1, k <= m, 2 * k > m, both >= 0, both <= a, both <= b, a + b - both <= m,

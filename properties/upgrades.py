@@ -616,7 +616,7 @@ class RequestReplacesUpgrade(UpgradesMachine):
 
 @mutant(M, "upg_legacy_sees_only_legacy", kills=["paths_never_overlap", "one_upgrade_in_flight"])
 class LegacySeesOnlyLegacy(UpgradesMachine):
-    """UPG-3 broken the way seed 003 §2.5.6 step 2 reads literally: the legacy check
+    """UPG-3 broken the way [IG §2.5.6] step 2 reads literally: the legacy check
     compares only against the legacy schedule, not against a new-path upgrade."""
 
     def has_upgrade_in_flight_for_legacy(self, state):

@@ -24,7 +24,7 @@ def expected(n, k=2):
     return (9 * (3 * 2 ** n + 1)) ** k
 
 
-# the peer counts of REFERENCES.md: 194,481 (n = 4), 762,129 (n = 5), 3,017,169 (n = 6)
+# the peer counts of benchmarks/README.md: 194,481 (n = 4), 762,129 (n = 5), 3,017,169 (n = 6)
 MANIFEST = {("tiny", 4): (194481, 40), ("small", 5): (762129, 46), ("trio", 3): (50625, 38)}
 
 

@@ -1,4 +1,4 @@
-"""Seed 002: the ``halts`` and ``rollback`` machines, their arithmetic, mutants and playbooks."""
+"""[HALT]: the ``halts`` and ``rollback`` machines, their arithmetic, mutants and playbooks."""
 
 import json
 

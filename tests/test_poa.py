@@ -1,4 +1,4 @@
-"""Seed 004: the ``poa`` machine, its block-period arithmetic, mutants and playbooks."""
+"""[POA]: the ``poa`` machine, its block-period arithmetic, mutants and playbooks."""
 
 import attrs
 import pytest

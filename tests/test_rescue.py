@@ -1,4 +1,4 @@
-"""Seed 000: the ``rescue`` machine, its thresholds, mutants and playbooks."""
+"""[RESCUE]: the ``rescue`` machine, its thresholds, mutants and playbooks."""
 
 import attrs
 import pytest

@@ -79,7 +79,7 @@ def test_every_broken_variant_targets_a_lemma():
 
 
 def test_halt_committee_counterexample_names_the_size():
-    """Seed 002's figures with another committee size would be refuted by an n."""
+    """[HALT]'s figures with another committee size would be refuted by an n."""
     r = get_lemma("halt_committee_is_127").prove()
     assert r.ok
     assert T.halt_quorum(127) == 85 and T.halt_stall_offline(127) == 43 and T.halt_safety_threshold(127) == 86

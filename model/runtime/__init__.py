@@ -1,4 +1,4 @@
-"""The relay-chain runtime modules of seed 003 §2.5, composed into the reference interpreter.
+"""The relay-chain runtime modules of [IG §2.5], composed into the reference interpreter.
 
 * ``configuration``: Configuration module (CFG-*), machine ``configuration``;
 * ``paras``: Paras module (PAR-*), machine ``paras``;

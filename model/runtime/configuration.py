@@ -1,4 +1,4 @@
-"""The Configuration module: seed 003 §2.5.3 (rules CFG-* of ``spec/configuration.md``).
+"""The Configuration module: [IG §2.5.3] (rules CFG-* of ``spec/configuration.md``).
 
 Storage: the configuration in force and an optional pending one. Governance setters
 (one per configuration member) build on the pending configuration, or on the current
@@ -169,7 +169,7 @@ class ConfigurationMachine(ConfigurationModule, Machine):
 
     name = "configuration"
     area = "configuration"
-    description = "configuration buffering and governance setters (seed 003 §2.5.3)"
+    description = "configuration buffering and governance setters ([IG §2.5.3])"
 
     #: the genesis configuration the module buffers: the members with a setter (the
     #: other fields are no chain configuration, see ``GOVERNANCE_MEMBERS``)

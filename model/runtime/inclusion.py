@@ -1,4 +1,4 @@
-"""The Inclusion module of the composed runtime: seed 003 §2.5.6.
+"""The Inclusion module of the composed runtime: [IG §2.5.6].
 
 Rules INC-20 .. INC-29 of ``spec/inclusion_runtime.md``, built on the spine's rules:
 the bitfield checks and the free-core rule are ``model.availability.check_bitfield``

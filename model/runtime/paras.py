@@ -1,4 +1,4 @@
-"""The Paras module: seed 003 §2.5.4 (rules PAR-* of ``spec/paras.md``).
+"""The Paras module: [IG §2.5.4] (rules PAR-* of ``spec/paras.md``).
 
 Registered paras (parachains and parathreads), their heads and validation code,
 future code upgrades, and past code kept for the acceptance period with
@@ -322,7 +322,7 @@ class ParasMachine(ParasModule, Machine):
 
     name = "paras"
     area = "paras"
-    description = "para registration, code upgrades and past-code pruning (seed 003 §2.5.4)"
+    description = "para registration, code upgrades and past-code pruning ([IG §2.5.4])"
 
     #: ``tiny`` with the runtime's exploration timing (``model.runtime.bounds``) and an
     #: acceptance period of one block, so past code is pruned within the explored blocks

@@ -1,4 +1,4 @@
-"""The composed relay-chain runtime: the reference interpreter (seed 003 §2.5).
+"""The composed relay-chain runtime: the reference interpreter ([IG §2.5]).
 
 :meth:`RuntimeModel.apply_block` takes the state after one relay-chain block and the
 next block's inputs, and returns the state after that block, or raises
@@ -9,7 +9,7 @@ processed in this order (RT-1):
    Initializer to the modules in initialization order (INI-3, INI-5);
 2. initialization of Configuration, Paras, Scheduler, Inclusion, Validity (INI-1);
 3. the inclusion inherent, which must be invoked exactly once (INC-29), in the six
-   steps of §2.5.7 (INC-30);
+   steps of [IG §2.5.7] (INC-30);
 4. the other extrinsics (governance setters, registration, parathread claims): a
    failing call fails alone, the block stays valid (decision RT-D1);
 5. finalization: the InclusionInherent check, then the modules in reverse order (INI-4).
@@ -350,7 +350,7 @@ class RuntimeMachine(RuntimeModel, Machine):
 
     name = "runtime"
     area = "runtime"
-    description = "Initializer, Configuration, Paras, Scheduler, Inclusion composed (seed 003 §2.5)"
+    description = "Initializer, Configuration, Paras, Scheduler, Inclusion composed ([IG §2.5])"
 
     #: the small host presets with the exploration timing (``model.runtime.bounds``)
     presets = RUNTIME_PRESETS

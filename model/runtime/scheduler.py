@@ -1,4 +1,4 @@
-"""The Scheduler module: seed 003 §2.5.5 (rules SCH-* of ``spec/scheduler.md``).
+"""The Scheduler module: [IG §2.5.5] (rules SCH-* of ``spec/scheduler.md``).
 
 Availability cores (one per parachain, then ``parathread_cores`` multiplexers),
 validator groups from a seeded shuffle partitioned with ``model.groups.partition``
@@ -364,7 +364,7 @@ class SchedulerMachine(SchedulerModule, Machine):
 
     name = "scheduler"
     area = "scheduler"
-    description = "availability cores, validator groups, rotation and parathread claims (seed 003 §2.5.5)"
+    description = "availability cores, validator groups, rotation and parathread claims ([IG §2.5.5])"
 
     #: the runtime's presets with two parathread cores, so three groups: uneven
     #: partitions and claim offsets show

@@ -122,7 +122,7 @@ function availabilityEndBlock(cfg, s, note) {
 // -- inclusion (spec/inclusion.md) ------------------------------------------------------------------
 
 // INC-D3: core i belongs to parachain i; the validators are split into contiguous
-// groups, the first (V mod N) groups one larger (seed 003 §2.5.5).
+// groups, the first (V mod N) groups one larger ([IG §2.5.5]).
 function groups(nValidators, nGroups) {
   const out = [];
   let start = 0;
