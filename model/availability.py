@@ -185,21 +185,7 @@ class AvailabilityMachine(Machine):
         return p.status == Status.NO_CANDIDATE
 
     # -- declarations for proofs (``availability_proofs``) ------------------------------------
-    def symbolic_domain(self):
-        from .availability_proofs import symbolic_domain
-
-        return symbolic_domain(self.config)
-
-    def auxiliary_invariants(self):
-        from .availability_proofs import AUXILIARY_INVARIANTS
-
-        return AUXILIARY_INVARIANTS
-
-    @classmethod
-    def counting_models(cls):
-        from .availability_proofs import COUNTING_MODELS
-
-        return COUNTING_MODELS
+    proofs = ".availability_proofs"
 
     # -- machine --------------------------------------------------------------------
     def init(self):

@@ -17,6 +17,7 @@ property can fail) is a subclass that overrides one rule.
 from __future__ import annotations
 
 import enum
+import importlib
 import re
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping
 
@@ -222,19 +223,31 @@ class Machine:
         return None
 
     # -- declarations for proofs (plain data, shapes in ``paraspec.model.proofs``) ------------------
+    #: The module (a name relative to ``paraspec.model``, e.g. ``".availability_proofs"``)
+    #: that declares what proofs need of this machine: ``symbolic_domain(params)``,
+    #: ``AUXILIARY_INVARIANTS`` and ``COUNTING_MODELS``. The hooks below read it; a machine
+    #: may instead override them. ``None``: nothing declared.
+    proofs: ClassVar[str | None] = None
+
+    @classmethod
+    def _proofs_module(cls) -> Any:
+        return None if cls.proofs is None else importlib.import_module(cls.proofs, "paraspec.model")
+
     def symbolic_domain(self) -> Mapping[str, tuple[int, int]] | None:
         """Bounds ``(lo, hi)`` of every integer leaf of a state, by leaf pattern
         (``paras[*].votes``), for these parameters: the domain the symbolic engine encodes
         (``checker.symbolic``) and proves never left. ``None`` (the default): not declared;
         ``paraspec prove`` then proves the machine only when named, on a domain inferred
         from a bounded exploration."""
-        return None
+        mod = self._proofs_module()
+        return None if mod is None else mod.symbolic_domain(self.params)
 
     def auxiliary_invariants(self) -> tuple["Invariant", ...]:
         """Invariants of the reachable states that k-induction may assume once proved, for
         properties that hold but are not inductive on their own (``--no-strengthening``
         leaves them out). Default: none."""
-        return ()
+        mod = self._proofs_module()
+        return () if mod is None else tuple(mod.AUXILIARY_INVARIANTS)
 
     @classmethod
     def counting_models(cls) -> tuple["CountingModel", ...]:
@@ -242,7 +255,8 @@ class Machine:
         validator count symbolic; each is a lemma of ``paraspec prove`` for every value of
         them, and a mutant class answers with the same models over its own rules. Default:
         none."""
-        return ()
+        mod = cls._proofs_module()
+        return () if mod is None else tuple(mod.COUNTING_MODELS)
 
     def view(self, state) -> dict[str, Any]:
         """The state as named variables (for traces and reports)."""

@@ -206,21 +206,7 @@ class InclusionMachine(Machine):
                 f"validator {validator} is not in the group assigned to para {para}")
 
     # -- declarations for proofs (``inclusion_proofs``) ------------------------------------
-    def symbolic_domain(self):
-        from .inclusion_proofs import symbolic_domain
-
-        return symbolic_domain(self.config)
-
-    def auxiliary_invariants(self):
-        from .inclusion_proofs import AUXILIARY_INVARIANTS
-
-        return AUXILIARY_INVARIANTS
-
-    @classmethod
-    def counting_models(cls):
-        from .inclusion_proofs import COUNTING_MODELS
-
-        return COUNTING_MODELS
+    proofs = ".inclusion_proofs"
 
     # -- machine --------------------------------------------------------------------------
     def init(self):
