@@ -40,7 +40,7 @@ def uninterrupted(tmp_path_factory):
 @pytest.mark.parametrize("kills", [1, 3])
 def test_killed_and_resumed_run_gives_the_same_report(tmp_path, uninterrupted, kills):
     ckpt = tmp_path / "ckpt"
-    pickle = ckpt / "availability" / "search.pickle"
+    pickle = ckpt / "availability" / "search.ckpt"
     for k in range(kills):
         argv = ["--checkpoint", str(ckpt)] if k == 0 else ["--resume", str(ckpt)]
         p = paraspec(*ARGS, *argv, "--checkpoint-every", "0.05", "--json", str(tmp_path / f"partial{k}.json"))
