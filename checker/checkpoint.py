@@ -421,6 +421,8 @@ class Checkpoints:
         """(the header, the sections) of a file whose magic, version and checksum are right."""
         if not blob:
             raise self._bad("the checkpoint file is empty")
+        if MAGIC.startswith(blob):
+            raise self._bad("the checkpoint is truncated")
         if not blob.startswith(MAGIC):
             what = "a pickle" if blob[:1] == b"\x80" else "not a paraspec checkpoint"
             raise self._bad(f"{what} (no {MAGIC[:-1].decode()} signature); refused")
@@ -499,7 +501,7 @@ class _Reader:
         for spec in specs:
             name = spec.get("name") if isinstance(spec, dict) else None
             size = spec.get("bytes") if isinstance(spec, dict) else None
-            if name not in expected or name in out or type(size) is not int or size < 0:
+            if type(name) is not str or name not in expected or name in out or type(size) is not int or size < 0:
                 raise self.ck._bad(f"malformed checkpoint: unexpected section {name!r}")
             if offset + size > len(self.payload):
                 raise self.ck._bad(f"malformed checkpoint: section {name!r} runs past the end")
@@ -553,7 +555,7 @@ class _Reader:
             try:
                 out.append(decode(json.loads(line)))
             except (CodecError, ValueError, RecursionError) as e:
-                raise self.ck._bad(f"malformed checkpoint: {name} state {k}: {e}") from None
+                raise self.ck._bad(f"malformed checkpoint: {name.removesuffix('_states')} state {k}: {e}") from None
         return out
 
 
@@ -570,9 +572,10 @@ def _restore(ck: Checkpoints, search: Any, sc: dict[str, Any], data: dict[str, A
             raise ck._bad(f"malformed checkpoint: {len(idx)} {which} indices for {len(states)} states")
         pairs = []
         for i, s in zip(idx, states):
-            if not 0 <= i < n or ck.key(s)[1] != data["fps"][i]:
+            rep, fp = ck.key(s)
+            if not 0 <= i < n or fp != data["fps"][i]:
                 raise ck._bad(f"malformed checkpoint: a {which} state does not match its fingerprint")
-            pairs.append((i, s))
+            pairs.append((i, rep))
         data[which] = pairs
     if not sc["pos"] <= len(data["frontier"]):
         raise ck._bad("malformed checkpoint: the frontier position is past the frontier")

@@ -396,13 +396,23 @@ class _Search(Visitor):
                 self.save(elapsed)
             if c.progress is not None:
                 c.progress(len(self.ex), self.ex.depth, elapsed)
-            result = self._result(elapsed)
+            result = self._resumed_result(elapsed) if c.resume else self._result(elapsed)
         finally:
             if self.pool is not None:
                 self.pool.close()
             if gc_was_enabled:
                 gc.enable()
         return result
+
+    def _resumed_result(self, elapsed: float) -> Result:
+        """The result of a resumed search; the traces are rebuilt by replaying the checkpoint's
+        parent pointers, so a checkpoint that does not match the model (written with a valid
+        checksum by something else than this search) fails here: one line, not a traceback."""
+        try:
+            return self._result(elapsed)
+        except Exception as e:
+            raise CheckpointMismatch(f"{self.ckpt.path}: the checkpoint does not match the model "
+                                     f"({type(e).__name__}: {e})") from None
 
     def _result(self, elapsed: float) -> Result:
         c = self.c
