@@ -4,8 +4,8 @@ A checkpoint is one file, ``search.ckpt``, in the directory of one search (one
 machine, or machine and mutant). Loading it runs no code from it: it holds JSON, raw
 integer arrays and states written as their canonical forms (``checker.fingerprint``:
 nested arrays of ints, strings, booleans and nulls), which are decoded by the types
-the machine declares, never by names the file chooses. Layout (integers
-little-endian)::
+the machine declares (a record's name in the file only picks among the subclasses of
+its declared type). Layout (integers little-endian)::
 
     MAGIC                  b"PARASPEC-CHECKPOINT\\n"
     version  u32           FORMAT_VERSION
@@ -15,7 +15,8 @@ little-endian)::
                            the scalars of the search, and the sections that follow
     sections               back to back: integer arrays (fingerprints, parent pointers,
                            frontier indices, the liveness graph) and the states of the
-                           frontier and of the next level (JSON lines, zlib)
+                           frontier and of the next level (zlib-compressed lines, each a
+                           JSON array of states in order)
     sha256   32 bytes      of everything before it
 
 Loading checks, in order: the magic, the version, the checksum, the header, the
@@ -26,8 +27,8 @@ in the same directory and renames it over the checkpoint, so a kill at any momen
 leaves the previous checkpoint or the new one, never a mix.
 
 Saving is incremental where the search is: the frontier and the next level only grow
-during a level, so each state is encoded and compressed once (``_StateStream``), and
-a save costs about as much as copying the integer arrays.
+during a level, so each state is encoded and compressed once (``_StateStream``): a
+save costs the states new since the last one, and writing the integer arrays.
 """
 
 from __future__ import annotations
@@ -281,15 +282,17 @@ class _StateStream:
         self.raw = 0
 
     def update(self) -> None:
-        items, indices, z, chunks = self.items, self.indices, self.z, self.chunks
-        for k in range(len(indices), len(items)):
-            i, s = items[k]
-            line = _dumps(canonical(s)) + b"\n"
-            self.raw += len(line)
-            out = z.compress(line)
-            if out:
-                chunks.append(out)
-            indices.append(i)
+        items, indices = self.items, self.indices
+        start = len(indices)
+        if start == len(items):
+            return
+        new = items[start:]
+        text = _dumps([canonical(s) for _, s in new]) + b"\n"
+        indices.extend(i for i, _ in new)
+        self.raw += len(text)
+        out = self.z.compress(text)
+        if out:
+            self.chunks.append(out)
 
     def data(self) -> bytes:
         return b"".join(self.chunks) + self.z.copy().flush()
@@ -547,15 +550,22 @@ class _Reader:
         if len(text) != size or z.unconsumed_tail or not z.eof:
             raise self.ck._bad(f"malformed checkpoint: section {name!r} does not hold {size} bytes")
         lines = text.split(b"\n")
-        if lines[-1] != b"" or len(lines) != count + 1:
-            raise self.ck._bad(f"malformed checkpoint: section {name!r} does not hold {count} states")
+        if lines[-1] != b"":
+            raise self.ck._bad(f"malformed checkpoint: section {name!r} does not end with a line break")
         decode = form_decoder(self.ck.state_type)
-        out = []
-        for k, line in enumerate(lines[:-1]):
+        out: list[Any] = []
+        for line in lines[:-1]:
             try:
-                out.append(decode(json.loads(line)))
+                batch = json.loads(line)
+                if type(batch) is not list:
+                    raise CodecError("$", f"expected an array of states, got {_shape(batch)}")
+                for form in batch:
+                    out.append(decode(form))
             except (CodecError, ValueError, RecursionError) as e:
-                raise self.ck._bad(f"malformed checkpoint: {name.removesuffix('_states')} state {k}: {e}") from None
+                raise self.ck._bad(f"malformed checkpoint: {name.removesuffix('_states')} state {len(out)}: "
+                                   f"{e}") from None
+        if len(out) != count:
+            raise self.ck._bad(f"malformed checkpoint: section {name!r} holds {len(out)} states, not {count}")
         return out
 
 

@@ -89,9 +89,10 @@ def forge(header, parts: dict[str, bytes] | list[bytes] | None = None, version: 
 
 def with_state_lines(blob: bytes, edit) -> bytes:
     header, parts = split(blob)
-    lines = zlib.decompress(parts["frontier_states"]).split(b"\n")[:-1]
-    lines = edit(lines)
-    text = b"".join(line + b"\n" for line in lines)
+    states = [json.dumps(form).encode() for line in zlib.decompress(parts["frontier_states"]).split(b"\n")[:-1]
+              for form in json.loads(line)]
+    lines = edit(states)
+    text = b"[" + b",".join(lines) + b"]\n"
     parts["frontier_states"] = zlib.compress(text)
     spec = next(s for s in header["sections"] if s["name"] == "frontier_states")
     spec["raw"], spec["count"] = len(text), len(lines)
