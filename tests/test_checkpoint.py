@@ -177,3 +177,16 @@ def test_a_resumed_search_may_use_workers(tmp_path, halts_mutant, halts_referenc
     base.with_max_states(700).with_checkpoint(str(tmp_path)).run()
     resumed = base.with_workers(2).with_resume(str(tmp_path)).run()
     assert _summary(resumed) == _summary(halts_reference)
+
+
+@pytest.mark.parametrize("symmetry", [False, True])
+def test_resume_with_a_compact_layout_and_with_symmetry(tmp_path, symmetry):
+    """``avail_core`` stores states by their layout code, and under symmetry by orbit representative."""
+    m = build("avail_core", "tiny")
+    base = Checker(m).with_properties(properties_of("avail_core")).with_engine("explicit").with_symmetry(symmetry)
+    reference = base.with_max_depth(9).run()
+    first = base.with_max_states(150).with_checkpoint(str(tmp_path)).run()
+    assert first.stopped == "max_states"
+    resumed = base.with_max_depth(9).with_resume(str(tmp_path)).run()
+    assert _summary(resumed) == _summary(reference)
+    assert resumed.engine == reference.engine == ("bfs+symmetry" if symmetry else "bfs")
