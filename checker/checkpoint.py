@@ -55,7 +55,7 @@ from .fingerprint import canonical
 from .results import CheckpointMismatch
 
 __all__ = ["FILE", "LEGACY_FILE", "FORMAT_VERSION", "MAGIC", "Checkpoints", "present", "form_decoder",
-           "SEARCH_FIELDS"]
+           "SEARCH_FIELDS", "one_line"]
 
 FILE = "search.ckpt"
 #: the pickle of paraspec before format 1: refused, never loaded
@@ -317,7 +317,7 @@ class Checkpoints:
         self.next: _StateStream | None = None
 
     def _bad(self, what: str, path: Path | None = None) -> CheckpointMismatch:
-        return CheckpointMismatch(f"{path or self.path}: {what}")
+        return one_line(f"{path or self.path}: {what}")
 
     # -- before the search ------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -463,6 +463,11 @@ class Checkpoints:
         if header["paraspec"] != _version():
             raise self._bad(f"the checkpoint was written by paraspec {header['paraspec']}, this is paraspec "
                             f"{_version()}: start the search again with --checkpoint")
+
+
+def one_line(message: str) -> CheckpointMismatch:
+    """The error for the CLI's one line (line breaks in a file name or a value escaped)."""
+    return CheckpointMismatch(message.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 def _alive(pid: int) -> bool:

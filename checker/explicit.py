@@ -408,11 +408,13 @@ class _Search(Visitor):
         """The result of a resumed search; the traces are rebuilt by replaying the checkpoint's
         parent pointers, so a checkpoint that does not match the model (written with a valid
         checksum by something else than this search) fails here: one line, not a traceback."""
+        from .checkpoint import one_line
+
         try:
             return self._result(elapsed)
         except Exception as e:
-            raise CheckpointMismatch(f"{self.ckpt.path}: the checkpoint does not match the model "
-                                     f"({type(e).__name__}: {e})") from None
+            raise one_line(f"{self.ckpt.path}: the checkpoint does not match the model "
+                           f"({type(e).__name__}: {e})") from None
 
     def _result(self, elapsed: float) -> Result:
         c = self.c

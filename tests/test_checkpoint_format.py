@@ -344,3 +344,25 @@ def test_the_checkpoint_holds_every_field_of_the_search():
     assert fields == set(checkpoint.SEARCH_FIELDS)
     assert set(Exploration.FIELDS) == {"fps", "parent", "parent_act", "frontier", "pos", "nxt", "depth", "stopped",
                                        "started"}
+
+
+def test_a_forged_parent_action_is_one_line(tmp_path, saved, capsys):
+    """The parent pointers are replayed to rebuild traces; an action index the model does not
+    have (a file forged with a valid checksum) is reported on one line, not a traceback."""
+    header, parts = split(saved)
+    acts = bytearray(parts["parent_act"])
+    acts[-4:] = struct.pack("<i", 10**6)
+    parts["parent_act"] = bytes(acts)
+    # a violation at that state: its trace is rebuilt for the report
+    header["search"]["violations"] = {"type_ok": [len(parts["fps"]) // 8 - 1, None]}
+    path = install(tmp_path, forge(header, parts))
+    assert main([*CLI, "--resume", str(tmp_path)]) == 2
+    one_line(capsys, path, "does not match the model")
+
+
+def test_a_line_break_in_the_directory_name_stays_on_one_line(tmp_path, saved, capsys):
+    root = tmp_path / "two\nlines"
+    install(root, b"")
+    assert main([*CLI, "--resume", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "empty" in err, err
