@@ -519,7 +519,8 @@ class _Reader:
                 self._array(name, spec, raw, expected[name])
         missing = [n for n in expected if n not in out]
         if missing or offset != len(self.payload):
-            raise self.ck._bad(f"malformed checkpoint: {'missing section ' + repr(missing[0]) if missing else 'trailing data'}")
+            what = f"missing section {missing[0]!r}" if missing else "data after the last section"
+            raise self.ck._bad(f"malformed checkpoint: {what}")
         return out
 
     def _expected(self, search: Any) -> dict[str, str]:
