@@ -269,7 +269,7 @@ class _Search(Visitor):
 
     def stop_state(self, ex: Exploration) -> str | None:
         c = self.c
-        if c.time_limit is not None and time.perf_counter() - self.start > c.time_limit:
+        if c.time_limit is not None and time.perf_counter() - self.began > c.time_limit:
             return "time_limit"
         if c.max_states is not None and len(ex) >= c.max_states:
             return "max_states"
@@ -299,14 +299,18 @@ class _Search(Visitor):
             c.progress(len(ex), ex.depth, time.perf_counter() - self.start)
 
     # -- checkpoints ---------------------------------------------------------------------------------
-    _FIELDS = ("graph", "transitions", "deadlocks", "deadlock_idx", "dead", "rejections", "witness_hits",
-               "violations", "some_found", "elapsed_before")
-
     def _identity(self) -> dict[str, Any]:
+        """What a checkpoint must have been written by to be resumed here (the limits are
+        not part of it: a resumed search runs with the new invocation's own)."""
         m = self.m
-        return {"machine": m.name, "mutant": m.mutant_name, "config": repr(m.config),
-                "properties": [p.qualified for p in self.props], "symmetry": self.c.symmetry,
-                "max_depth": self.c.max_depth, "max_states": self.c.max_states}
+        return {"engine": "explicit", "machine": m.name, "preset": m.preset, "mutant": m.mutant_name,
+                "parameters": m.parameter_values(), "config": repr(m.config),
+                "properties": [p.qualified for p in self.props], "symmetry": self.c.symmetry}
+
+    def _checkpoints(self):
+        from .checkpoint import Checkpoints
+
+        return Checkpoints(self.c.checkpoint_dir, self._identity(), self.m, self.x.key)
 
     def _maybe_save(self) -> None:
         c = self.c
@@ -315,39 +319,15 @@ class _Search(Visitor):
             self.last_save = time.perf_counter()
 
     def save(self, elapsed: float) -> None:
-        import os
-        import pickle
-        from pathlib import Path
-
-        d = Path(self.c.checkpoint_dir)
-        d.mkdir(parents=True, exist_ok=True)
-        data = {k: getattr(self.ex, k) for k in Exploration.FIELDS}
-        data.update({k: getattr(self, k) for k in self._FIELDS})
-        data["elapsed_before"] = elapsed
-        data["identity"] = self._identity()
-        tmp = d / f"search.pickle.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(d / "search.pickle")
+        self.ckpt.save(self, elapsed)
 
     def load(self) -> bool:
-        import pickle
-        from pathlib import Path
-
-        path = Path(self.c.checkpoint_dir) / "search.pickle"
-        if not path.exists():
+        """Restore the search from its checkpoint; the stop reason it was saved with is
+        dropped (this invocation decides when to stop), except a stop on violations this
+        invocation asks for too."""
+        if not self.ckpt.load(self):
             return False
-        with open(path, "rb") as f:
-            data = pickle.load(f)
-        if data.get("identity") != self._identity():
-            raise CheckpointMismatch(f"{path}: the checkpoint is of another check "
-                                     f"({data.get('identity', {}).get('machine')!r}); run it with the same "
-                                     "machine, preset, mutant, properties and options")
-        for k in self._FIELDS:
-            setattr(self, k, data[k])
-        self.ex.restore(data)
+        self.ex.stopped = "violation" if stop_on_reached(self.c.stop_on, self.violations) else None
         return True
 
     # -- trace reconstruction ----------------------------------------------------------------------
@@ -391,10 +371,16 @@ class _Search(Visitor):
     def run(self) -> Result:
         c = self.c
         self.fresh()
+        self.ckpt = self._checkpoints() if c.checkpoint_dir is not None else None
+        if self.ckpt is not None:
+            self.ckpt.prepare()
         if c.resume:
-            if c.checkpoint_dir is None or not self.load():
+            if self.ckpt is None or not self.load():
                 raise CheckpointMismatch(f"{c.checkpoint_dir}: no checkpoint to resume from")
-        self.start = time.perf_counter() - self.elapsed_before
+        #: when this invocation began (its time limit counts from here) and, for the
+        #: reported elapsed time, when the search began (earlier runs of it included)
+        self.began = time.perf_counter()
+        self.start = self.began - self.elapsed_before
         self.last_save = time.perf_counter()
         gc_was_enabled = gc.isenabled()
         gc.disable()  # the search allocates many small immutable objects and no cycles
@@ -410,13 +396,25 @@ class _Search(Visitor):
                 self.save(elapsed)
             if c.progress is not None:
                 c.progress(len(self.ex), self.ex.depth, elapsed)
-            result = self._result(elapsed)
+            result = self._resumed_result(elapsed) if c.resume else self._result(elapsed)
         finally:
             if self.pool is not None:
                 self.pool.close()
             if gc_was_enabled:
                 gc.enable()
         return result
+
+    def _resumed_result(self, elapsed: float) -> Result:
+        """The result of a resumed search; the traces are rebuilt by replaying the checkpoint's
+        parent pointers, so a checkpoint that does not match the model (written with a valid
+        checksum by something else than this search) fails here: one line, not a traceback."""
+        from .checkpoint import one_line
+
+        try:
+            return self._result(elapsed)
+        except Exception as e:
+            raise one_line(f"{self.ckpt.path}: the checkpoint does not match the model "
+                           f"({type(e).__name__}: {e})") from None
 
     def _result(self, elapsed: float) -> Result:
         c = self.c

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ..checkpoint import present as checkpoint_present
 from ..explicit import Checker
 from ..results import CheckpointMismatch, EngineUnavailable, Result, Verdict
 from ..registry import (
@@ -164,7 +165,7 @@ def _search_one(args: argparse.Namespace, machine, props, mutant_name: str | Non
     if ckpt_root is not None:
         sub = Path(ckpt_root) / (machine.name + (f".{mutant_name}" if mutant_name else ""))
         checker = checker.with_checkpoint(str(sub), args.checkpoint_every)
-        if args.resume and (sub / "search.pickle").exists():
+        if args.resume and checkpoint_present(sub):
             checker = checker.with_resume(str(sub))
         if engine == "vector":
             raise UsageError("--engine vector: checkpoints are kept by the explicit engine")
