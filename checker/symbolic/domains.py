@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..explore import Exploration, Visitor, explore
-from .schema import Schema, pattern_of
+from .schema import NoEncoding, Schema, pattern_of
+from .symexec import Unsupported
 
 __all__ = ["domain_for"]
 
@@ -30,7 +31,7 @@ def domain_for(machine, schema: Schema, infer_states: int = 20_000) -> tuple[dic
         for lf in int_leaves:
             pat = pattern_of(lf.path)
             if pat not in pats:
-                raise KeyError(f"domain of machine {machine.name!r} has no bounds for {pat!r}")
+                raise NoEncoding(f"the symbolic domain of machine {machine.name!r} has no bounds for {pat!r}")
             out[lf.path] = pats[pat]
         return out, False
     return _infer(machine, schema, int_leaves, infer_states), True
@@ -50,7 +51,11 @@ class _Bounds(Visitor):
 
     def expand(self, i: int, s):
         self.expanded += 1
-        flat = self.schema.flatten_concrete(s)
+        try:
+            flat = self.schema.flatten_concrete(s)
+        except Unsupported as e:
+            raise NoEncoding(f"a reachable state differs in shape from the initial state ({e}); the schema "
+                             "takes tuple lengths from the initial state") from None
         lo, hi = self.lo, self.hi
         for p in lo:
             lo[p] = min(lo[p], flat[p])
