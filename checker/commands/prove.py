@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
                                                                       and i.expect_proof)
         if not args.quiet:
             for name, c in caught.items():
-                console.print(f"mutant {name}: " + ("[green]caught[/]" if c else "[bold red]survived[/]"))
+                console.print(f"mutant {name}: " + ("[green]caught[/]" if c else _not_caught(items, name)))
         if args.mutant and not args.all_mutants:
             return 1 if any(caught.values()) or crosscheck_failures else 0  # like `check --mutant`
         return 0 if ok else 1
@@ -176,6 +176,13 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{len(items)} item(s), {total:.1f}s: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
                       + (" — [green]all proved[/]" if ok else " — [red]not all proved[/]"))
     return 0 if ok else 1
+
+
+def _not_caught(items, mutant: str) -> str:
+    """Survived, or undecided when a verdict on it is unknown (no encoding, timeout)."""
+    if any(i.mutant == mutant and i.engine == "bmc" and i.status == "unknown" for i in items):
+        return "[bold red]not caught[/] (a verdict is unknown)"
+    return "[bold red]survived[/]"
 
 
 def _mutants_caught(items, mutants) -> dict[str, bool]:

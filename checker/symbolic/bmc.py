@@ -560,10 +560,12 @@ class Prover:
 def prove_machine(machine: Machine, properties: Iterable[Property], max_k: int = 4,
                   aux: Iterable[tuple[str, Callable]] = (), timeout: float | None = None) -> MachineProof:
     """k-induction of a machine's invariants and transition properties."""
+    start = time.perf_counter()
     try:
         prover = Prover(machine, properties, aux, timeout)
     except NoEncoding as e:
         props = [p for p in properties if p.kind in (Kind.ALWAYS, Kind.TRANSITION)]
         return MachineProof(machine.name, machine.preset, machine.mutant_name,
-                            {p.name: Unknown(f"no symbolic encoding: {e}") for p in props}, 0, -1, 0.0, {}, str(e))
+                            {p.name: Unknown(f"no symbolic encoding: {e}") for p in props}, 0, -1,
+                            time.perf_counter() - start, {}, str(e))
     return prover.prove(max_k)

@@ -187,7 +187,7 @@ class MachineEncoding:
             except Unsupported as e:
                 raise NoEncoding(f"the initial states differ in shape ({e}); the schema takes tuple "
                                  "lengths from the first one") from None
-        self.bounds, self.inferred_domain = domain_for(machine, self.schema)
+        self.bounds, self.inferred_domain = domain_for(machine, self.schema, deadline=self.deadline)
         self.x = self.schema.variables("x!")
         self.y = self.schema.variables("y!")
         self.dom_x = z3.And(*self.schema.domain(self.x, self.bounds))
@@ -554,11 +554,13 @@ def encode(machine: Machine, time_limit: float | None = None) -> MachineEncoding
     if enc is None:
         from paraspec.model.core import MACHINES
 
+        start = time.perf_counter()
         base = None
         base_cls = MACHINES.get(machine.name)
         if machine.mutant_name is not None and base_cls is not None and isinstance(machine, base_cls):
             base = encode(base_cls(machine.config), time_limit)
-        enc = MachineEncoding(machine, time_limit=time_limit, base=base)
+        left = None if time_limit is None else max(0.0, start + time_limit - time.perf_counter())
+        enc = MachineEncoding(machine, time_limit=left, base=base)  # the base and the mutant share the limit
         _CACHE[key] = enc
     else:
         enc.set_deadline(None if time_limit is None else time.perf_counter() + time_limit)
