@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ..registry import UsageError, build, get_machine_class, get_mutant, load_all, machine_names, properties_of
 from ..report import atomic_write
+from ..symbolic.limits import MAX_DEPTH, MAX_TIMEOUT_S
 from . import _args
 
 _STYLE = {"proved": "green", "counterexample": "bold red", "bounded": "yellow", "unknown": "bold red"}
@@ -25,15 +26,21 @@ def register(sub) -> None:
         description="Prove the parametric lemmas (for every validator count) and every always/transition "
                     "property of the machines by k-induction over their symbolic encoding. With --mutant, "
                     "bounded model checking of a mutant must find counterexamples (replayed on the model). "
-                    "Exit 0 only when everything selected is proved (or every mutant is caught).")
+                    "Exit 0 only when everything selected is proved (or every mutant is caught). An item the "
+                    "engine cannot decide (a machine or mutant it cannot encode, a timeout, the solver giving "
+                    "up) is reported per item as 'unknown: <reason>' and is never proved: exit 1, except "
+                    "with --mutant alone, where exit 1 means caught and an undecided mutant exits 0 like a "
+                    "surviving one. Exit 2: bad input.")
     p.add_argument("names", nargs="*", metavar="NAME",
                    help="lemmas and machines to prove (default: every lemma and every machine with a "
                         "symbolic domain)")
     _args.add_preset(p)
-    p.add_argument("--depth", type=_args.positive_int, metavar="K",
-                   help="largest k for k-induction (default 4); BMC depth for mutants (default 10)")
-    p.add_argument("--timeout", type=_args.positive_float, default=120.0, metavar="S",
-                   help="time limit per lemma and per machine proof, in seconds (default 120)")
+    p.add_argument("--depth", type=_depth, metavar="K",
+                   help=f"largest k for k-induction (default 4); BMC depth for mutants (default 10); "
+                        f"at most {MAX_DEPTH}")
+    p.add_argument("--timeout", type=_timeout, default=120.0, metavar="S",
+                   help=f"time limit per lemma and per machine proof, in seconds (default 120, at most "
+                        f"{MAX_TIMEOUT_S:,})")
     p.add_argument("--mutant", action="append", default=[], metavar="NAME",
                    help="model-check a mutant symbolically (repeatable); exits 1 when caught")
     p.add_argument("--all-mutants", action="store_true",
@@ -49,6 +56,20 @@ def register(sub) -> None:
     p.add_argument("--trace-dir", metavar="DIR", help="write counterexamples as ITF traces")
     p.add_argument("--quiet", "-q", action="store_true", help="no table")
     p.set_defaults(func=run)
+
+
+def _depth(text: str) -> int:
+    v = _args.positive_int(text)
+    if v > MAX_DEPTH:
+        raise argparse.ArgumentTypeError(f"at most {MAX_DEPTH} (the symbolic engine's limit), got {text!r}")
+    return v
+
+
+def _timeout(text: str) -> float:
+    v = _args.positive_float(text)
+    if v > MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"at most {MAX_TIMEOUT_S:,} seconds, got {text!r}")
+    return v
 
 
 def _select(args) -> tuple[list, list[str], list]:
@@ -142,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
                                                                       and i.expect_proof)
         if not args.quiet:
             for name, c in caught.items():
-                console.print(f"mutant {name}: " + ("[green]caught[/]" if c else "[bold red]survived[/]"))
+                console.print(f"mutant {name}: " + ("[green]caught[/]" if c else _not_caught(items, name)))
         if args.mutant and not args.all_mutants:
             return 1 if any(caught.values()) or crosscheck_failures else 0  # like `check --mutant`
         return 0 if ok else 1
@@ -155,6 +176,13 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{len(items)} item(s), {total:.1f}s: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
                       + (" — [green]all proved[/]" if ok else " — [red]not all proved[/]"))
     return 0 if ok else 1
+
+
+def _not_caught(items, mutant: str) -> str:
+    """Survived, or undecided when a verdict on it is unknown (no encoding, timeout)."""
+    if any(i.mutant == mutant and i.engine == "bmc" and i.status == "unknown" for i in items):
+        return "[bold red]not caught[/] (a verdict is unknown)"
+    return "[bold red]survived[/]"
 
 
 def _mutants_caught(items, mutants) -> dict[str, bool]:
@@ -172,10 +200,10 @@ def _crosscheck(m, props, depth: int, console: Console, quiet: bool) -> list[str
 
     try:
         enc = encode(m)
+        states = reachable_states(m, depth)
+        n, bad = crosscheck(enc, states, props)
     except NoEncoding as e:
         return [f"{m.name}: no symbolic encoding: {e}"]
-    states = reachable_states(m, depth)
-    n, bad = crosscheck(enc, states, props)
     if not quiet:
         label = m.name + (f"[{m.mutant_name}]" if m.mutant_name else "")
         console.print(f"crosscheck {label} @ {m.preset}: {len(states):,} states, {n:,} comparisons, "

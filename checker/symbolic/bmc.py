@@ -34,6 +34,7 @@ from paraspec.properties.core import Kind, Property
 
 from ..trace import Trace
 from .encoding import SEL_WIDTH, MachineEncoding, NoEncoding, encode
+from .limits import z3_timeout_ms
 from .symexec import WIDTH, mk_and, mk_or
 from .verdicts import Bounded, Counterexample, Proved, Unknown
 
@@ -90,8 +91,19 @@ class MachineProof:
     note: str = ""
 
 
-class _Deadline(Exception):
-    pass
+class _GaveUp(Exception):
+    """The run stops without a verdict for what is pending: ``reason`` says why."""
+
+    reason = "the solver gave up"
+
+    def __init__(self, reason: str | None = None):
+        super().__init__(reason or self.reason)
+        if reason is not None:
+            self.reason = reason
+
+
+class _Deadline(_GaveUp):
+    reason = "timeout"
 
 
 class Prover:
@@ -104,6 +116,7 @@ class Prover:
         self.machine = machine
         self.enc = encoding or encode(machine, time_limit=timeout)
         enc = self.enc
+        enc.set_deadline(self.deadline)  # property formulas are built on first use, within this run's time
         self.props = [p for p in properties if p.kind in (Kind.ALWAYS, Kind.TRANSITION, Kind.SOMETIMES)]
         obs: list[Obligation] = [
             Obligation("domain", "domain", enc.successor_domain_formula),
@@ -164,6 +177,7 @@ class Prover:
         fs = [self.at(self.enc.init_x, f"{tag}0!")] if init else []
         sels = []
         for i in range(n):
+            self._time_left()  # deep unrollings take time to build
             sel = z3.BitVec(f"{tag}act!{i}", SEL_WIDTH)
             sels.append(sel)
             fs.append(self.at(self.enc.dom_x, f"{tag}{i}!"))
@@ -179,7 +193,7 @@ class Prover:
         left = self._time_left()
         s = z3.SolverFor("QF_BV")
         if left is not None:
-            s.set("timeout", max(1, int(left * 1000)))
+            s.set("timeout", z3_timeout_ms(left))
         s.add(*formulas)
         r = s.check()
         self.queries += 1
@@ -187,7 +201,7 @@ class Prover:
             reason = s.reason_unknown()
             if "timeout" in reason or "canceled" in reason:
                 raise _Deadline()
-            raise RuntimeError(f"solver: {reason}")
+            raise _GaveUp(f"solver: {reason}")
         return s.model() if r == z3.sat else None
 
     # -- decoding and replay -----------------------------------------------------------------------
@@ -226,6 +240,8 @@ class Prover:
                 state = m.step(state, a)
             except Rejected as r:
                 raise ReplayMismatch(f"step {i}: the model rejects {a!r} ({r.rule_id}: {r.reason})") from None
+            except Exception as e:  # the encoding took a step on which the model raises
+                raise ReplayMismatch(f"step {i}: the model raises {type(e).__name__} on {a!r}: {e}") from None
             if state != states[i + 1]:
                 raise ReplayMismatch(f"step {i}: after {a!r} the model reaches {state!r}, "
                                      f"the encoding {states[i + 1]!r}")
@@ -341,19 +357,32 @@ class Prover:
         found: dict[str, Any] = {}
         done = -1
         try:
+            self._drop_unencodable(pending, verdicts)
             fs, sels = self.unroll(depth)
             self._violations(depth, pending, verdicts, shortest)
             done = depth
             self._reach(fs, sels, depth, reach, found)
-        except _Deadline:
+        except _GaveUp as e:
             for name in pending:
-                verdicts[name] = Unknown("timeout")
+                verdicts[name] = Unknown(e.reason)
             pending.clear()
             for item in reach:
-                found.setdefault(item[0], Unknown("timeout"))
+                found.setdefault(item[0], Unknown(e.reason))
         for name in pending:
             verdicts[name] = Bounded(done)
         return verdicts, found, done
+
+    def _drop_unencodable(self, pending: dict[str, Obligation], verdicts: dict[str, Any]) -> None:
+        """Build the formulas of the pending obligations (they are built on first use); an
+        obligation the engine cannot encode leaves ``pending`` with an unknown verdict saying
+        why. Running out of time while building stops the run (a timeout)."""
+        for name, ob in list(pending.items()):
+            try:
+                ob.holds
+            except NoEncoding as e:
+                self._time_left()
+                verdicts[name] = Unknown(f"no symbolic encoding: {e}")
+                del pending[name]
 
     def _violations(self, depth: int, pending: dict[str, Obligation], verdicts: dict[str, Any],
                     shortest: bool) -> None:
@@ -448,6 +477,7 @@ class Prover:
         for i in range(k):
             fs.extend(self.at(h.holds, pres[i]) for h in hyps)
         for i in range(k + 1):  # simple path: pairwise distinct states
+            self._time_left()
             for j in range(i + 1, k + 1):
                 fs.append(z3.Not(enc.schema.equal(self.vars(pres[i]), self.vars(pres[j]))))
         failing: set[str] = set()
@@ -516,9 +546,9 @@ class Prover:
                         break
                 if not pending:
                     break
-        except _Deadline:
+        except _GaveUp as e:
             for ob in pending:
-                verdicts.setdefault(ob.name, Unknown(f"timeout (k={k_done})"))
+                verdicts.setdefault(ob.name, Unknown(f"{e.reason} (k={k_done})"))
         for ob in self.obligations:
             if ob.name not in verdicts:
                 verdicts[ob.name] = Bounded(max(depth_done, 0), f"the induction step fails up to k={k_done}")
@@ -530,10 +560,12 @@ class Prover:
 def prove_machine(machine: Machine, properties: Iterable[Property], max_k: int = 4,
                   aux: Iterable[tuple[str, Callable]] = (), timeout: float | None = None) -> MachineProof:
     """k-induction of a machine's invariants and transition properties."""
+    start = time.perf_counter()
     try:
         prover = Prover(machine, properties, aux, timeout)
     except NoEncoding as e:
         props = [p for p in properties if p.kind in (Kind.ALWAYS, Kind.TRANSITION)]
         return MachineProof(machine.name, machine.preset, machine.mutant_name,
-                            {p.name: Unknown(f"no symbolic encoding: {e}") for p in props}, 0, -1, 0.0, {}, str(e))
+                            {p.name: Unknown(f"no symbolic encoding: {e}") for p in props}, 0, -1,
+                            time.perf_counter() - start, {}, str(e))
     return prover.prove(max_k)

@@ -22,6 +22,7 @@ from paraspec.properties.core import Kind, Property
 
 from ..explore import Exploration, Visitor, explore
 from .encoding import MachineEncoding
+from .symexec import Unsupported
 from .z3eval import compile_formulas, to_signed
 
 __all__ = ["Mismatch", "crosscheck", "reachable_states"]
@@ -80,7 +81,11 @@ def crosscheck(enc: MachineEncoding, states: Iterable[Any], properties: Iterable
     for s in states:
         if len(mismatches) >= max_mismatches:
             break
-        flat = schema.flatten_concrete(s)
+        try:
+            flat = schema.flatten_concrete(s)
+        except Unsupported as e:
+            bad(s, None, f"the state lies outside the encoding's schema: {e}")
+            continue
         vals = f({f"x!{p}": v for p, v in flat.items()})
         explicit = list(m.actions(s))
         for a in explicit:
@@ -152,7 +157,11 @@ def _check_step(enc: MachineEncoding, st, where, vals, s, offered: bool, bad) ->
     if not acc:
         bad(s, a, "the model accepts it, the encoding does not")
         return False
-    want = enc.schema.flatten_concrete(t)
+    try:
+        want = enc.schema.flatten_concrete(t)
+    except Unsupported as e:
+        bad(s, a, f"the model's next state lies outside the encoding's schema: {e}")
+        return False
     for lf, v in zip(leaves, nxt):
         got = bool(v) if lf.kind in ("bool", "present") else to_signed(v, st.next[lf.path].sort().size())
         if got != (bool(want[lf.path]) if lf.kind in ("bool", "present") else want[lf.path]):

@@ -35,6 +35,7 @@ from paraspec.properties.core import Kind, Property
 from .domains import domain_for
 from .schema import NoEncoding, Schema, derive_schema
 from .symexec import (
+    WIDTH,
     ExplorationLimit,
     Explorer,
     Path,
@@ -42,15 +43,26 @@ from .symexec import (
     SymBool,
     SymInt,
     Unsupported,
+    WidthOverflow,
     mk_and,
     mk_or,
     modules_of,
     to_bool,
 )
 
-__all__ = ["MachineEncoding", "StepEncoding", "encode", "NoEncoding", "SEL_WIDTH", "action_label"]
+__all__ = ["MachineEncoding", "StepEncoding", "encode", "NoEncoding", "SEL_WIDTH", "action_label",
+           "no_encoding_reason"]
 
 SEL_WIDTH = 16
+
+
+def no_encoding_reason(e: Exception) -> str:
+    """Why the symbolic engine could not encode something, from what it raised."""
+    if isinstance(e, ExplorationLimit):
+        return f"exploration limit: {e}"
+    if isinstance(e, WidthOverflow):
+        return f"a value leaves the {WIDTH}-bit symbolic width: {e}"
+    return str(e) or type(e).__name__
 
 
 def action_label(a: Any) -> str:
@@ -139,6 +151,15 @@ class MachineEncoding:
 
     def __init__(self, machine: Machine, time_limit: float | None = None, max_paths: int = 50_000,
                  base: "MachineEncoding | None" = None):
+        # the engine's boundary: whatever stops the encoding from being built is a NoEncoding
+        # (with the reason), which the provers report as an unknown verdict per item
+        try:
+            self._build(machine, time_limit, max_paths, base)
+        except (Unsupported, ExplorationLimit, WidthOverflow) as e:
+            raise NoEncoding(no_encoding_reason(e)) from None
+
+    def _build(self, machine: Machine, time_limit: float | None, max_paths: int,
+               base: "MachineEncoding | None") -> None:
         start = time.perf_counter()
         self.machine = machine
         #: names read per part (base encodings only) and the base this one reuses
@@ -161,8 +182,12 @@ class MachineEncoding:
             raise NoEncoding("the machine has no initial state")
         self.schema: Schema = derive_schema(inits[0])
         for s in inits:
-            self.schema.flatten_concrete(s)  # every initial state has the same shape
-        self.bounds, self.inferred_domain = domain_for(machine, self.schema)
+            try:
+                self.schema.flatten_concrete(s)  # every initial state has the same shape
+            except Unsupported as e:
+                raise NoEncoding(f"the initial states differ in shape ({e}); the schema takes tuple "
+                                 "lengths from the first one") from None
+        self.bounds, self.inferred_domain = domain_for(machine, self.schema, deadline=self.deadline)
         self.x = self.schema.variables("x!")
         self.y = self.schema.variables("y!")
         self.dom_x = z3.And(*self.schema.domain(self.x, self.bounds))
@@ -184,6 +209,15 @@ class MachineEncoding:
         self.labels = [s.label for s in self.steps]
         self._props: dict[tuple[str, str], Any] = {}
         self.build_time = time.perf_counter() - start
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """The deadline (``time.perf_counter()`` value) of the run now using this encoding: the
+        parts built on first use (property formulas), here and on the base machine's encoding,
+        stop at it. An encoding is cached across runs, so the deadline of the run that built
+        it must not bind a later one."""
+        self.deadline = deadline
+        if self.base is not None:
+            self.base.set_deadline(deadline)
 
     # -- reuse of the base machine's parts ------------------------------------------------------
     def _reusable(self, key: tuple, on_base=None) -> bool:
@@ -520,10 +554,14 @@ def encode(machine: Machine, time_limit: float | None = None) -> MachineEncoding
     if enc is None:
         from paraspec.model.core import MACHINES
 
+        start = time.perf_counter()
         base = None
         base_cls = MACHINES.get(machine.name)
         if machine.mutant_name is not None and base_cls is not None and isinstance(machine, base_cls):
             base = encode(base_cls(machine.config), time_limit)
-        enc = MachineEncoding(machine, time_limit=time_limit, base=base)
+        left = None if time_limit is None else max(0.0, start + time_limit - time.perf_counter())
+        enc = MachineEncoding(machine, time_limit=left, base=base)  # the base and the mutant share the limit
         _CACHE[key] = enc
+    else:
+        enc.set_deadline(None if time_limit is None else time.perf_counter() + time_limit)
     return enc

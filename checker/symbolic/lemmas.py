@@ -19,6 +19,7 @@ import z3
 from paraspec.properties.core import LEMMAS, Obligation
 
 from .counting import CannotBranch, CountingModel, counting_models, counting_obligations
+from .limits import z3_timeout_ms
 from .verdicts import Counterexample, Proved, Unknown
 
 __all__ = ["Obligation", "Lemma", "LemmaResult", "all_lemmas", "get_lemma", "counting_lemma", "declared_lemma"]
@@ -60,7 +61,7 @@ class Lemma:
             if left <= 0:
                 return LemmaResult(self, Unknown("timeout"), time.perf_counter() - start, ob.label)
             s = z3.Solver()
-            s.set("timeout", max(1, int(left * 1000)))
+            s.set("timeout", z3_timeout_ms(left))
             s.add(*ob.premises)
             s.add(z3.Not(ob.goal))
             r = s.check()

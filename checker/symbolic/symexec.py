@@ -834,6 +834,9 @@ class _Run:
             self.group[n] = g
 
     def _split(self, t: Term, key: Callable[[Any], Any]) -> tuple[tuple[str, ...], dict[Any, list]]:
+        deadline = self.ex.deadline
+        if deadline is not None and time.perf_counter() > deadline:  # a path may take many decisions
+            raise ExplorationLimit("time limit while building the encoding")
         cols, rows = self._rows(t.vars)
         f = t.fn()
         out: dict[Any, list] = {}
