@@ -18,7 +18,7 @@ from typing import Any
 
 __all__ = ["LIMITS", "InputError", "load_json_bytes", "read_json_file", "json_depth", "check_int",
            "MAX_FILE_BYTES", "MAX_JSON_DEPTH", "MAX_INT_DIGITS", "MAX_LINE_BYTES", "MAX_VALIDATORS",
-           "MAX_REPEAT", "MAX_BLOCKS", "MAX_BIT_INDEX", "MAX_TRACE_STATES"]
+           "MAX_REPEAT", "MAX_BLOCKS", "MAX_BIT_INDEX", "MAX_SCENARIO_INT", "MAX_TRACE_STATES"]
 
 #: bytes of one JSON file read from disk (trace, playbook, scenario, vector case, config.json)
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -33,10 +33,12 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 #: and ``queued``; a count or the length of a list), and any validator index in it
 MAX_VALIDATORS = 10_000
 #: ``repeat`` of one scenario block or playbook step
-MAX_REPEAT = 10_000
+MAX_REPEAT = 100_000
 #: blocks a runtime scenario applies in all (the sum of its blocks' ``repeat``), and steps
 #: a playbook applies in all
 MAX_BLOCKS = 100_000
+#: any integer of a runtime scenario (a seed, a head, a para id ...), in absolute value
+MAX_SCENARIO_INT = 2**63 - 1
 #: a core (bit) index in a scenario's bitfield, and a bitfield's ``length``
 MAX_BIT_INDEX = 10_000
 #: states of one ITF trace
@@ -51,6 +53,7 @@ LIMITS: dict[str, tuple[int, str]] = {
     "MAX_VALIDATORS": (MAX_VALIDATORS, "validators of a runtime scenario, and a validator index"),
     "MAX_REPEAT": (MAX_REPEAT, "repeat of one scenario block or playbook step"),
     "MAX_BLOCKS": (MAX_BLOCKS, "blocks (steps) a scenario (playbook) applies in all"),
+    "MAX_SCENARIO_INT": (MAX_SCENARIO_INT, "any integer of a runtime scenario, in absolute value"),
     "MAX_BIT_INDEX": (MAX_BIT_INDEX, "a bit index or bitfield length in a scenario"),
     "MAX_TRACE_STATES": (MAX_TRACE_STATES, "states of one ITF trace"),
 }
