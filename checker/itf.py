@@ -210,7 +210,8 @@ def read_raw(path: str | Path) -> Any:
     except InputError as e:
         name = str(path)
         msg = str(e)
-        raise ItfError(name, msg[len(name) + 2:] if msg.startswith(name + ": ") else msg) from None
+        reason = msg[len(name) + 2:] if msg.startswith(name + ": ") else msg
+        raise ItfError(name, "cannot read: no such file" if reason == "no such file" else reason) from None
 
 
 def load(path: str | Path) -> ItfTrace:

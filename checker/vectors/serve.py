@@ -94,7 +94,7 @@ def serve(stdin: IO[str], stdout: IO[str], mutant: str | None = None) -> int:
             try:
                 req = load_json_bytes(line, "request", MAX_LINE_BYTES + 1)
             except InputError as e:
-                resp = {"error": str(e)}
+                resp = {"error": str(e).replace("request: not JSON", "request is not JSON", 1)}
             else:
                 resp = ref.answer(req)
         stdout.write(json.dumps(resp, separators=(",", ":")) + "\n")
