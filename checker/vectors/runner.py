@@ -217,7 +217,7 @@ def judge(case: Case, raw: bytes) -> tuple[str, str, bool]:
     except InputError as e:
         if str(e).startswith("response: not JSON"):
             return Status.ERROR, f"adapter printed a line that is not JSON: {_excerpt(raw)}", False
-        return Status.ERROR, f"adapter answered a line the runner refuses: {e}", False
+        return Status.ERROR, f"adapter answered a line the runner refuses: {e}", True
     if not isinstance(resp, dict):
         return Status.ERROR, f"adapter answered {_excerpt(raw)}, not a JSON object", True
     if "id" in resp and resp["id"] != case.id:
