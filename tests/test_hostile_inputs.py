@@ -195,8 +195,6 @@ def test_trace_encoding_and_size(tmp_path, command, body, needle):
 
 
 @pytest.mark.parametrize("doc,needle", [
-    (non_utf8(runtime_scenario()), "not UTF-8"),
-    (non_utf8(playbook()).replace(b'"halts"', b'"hal\xffts"'), "not UTF-8"),
     (with_raw(runtime_scenario(), "tiny", BIG), "an integer of 5000 digits"),
     (with_raw(runtime_scenario(), "tiny", DEEP), "nested deeper"),
     ({**runtime_scenario(), "genesis": {"validators": 2**64}}, "genesis.validators"),
@@ -218,6 +216,15 @@ def test_scenario_encoding_and_size(tmp_path, doc, needle):
     assert_well_behaved(code, out, err)
 
 
+def test_scenarios_say_where_the_non_utf8_byte_is(tmp_path):
+    """(Not a regression: ``paraspec run`` refused these before, in Python's words.)"""
+    for doc in (non_utf8(runtime_scenario()), non_utf8(playbook()).replace(b'"halts"', b'"hal\xffts"')):
+        p = tmp_path / "s.json"
+        p.write_bytes(doc)
+        code, out, err = cli("run", str(p))
+        assert code == 2 and f"{p}: not UTF-8: byte 0xff at offset" in err, err
+
+
 @pytest.mark.parametrize("case,config,needle", [
     (non_utf8(CASE), CONFIG, "cover_000.json: not UTF-8: byte 0xff"),
     (CASE, non_utf8(CONFIG), "config.json: not UTF-8: byte 0xff"),
@@ -232,7 +239,6 @@ def test_vector_files_encoding_and_size(tmp_path, case, config, needle):
 
 
 @pytest.mark.parametrize("bad", [
-    dump(RESPONSE).replace(b'"ok"', b'"\xffk"'),
     dump(RESPONSE).replace(b'"signed": 0', b'"signed": ' + BIG),
     dump(RESPONSE).replace(b'"signed": 0', b'"signed": ' + DEEP),
 ])
@@ -377,3 +383,123 @@ def test_safe_loader_errors_are_one_line():
         except limits.InputError as e:
             assert "\n" not in str(e) and str(e).startswith("x.json: ")
     assert limits.load_json_bytes(b'{"a": [1, "\\ud83d\\ude00"]}', "x") == {"a": [1, "\U0001F600"]}
+
+
+# -- fuzzing: mutations of a valid file of each channel, through the real entry point ------------
+
+HOSTILE = [None, True, False, 0, -1, 2**31, 2**64, -(2**63), 1.5, "", MARKUP, "[bold]x[/bold]", "\u0000", "x" * 300,
+           [], {}, [1, 2], {"a": 1}, [[[]]], {"#bigint": "12a"}, {"#bigint": 7}, {"#set": [[1], [1]]},
+           {"#map": [[1]]}, {"#tup": 5}, {"#unserializable": [1]}, {"tag": "None", "value": {"#tup": []}},
+           "group", "all", "ok", "EndBlock", "SignBitfield", "AV-4", {"range": [5, 2]}]
+RAW = [BIG, b"[" * 70 + b"]" * 70, b"NaN", b"1e400", b'"\\ud800"', b"-0", b"1" * 900, b'{"#bigint": "' + BIG + b'"}']
+_RAW_MARK = "\u0001raw{}\u0001"
+
+
+def _paths(doc) -> list[tuple]:
+    out, stack = [], [((), doc)]
+    while stack:
+        path, v = stack.pop()
+        out.append(path)
+        if isinstance(v, dict):
+            stack.extend((path + (k,), x) for k, x in v.items())
+        elif isinstance(v, list):
+            stack.extend((path + (i,), x) for i, x in enumerate(v))
+    return out
+
+
+def _set(doc, path: tuple, value, delete: bool = False):
+    if not path:
+        return value
+    parent = doc
+    for p in path[:-1]:
+        parent = parent[p]
+    if delete:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return doc
+
+
+@st.composite
+def mutated(draw, base) -> bytes:
+    """``base`` (a JSON value) with 1 to 3 structural mutations (deletion, type swap, huge
+    number, deep nesting, markup), then maybe a byte-level one (flip, 0xff, truncation)."""
+    doc = copy.deepcopy(base)
+    raws: list[bytes] = []
+    for _ in range(draw(st.integers(1, 3))):
+        paths = _paths(doc)
+        path = paths[draw(st.integers(0, len(paths) - 1))]
+        op = draw(st.sampled_from(["delete", "swap", "raw", "markup"]))
+        if op == "delete" and path:
+            doc = _set(doc, path, None, delete=True)
+        elif op == "raw":
+            raws.append(draw(st.sampled_from(RAW)))
+            doc = _set(doc, path, _RAW_MARK.format(len(raws) - 1))
+        elif op == "markup":
+            doc = _set(doc, path, draw(st.sampled_from([MARKUP, f"a{MARKUP}b", "[red]", "[/]", "[link=x]y"])))
+        else:
+            doc = _set(doc, path, copy.deepcopy(draw(st.sampled_from(HOSTILE))))
+    data = json.dumps(doc).encode()
+    for i, raw in enumerate(raws):
+        data = data.replace(json.dumps(_RAW_MARK.format(i)).encode(), raw)
+    byte_op = draw(st.sampled_from([None, None, "flip", "ff", "truncate"]))
+    if byte_op and data:
+        at = draw(st.integers(0, len(data) - 1))
+        if byte_op == "flip":
+            data = data[:at] + bytes([data[at] ^ (1 << draw(st.integers(0, 7)))]) + data[at + 1:]
+        elif byte_op == "ff":
+            data = data[:at] + b"\xff" + data[at:]
+        else:
+            data = data[:at]
+    return data
+
+
+@FUZZ
+@given(data=st.one_of(mutated(itf_trace()), mutated(itf_rejected_trace())), command=st.sampled_from(["show", "replay"]))
+def test_fuzz_itf_trace(tmp_path, data, command):
+    p = tmp_path / "t.itf.json"
+    p.write_bytes(data)
+    assert_well_behaved(*cli("trace", command, str(p)))
+
+
+@FUZZ
+@given(data=st.one_of(mutated(runtime_scenario()), mutated(playbook())))
+def test_fuzz_scenario(tmp_path, data):
+    p = tmp_path / "s.json"
+    p.write_bytes(data)
+    assert_well_behaved(*cli("run", "--no-state", str(p)))
+
+
+@FUZZ
+@given(case=mutated(CASE))
+def test_fuzz_vector_case(tmp_path, case):
+    suite = write_suite(tmp_path / "suite", case)
+    assert_well_behaved(*cli("vectors", "run", str(suite), "--adapter", echo_adapter(tmp_path), "--timeout", "120"))
+
+
+@FUZZ
+@given(config=mutated(CONFIG))
+def test_fuzz_config_json(tmp_path, config):
+    suite = write_suite(tmp_path / "suite", CASE, config)
+    assert_well_behaved(*cli("vectors", "run", str(suite), "--adapter", echo_adapter(tmp_path), "--timeout", "120"))
+
+
+@FUZZ
+@given(response=mutated(RESPONSE))
+def test_fuzz_adapter_response(tmp_path, response):
+    suite = write_suite(tmp_path / "suite")
+    adapter = scripted_adapter(tmp_path, [response.replace(b"\n", b" ")])
+    code, out, err = cli("vectors", "run", str(suite), "--adapter", adapter, "--timeout", "120")
+    assert_well_behaved(code, out, err)
+    assert code in (0, 1) and "1 cases:" in out
+
+
+@FUZZ
+@given(request=mutated(REQUEST))
+def test_fuzz_adapter_request(request):
+    lines = [request.replace(b"\n", b" "), dump(REQUEST)]
+    code, out, err = cli("adapter", stdin=b"\n".join(lines) + b"\n", collapse=False)
+    assert code == 0, err
+    answers = [json.loads(x) for x in out.splitlines()]
+    assert isinstance(answers[-1], dict) and answers[-1].get("output") == {"ok": None}
+    assert all(isinstance(a, dict) and ("error" in a or "output" in a) for a in answers)
