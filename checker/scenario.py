@@ -156,6 +156,10 @@ def _run(args: argparse.Namespace) -> int:
             sc, run = run_file(p)
         except ScenarioError as e:
             raise UsageError(str(e)) from None
+        except Exception as e:  # the model raised on a well-typed argument: a failure, one line
+            print(f"{p}: FAILED: the model raised {type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
+            ok = False
+            continue
         if not args.quiet:
             _print(sc, run, sys.stdout)
         ok = ok and run.ok
