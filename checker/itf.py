@@ -25,6 +25,7 @@ import attrs
 
 from paraspec.model.core import action_args, action_name
 
+from .limits import MAX_INT_DIGITS, MAX_TRACE_STATES, InputError, read_json_file
 from .trace import Trace
 
 __all__ = ["encode_value", "decode_value", "to_itf", "write", "load", "ItfError", "ItfTrace"]
@@ -133,7 +134,7 @@ def write(trace: Trace, path: str | Path, view=None, description: str = "") -> P
 
 
 def _hashable(x: Any) -> Any:
-    if isinstance(x, list):
+    if isinstance(x, (list, tuple)):
         return tuple(_hashable(y) for y in x)
     if isinstance(x, dict):
         return tuple(sorted((k, _hashable(v)) for k, v in x.items()))
@@ -158,6 +159,9 @@ def decode_value(x: Any, path: str = "$") -> Any:
             v = x["#bigint"]
             if len(x) != 1 or not isinstance(v, str):
                 raise ItfError(path, "#bigint must be the only key and hold a string")
+            if len(v) > MAX_INT_DIGITS + 1:
+                raise ItfError(path, f"#bigint of {len(v)} characters (the limit is {MAX_INT_DIGITS} digits, "
+                                     f"MAX_INT_DIGITS)")
             try:
                 return int(v)
             except ValueError:
@@ -180,6 +184,8 @@ def decode_value(x: Any, path: str = "$") -> Any:
                 out[_hashable(decode_value(kv[0], f"{path}.#map[{i}][0]"))] = decode_value(kv[1], f"{path}.#map[{i}][1]")
             return out
         if "#unserializable" in x:
+            if len(x) != 1 or not isinstance(x["#unserializable"], str):
+                raise ItfError(path, "#unserializable must be the only key and hold a string")
             return ("#unserializable", x["#unserializable"])
         bad = [k for k in x if k.startswith("#")]
         if bad:
@@ -197,19 +203,48 @@ class ItfTrace:
     params: dict | None = None
 
 
+def read_raw(path: str | Path) -> Any:
+    """The JSON of an ITF file, read within the limits of :mod:`checker.limits`."""
+    try:
+        return read_json_file(path)
+    except InputError as e:
+        name = str(path)
+        msg = str(e)
+        reason = msg[len(name) + 2:] if msg.startswith(name + ": ") else msg
+        raise ItfError(name, "cannot read: no such file" if reason == "no such file" else reason) from None
+
+
 def load(path: str | Path) -> ItfTrace:
     """Read and check an ITF file; raise :class:`ItfError` naming file and field."""
-    path = Path(path)
-    name = str(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise ItfError(name, f"cannot read: {e.strerror or e}") from None
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ItfError(name, f"not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    return parse(obj, name)
+    return parse(read_raw(path), str(path))
+
+
+#: the ``#meta`` fields paraspec reads, and the JSON types each may have
+META_TYPES: dict[str, tuple[type, ...]] = {
+    "format": (str,), "format-description": (str,), "source": (str,), "machine": (str,),
+    "preset": (str, type(None)), "description": (str,), "mutant": (str, type(None)), "overrides": (dict,),
+    "parameters": (dict,), "rejected": (dict,), "index": (int,),
+}
+REJECTED_TYPES: dict[str, tuple[type, ...]] = {"action": (str,), "args": (dict,), "rule": (str,), "reason": (str,)}
+
+
+def _check_fields(obj: dict, types_: dict[str, tuple[type, ...]], where: str, required: tuple[str, ...] = ()) -> None:
+    for key in required:
+        if key not in obj:
+            raise ItfError(f"{where}.{key}", "missing")
+    for key, allowed in types_.items():
+        if key in obj:
+            v = obj[key]
+            if not isinstance(v, allowed) or (isinstance(v, bool) and bool not in allowed):
+                names = " or ".join({str: "a string", dict: "an object", int: "an integer",
+                                     type(None): "null"}[t] for t in allowed)
+                raise ItfError(f"{where}.{key}", f"must be {names}, not {json_type_name(v)}")
+
+
+def json_type_name(v: Any) -> str:
+    from .codec import json_type
+
+    return json_type(v)
 
 
 def parse(obj: Any, name: str = "<itf>") -> ItfTrace:
@@ -225,9 +260,16 @@ def parse(obj: Any, name: str = "<itf>") -> ItfTrace:
     states = obj["states"]
     if not isinstance(states, list):
         raise ItfError(f"{name}: $.states", "must be a list")
+    if not states:
+        raise ItfError(f"{name}: $.states", "is empty (a trace has at least one state)")
+    if len(states) > MAX_TRACE_STATES:
+        raise ItfError(f"{name}: $.states", f"more than {MAX_TRACE_STATES} states (MAX_TRACE_STATES)")
     meta = obj.get("#meta", {})
     if not isinstance(meta, dict):
         raise ItfError(f"{name}: $.#meta", "must be an object")
+    _check_fields(meta, META_TYPES, f"{name}: $.#meta")
+    if "rejected" in meta:
+        _check_fields(meta["rejected"], REJECTED_TYPES, f"{name}: $.#meta.rejected", ("action", "rule"))
     loop = obj.get("loop")
     if loop is not None and (not isinstance(loop, int) or isinstance(loop, bool) or not 0 <= loop < max(len(states), 1)):
         raise ItfError(f"{name}: $.loop", f"must be a state index below {len(states)}")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .results import Result, Verdict
@@ -43,11 +44,11 @@ def print_table(results: Iterable[Result], console: Console | None = None) -> No
     console = console or Console()
     results = list(results)
     table = Table(title="paraspec check", show_lines=False,
-                  caption="\n".join(parameters_line(r) for r in results), caption_justify="left")
+                  caption=escape("\n".join(parameters_line(r) for r in results)), caption_justify="left")
     for col in ("machine", "property", "kind", "rule IDs", "verdict", "states", "time"):
         table.add_column(col, justify="right" if col in ("states", "time") else "left")
     for r in results:
-        label = r.machine + (f" [mutant {r.mutant}]" if r.mutant else "")
+        label = escape(r.machine + (f" [mutant {r.mutant}]" if r.mutant else ""))
         for pr in r.properties:
             v = verdict_text(r, pr.verdict)
             table.add_row(label, pr.property.name, pr.property.kind.value, ", ".join(pr.property.rules),
@@ -56,7 +57,7 @@ def print_table(results: Iterable[Result], console: Console | None = None) -> No
             table.add_row(label, "deadlock_free", "always", "-", "[bold red]violated[/]", f"{r.states:,}",
                           f"{r.elapsed:.2f}s")
         if r.error is not None:
-            table.add_row(label, "(model error)", "-", "-", f"[bold red]{r.error.message}[/]", f"{r.states:,}",
+            table.add_row(label, "(model error)", "-", "-", f"[bold red]{escape(r.error.message)}[/]", f"{r.states:,}",
                           f"{r.elapsed:.2f}s")
     console.print(table)
 

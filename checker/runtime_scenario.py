@@ -32,6 +32,8 @@ from paraspec.model.runtime.paras import DeregisterPara, RegisterPara
 from paraspec.model.runtime.runtime import InclusionInherent, RelayBlock, RuntimeModel, RuntimeState, SessionChange
 from paraspec.model.runtime.scheduler import AddParathreadClaim
 
+from .limits import MAX_BIT_INDEX, MAX_BLOCKS, MAX_REPEAT, MAX_SCENARIO_INT, MAX_VALIDATORS, InputError, read_json_file
+
 __all__ = ["ScenarioError", "load_schema", "validate_scenario", "run_scenario", "state_to_json", "load_scenario",
            "is_runtime_scenario", "scenario_files", "SCENARIO_DIR"]
 
@@ -97,17 +99,75 @@ def validate_scenario(doc: Any) -> None:
     raise ScenarioError(_path(path), msg)
 
 
+def _count(spec: Any) -> int:
+    return spec if isinstance(spec, int) else len(spec)
+
+
+def _check_validator_set(spec: Any, where: str) -> None:
+    if _count(spec) > MAX_VALIDATORS:
+        raise ScenarioError(where, f"more than {MAX_VALIDATORS} validators (MAX_VALIDATORS)")
+
+
+def _check_bitfields(items: list, where: str) -> None:
+    for j, bf in enumerate(items):
+        at = f"{where}.bitfields[{j}]"
+        bits = bf["bits"]
+        if len(bits) > MAX_BIT_INDEX or (isinstance(bits, list) and any(b >= MAX_BIT_INDEX for b in bits)):
+            raise ScenarioError(f"{at}.bits", f"more than {MAX_BIT_INDEX} bits, or a bit index at or above it "
+                                           f"(MAX_BIT_INDEX)")
+        if not 0 <= bf.get("length", 0) <= MAX_BIT_INDEX:
+            raise ScenarioError(f"{at}.length", f"outside [0, {MAX_BIT_INDEX}] (MAX_BIT_INDEX)")
+        vs = bf.get("validators")
+        if isinstance(vs, dict) and max(vs["range"]) > MAX_VALIDATORS:
+            raise ScenarioError(f"{at}.validators.range", f"beyond {MAX_VALIDATORS} (MAX_VALIDATORS)")
+
+
+def _check_ints(doc: Any) -> None:
+    """Every integer of the scenario within ±MAX_SCENARIO_INT (no path: the first one found)."""
+    stack = [(doc, "")]
+    while stack:
+        v, where = stack.pop()
+        if isinstance(v, dict):
+            stack.extend((x, f"{where}.{k}" if where else k) for k, x in v.items())
+        elif isinstance(v, list):
+            stack.extend((x, f"{where}[{i}]") for i, x in enumerate(v))
+        elif isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_SCENARIO_INT:
+            raise ScenarioError(where, f"integer beyond ±{MAX_SCENARIO_INT} (MAX_SCENARIO_INT)")
+
+
+def check_limits(doc: dict) -> None:
+    """The size limits of ``checker.limits`` (``docs/limits.md``) on a schema-valid scenario."""
+    _check_ints(doc)
+    g = doc.get("genesis", {})
+    if "validators" in g:
+        _check_validator_set(g["validators"], "genesis.validators")
+    total = 0
+    for i, blk in enumerate(doc["blocks"]):
+        where = f"blocks[{i}]"
+        repeat = blk.get("repeat", 1)
+        if repeat > MAX_REPEAT:
+            raise ScenarioError(f"{where}.repeat", f"more than {MAX_REPEAT} (MAX_REPEAT)")
+        total += max(repeat, 0)
+        if total > MAX_BLOCKS:
+            raise ScenarioError(f"{where}.repeat", f"the scenario applies more than {MAX_BLOCKS} blocks (MAX_BLOCKS)")
+        sc = blk.get("session_change", {})
+        for key in ("validators", "queued"):
+            if key in sc:
+                _check_validator_set(sc[key], f"{where}.session_change.{key}")
+        inherents = blk.get("inherents", [blk])
+        for k, inh in enumerate(inherents):
+            _check_bitfields(inh.get("bitfields", []), where if "inherents" not in blk else f"{where}.inherents[{k}]")
+
+
 def load_scenario(path: str) -> dict:
     """Read and validate a scenario file; ScenarioError names the file on failure."""
     try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except OSError as e:
-        raise ScenarioError("", f"{path}: cannot read: {e.strerror}") from None
-    except json.JSONDecodeError as e:
-        raise ScenarioError("", f"{path}: line {e.lineno} column {e.colno}: invalid JSON: {e.msg}") from None
+        doc = read_json_file(path)
+    except InputError as e:
+        raise ScenarioError("", str(e)) from None
     try:
         validate_scenario(doc)
+        check_limits(doc)
     except ScenarioError as e:
         raise ScenarioError(f"{path}: {e.field}", e.reason) from None
     return doc
@@ -300,6 +360,7 @@ def run_scenario(doc: dict, timing: bool = False, validate: bool = True) -> dict
     """
     if validate:
         validate_scenario(doc)
+        check_limits(doc)
     model = RuntimeModel()
     s = _genesis(model, doc)
     outcomes = []

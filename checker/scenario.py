@@ -31,7 +31,6 @@ Run: ``python -m checker.scenario FILE...`` (``paraspec run`` once the CLI loads
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ import attrs
 from paraspec.model.core import Machine
 from paraspec.model.scenario import ScenarioError, ScenarioRun, Step, describe_state, run_scenario, steps_from
 
+from .limits import MAX_BLOCKS, MAX_REPEAT, InputError, read_json_file
 from .registry import UsageError, build, get_machine_class
 
 __all__ = ["Scenario", "SCENARIO_DIR", "load", "scenario_files", "run_file", "register", "main"]
@@ -83,13 +83,10 @@ def load(path: str | Path) -> Scenario:
     path = Path(path)
     where = str(path)
     try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ScenarioError(where, "no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(where, f"cannot read: {e}") from None
-    except json.JSONDecodeError as e:
-        raise ScenarioError(where, f"not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+        raw = read_json_file(path)
+    except InputError as e:
+        msg = str(e)
+        raise ScenarioError(where, msg[len(where) + 2:] if msg.startswith(where + ": ") else msg) from None
     if not isinstance(raw, dict):
         raise ScenarioError(where, "expected a JSON object")
     extra = sorted(set(raw) - {"name", "title", "source", "machine", "config", "steps", "expect"})
@@ -102,6 +99,7 @@ def load(path: str | Path) -> Scenario:
     classes = machine.action_classes
     if not classes:
         raise ScenarioError(f"{where}: machine", f"machine {raw['machine']!r} does not publish its action classes")
+    _check_limits(raw["steps"], f"{where}: steps")
     steps = steps_from(classes, raw["steps"], f"{where}: steps")
     expect = raw.get("expect", {})
     if not isinstance(expect, dict):
@@ -113,6 +111,22 @@ def load(path: str | Path) -> Scenario:
                 raise ScenarioError(f"{where}: {here}.{key}", f"no such field (fields: {', '.join(fields)})")
     return Scenario(str(raw["name"]), str(raw.get("title", "")), str(raw.get("source", "")), machine,
                     tuple(steps), dict(expect), where)
+
+
+def _check_limits(steps: Any, where: str) -> None:
+    """``repeat`` of each step and the steps applied in all (``docs/limits.md``)."""
+    if not isinstance(steps, list):
+        return  # steps_from says what is wrong
+    total = 0
+    for i, item in enumerate(steps):
+        repeat = item.get("repeat", 1) if isinstance(item, dict) else 1
+        if isinstance(repeat, int) and not isinstance(repeat, bool):
+            if repeat > MAX_REPEAT:
+                raise ScenarioError(f"{where}[{i}].repeat", f"more than {MAX_REPEAT} (MAX_REPEAT)")
+            total += max(repeat, 0)
+        if total > MAX_BLOCKS:
+            raise ScenarioError(f"{where}[{i}].repeat", f"the playbook applies more than {MAX_BLOCKS} steps "
+                                                        f"(MAX_BLOCKS)")
 
 
 def scenario_files(prefix: str = "") -> list[Path]:
@@ -142,6 +156,10 @@ def _run(args: argparse.Namespace) -> int:
             sc, run = run_file(p)
         except ScenarioError as e:
             raise UsageError(str(e)) from None
+        except Exception as e:  # the model raised on a well-typed argument: a failure, one line
+            print(f"{p}: FAILED: the model raised {type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
+            ok = False
+            continue
         if not args.quiet:
             _print(sc, run, sys.stdout)
         ok = ok and run.ok

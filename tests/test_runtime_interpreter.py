@@ -137,7 +137,7 @@ def test_cli_runs_a_machine_playbook_too(capsys):
 
 
 @pytest.mark.parametrize("doc,field", [
-    ("{\"blocks\": [", "invalid JSON"),
+    ("{\"blocks\": [", "not JSON"),
     ({"blocks": [{"bitfields": [{"validator": 0, "bits": "12"}]}]}, "blocks[0].bitfields[0].bits"),
     ({"blocks": [{"bogus": 1}]}, "blocks[0]"),
     ({"blocks": [], "preset": "huge"}, "preset: unknown preset 'huge'"),

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from ..checkpoint import present as checkpoint_present
 from ..explicit import Checker
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     results: list[Result] = []
     for machine_name, mutant_name in jobs:
         machine = build(machine_name, args.preset, mutant_name, overrides)
-        label = machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}"
+        label = escape(machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}")
         status, update = (None, None) if args.quiet else _progress(console, label)
         if status is not None:
             status.start()
@@ -206,7 +207,7 @@ def _report(args: argparse.Namespace, console: Console, results: list[Result], t
                       + ("[green]all properties hold[/]" if ok else f"[red]{len(bad)} failing[/]"))
         for r in results:
             if r.error is not None:
-                console.print(f"[red]model error in {r.machine}: {r.error.message}[/]")
+                console.print("[red]" + escape(f"model error in {r.machine}: {r.error.message}") + "[/]")
     return 0 if ok else 1
 
 

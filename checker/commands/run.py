@@ -43,14 +43,16 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def _read(path: str):
+    from paraspec.checker.limits import InputError, read_json_file
+
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: cannot read: {e}") from None
-    except json.JSONDecodeError as e:
-        raise UsageError(f"{path}: line {e.lineno} column {e.colno}: invalid JSON: {e.msg}") from None
+        return read_json_file(path)
+    except InputError as e:
+        raise UsageError(str(e)) from None
+
+
+class _ModelRaised(Exception):
+    """The model raised on a scenario's (schema-valid) input: reported as a failure (exit 1)."""
 
 
 def _run_runtime(path: str, doc: dict, args) -> dict:
@@ -60,6 +62,8 @@ def _run_runtime(path: str, doc: dict, args) -> dict:
         return run_scenario(doc, timing=args.timing)
     except ScenarioError as e:
         raise UsageError(f"{path}: {e.field}: {e.reason}" if e.field else f"{path}: {e.reason}") from None
+    except Exception as e:  # a bug of the model, or an input the schema admits and the model cannot take
+        raise _ModelRaised(f"{path}: the model raised {type(e).__name__}: {' '.join(str(e).split())}") from None
 
 
 def _run_playbook(path: str):
@@ -67,9 +71,15 @@ def _run_playbook(path: str):
     from paraspec.model.scenario import ScenarioError
 
     try:
-        return playbooks.run_file(path)
+        sc = playbooks.load(path)
     except ScenarioError as e:
         raise UsageError(str(e)) from None
+    try:
+        return sc, sc.run()
+    except ScenarioError as e:
+        raise UsageError(str(e)) from None
+    except Exception as e:  # a bug of the model, or an argument the model cannot take
+        raise _ModelRaised(f"{path}: the model raised {type(e).__name__}: {' '.join(str(e).split())}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,32 +94,45 @@ def run(args: argparse.Namespace) -> int:
     ok = True
     printed = []
     for path, doc in docs:
-        if is_runtime_scenario(doc):
-            result = _run_runtime(path, doc, args)
-            failed = [b for b in result["blocks"] if b.get("as_expected") is False]
-            ok = ok and not failed
-            if args.no_state:
-                result.pop("final_state")
-            if as_json:
-                printed.append(result if len(docs) == 1 else {"file": path, **result})
-            elif not args.quiet:
-                name = Path(path).stem
-                print(f"{name}: {'ok' if not failed else 'FAILED'} ({len(result['blocks'])} blocks) - "
-                      f"{doc.get('description', '').split(':')[0]}")
-                for b in failed:
-                    got = b["outcome"] if b["outcome"] == "ok" else b["rule"]
-                    print(f"  block {b['block']} (number {b['number']}): expected {b['expected']}, got {got}")
-        else:
-            sc, result = _run_playbook(path)
-            ok = ok and result.ok
-            if not args.quiet and not as_json:
-                print(f"{sc.name}: {'ok' if result.ok else 'FAILED'} ({len(sc.steps)} steps) - {sc.title}")
-                for f in result.failures:
-                    print(f"  {f}")
+        try:
+            ok = _run_one(path, doc, args, as_json, len(docs), printed) and ok
+        except _ModelRaised as e:
+            print(f"FAILED: {e}", file=sys.stderr)
+            ok = False
     if as_json and not args.quiet:
         out = printed[0] if len(printed) == 1 and len(docs) == 1 else printed
         print(json.dumps(out, indent=None if args.compact else 1))
     return 0 if ok else 1
+
+
+def _run_one(path: str, doc, args, as_json: bool, n_docs: int, printed: list) -> bool:
+    """Run one file; print its summary (or add its JSON to ``printed``); whether it met every expectation."""
+    from paraspec.checker.runtime_scenario import is_runtime_scenario
+
+    ok = True
+    if is_runtime_scenario(doc):
+        result = _run_runtime(path, doc, args)
+        failed = [b for b in result["blocks"] if b.get("as_expected") is False]
+        ok = ok and not failed
+        if args.no_state:
+            result.pop("final_state")
+        if as_json:
+            printed.append(result if n_docs == 1 else {"file": path, **result})
+        elif not args.quiet:
+            name = Path(path).stem
+            print(f"{name}: {'ok' if not failed else 'FAILED'} ({len(result['blocks'])} blocks) - "
+                  f"{doc.get('description', '').split(':')[0]}")
+            for b in failed:
+                got = b["outcome"] if b["outcome"] == "ok" else b["rule"]
+                print(f"  block {b['block']} (number {b['number']}): expected {b['expected']}, got {got}")
+    else:
+        sc, result = _run_playbook(path)
+        ok = ok and result.ok
+        if not args.quiet and not as_json:
+            print(f"{sc.name}: {'ok' if result.ok else 'FAILED'} ({len(sc.steps)} steps) - {sc.title}")
+            for f in result.failures:
+                print(f"  {f}")
+    return ok
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,10 @@ from typing import Any
 
 import attrs
 from rich.console import Console
+from rich.markup import escape
 
 from .. import itf
+from ..codec import CodecError, decode, field_types
 from ..registry import UsageError, build
 
 
@@ -26,11 +28,57 @@ def register(sub) -> None:
     r.set_defaults(func=replay)
 
 
-def _load(path: str) -> itf.ItfTrace:
+def _load_raw(path: str) -> tuple[Any, itf.ItfTrace]:
+    """The file's JSON and the checked trace; a malformed file is a UsageError."""
     try:
-        return itf.load(path)
+        raw = itf.read_raw(path)
+        return raw, itf.parse(raw, path)
     except itf.ItfError as e:
         raise UsageError(f"malformed ITF: {e}") from None
+
+
+def _load(path: str) -> itf.ItfTrace:
+    return _load_raw(path)[1]
+
+
+def _as_json(v: Any) -> Any:
+    """A value decoded from ITF (:func:`itf.decode_value`) in the JSON form of the typed codec
+    (:mod:`checker.codec`), so it can be decoded by the attrs field types of an action class."""
+    if isinstance(v, dict):
+        if set(v) == {"tag", "value"} and v["tag"] == "None" and v["value"] == ():
+            return None
+        if all(isinstance(k, str) for k in v):
+            return {k: _as_json(x) for k, x in v.items()}
+        return [[_as_json(k), _as_json(x)] for k, x in v.items()]
+    if isinstance(v, (tuple, list, frozenset)):
+        return [_as_json(x) for x in v]
+    return v
+
+
+def decode_action(cls: type, picks: Any, where: str) -> Any:
+    """The action ``cls`` from the ITF parameters ``picks`` (decoded), each decoded by the
+    type of its attrs field; a missing, unknown or mistyped field is a UsageError naming it."""
+    if not isinstance(picks, dict):
+        raise UsageError(f"{where}: must be an object of {cls.__name__}'s fields")
+    hints = field_types(cls)
+    unknown = [k for k in picks if k not in hints]
+    if unknown:
+        raise UsageError(f"{where}.{unknown[0]}: not a field of {cls.__name__} "
+                         f"(its fields: {', '.join(hints) or 'none'})")
+    kwargs = {}
+    for f in attrs.fields(cls):
+        if f.name not in picks:
+            if f.default is attrs.NOTHING:
+                raise UsageError(f"{where}.{f.name}: missing field of {cls.__name__}")
+            continue
+        try:
+            kwargs[f.alias or f.name] = decode(_as_json(picks[f.name]), hints[f.name], f"{where}.{f.name}")
+        except CodecError as e:
+            raise UsageError(str(e)) from None
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"{where}: not a valid {cls.__name__}: {e}") from None
 
 
 def fmt(v: Any) -> str:
@@ -57,10 +105,10 @@ def show(args) -> int:
     tr = _load(args.file)
     console = Console(highlight=False)
     meta = tr.meta
-    head = [f"[bold]{args.file}[/]"]
+    head = [f"[bold]{escape(args.file)}[/]"]
     for key in ("source", "machine", "preset", "mutant", "overrides", "description"):
         if meta.get(key):
-            head.append(f"  {key}: {meta[key]}")
+            head.append(f"  {key}: {escape(str(meta[key]))}")
     console.print("\n".join(head))
     state_vars = [v for v in tr.vars if v not in ACTION_VARS]
     prev: dict | None = None
@@ -72,7 +120,7 @@ def show(args) -> int:
             args_txt = ""
             if isinstance(picks, dict) and picks:
                 args_txt = "(" + ", ".join(f"{k}={fmt(v)}" for k, v in picks.items()) + ")"
-            console.print(f"[bold cyan]State {i}[/]  <- {fmt(action)}{args_txt}{loop}")
+            console.print(f"[bold cyan]State {i}[/]  <- {escape(fmt(action) + args_txt)}{loop}")
         else:
             console.print(f"[bold cyan]State {i}[/]{loop}")
         for var in state_vars:
@@ -84,16 +132,20 @@ def show(args) -> int:
                     and len(val) == len(old)):
                 for j, (a, b) in enumerate(zip(old, val)):
                     if a != b:
-                        console.print(f"  {var}[{j}] = {fmt(b)}")
+                        console.print(f"  {var}[{j}] = {fmt(b)}", markup=False)
                 continue
-            console.print(f"  {var} = {fmt(val)}")
+            console.print(f"  {var} = {fmt(val)}", markup=False)
         prev = st
     rej = meta.get("rejected")
     if isinstance(rej, dict):
         picks = rej.get("args") or {}
-        args_txt = "(" + ", ".join(f"{k}={fmt(itf.decode_value(v))}" for k, v in picks.items()) + ")"
-        console.print(f"[bold red]then {rej.get('action')}{args_txt} is rejected by {rej.get('rule')}: "
-                      f"{rej.get('reason')}[/]")
+        try:
+            args_txt = "(" + ", ".join(f"{k}={fmt(itf.decode_value(v, f'$.#meta.rejected.args.{k}'))}"
+                                       for k, v in picks.items()) + ")"
+        except itf.ItfError as e:
+            raise UsageError(f"malformed ITF: {args.file}: {e}") from None
+        console.print("[bold red]" + escape(f"then {rej.get('action')}{args_txt} is rejected by {rej.get('rule')}: "
+                                            f"{rej.get('reason', '')}") + "[/]")
     console.print(f"{len(tr.states)} state(s)")
     return 0
 
@@ -116,16 +168,23 @@ def _overrides(meta: dict, path: str = "") -> dict:
     return ov
 
 
-def replay(args) -> int:
-    tr = _load(args.file)
-    meta = tr.meta
-    if meta.get("source") != "paraspec" or not meta.get("machine"):
-        raise UsageError(f"{args.file}: #meta.source/#meta.machine: only traces written by paraspec can be replayed")
-    machine = build(meta["machine"], meta.get("preset"), meta.get("mutant"), _overrides(meta, f"{args.file}: "))
-    raw = json.loads(open(args.file).read())
-    states_raw = raw["states"]
-    inits = list(machine.init())
-    console = Console(highlight=False)
+def _step(machine, state, action, console, what: str):
+    """``machine.step`` for replay: ``(next state, None)``, or ``(None, exit code)`` after
+    printing why (a protocol rejection, or an exception of the model)."""
+    from paraspec.model.core import Rejected
+
+    try:
+        return machine.step(state, action), None
+    except Rejected as r:
+        return r, None
+    except Exception as e:  # the model raised on a well-typed input: a bug, reported
+        console.print(f"{what}: the model raised {type(e).__name__}: {e}", markup=False)
+        return None, 1
+
+
+def _replay_steps(args, tr: itf.ItfTrace, states_raw: list, machine, console) -> tuple[Any, int | None]:
+    """Re-execute the trace's steps; ``(final state, None)`` or ``(None, exit code)``."""
+    from paraspec.model.core import Rejected
 
     def encoded(state) -> dict:
         return {k: itf.encode_value(v) for k, v in machine.view(state).items()}
@@ -134,45 +193,60 @@ def replay(args) -> int:
         want = {k: v for k, v in states_raw[idx].items() if k in encoded(state)}
         return json.dumps(encoded(state), sort_keys=True) == json.dumps(want, sort_keys=True)
 
-    state = next((s for s in inits if same(s, 0)), None)
+    state = next((s for s in machine.init() if same(s, 0)), None)
     if state is None:
         console.print("[red]state 0 is not an initial state of the model[/]")
-        return 1
+        return None, 1
     for i in range(1, len(tr.states)):
         st = tr.states[i]
+        where = f"{args.file}: $.states[{i}]"
         name = st.get("mbt::actionTaken")
         if not isinstance(name, str):
-            raise UsageError(f"{args.file}: $.states[{i}].mbt::actionTaken: missing; cannot replay")
-        cls = _action_class(machine, name)
-        picks = st.get("mbt::nondetPicks") or {}
-        try:
-            action = cls(**picks)
-        except TypeError as e:
-            raise UsageError(f"{args.file}: $.states[{i}].mbt::nondetPicks: {e}") from None
-        from paraspec.model.core import Rejected
-
-        try:
-            state = machine.step(state, action)
-        except Rejected as r:
-            console.print(f"[red]step {i} ({name}) was rejected by {r.rule_id}: {r.reason}[/]")
-            return 1
+            raise UsageError(f"{where}.mbt::actionTaken: missing or not a string; cannot replay")
+        action = decode_action(_action_class(machine, name), st.get("mbt::nondetPicks") or {},
+                               f"{where}.mbt::nondetPicks")
+        nxt, code = _step(machine, state, action, console, f"step {i} ({name})")
+        if code is not None:
+            return None, code
+        if isinstance(nxt, Rejected):
+            console.print("[red]" + escape(f"step {i} ({name}) was rejected by {nxt.rule_id}: {nxt.reason}") + "[/]")
+            return None, 1
+        state = nxt
         if not same(state, i):
-            console.print(f"[red]state {i} differs from the model's after {name}[/]")
-            return 1
+            console.print("[red]" + escape(f"state {i} differs from the model's after {name}") + "[/]")
+            return None, 1
+    return state, None
+
+
+def replay(args) -> int:
+    from paraspec.model.core import Rejected
+
+    raw, tr = _load_raw(args.file)
+    meta = tr.meta
+    if meta.get("source") != "paraspec" or not meta.get("machine"):
+        raise UsageError(f"{args.file}: #meta.source/#meta.machine: only traces written by paraspec can be replayed")
+    machine = build(meta["machine"], meta.get("preset"), meta.get("mutant"), _overrides(meta, f"{args.file}: "))
+    console = Console(highlight=False)
+    state, code = _replay_steps(args, tr, raw["states"], machine, console)
+    if code is not None:
+        return code
     rej = meta.get("rejected")
     if isinstance(rej, dict):
-        cls = _action_class(machine, rej.get("action", ""))
-        action = cls(**{k: itf.decode_value(v) for k, v in (rej.get("args") or {}).items()})
-        from paraspec.model.core import Rejected
-
+        where = f"{args.file}: $.#meta.rejected.args"
         try:
-            machine.step(state, action)
-            console.print(f"[red]the final {rej.get('action')} was accepted, but the trace says rule "
-                          f"{rej.get('rule')} rejects it[/]")
+            picks = {k: itf.decode_value(v, f"{where}.{k}") for k, v in (rej.get("args") or {}).items()}
+        except itf.ItfError as e:
+            raise UsageError(f"malformed ITF: {e}") from None
+        action = decode_action(_action_class(machine, rej["action"]), picks, where)
+        nxt, code = _step(machine, state, action, console, f"the final {rej['action']}")
+        if code is not None:
+            return code
+        if not isinstance(nxt, Rejected):
+            console.print("[red]" + escape(f"the final {rej['action']} was accepted, but the trace says rule "
+                                           f"{rej['rule']} rejects it") + "[/]")
             return 1
-        except Rejected as r:
-            if r.rule_id != rej.get("rule"):
-                console.print(f"[red]final step rejected by {r.rule_id}, trace says {rej.get('rule')}[/]")
-                return 1
-    console.print(f"replayed {len(tr.states) - 1} step(s) on {machine!r}: every state matches")
+        if nxt.rule_id != rej["rule"]:
+            console.print("[red]" + escape(f"final step rejected by {nxt.rule_id}, trace says {rej['rule']}") + "[/]")
+            return 1
+    console.print(f"replayed {len(tr.states) - 1} step(s) on {machine!r}: every state matches", markup=False)
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import attrs
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..registry import UsageError, get_machine_class, load_all, machine_names
@@ -109,7 +110,7 @@ def generate(args) -> int:
     opts = Options(presets=tuple(dict.fromkeys(args.preset)), machines=tuple(dict.fromkeys(args.machine)),
                    per_shape=args.per_shape, max_states=args.max_states)
     if not args.quiet:
-        console.print(f"generating vectors into {out}")
+        console.print(f"generating vectors into {out}", markup=False)
     res = gen(out, opts, log)
 
     if not args.quiet:
@@ -117,27 +118,27 @@ def generate(args) -> int:
         for col in ("preset/machine/handler", "rule", "coverage", "mutant", "total"):
             t.add_column(col, justify="left" if col.startswith("preset") else "right")
         for k, c in sorted(res.handlers.items()):
-            t.add_row(k, str(c["rule"]), str(c["coverage"]), str(c["mutant"]), str(sum(c.values())))
+            t.add_row(escape(k), str(c["rule"]), str(c["coverage"]), str(c["mutant"]), str(sum(c.values())))
         console.print(t)
         a = Table(title="mutation adequacy: each mutant run as an implementation against the suite")
         for col in ("mutant", "machine", "cases run", "failing case", "verdict"):
             a.add_column(col)
         for name, (failed, n, first) in sorted(res.mutation.items()):
-            a.add_row(name, MUTANTS[name].machine, str(n), first or "-",
+            a.add_row(escape(name), escape(MUTANTS[name].machine), str(n), escape(first or "-"),
                       "[green]killed[/]" if failed else "[bold red]survives[/]")
         console.print(a)
         for gap in res.gaps:
-            console.print(f"[red]gap:[/] {gap}")
+            console.print(f"[red]gap:[/] {escape(gap)}")
     survivors = sorted(n for n, (f, _, _) in res.mutation.items() if not f)
     pct = 100.0 * res.killed / len(res.mutation) if res.mutation else 100.0
     console.print(f"{res.cases} cases in {len(res.handlers)} handler directories, mutation adequacy "
                   f"{res.killed}/{len(res.mutation)} ({pct:.0f}%), {len(res.gaps)} rule gaps, "
-                  f"generated in {res.elapsed:.1f}s into {out}")
+                  f"generated in {res.elapsed:.1f}s into {out}", markup=False)
     for name in survivors:
         home = MUTANTS[name].preset
         hint = f" (it is checked on preset {home}; add --preset {home})" if home and home not in res.index["presets"] \
             else ""
-        console.print(f"[red]mutant {name} passes every case{hint}[/]")
+        console.print("[red]" + escape(f"mutant {name} passes every case{hint}") + "[/]")
     return 0 if not survivors and not res.gaps else 1
 
 
@@ -166,10 +167,11 @@ def run(args) -> int:
         if args.quiet:
             return
         if r.status in bad:
-            console.print(f"[red]{r.status.upper()}[/] {r.id}: {r.message}", soft_wrap=True)
-        elif args.verbose:
-            console.print(f"[green]{r.status.upper()}[/] {r.id}" + (f": {r.message}" if r.message else ""),
+            console.print(f"[red]{escape(str(r.status).upper())}[/] {escape(str(r.id))}: {escape(str(r.message))}",
                           soft_wrap=True)
+        elif args.verbose:
+            console.print(f"[green]{escape(str(r.status).upper())}[/] {escape(str(r.id))}"
+                          + (f": {escape(str(r.message))}" if r.message else ""), soft_wrap=True)
 
     start = time.perf_counter()
     try:
@@ -180,12 +182,12 @@ def run(args) -> int:
     elapsed = time.perf_counter() - start
     summary = summarize(results)
     if not args.quiet:
-        t = Table(title=f"paraspec vectors run: {args.adapter}")
+        t = Table(title=escape(f"paraspec vectors run: {args.adapter}"))
         t.add_column("handler")
         for s in Status.ALL:
             t.add_column(s, justify="right")
         for h, row in summary.items():
-            t.add_row(h, *[str(row[s]) for s in Status.ALL])
+            t.add_row(escape(str(h)), *[str(row[s]) for s in Status.ALL])
         console.print(t)
     counts = {s: sum(1 for r in results if r.status == s) for s in Status.ALL}
     ok = not any(counts[s] for s in bad)
@@ -238,7 +240,7 @@ def schemas(args) -> int:
     if args.check:
         stale = check_shipped()
         for s in stale:
-            console.print(f"[red]{s}[/]")
+            console.print(f"[red]{escape(s)}[/]")
         console.print("schemas are current" if not stale else
                       f"{len(stale)} schema file(s) stale: run `paraspec vectors schemas`")
         return 0 if not stale else 1
@@ -251,5 +253,5 @@ def schemas(args) -> int:
     files = all_schemas()
     for name, sch in sorted(files.items()):
         atomic_write(out / name, dump(sch))
-    console.print(f"wrote {len(files)} schema files into {out}")
+    console.print(f"wrote {len(files)} schema files into {out}", markup=False)
     return 0

@@ -31,6 +31,7 @@ from typing import Callable
 
 import attrs
 
+from ..limits import MAX_LINE_BYTES, InputError, load_json_bytes
 from .cases import first_difference
 from .suite import Case
 
@@ -198,6 +199,8 @@ class AdapterProcess:
             if not chunk:
                 raise _Crash(self._exit_text())
             self.buf += chunk
+            if len(self.buf) > MAX_LINE_BYTES and b"\n" not in self.buf:
+                raise _Crash(f"adapter sent a line longer than {MAX_LINE_BYTES} bytes (MAX_LINE_BYTES)")
         resp, _, self.buf = self.buf.partition(b"\n")
         return resp
 
@@ -210,9 +213,11 @@ def _excerpt(data: bytes, limit: int = 80) -> str:
 def judge(case: Case, raw: bytes) -> tuple[str, str, bool]:
     """(status, message, stream still in sync) for one response line."""
     try:
-        resp = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return Status.ERROR, f"adapter printed a line that is not JSON: {_excerpt(raw)}", False
+        resp = load_json_bytes(raw, "response", MAX_LINE_BYTES)
+    except InputError as e:
+        if str(e).startswith("response: not JSON"):
+            return Status.ERROR, f"adapter printed a line that is not JSON: {_excerpt(raw)}", False
+        return Status.ERROR, f"adapter answered a line the runner refuses: {e}", True
     if not isinstance(resp, dict):
         return Status.ERROR, f"adapter answered {_excerpt(raw)}, not a JSON object", True
     if "id" in resp and resp["id"] != case.id:

@@ -8,10 +8,11 @@ give the same answers.
 from __future__ import annotations
 
 import json
-from typing import IO, Any
+from typing import IO, Any, Iterator
 
 from paraspec.model.core import Machine
 
+from ..limits import MAX_LINE_BYTES, InputError, load_json_bytes
 from .cases import (
     VectorError,
     decode_input,
@@ -65,18 +66,37 @@ class Reference:
         return out
 
 
+def _lines(stdin: IO) -> Iterator[bytes | str | None]:
+    """The request lines of ``stdin`` (bytes from a binary stream, text from a text one);
+    ``None`` for a line longer than ``MAX_LINE_BYTES`` (skipped up to its end)."""
+    src = getattr(stdin, "buffer", stdin)
+    while True:
+        line = src.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n" if isinstance(line, bytes) else "\n"):
+            while line and not line.endswith(b"\n" if isinstance(line, bytes) else "\n"):
+                line = src.readline(1 << 20)
+            yield None
+            continue
+        yield line
+
+
 def serve(stdin: IO[str], stdout: IO[str], mutant: str | None = None) -> int:
     """Answer one JSON request per line until end of input."""
     ref = Reference(mutant)
-    for line in stdin:
-        if not line.strip():
+    for line in _lines(stdin):
+        if line is not None and not line.strip():
             continue
-        try:
-            req = json.loads(line)
-        except json.JSONDecodeError as e:
-            resp: dict[str, Any] = {"error": f"request is not JSON: {e.msg} at column {e.colno}"}
+        if line is None:
+            resp: dict[str, Any] = {"error": f"request longer than {MAX_LINE_BYTES} bytes (MAX_LINE_BYTES)"}
         else:
-            resp = ref.answer(req)
+            try:
+                req = load_json_bytes(line, "request", MAX_LINE_BYTES + 1)
+            except InputError as e:
+                resp = {"error": str(e).replace("request: not JSON", "request is not JSON", 1)}
+            else:
+                resp = ref.answer(req)
         stdout.write(json.dumps(resp, separators=(",", ":")) + "\n")
         stdout.flush()
     return 0

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 import attrs
 
+from ..limits import InputError, read_json_file
 from .cases import FORMAT, VectorError
 
 __all__ = ["Case", "load_suite", "CASE_KEYS", "request_of", "expected_of"]
@@ -56,13 +57,39 @@ def expected_of(case: dict) -> dict[str, Any]:
 
 def _read_json(path: Path, rel: str) -> Any:
     try:
-        text = path.read_text()
-    except OSError as e:
-        raise VectorError(f"{rel}: cannot read: {e.strerror or e}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise VectorError(f"{rel}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+        return read_json_file(path, rel)
+    except InputError as e:
+        raise VectorError(str(e)) from None
+
+
+_VALIDATOR = None
+
+
+def _case_validator():
+    """The JSON Schema validator of a case (``checker/schemas/case.schema.json``)."""
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        import jsonschema
+
+        from .schemas import SCHEMA_DIR
+
+        schema = json.loads((SCHEMA_DIR / "case.schema.json").read_text(encoding="utf-8"))
+        _VALIDATOR = jsonschema.Draft202012Validator(schema)
+    return _VALIDATOR
+
+
+def _schema_error(obj: Any, rel: str) -> None:
+    """Raise VectorError naming the first field of ``obj`` that breaks the case schema."""
+    import jsonschema
+
+    err = jsonschema.exceptions.best_match(_case_validator().iter_errors(obj))
+    if err is None:
+        return
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path).lstrip(".")
+    msg = " ".join(err.message.split())
+    if len(msg) > 160:
+        msg = msg[:157] + "..."
+    raise VectorError(f"{rel}: field {where or '(top level)'}: {msg}")
 
 
 def _check_case(obj: Any, rel: str, parts: list[str]) -> dict:
@@ -73,6 +100,7 @@ def _check_case(obj: Any, rel: str, parts: list[str]) -> dict:
             raise VectorError(f"{rel}: field {k!r} is missing")
     if obj["format"] != FORMAT:
         raise VectorError(f"{rel}: field 'format' is {obj['format']!r}, this paraspec reads {FORMAT!r}")
+    _schema_error(obj, rel)
     preset, machine, handler, _ = parts
     if obj["handler"] != f"{machine}/{handler}" or obj["machine"] != machine or obj["preset"] != preset:
         raise VectorError(f"{rel}: fields 'preset'/'machine'/'handler' do not match the case's directory")
