@@ -154,10 +154,11 @@ def problem(o: Outcome) -> tuple[str, str] | None:
     return None
 
 
-def judge(channel: str, o: Outcome, reproducer: str) -> None:
-    """Count the input; record a problem; fail on a problem that known.py does not list."""
+def judge(channel: str, o: Outcome, reproducer: str, broken: str | None = None) -> None:
+    """Count the input; record a problem (``broken``: a protocol break the caller saw); fail on a
+    problem that known.py does not list."""
     TRIED[channel] += 1
-    p = problem(o)
+    p = problem(o) or (("crash", broken) if broken else None)
     if p is None:
         return
     kind, sig = p
