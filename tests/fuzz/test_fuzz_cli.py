@@ -61,9 +61,9 @@ POSITIONAL = {"check": "machine", "prove": "machine", "run": "scenario", "trace 
               "trace replay": "trace", "vectors run": "suite"}
 #: appended last so that every run stays cheap whatever was drawn before
 BOUNDS = {
-    "check": ["--max-states", "300", "--time-limit", "20", "--steps", "200", "--walk-depth", "20",
+    "check": ["--max-states", "100", "--time-limit", "10", "--steps", "200", "--walk-depth", "20",
               "--checkpoint-every", "5"],
-    "prove": ["--timeout", "10", "--depth", "2"],
+    "prove": ["--timeout", "5", "--depth", "2"],
     "vectors run": ["--timeout", "30"],
     "vectors generate": ["--max-states", "30", "--per-shape", "1", "--machine", "configuration"],
 }
@@ -125,7 +125,7 @@ def test_fuzz_cli_arguments(seeds):
         with open(f"{seeds.root}/echo_adapter.sh", "w") as f:
             f.write('while IFS= read -r line; do echo \'{"error":"fuzz"}\'; done\n')
 
-        @fuzz_settings(80, 2000)
+        @fuzz_settings(40, 2000)
         @given(st.data())
         def one(data):
             with tempfile.TemporaryDirectory() as tmp:
