@@ -16,6 +16,7 @@ import os
 import resource
 import signal
 import sys
+import threading
 import traceback
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -61,15 +62,18 @@ def guard(seconds: int = HANG_SECONDS):
     def on_alarm(signum, frame):
         raise Hang(f"no answer within {seconds} s")
 
-    old = signal.signal(signal.SIGALRM, on_alarm)
+    main = threading.current_thread() is threading.main_thread()  # signals need the main thread
+    old = signal.signal(signal.SIGALRM, on_alarm) if main else None
     old_as = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (_memory_cap(old_as), old_as[1]))
-    signal.alarm(seconds)
+    if main:
+        signal.alarm(seconds)
     try:
         yield
     finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
+        if main:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
         resource.setrlimit(resource.RLIMIT_AS, old_as)
 
 
