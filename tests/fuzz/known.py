@@ -24,7 +24,7 @@ KNOWN: dict[str, tuple[tuple[str, ...], str, str, str]] = {
     "prove": (("cli",), "crash", r"@checker/(symbolic/|commands/prove)", "1: prove crashes on valid input"),
     "encoding": ((), "crash", r"^UnicodeDecodeError@",
                  "4: a non-UTF-8 byte in a trace, case, config.json or on the adapter's stdin"),
-    "size": ((), "crash", r"^(RecursionError|OverflowError|MemoryError)@|^ValueError@.*(json|itf|suite|serve|codec|runner)",
+    "size": ((), "crash", r"^(RecursionError|OverflowError|MemoryError)@|^ValueError@.*(json|itf|suite|serve|codec|runner|commands/run)",
              "4: a number over 4,300 digits, 100k-deep nesting, unbounded sizes"),
     "untrusted-trace": (("trace",), "crash",
                         r"^(TypeError|KeyError|AttributeError|ValueError|IndexError|AssertionError)@(model|checker|properties)/",
@@ -34,12 +34,12 @@ KNOWN: dict[str, tuple[tuple[str, ...], str, str, str]] = {
                    "3: a corrupt, truncated or empty checkpoint"),
     "output-path": (("cli",), "crash",
                     r"^(OSError|FileNotFoundError|NotADirectoryError|IsADirectoryError|FileExistsError|PermissionError)@",
-                    "7: an output path that cannot be written, found after the search"),
+                    "7: a path that cannot be written or read (a name over 255 bytes, under a file, in /proc), found late"),
     "junit-id": (("vectors", "adapter"), "crash", r"^(AttributeError|TypeError)@checker/(vectors/|commands/vectors)",
                  "8: a case id that is not a string (with --junit)"),
     "two-line-error": ((), "crash", r"^exit 2 with ([02-9]|\d\d+)-line stderr",
                        "8: a newline in a file name or argument makes the one-line error two"),
-    "polkadot-hang": (("cli",), "hang", r"^Hang$", "2: the polkadot preset enumerates 2^100 bitfields"),
+    "polkadot-hang": (("regression",), "hang", r"^Hang$", "2: the polkadot preset enumerates 2^100 bitfields"),
 }
 
 
@@ -48,6 +48,12 @@ def match(channel: str, kind: str, sig: str, outcome=None) -> str | None:
         if k == kind and (not channels or channel in channels) and re.search(pattern, sig):
             return name
     return None
+
+
+def is_class(cls: str, kind: str, sig: str) -> bool:
+    """The break (kind, sig) of a reproducer is one of class ``cls`` (whatever the channel)."""
+    _channels, k, pattern, _defect = KNOWN[cls]
+    return k == kind and re.search(pattern, sig) is not None
 
 
 # ---- reproducers ---------------------------------------------------------------------------------

@@ -21,17 +21,12 @@ def test_issue17_reproducer(tmp_path: Path, cls, rid, build, slow):
     if slow and not FULL:
         pytest.skip("runs into the hang guard while its defect is open: PARASPEC_FUZZ=full (make fuzz) runs it")
     argv, stdin = build(tmp_path)
-    stream = None if stdin is None else io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="strict")
+    stream = None if stdin is None else io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="strict", newline="\n")
     o = run_cli(argv, stream)
     p = problem(o)
     if p is None:
         return
     kind, sig = p
-    hit = known.match("cli" if cls in ("prove", "checkpoint", "output-path", "polkadot-hang") else _channel(argv), kind, sig)
-    if hit == cls:
+    if known.is_class(cls, kind, sig):
         pytest.xfail(f"known class {cls!r} (tests/fuzz/known.py): {rid}: {kind} {sig}")
-    pytest.fail(f"{rid}: {kind} {sig} (expected class {cls!r}, matched {hit!r})\n{o.tb or o.err}", pytrace=False)
-
-
-def _channel(argv: list[str]) -> str:
-    return {"trace": "trace", "run": "scenario", "vectors": "vectors", "adapter": "adapter"}.get(argv[0], "cli")
+    pytest.fail(f"{rid}: {kind} {sig} (expected class {cls!r})\n{o.tb or o.err}", pytrace=False)
