@@ -53,6 +53,10 @@ def fuzz_settings(default: int, full: int = 2000):
                     print_blob=True)
 
 
+#: set when the hang guard fired during the current input (even if its Hang was swallowed)
+FIRED = [False]
+
+
 class Hang(BaseException):
     """A BaseException, so that no ``except Exception`` under test swallows it."""
 
@@ -60,6 +64,9 @@ class Hang(BaseException):
 @contextlib.contextmanager
 def guard(seconds: int = HANG_SECONDS):
     def on_alarm(signum, frame):
+        # re-armed: a Hang raised where exceptions are swallowed (a gc callback, __del__) is raised again
+        signal.alarm(1)
+        FIRED[0] = True
         raise Hang(f"no answer within {seconds} s")
 
     main = threading.current_thread() is threading.main_thread()  # signals need the main thread
@@ -99,6 +106,7 @@ def call(fn, stdin: io.TextIOBase | None = None) -> Outcome:
     out, err = io.StringIO(), io.StringIO()
     code, exc, tb = None, None, ""
     old_in = sys.stdin
+    FIRED[0] = False
     try:
         if stdin is not None:
             sys.stdin = stdin
@@ -115,6 +123,8 @@ def call(fn, stdin: io.TextIOBase | None = None) -> Outcome:
         exc, tb = e, "".join(traceback.format_exception(e))
     finally:
         sys.stdin = old_in
+    if FIRED[0] and not isinstance(exc, Hang):
+        exc = Hang(f"no answer within {HANG_SECONDS} s (the guard's exception was swallowed)")
     return Outcome(code, out.getvalue(), err.getvalue(), exc, tb)
 
 

@@ -40,6 +40,7 @@ KNOWN: dict[str, tuple[tuple[str, ...], str, str, str]] = {
     "two-line-error": ((), "crash", r"^exit 2 with ([02-9]|\d\d+)-line stderr",
                        "8: a newline in a file name or argument makes the one-line error two"),
     "polkadot-hang": (("regression",), "hang", r"^Hang$", "2: the polkadot preset enumerates 2^100 bitfields"),
+    "size-hang": (("regression",), "hang", r"^Hang$", "4: scenario sizes are unbounded (\"repeat\": 10**12 never ends)"),
 }
 
 
@@ -166,7 +167,7 @@ REPRODUCERS: list[tuple[str, str, object, bool]] = [
                                                                       lambda d: d["genesis"].update(validators=2**64))], None), False),
     ("size", "runtime-bits-10**100", lambda t: (["run", _scenario(t, "runtime/tiny_parathread.json",
                                                                   lambda d: d["blocks"][5]["bitfields"][0].update(bits=[10**100]))], None), False),
-    ("size", "scenario-repeat-10**12", lambda t: (["run", _scenario(t, "halts_E.json",
+    ("size-hang", "scenario-repeat-10**12", lambda t: (["run", _scenario(t, "halts_E.json",
                                                                     lambda d: d["steps"][1].update(repeat=10**12))], None), True),
     # 5. untrusted traces
     ("untrusted-trace", "trace-meta-machine-not-a-string", lambda t: (["trace", "show", _trace(t, _set(["#meta", "machine"], 5))], None), False),
