@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= 2
 REPORTS ?= out
 
-.PHONY: check prove test docs clean venv bench
+.PHONY: check prove test fuzz docs clean venv bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,13 @@ prove: $(STAMP)
 # loadfile: a test file runs on one worker, so its module fixtures (the vector suite) are built once
 test: $(STAMP)
 	$(BIN)/pytest -n $(JOBS) --dist loadfile
+
+# `make fuzz`: the fuzzing suite (tests/fuzz) with its full profile: >= 2,000 generated malformed inputs per
+# channel (CLI arguments, ITF traces, scenarios, vector suites, adapter protocol); each input runs under a
+# 60 s hang guard, the whole run under FUZZ_TIMEOUT seconds. Counts: $(REPORTS)/fuzz-counts.json.
+FUZZ_TIMEOUT ?= 5400
+fuzz: $(STAMP)
+	PARASPEC_FUZZ=full PARASPEC_FUZZ_REPORT=$(REPORTS)/fuzz-counts.json timeout $(FUZZ_TIMEOUT) $(BIN)/pytest -q -rxf tests/fuzz
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
