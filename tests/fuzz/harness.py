@@ -49,8 +49,9 @@ def fuzz_settings(default: int, full: int = 2000):
     """Hypothesis settings of a fuzz test (no deadline: hangs are caught by ``guard``)."""
     from hypothesis import HealthCheck, settings
 
+    # derandomized: CI runs exactly the inputs a local run of the same tree ran
     return settings(max_examples=examples(default, full), deadline=None, suppress_health_check=list(HealthCheck),
-                    print_blob=True)
+                    print_blob=True, derandomize=True, database=None)
 
 
 #: set when the hang guard fired during the current input (even if its Hang was swallowed)
