@@ -61,11 +61,11 @@ def _nearest_existing(path: Path, flag: str, shown: str) -> Path:
     for anc in [path, *path.parents]:
         try:
             st = os.stat(anc)
-        except FileNotFoundError:
-            continue
-        except NotADirectoryError:
+        except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError as e:
+            if e.errno == errno.ENAMETOOLONG:
+                continue
             raise OutputError(f"{flag} {shown}: {anc}: {e.strerror or e}") from None
         if not os.path.isdir(anc):
             raise OutputError(f"{flag} {shown}: {anc} is not a directory")

@@ -118,8 +118,6 @@ def _check_paths(args: argparse.Namespace) -> tuple[Path | None, str | None]:
     ckpt_root = args.resume or args.checkpoint
     if ckpt_root is not None and args.simulate:
         raise UsageError("--checkpoint/--resume: simulation is not checkpointed")
-    if ckpt_root is not None and Path(ckpt_root).exists() and not Path(ckpt_root).is_dir():
-        raise UsageError(f"--checkpoint: {ckpt_root} exists and is not a directory")
     trace_dir = _args.check_outputs(args)
     return trace_dir, ckpt_root
 

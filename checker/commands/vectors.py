@@ -96,12 +96,12 @@ def generate(args) -> int:
     for p in args.preset:
         _args.check_preset(p, args.machine or machine_names())
     out = Path(args.out)
+    check_replaced_dir(out, "--out")
     if out.exists():
         if not out.is_dir():
             raise UsageError(f"--out {out}: exists and is not a directory")
         if any(out.iterdir()) and not (out / "index.json").is_file():
             raise UsageError(f"--out {out}: not empty and not a vector suite (no index.json); refusing to replace it")
-    check_replaced_dir(out, "--out")
 
     console = _console()
     log = (lambda s: None) if args.quiet else (lambda s: console.print(s, markup=False))
