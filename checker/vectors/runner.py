@@ -3,12 +3,14 @@
 The adapter is started once and answers one request line with one response line
 (see ``docs/vectors.md``). The runner survives a misbehaving adapter:
 
-* a line that is not a JSON object fails the case ("garbage"), and the adapter is
+* responses are matched to requests by ``id``: a line that is not a response, or a
+  response to another request, fails the case being waited for, and the adapter is
   restarted so that the next request starts on a clean stream;
 * an adapter that exits fails the case with its exit status and the last line of
   its stderr, and is restarted for the next case;
-* an adapter that does not answer within the per-case timeout is killed (its whole
-  process group) and restarted;
+* an adapter that does not answer within the per-case timeout is killed (its session,
+  its descendants and every process carrying its environment mark: ``kill_tree``)
+  and restarted;
 * after ``max_crashes`` crashes or timeouts in a row on one handler, the rest of that
   handler's cases are skipped; when that happened on two handlers and the adapter
   never answered anything, the run stops.
