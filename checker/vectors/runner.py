@@ -221,8 +221,10 @@ class AdapterProcess:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _Timeout()
-            r, _, _ = select.select([in_fd], [], [], left)
+            r, _, _ = select.select([in_fd], [], [], min(left, 1.0))
             if not r:
+                if p.poll() is not None:  # exited, its stdout held open by a process it left behind
+                    raise _Crash(self._exit_text())
                 continue
             chunk = os.read(in_fd, 1 << 20)
             if not chunk:
