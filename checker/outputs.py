@@ -60,7 +60,7 @@ def _nearest_existing(path: Path, flag: str, shown: str) -> Path:
     """The deepest existing ancestor of ``path`` (a directory, or one line naming the file in the way)."""
     for anc in [path, *path.parents]:
         try:
-            st = os.stat(anc)
+            os.stat(anc)
         except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError as e:
@@ -69,7 +69,6 @@ def _nearest_existing(path: Path, flag: str, shown: str) -> Path:
             raise OutputError(f"{flag} {shown}: {anc}: {e.strerror or e}") from None
         if not os.path.isdir(anc):
             raise OutputError(f"{flag} {shown}: {anc} is not a directory")
-        del st
         return anc
     return Path(".")  # pragma: no cover - the root always exists
 
@@ -106,6 +105,15 @@ def _probe(directory: Path, flag: str, shown: str) -> None:
         pass
 
 
+def _special(path: Path) -> bool:
+    """An existing file that is neither a regular file nor a directory (a device, a FIFO, a socket,
+    or a link to one such as ``/dev/stdout``)."""
+    try:
+        return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+    except (OSError, ValueError):
+        return False
+
+
 def _target(path: Path) -> Path:
     """Where a write to ``path`` lands: a symbolic link is followed (the link stays)."""
     return Path(os.path.realpath(path)) if os.path.islink(path) else path
@@ -117,6 +125,8 @@ def check_file(path: str | Path, flag: str) -> Path:
     if shown.endswith(("/", os.sep)) or os.path.basename(shown) in ("", ".", ".."):
         raise OutputError(f"{flag} {shown}: names a directory, not a file")
     p = Path(path)
+    if _special(p):
+        return p  # /dev/stdout, a FIFO: written directly
     if os.path.islink(p):
         try:
             os.stat(p)
@@ -131,8 +141,6 @@ def check_file(path: str | Path, flag: str) -> Path:
         raise OutputError(f"{flag} {shown}: is a directory")
     if base != parent:
         raise OutputError(f"{flag} {shown}: directory {parent} does not exist")
-    if os.path.exists(p) and not os.path.isfile(p):
-        return p  # a special file (/dev/stdout, a FIFO): written directly
     _probe(parent, flag, shown)
     sweep(parent)
     return p
@@ -237,8 +245,8 @@ def atomic_write(path: str | Path, text: str) -> None:
     temporary left behind by a failure or an interrupt."""
     target = _target(Path(path))
     try:
-        if os.path.exists(target) and not os.path.isfile(target) and not os.path.isdir(target):
-            with open(target, "w", encoding="utf-8") as f:  # /dev/stdout, a FIFO
+        if _special(Path(path)):
+            with open(path, "w", encoding="utf-8") as f:  # /dev/stdout, a FIFO
                 f.write(text)
             return
         tmp = temp_path(target)
