@@ -120,13 +120,17 @@ def to_itf(trace: Trace, view=None, description: str = "") -> dict[str, Any]:
     return out
 
 
+def render(trace: Trace, view=None, description: str = "") -> str:
+    """The text of the ITF file of ``trace``."""
+    return json.dumps(to_itf(trace, view, description), indent=1, sort_keys=False) + "\n"
+
+
 def write(trace: Trace, path: str | Path, view=None, description: str = "") -> Path:
     """Write atomically (a temporary file renamed into place): never a partial file."""
+    from .outputs import atomic_write
+
     path = Path(path)
-    data = json.dumps(to_itf(trace, view, description), indent=1, sort_keys=False)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(data + "\n")
-    tmp.replace(path)
+    atomic_write(path, render(trace, view, description))
     return path
 
 

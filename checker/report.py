@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Iterable
@@ -106,15 +105,19 @@ def to_json(results: list[Result], trace_files: dict[tuple, dict[str, str]] | No
 
 
 def atomic_write(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file: never a half-written output."""
-    path = Path(path)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    """Write ``text`` to ``path`` via a temporary file: never a half-written output (see
+    ``checker/outputs.py`` for the rule on temporaries and symbolic links)."""
+    from .outputs import atomic_write as _write
+
+    _write(path, text)
+
+
+def json_text(results: list[Result], trace_files=None) -> str:
+    return json.dumps(to_json(results, trace_files), indent=2) + "\n"
 
 
 def write_json(path: str | Path, results: list[Result], trace_files=None) -> None:
-    atomic_write(path, json.dumps(to_json(results, trace_files), indent=2) + "\n")
+    atomic_write(path, json_text(results, trace_files))
 
 
 def write_junit(path: str | Path, results: list[Result]) -> None:

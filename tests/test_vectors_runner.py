@@ -314,3 +314,175 @@ def test_reference_adapter_answers_bad_requests_with_errors(tmp_path):
     assert "request.pre_state.signed: expected an integer, got string" in msgs[6]
     assert "'SignBitfield' is not an input of handler availability/end_block" in msgs[7]
     assert lines[8] == {"id": "g", "output": {"ok": None}, "post_state": {"paras": [], "signed": 0}}
+
+
+# -- issue 17, defect 8: the adapter runner ---------------------------------------------------------------
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie waiting for its reaper counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] in "ZX"
+
+
+def _wait_gone(pid: int, seconds: float = 60) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if _gone(pid):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_extra_output_lines_fail_only_the_case_waited_for(cases, tmp_path):
+    """An adapter that prints a line besides its responses: the case being waited for gets the
+    error and the stream is resynchronised (restart), so no other case is judged by a line meant for
+    another one (before: the extra line was taken as the next case's answer, and that case's answer
+    as the one after it)."""
+    ids = [c.id for c in cases if c.handler == "availability/sign_bitfield"][:12]
+    noisy = {ids[1]: '{"log": "working"}', ids[4]: "[1, 2]", ids[7]: "42", ids[9]: '{"progress": 0.5}'}
+    cmd = adapter(tmp_path, f'''
+        NOISY = {noisy!r}
+        def misbehave(req):
+            print(json.dumps(ref.answer(req)), flush=True)
+            if req["id"] in NOISY:
+                print(NOISY[req["id"]], flush=True)
+            return True
+    ''')
+    chosen = [c for c in cases if c.id in ids]
+    results = run_cases(chosen, cmd, timeout=120)
+    victims = {ids[ids.index(i) + 1] for i in noisy}  # the line arrives while the next case waits
+    bad = {r.id: r for r in results if r.status != Status.PASS}
+    assert set(bad) == victims, {k: v.message for k, v in bad.items()}
+    assert all("not a response" in r.message or "not a JSON object" in r.message for r in bad.values())
+    assert all("restarted" in r.message for r in bad.values())
+
+
+def test_response_to_another_request_fails_the_case_waited_for(cases, tmp_path):
+    """An answer repeated twice: the copy is reported against the case waited for, the next case
+    is judged by its own answer."""
+    ids = [c.id for c in cases if c.handler == "availability/sign_bitfield"][:8]
+    cmd = adapter(tmp_path, f'''
+        def misbehave(req):
+            print(json.dumps(ref.answer(req)), flush=True)
+            if req["id"] == {ids[2]!r}:
+                print(json.dumps(ref.answer(req)), flush=True)
+            return True
+    ''')
+    results = run_cases([c for c in cases if c.id in ids], cmd, timeout=120)
+    bad = [r for r in results if r.status != Status.PASS]
+    assert [r.id for r in bad] == [ids[3]]
+    assert "does not match the request" in bad[0].message and ids[2] in bad[0].message
+
+
+def test_response_without_id_is_the_answer_to_the_request_waited_for(cases, tmp_path):
+    cmd = adapter(tmp_path, '''
+        def misbehave(req):
+            ans = ref.answer(req); ans.pop("id", None)
+            print(json.dumps(ans), flush=True); return True
+    ''')
+    results = run_cases(cases[:6], cmd, timeout=120)
+    assert all(r.status == Status.PASS for r in results), results
+
+
+@pytest.mark.parametrize("then", ["hang", "crash"])
+def test_grandchild_that_calls_setsid_is_killed(cases, tmp_path, then):
+    """A grandchild in a session of its own escapes a kill of the adapter's process group; the
+    runner finds it by its parent links or the adapter's environment mark (also after the adapter
+    died and it was re-parented) and kills it."""
+    pidfile = tmp_path / "grandchild.pid"
+    end = "time.sleep(120)" if then == "hang" else "sys.exit(3)"
+    cmd = adapter(tmp_path, f'''
+        def misbehave(req):
+            child = subprocess.Popen([sys.executable, "-c", "import os, time; os.setsid(); time.sleep(300)"])
+            while True:
+                try:
+                    if os.getsid(child.pid) == child.pid:
+                        break
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
+            open({str(pidfile)!r}, "w").write(str(child.pid))
+            {end}
+    ''')
+    # the hanging adapter needs a timeout; 30 s is far more than a cold start needs
+    results = run_cases(cases[:1], cmd, timeout=30 if then == "hang" else 120)
+    assert results[0].status == Status.ERROR
+    pid = int(pidfile.read_text())
+    try:
+        assert _wait_gone(pid), f"the adapter's grandchild {pid} (own session) survived"
+    finally:
+        if not _gone(pid):
+            os.kill(pid, 9)
+
+
+def _synthetic_case(i: int, pad: int):
+    from paraspec.checker.vectors.suite import Case
+
+    cid = f"tiny/m/h/case_{i}"
+    data = {"id": cid, "handler": "m/h", "machine": "m", "kind": "rule", "pre_state": {},
+            "input": {"action": "X", "args": {"pad": pad}}, "output": {"ok": None}, "post_state": {}}
+    return Case(cid + ".json", data, {"preset": "tiny"})
+
+
+def test_a_huge_response_line_is_read_in_linear_time(tmp_path):
+    """A 48 MB response line: the reader's buffer grows in place and only new bytes are searched
+    for the newline (before: the whole buffer was copied and searched on every 64 KiB read, about
+    30 s for this line, so it exceeded the generous 20 s per case given here)."""
+    script = tmp_path / "big.py"
+    script.write_text(textwrap.dedent('''
+        import json, sys
+        for line in sys.stdin:
+            req = json.loads(line)
+            pad = "x" * req["input"]["args"]["pad"]
+            sys.stdout.write(json.dumps({"id": req["id"], "output": {"ok": None}, "post_state": {},
+                                         "pad": pad}) + "\\n")
+            sys.stdout.flush()
+    '''))
+    chosen = [_synthetic_case(0, 10), _synthetic_case(1, 48 << 20)]  # the first one absorbs the cold start
+    results = run_cases(chosen, f"{sys.executable} {script}", timeout=20)
+    assert [r.status for r in results] == [Status.PASS, Status.PASS], [r.message[:200] for r in results]
+
+
+def _copy_suite(small, tmp_path):
+    import shutil
+
+    suite = tmp_path / "s"
+    shutil.copytree(small, suite)
+    return suite
+
+
+@pytest.mark.parametrize("bad_id", [5, None, ["a"], "trio/availability/end_block/other"])
+def test_case_id_must_be_its_path(small, tmp_path, capsys, bad_id):
+    """A case whose id is not a string (or not its path) is refused when the suite is read: one line,
+    exit 2 (before: an AttributeError writing --junit, after the whole run)."""
+    suite = _copy_suite(small, tmp_path)
+    case = suite / "trio/availability/end_block/cover_000.json"
+    d = json.loads(case.read_text())
+    d["id"] = bad_id
+    case.write_text(json.dumps(d))
+    cmd = f"{sys.executable} -m paraspec adapter"
+    code, out, err = run_cli(capsys, "vectors", "run", str(suite), "--adapter", cmd, "-q",
+                             "--handler", "availability/end_block", "--junit", str(tmp_path / "j.xml"))
+    assert code == 2, (out, err)
+    assert err.count("\n") == 1 and "field 'id' must be the case's path" in err, err
+
+
+@pytest.mark.parametrize("argv", [
+    ["vectors", "run", "{tmp}/no\nsuch\rdir", "--adapter", "x"],
+    ["vectors", "generate", "--out", "{tmp}/a\nb/c"],
+    ["check", "availability", "--json", "{tmp}/x\ny/r.json"],
+    ["check", "availability", "--preset", "tiny\nnot-a-preset"],
+])
+def test_control_characters_in_arguments_keep_the_error_on_one_line(tmp_path, capsys, argv):
+    code, out, err = run_cli(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("paraspec: error:"), repr(err)
+    assert "\r" not in err and "\\n" in err, repr(err)

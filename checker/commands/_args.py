@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from ..registry import UsageError
@@ -69,23 +68,33 @@ def check_preset(name: str, machines) -> None:
                          f"{', '.join(first.presets)}; select machines that have it) (CFG-2)")
 
 
-def check_writable(path: str) -> None:
-    parent = Path(path).resolve().parent
-    if not parent.is_dir():
-        raise UsageError(f"{path}: directory {parent} does not exist")
-    if Path(path).is_dir():
-        raise UsageError(f"{path}: is a directory")
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"{path}: directory {parent} is not writable")
+def check_writable(path: str, flag: str = "") -> None:
+    """An output file can be written (see ``checker/outputs.py``): one line, exit 2, otherwise."""
+    from ..outputs import check_file
+
+    check_file(path, flag or "output")
 
 
 def check_outputs(args: argparse.Namespace) -> Path | None:
-    """Check the report files (``--json``, ``--junit``) can be written and ``--trace-dir`` is
-    a directory or absent; returns the trace directory (None when not asked for)."""
-    for a in (args.json, args.junit):
-        if a:
-            check_writable(a)
-    trace_dir = Path(args.trace_dir) if args.trace_dir else None
-    if trace_dir is not None and trace_dir.exists() and not trace_dir.is_dir():
-        raise UsageError(f"--trace-dir: {trace_dir} exists and is not a directory")
-    return trace_dir
+    """Check, before any work starts, that the report files (``--json``, ``--junit``) can be
+    written and that ``--trace-dir`` and ``--checkpoint``/``--resume`` (where the command has them)
+    can be made and written: a file in place of a directory component, a name too long, a
+    directory that cannot be written are one line, exit 2. Returns the trace directory (None when
+    not asked for)."""
+    from ..outputs import check_dir
+
+    for flag in ("json", "junit"):
+        value = getattr(args, flag, None)
+        if value:
+            check_writable(value, f"--{flag}")
+    for flag in ("checkpoint", "resume"):
+        value = getattr(args, flag, None)
+        if value:
+            if flag == "resume" and not Path(value).is_dir():
+                raise UsageError(f"--resume {value}: no such checkpoint directory")
+            check_dir(value, f"--{flag}")
+    trace_dir = getattr(args, "trace_dir", None)
+    if trace_dir:
+        check_dir(trace_dir, "--trace-dir")
+        return Path(trace_dir)
+    return None

@@ -21,7 +21,8 @@ from ..registry import (
     machine_names,
     properties_of,
 )
-from ..report import print_table, write_json, write_junit
+from ..outputs import Staged
+from ..report import atomic_write, json_text, print_table, write_junit
 from ..simulate import simulate
 from . import _args
 
@@ -112,18 +113,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_paths(args: argparse.Namespace) -> tuple[Path | None, str | None]:
-    """The output, trace and checkpoint paths, checked: (trace directory, checkpoint root)."""
-    trace_dir = _args.check_outputs(args)
+    """The output, trace and checkpoint paths, checked before any search: (trace directory,
+    checkpoint root)."""
     if args.checkpoint and args.resume and Path(args.checkpoint) != Path(args.resume):
         raise UsageError("--checkpoint and --resume name different directories")
     ckpt_root = args.resume or args.checkpoint
-    if ckpt_root is not None:
-        if args.simulate:
-            raise UsageError("--checkpoint/--resume: simulation is not checkpointed")
-        if Path(ckpt_root).exists() and not Path(ckpt_root).is_dir():
-            raise UsageError(f"--checkpoint: {ckpt_root} exists and is not a directory")
-        if args.resume and not Path(args.resume).is_dir():
-            raise UsageError(f"--resume: {args.resume}: no such checkpoint directory")
+    if ckpt_root is not None and args.simulate:
+        raise UsageError("--checkpoint/--resume: simulation is not checkpointed")
+    trace_dir = _args.check_outputs(args)
     return trace_dir, ckpt_root
 
 
@@ -185,16 +182,19 @@ def _search_one(args: argparse.Namespace, machine, props, mutant_name: str | Non
 
 
 def _report(args: argparse.Namespace, console: Console, results: list[Result], trace_dir: Path | None) -> int:
-    trace_files: dict[tuple, dict[str, str]] = {}
-    if trace_dir is not None:
-        trace_files = _write_traces(trace_dir, results)
-
-    if not args.quiet and not args.all_mutants:
-        print_table(results, console)
-    if args.json:
-        write_json(args.json, results, trace_files)
-    if args.junit:
-        write_junit(args.junit, results)
+    # the traces are written to temporaries, then the report, then the traces are renamed into
+    # place: a kill never leaves traces without their report
+    with Staged() as staged:
+        trace_files: dict[tuple, dict[str, str]] = {}
+        if trace_dir is not None:
+            trace_files = _write_traces(trace_dir, results, staged)
+        if not args.quiet and not args.all_mutants:
+            print_table(results, console)
+        if args.json:
+            atomic_write(args.json, json_text(results, trace_files))
+        if args.junit:
+            write_junit(args.junit, results)
+        staged.commit()
 
     if args.all_mutants:
         return _mutant_summary(console, results, quiet=args.quiet)
@@ -211,11 +211,14 @@ def _report(args: argparse.Namespace, console: Console, results: list[Result], t
     return 0 if ok else 1
 
 
-def _write_traces(trace_dir: Path, results: list[Result]) -> dict[tuple, dict[str, str]]:
+def _write_traces(trace_dir: Path, results: list[Result], staged: Staged) -> dict[tuple, dict[str, str]]:
     from .. import itf
     from ..registry import get_machine_class as _cls
 
-    trace_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        trace_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--trace-dir {trace_dir}: {e.strerror or e}") from None
     files: dict[tuple, dict[str, str]] = {}
     for r in results:
         view = None
@@ -232,12 +235,12 @@ def _write_traces(trace_dir: Path, results: list[Result]) -> dict[tuple, dict[st
                 continue
             kind = "counterexample" if pr.verdict == Verdict.VIOLATED else "witness"
             path = trace_dir / f"{stem}.{pr.property.name}.{kind}.itf.json"
-            itf.write(pr.trace, path, view, f"{kind} for {r.machine}.{pr.property.name} "
-                                            f"({', '.join(pr.property.rules)}): {pr.property.doc}")
+            staged.write(path, itf.render(pr.trace, view, f"{kind} for {r.machine}.{pr.property.name} "
+                                                          f"({', '.join(pr.property.rules)}): {pr.property.doc}"))
             files.setdefault((r.machine, r.mutant), {})[pr.property.name] = str(path)
         if r.error is not None and r.error.trace is not None:
             path = trace_dir / f"{stem}.model_error.itf.json"
-            itf.write(r.error.trace, path, view, f"model error: {r.error.message}")
+            staged.write(path, itf.render(r.error.trace, view, f"model error: {r.error.message}"))
     del _cls
     return files
 

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..registry import UsageError, build, get_machine_class, get_mutant, load_all, machine_names, properties_of
+from ..outputs import Staged
 from ..report import atomic_write
 from ..symbolic.limits import MAX_DEPTH, MAX_TIMEOUT_S
 from . import _args
@@ -146,15 +147,17 @@ def run(args: argparse.Namespace) -> int:
             items.append(R.Item("lemma", lm.name, lm.rules, r.verdict, r.elapsed, lm.doc, mu.machine, None,
                                 mu.name, "lemma", expect_proof=False, decides=False))
 
-    files: dict[str, str] = {}
-    if trace_dir is not None:
-        files = _write_traces(trace_dir, items)
-    if not args.quiet:
-        _print_table(console, items)
-    if args.json:
-        atomic_write(args.json, json.dumps(_to_json(items, runs, files, crosscheck_failures), indent=2) + "\n")
-    if args.junit:
-        _write_junit(args.junit, items)
+    with Staged() as staged:  # traces to temporaries, the report, then the traces into place
+        files: dict[str, str] = {}
+        if trace_dir is not None:
+            files = _write_traces(trace_dir, items, staged)
+        if not args.quiet:
+            _print_table(console, items)
+        if args.json:
+            atomic_write(args.json, json.dumps(_to_json(items, runs, files, crosscheck_failures), indent=2) + "\n")
+        if args.junit:
+            _write_junit(args.junit, items)
+        staged.commit()
 
     relevant = [i for i in items if i.decides]
     if mutants:
@@ -297,16 +300,20 @@ def _write_junit(path: str, items) -> None:
     atomic_write(path, ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n")
 
 
-def _write_traces(trace_dir: Path, items) -> dict[str, str]:
+def _write_traces(trace_dir: Path, items, staged) -> dict[str, str]:
     from .. import itf
 
-    trace_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        trace_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--trace-dir {trace_dir}: {e.strerror or e}") from None
     files = {}
     for i in items:
         v = i.verdict
         if v.status != "counterexample" or v.trace is None:
             continue
         path = trace_dir / f"{i.name}.symbolic.counterexample.itf.json"
-        itf.write(v.trace, path, None, f"symbolic counterexample for {i.name} ({', '.join(i.rules)}): {i.doc}")
+        staged.write(path, itf.render(v.trace, None, f"symbolic counterexample for {i.name} "
+                                                     f"({', '.join(i.rules)}): {i.doc}"))
         files[i.name] = str(path)
     return files

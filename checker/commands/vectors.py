@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..registry import UsageError, get_machine_class, load_all, machine_names
+from ..outputs import check_dir, check_replaced_dir
 from ..report import atomic_write
 from . import _args
 
@@ -96,14 +97,12 @@ def generate(args) -> int:
     for p in args.preset:
         _args.check_preset(p, args.machine or machine_names())
     out = Path(args.out)
+    check_replaced_dir(out, "--out")
     if out.exists():
         if not out.is_dir():
             raise UsageError(f"--out {out}: exists and is not a directory")
         if any(out.iterdir()) and not (out / "index.json").is_file():
             raise UsageError(f"--out {out}: not empty and not a vector suite (no index.json); refusing to replace it")
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise UsageError(f"--out {out}: directory {parent} does not exist")
 
     console = _console()
     log = (lambda s: None) if args.quiet else (lambda s: console.print(s, markup=False))
@@ -150,9 +149,7 @@ def run(args) -> int:
     from ..vectors.runner import AdapterStartError, Status, run_cases, summarize
     from ..vectors.suite import load_suite
 
-    for a in (args.json, args.junit):
-        if a:
-            _args.check_writable(a)
+    _args.check_outputs(args)
     try:
         cases = load_suite(args.dir, args.machine, args.handler, args.preset)
     except VectorError as e:
@@ -217,7 +214,7 @@ def _write_junit(path: str, results, summary) -> None:
                                   skipped=str(row[Status.SKIPPED] + row[Status.UNSUPPORTED]),
                                   time=f"{sum(r.elapsed for r in results if r.handler == h):.3f}")
     for r in results:
-        case = ET.SubElement(suites[r.handler], "testcase", classname=r.handler, name=r.id.rsplit("/", 1)[-1],
+        case = ET.SubElement(suites[r.handler], "testcase", classname=str(r.handler), name=str(r.id).rsplit("/", 1)[-1],
                              time=f"{r.elapsed:.4f}")
         if r.status == Status.FAIL:
             ET.SubElement(case, "failure", message=r.message, type="mismatch").text = r.id
@@ -249,6 +246,7 @@ def schemas(args) -> int:
         raise UsageError(f"--out {out}: exists and is not a directory")
     if not out.resolve().parent.is_dir():
         raise UsageError(f"--out {out}: directory {out.resolve().parent} does not exist")
+    check_dir(out, "--out")
     out.mkdir(exist_ok=True)
     files = all_schemas()
     for name, sch in sorted(files.items()):

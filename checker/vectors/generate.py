@@ -58,6 +58,7 @@ from ..explicit import Checker
 from ..explore import Exploration, Visitor, explore
 from ..results import Verdict
 from ..fingerprint import fingerprint
+from ..outputs import replace_dir, sweep, temp_path
 from ..registry import build, get_machine_class, load_all, machine_names, properties_of
 from ..spec import load_rules
 from .cases import FORMAT, config_json, dump, encode_input, encode_state, execute, first_difference
@@ -837,33 +838,24 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
     presets = list(opts.presets) or default_presets(machines)
     catalogue = load_rules()
     out = Path(out)
-    tmp = out.with_name(out.name + ".tmp-generate")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    suite = _Suite(tmp)
-    for preset in presets:
-        _preset(suite, preset, machines, opts, catalogue, log)
-    suite.write_schemas()
-    mutation = adequacy(suite.cases, [m for m in sorted(MUTANTS) if MUTANTS[m].machine in machines])
-    index = suite.index(opts, presets, machines, mutation)
-    (tmp / "index.json").write_text(dump(index))
-    _replace(out, tmp)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sweep(out.parent)  # the temporaries of an interrupted run (an old suite set aside is put back)
+    tmp = temp_path(out)
+    tmp.mkdir()
+    try:
+        suite = _Suite(tmp)
+        for preset in presets:
+            _preset(suite, preset, machines, opts, catalogue, log)
+        suite.write_schemas()
+        mutation = adequacy(suite.cases, [m for m in sorted(MUTANTS) if MUTANTS[m].machine in machines])
+        index = suite.index(opts, presets, machines, mutation)
+        (tmp / "index.json").write_text(dump(index))
+        replace_dir(out, tmp)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
     return GenerationResult(out, len(suite.cases), suite.handler_counts, mutation, suite.gaps,
                             time.perf_counter() - start, index)
-
-
-def _replace(out: Path, tmp: Path) -> None:
-    """Replace the output as a whole."""
-    if out.exists():
-        old = out.with_name(out.name + ".old-generate")
-        if old.exists():
-            shutil.rmtree(old)
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(out)
 
 
 def adequacy(cases: list[Case], mutants: list[str]) -> dict[str, tuple[int, int, str | None]]:

@@ -3,12 +3,14 @@
 The adapter is started once and answers one request line with one response line
 (see ``docs/vectors.md``). The runner survives a misbehaving adapter:
 
-* a line that is not a JSON object fails the case ("garbage"), and the adapter is
+* responses are matched to requests by ``id``: a line that is not a response, or a
+  response to another request, fails the case being waited for, and the adapter is
   restarted so that the next request starts on a clean stream;
 * an adapter that exits fails the case with its exit status and the last line of
   its stderr, and is restarted for the next case;
-* an adapter that does not answer within the per-case timeout is killed (its whole
-  process group) and restarted;
+* an adapter that does not answer within the per-case timeout is killed (its session,
+  its descendants and every process carrying its environment mark: ``kill_tree``)
+  and restarted;
 * after ``max_crashes`` crashes or timeouts in a row on one handler, the rest of that
   handler's cases are skipped; when that happened on two handlers and the adapter
   never answered anything, the run stops.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import shlex
 import shutil
@@ -87,21 +90,26 @@ class AdapterProcess:
                 self.argv[0] = str(beside)
         self.cwd = cwd
         self.proc: subprocess.Popen | None = None
-        self.buf = b""
+        self.buf = bytearray()
         self.stderr_file = tempfile.TemporaryFile()
         self.starts = 0
+        #: marks the adapter's environment, so that its descendants are found even after they
+        #: left its session and lost their parent
+        self.token = secrets.token_hex(16)
 
     def start(self) -> None:
         self.stderr_file.seek(0)
         self.stderr_file.truncate()
+        env = dict(os.environ)
+        env[_TOKEN_VAR] = self.token
         try:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=self.stderr_file, cwd=self.cwd, start_new_session=True,
-                                         bufsize=0)
+                                         bufsize=0, env=env)
         except OSError as e:
             raise AdapterStartError(f"cannot start {self.argv[0]!r}: {e.strerror or e}") from None
         os.set_blocking(self.proc.stdin.fileno(), False)
-        self.buf = b""
+        self.buf = bytearray()
         self.starts += 1
 
     @property
@@ -109,7 +117,8 @@ class AdapterProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        """Kill the adapter and its children (it runs in its own process group)."""
+        """Kill the adapter and everything it started: its session (it is started in a new one)
+        and every process descended from it or carrying its environment mark (see ``kill_tree``)."""
         p = self.proc
         if p is None:
             return
@@ -119,6 +128,12 @@ class AdapterProcess:
                 f.close()
             except OSError:
                 pass
+        if p.poll() is None:
+            try:
+                os.kill(p.pid, signal.SIGSTOP)  # it starts nothing new while its tree is collected
+            except (ProcessLookupError, PermissionError):
+                pass
+        kill_tree(p.pid, self.token)
         if p.poll() is None:
             try:
                 os.killpg(p.pid, signal.SIGKILL)
@@ -187,22 +202,101 @@ class AdapterProcess:
             except BlockingIOError:
                 continue
             view = view[n:]
+        return self.read_line(deadline)
+
+    def read_line(self, deadline: float) -> bytes:
+        """The next line of the adapter's stdout (without the newline). Linear in its length: the
+        buffer grows in place and only the bytes not yet searched are searched for the newline."""
+        p = self.proc
+        assert p is not None
         in_fd = p.stdout.fileno()
-        while b"\n" not in self.buf:
+        buf = self.buf
+        scanned = 0
+        while True:
+            nl = buf.find(b"\n", scanned)
+            if nl >= 0:
+                line = bytes(buf[:nl])
+                del buf[: nl + 1]
+                return line
+            scanned = len(buf)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _Timeout()
-            r, _, _ = select.select([in_fd], [], [], left)
+            r, _, _ = select.select([in_fd], [], [], min(left, 1.0))
             if not r:
+                if p.poll() is not None:  # exited, its stdout held open by a process it left behind
+                    raise _Crash(self._exit_text())
                 continue
-            chunk = os.read(in_fd, 1 << 16)
+            chunk = os.read(in_fd, 1 << 20)
             if not chunk:
                 raise _Crash(self._exit_text())
-            self.buf += chunk
-            if len(self.buf) > MAX_LINE_BYTES and b"\n" not in self.buf:
+            buf += chunk
+            if len(buf) > MAX_LINE_BYTES and buf.find(b"\n", scanned) < 0:
                 raise _Crash(f"adapter sent a line longer than {MAX_LINE_BYTES} bytes (MAX_LINE_BYTES)")
-        resp, _, self.buf = self.buf.partition(b"\n")
-        return resp
+
+
+_TOKEN_VAR = "PARASPEC_ADAPTER_RUN"
+
+
+def _processes(root: int, token: str) -> set[int]:
+    """Processes descended from ``root`` (by parent links) or whose environment carries ``token``
+    (read from ``/proc``; empty where there is none)."""
+    mark = f"{_TOKEN_VAR}={token}".encode()
+    parent: dict[int, int] = {}
+    found: set[int] = set()
+    try:
+        pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
+    except OSError:
+        return found
+    me = os.getpid()
+    for pid in pids:
+        if pid == me:
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+            parent[pid] = int(stat[stat.rindex(b")") + 2:].split()[1])
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if mark in f.read():
+                    found.add(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+    children: dict[int, list[int]] = {}
+    for pid, pp in parent.items():
+        children.setdefault(pp, []).append(pid)
+    todo = [root, *found]
+    while todo:
+        for c in children.get(todo.pop(), ()):
+            if c not in found and c != me:
+                found.add(c)
+                todo.append(c)
+    found.discard(root)
+    return found
+
+
+def kill_tree(root: int, token: str) -> None:
+    """Kill what an adapter left running: its descendants and the processes carrying its
+    environment mark, including a grandchild that called ``setsid`` and lost its parent. They are
+    stopped first (a stopped process cannot fork) until no new one appears, then killed.
+
+    The limit: a process that both cleared its environment and lost its parent (or a system
+    without ``/proc``) is not found; its process group is still killed when it stayed in it."""
+    stopped: set[int] = set()
+    for _ in range(20):
+        new = _processes(root, token) - stopped
+        if not new:
+            break
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except (ProcessLookupError, PermissionError):
+                pass
+        stopped |= new
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _excerpt(data: bytes, limit: int = 80) -> str:
@@ -210,8 +304,15 @@ def _excerpt(data: bytes, limit: int = 80) -> str:
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
+_RESPONSE_KEYS = ("output", "post_state", "unsupported", "error")
+
+
 def judge(case: Case, raw: bytes) -> tuple[str, str, bool]:
-    """(status, message, stream still in sync) for one response line."""
+    """(status, message, stream still in sync) for one response line, matched to the request by its
+    ``id``: a line that is not a response, or a response to another request, fails the case being
+    waited for and is not in sync (the adapter is restarted, so the next case starts on a clean
+    stream and is never judged by a line meant for another). A response without ``id`` is taken as
+    the answer to the request waited for."""
     try:
         resp = load_json_bytes(raw, "response", MAX_LINE_BYTES)
     except InputError as e:
@@ -219,9 +320,12 @@ def judge(case: Case, raw: bytes) -> tuple[str, str, bool]:
             return Status.ERROR, f"adapter printed a line that is not JSON: {_excerpt(raw)}", False
         return Status.ERROR, f"adapter answered a line the runner refuses: {e}", True
     if not isinstance(resp, dict):
-        return Status.ERROR, f"adapter answered {_excerpt(raw)}, not a JSON object", True
+        return Status.ERROR, f"adapter answered {_excerpt(raw)}, not a JSON object", False
     if "id" in resp and resp["id"] != case.id:
-        return Status.ERROR, f"response id {resp['id']!r} does not match the request", False
+        return Status.ERROR, f"response id {_excerpt(json.dumps(resp['id']).encode())} does not match the request", \
+            False
+    if "id" not in resp and not any(k in resp for k in _RESPONSE_KEYS):
+        return Status.ERROR, f"adapter printed a line that is not a response: {_excerpt(raw)}", False
     if "unsupported" in resp:
         return Status.UNSUPPORTED, f"adapter does not support this handler: {resp['unsupported']}", True
     if "error" in resp:

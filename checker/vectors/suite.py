@@ -104,6 +104,9 @@ def _check_case(obj: Any, rel: str, parts: list[str]) -> dict:
     preset, machine, handler, _ = parts
     if obj["handler"] != f"{machine}/{handler}" or obj["machine"] != machine or obj["preset"] != preset:
         raise VectorError(f"{rel}: fields 'preset'/'machine'/'handler' do not match the case's directory")
+    if obj["id"] != rel[: -len(".json")]:
+        raise VectorError(f"{rel}: field 'id' must be the case's path without '.json' "
+                          f"({rel[: -len('.json')]!r})")
     out = obj["output"]
     if not (isinstance(out, dict) and len(out) == 1 and ("ok" in out or isinstance(out.get("err"), str))):
         raise VectorError(f"{rel}: field 'output' must be {{\"ok\": ...}} or {{\"err\": \"RULE-ID\"}}")
