@@ -81,12 +81,14 @@ def apply_overrides(cls: type[Machine], params: Any, overrides: dict[str, Any]) 
         if key not in honoured:
             raise UsageError(f"--set {key}: not a parameter of machine {cls.name!r} "
                              f"(its parameters: {', '.join(honoured)}) (CFG-2)")
+    base = params
     try:
         params = override_fields(params, overrides) if overrides else params.validate()
     except ConfigError as e:
         raise UsageError(f"--set: machine {cls.name!r}: {e}") from None
     for key in overrides:
-        if key in cls.parameter_conditions:
+        # a value other than the preset's, outside the reading that reads it, would change nothing
+        if key in cls.parameter_conditions and getattr(params, key) != getattr(base, key):
             field, value = cls.parameter_conditions[key]
             if getattr(params, field) != value:
                 raise UsageError(f"--set {key}: machine {cls.name!r} reads it only when {field}={value} "

@@ -74,7 +74,7 @@ def test_version_flag(capsys):
 
 def _clean_copy(dest: Path) -> Path:
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
-                           capture_output=True, check=True).stdout.decode().split("\0")
+                           capture_output=True, check=True).stdout.decode("utf-8", "surrogateescape").split("\0")
     for name in filter(None, files):
         src = ROOT / name
         if src.is_file():

@@ -129,10 +129,25 @@ def call(fn, stdin: io.TextIOBase | None = None) -> Outcome:
     return Outcome(code, out.getvalue(), err.getvalue(), exc, tb)
 
 
+#: the working directory generated commands run in: relative output paths they name (``--out nan``,
+#: ``--json x``) land there, never in the repository
+_SCRATCH: list[str] = []
+
+
 def run_cli(argv: list[str], stdin: io.TextIOBase | None = None) -> Outcome:
+    import os
+    import tempfile
+
     from paraspec.checker.cli import main
 
-    return call(lambda: main(list(argv)), stdin)
+    if not _SCRATCH:
+        _SCRATCH.append(tempfile.mkdtemp(prefix="paraspec-fuzz-"))
+    here = os.getcwd()
+    os.chdir(_SCRATCH[0])
+    try:
+        return call(lambda: main(list(argv)), stdin)
+    finally:
+        os.chdir(here)
 
 
 def crash_site(exc: BaseException) -> str:
