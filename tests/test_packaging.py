@@ -162,3 +162,14 @@ def test_the_library_api_in_a_few_lines():
     assert "AV-6" in paraspec.rules()
     with pytest.raises(AttributeError):
         paraspec.no_such_name  # noqa: B018
+
+
+def test_the_repository_holds_only_the_cards_top_level():
+    """Nothing a run writes (a vector suite named by a fuzzed --out, a report) is committed:
+    the tracked top level is the design card's."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    top = {n.split(b"/")[0].decode("utf-8", "surrogateescape") for n in names.split(b"\0") if n}
+    assert top <= {".ci", ".gitignore", "LICENSE", "Makefile", "README.md", "pyproject.toml", "paraspec", "spec",
+                   "model", "properties", "checker", "tests", "docs", "benchmarks", "examples"}, sorted(top)
