@@ -61,7 +61,8 @@ FILE = "search.ckpt"
 #: the pickle of paraspec before format 1: refused, never loaded
 LEGACY_FILE = "search.pickle"
 MAGIC = b"PARASPEC-CHECKPOINT\n"
-FORMAT_VERSION = 1
+#: 2: the liveness graph holds int32 edges and shares the parent pointers of the exploration
+FORMAT_VERSION = 2
 _PREFIX = struct.Struct("<IQ")
 _DIGEST = 32
 #: the attributes of the explicit search a checkpoint holds besides its ``Exploration``
@@ -376,9 +377,8 @@ class Checkpoints:
         states("next", nxt)
         if search.graph is not None:
             arr("dead", search.dead)
-            for f in attrs.fields(type(search.graph)):
-                if isinstance(getattr(search.graph, f.name), array):
-                    arr("graph." + f.name, getattr(search.graph, f.name))
+            for name in search.graph.OWN:
+                arr("graph." + name, getattr(search.graph, name))
         header = _dumps({"format": "paraspec-checkpoint", "paraspec": _version(), "identity": self.identity,
                          "search": _scalars(search, elapsed), "sections": [h for h, _ in sections]})
         self._write(header, [data for _, data in sections])
@@ -530,8 +530,7 @@ class _Reader:
         if search.graph is not None:
             out["dead"] = search.dead.typecode
             g = type(search.graph)()
-            out.update({"graph." + f.name: getattr(g, f.name).typecode for f in attrs.fields(type(g))
-                        if isinstance(getattr(g, f.name), array)})
+            out.update({"graph." + name: getattr(g, name).typecode for name in g.OWN})
         return out
 
     def _array(self, name: str, spec: dict, raw: memoryview, typecode: str) -> array:
@@ -577,6 +576,8 @@ class _Reader:
 
 def _restore(ck: Checkpoints, search: Any, sc: dict[str, Any], data: dict[str, Any]) -> None:
     """Check the search's scalars and arrays against each other, then install them."""
+    import numpy as np
+
     n = len(data["fps"])
     names = [p.name for p in search.props]
     _check_scalars(ck, sc, n, names)
@@ -598,7 +599,7 @@ def _restore(ck: Checkpoints, search: Any, sc: dict[str, Any], data: dict[str, A
     ex.restore({"fps": data["fps"], "parent": data["parent"], "parent_act": data["parent_act"],
                 "frontier": data["frontier"], "pos": sc["pos"], "nxt": data["next"], "depth": sc["depth"],
                 "stopped": sc["stopped"], "started": sc["started"]})
-    if len(ex.index) != n:
+    if n and len(np.unique(np.frombuffer(data["fps"], dtype=np.uint64))) != n:
         raise ck._bad("malformed checkpoint: a fingerprint is stored twice")
     if search.graph is not None:
         _restore_graph(ck, search, sc, data, n)
@@ -653,15 +654,14 @@ def _check_tree(ck: Checkpoints, data: dict[str, Any], n: int) -> None:
 def _restore_graph(ck: Checkpoints, search: Any, sc: dict[str, Any], data: dict[str, Any], n: int) -> None:
     import numpy as np
 
-    g = type(search.graph)()
-    arrays = {f.name: data["graph." + f.name] for f in attrs.fields(type(g)) if isinstance(getattr(g, f.name), array)}
+    cls = type(search.graph)
+    arrays = {name: data["graph." + name] for name in cls.OWN}
     _want(ck, sc.get("graph_n") == n and len(data["dead"]) == n, "the liveness graph is not one node per state")
-    edges = {len(arrays[k]) for k in ("src", "dst", "act", "label") if k in arrays}
-    _want(ck, len(edges) <= 1 and all(len(arrays[k]) == n for k in ("enabled", "parent", "parent_act")
-                                      if k in arrays), "the liveness graph's arrays disagree in length")
+    edges = {len(arrays[k]) for k in ("src", "dst", "act", "label")}
+    _want(ck, len(edges) == 1 and len(arrays["enabled"]) == n, "the liveness graph's arrays disagree in length")
     for k in ("src", "dst"):
-        if k in arrays and len(arrays[k]):
-            a = np.frombuffer(arrays[k], dtype=np.int64)
+        if len(arrays[k]):
+            a = np.frombuffer(arrays[k], dtype=np.int32)
             _want(ck, bool(((a >= 0) & (a < n)).all()), "a liveness edge is out of range")
-    search.graph = type(g)(n=n, **arrays)
+    search.graph = cls(n=n, parent=search.ex.parent, parent_act=search.ex.parent_act, **arrays)
     search.dead = data["dead"]

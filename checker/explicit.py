@@ -189,7 +189,7 @@ class _Search(Visitor):
         from .liveness import Graph
 
         self.ex = Exploration()
-        self.graph = Graph() if self.live else None
+        self.graph = Graph(parent=self.ex.parent, parent_act=self.ex.parent_act) if self.live else None
         self.transitions = 0
         self.deadlocks = 0
         self.deadlock_idx: int | None = None
@@ -447,6 +447,8 @@ class _Search(Visitor):
         return tr
 
     def _liveness(self, complete: bool) -> dict[str, PropertyResult]:
+        import numpy as np
+
         from .liveness import check_leads_to
 
         out: dict[str, PropertyResult] = {}
@@ -454,24 +456,17 @@ class _Search(Visitor):
             for p in self.live:
                 out[p.name] = PropertyResult(p, Verdict.NOT_CHECKED)
             return out
-        m = self.m
         g = self.graph
-        n = g.n
-        states = self._all_states()
-        inits = [g.parent[i] == -1 for i in range(n)]
+        flags = self._live_flags()
+        inits = np.frombuffer(self.ex.parent, dtype=np.int64) == -1 if g.n else np.zeros(0, bool)
+        dead = np.frombuffer(self.dead, dtype=np.uint8).astype(bool) if g.n else np.zeros(0, bool)
         self._lasso_acts: dict[tuple[int, int], int] = {}
         for p in self.live:
-            keys = list(p.over(m)) if p.over is not None else [None]
             found = None
-            for key in keys:
-                args = () if key is None else (key,)
-                if p.kind == Kind.EVENTUALLY:
-                    trig = inits
-                    goal = [bool(p.predicate(m, s, *args)) for s in states]
-                else:
-                    trig = [bool(p.predicate(m, s, *args)) for s in states]
-                    goal = [bool(p.goal(m, s, *args)) for s in states]
-                lasso = check_leads_to(g, trig, goal, len(self.x.fair), g_dead(self.dead))
+            for trig_bits, goal_bits in flags[p.name]:
+                goal = np.frombuffer(goal_bits, dtype=np.uint8).astype(bool) if g.n else np.zeros(0, bool)
+                trig = inits if trig_bits is None else np.frombuffer(trig_bits, dtype=np.uint8).astype(bool)
+                lasso = check_leads_to(g, trig, goal, len(self.x.fair), dead)
                 if lasso is not None:
                     found = lasso
                     break
@@ -488,29 +483,55 @@ class _Search(Visitor):
             out[p.name] = PropertyResult(p, Verdict.VIOLATED, tr)
         return out
 
+    def _live_flags(self) -> dict[str, list[tuple[bytearray | None, bytearray]]]:
+        """Per liveness property, per key of its family: (trigger, goal) flags of every
+        stored state (one byte each; the trigger of ``eventually`` is None: the initial
+        states). The states are replayed along the parent tree, one level at a time in memory."""
+        m = self.m
+        jobs = []  # (property, args, trigger flags, goal flags)
+        out: dict[str, list] = {}
+        for p in self.live:
+            out[p.name] = []
+            for key in (list(p.over(m)) if p.over is not None else [None]):
+                args = () if key is None else (key,)
+                trig = None if p.kind == Kind.EVENTUALLY else bytearray()
+                goal = bytearray()
+                out[p.name].append((trig, goal))
+                jobs.append((p, args, trig, goal))
+        for s in self._states_in_order():
+            for p, args, trig, goal in jobs:
+                if trig is None:
+                    goal.append(1 if p.predicate(m, s, *args) else 0)
+                else:
+                    trig.append(1 if p.predicate(m, s, *args) else 0)
+                    goal.append(1 if p.goal(m, s, *args) else 0)
+        return out
+
     def _lasso_trace(self, idxs: list[int], loop: int, closing: int | None) -> Trace:
         if self.x.canon is not None:
             cycle_fps = idxs
             return self.trace(cycle_fps, loop=loop)
         return self.trace(idxs, loop=loop, closing=closing)
 
-    def _all_states(self) -> list[Any]:
-        """Every stored state by index (replayed along the parent tree)."""
+    def _states_in_order(self):
+        """Every stored state by index, replayed along the parent tree. Parents are
+        nondecreasing in discovery order (breadth first), so only the states from the
+        current one's parent on are kept: about one level."""
+        from collections import deque
+
         m = self.m
         ex = self.ex
-        n = len(ex)
-        out: list[Any] = [None] * n
         inits = list(m.init())
-        for i in range(n):
+        window: deque = deque()  # (index, state) from the oldest parent still needed on
+        for i in range(len(ex)):
             p = ex.parent[i]
             if p == -1:
-                out[i] = self.x.key(inits[ex.parent_act[i]])[0]
+                s = self.x.key(inits[ex.parent_act[i]])[0]
             else:
-                s = out[p]
-                a = list(m.actions(s))[ex.parent_act[i]]
-                out[i] = self.x.key(m.step(s, a))[0]
-        return out
-
-
-def g_dead(dead):
-    return [bool(x) for x in dead]
+                while window[0][0] < p:
+                    window.popleft()
+                ps = window[0][1]
+                a = list(m.actions(ps))[ex.parent_act[i]]
+                s = self.x.key(m.step(ps, a))[0]
+            window.append((i, s))
+            yield s

@@ -36,6 +36,7 @@ from typing import Any, Iterable, Iterator
 from paraspec.model.core import Rejected
 
 from .fingerprint import fingerprint
+from .visited import Visited
 
 __all__ = ["Exploration", "Visitor", "Halt", "explore"]
 
@@ -113,8 +114,9 @@ class Exploration:
     FIELDS = ("fps", "parent", "parent_act", "frontier", "pos", "nxt", "depth", "stopped", "started")
 
     def __init__(self) -> None:
-        self.index: dict[int, int] = {}
         self.fps = array("Q")
+        #: key -> index of the stored state (a compact table over ``fps``: ``checker.visited``)
+        self.index = Visited(self.fps)
         self.parent = array("q")
         self.parent_act = array("i")
         #: (index, state) of the level being expanded, the next position in it, and the next level
@@ -132,12 +134,12 @@ class Exploration:
     def restore(self, data: dict[str, Any]) -> None:
         for k in self.FIELDS:
             setattr(self, k, data[k])
-        self.index = {fp: i for i, fp in enumerate(self.fps)}
+        self.index = Visited.of(self.fps)
 
     def add(self, fp: int, parent: int, act: int) -> int:
         i = len(self.fps)
-        self.index[fp] = i
         self.fps.append(fp)
+        self.index.insert(i)
         self.parent.append(parent)
         self.parent_act.append(act)
         return i

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import attrs
 
@@ -42,24 +42,30 @@ __all__ = ["Graph", "strongly_connected_components", "Lasso", "check_leads_to"]
 
 @attrs.define
 class Graph:
-    """The explored graph: states ``0..n-1`` (discovery order), accepted edges."""
+    """The explored graph: states ``0..n-1`` (discovery order), accepted edges (int32
+    state indices: a few bytes an edge)."""
 
     n: int = 0
-    src: array = attrs.field(factory=lambda: array("q"))
-    dst: array = attrs.field(factory=lambda: array("q"))
+    src: array = attrs.field(factory=lambda: array("i"))
+    dst: array = attrs.field(factory=lambda: array("i"))
     #: index of the action in ``actions(src)`` (for replay)
     act: array = attrs.field(factory=lambda: array("i"))
     #: bit f set when the edge's action is of fair class f
     label: array = attrs.field(factory=lambda: array("B"))
     #: per state: bit f set when some action of fair class f is accepted there
     enabled: array = attrs.field(factory=lambda: array("B"))
-    #: per state: the BFS parent (-1 for an initial state) and the action index
+    #: per state: the BFS parent (-1 for an initial state) and the action index (the
+    #: exploration's own arrays, shared: not a copy)
     parent: array = attrs.field(factory=lambda: array("q"))
     parent_act: array = attrs.field(factory=lambda: array("i"))
 
+    #: the arrays that are the graph's own (a checkpoint saves these)
+    OWN = ("src", "dst", "act", "label", "enabled")
+
     def add_state(self, parent: int, act: int) -> int:
-        self.parent.append(parent)
-        self.parent_act.append(act)
+        if len(self.parent) == self.n:  # not shared with an exploration that stored it already
+            self.parent.append(parent)
+            self.parent_act.append(act)
         self.enabled.append(0)
         self.n += 1
         return self.n - 1
@@ -73,92 +79,83 @@ class Graph:
             self.enabled[s] |= label
 
     def csr(self, keep: Sequence[bool] | None = None):
-        """Adjacency as (offsets, targets, edge ids), edges restricted to kept states."""
-        try:
-            import numpy as np
-        except ImportError:  # pragma: no cover - numpy is a dependency
-            return self._csr_py(keep)
+        """Adjacency as (offsets, targets, edge ids) ``array``s, edges restricted to kept states."""
+        import numpy as np
+
         n = self.n
-        src = np.frombuffer(self.src, dtype=np.int64) if len(self.src) else np.zeros(0, np.int64)
-        dst = np.frombuffer(self.dst, dtype=np.int64) if len(self.dst) else np.zeros(0, np.int64)
-        ids = np.arange(len(src))
+        src = np.frombuffer(self.src, dtype=np.int32) if len(self.src) else np.zeros(0, np.int32)
+        dst = np.frombuffer(self.dst, dtype=np.int32) if len(self.dst) else np.zeros(0, np.int32)
         if keep is not None:
-            k = np.asarray(keep, dtype=bool)
-            sel = k[src] & k[dst] if len(src) else np.zeros(0, bool)
-            ids = ids[sel]
+            k = np.frombuffer(keep, dtype=bool) if isinstance(keep, (bytes, bytearray)) else \
+                np.asarray(keep, dtype=bool)
+            ids = np.flatnonzero(k[src] & k[dst]) if len(src) else np.zeros(0, np.int64)
+            del k
+        else:
+            ids = np.arange(len(src))
         order = ids[np.argsort(src[ids], kind="stable")]
         counts = np.bincount(src[order], minlength=n)
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        return offsets.tolist(), dst[order].tolist(), order.tolist()
-
-    def _csr_py(self, keep: Sequence[bool] | None = None):
-        n = self.n
-        deg = [0] * (n + 1)
-        src, dst = self.src, self.dst
-        ids = [e for e in range(len(src)) if keep is None or (keep[src[e]] and keep[dst[e]])]
-        for e in ids:
-            deg[src[e] + 1] += 1
-        for i in range(n):
-            deg[i + 1] += deg[i]
-        pos = deg[:]
-        targets = [0] * len(ids)
-        eids = [0] * len(ids)
-        for e in ids:
-            p = pos[src[e]]
-            targets[p] = dst[e]
-            eids[p] = e
-            pos[src[e]] += 1
-        return deg, targets, eids
+        targets = dst[order]
+        del src, dst
+        return (array("q", offsets.tobytes()), array("i", targets.tobytes()),
+                array("i", order.astype(np.int32).tobytes()))
 
 
-def strongly_connected_components(n: int, offsets: list[int], targets: list[int],
-                                  nodes: Sequence[int] | None = None) -> list[int]:
-    """Component id of every node (iterative Tarjan); nodes not in ``nodes`` get -1."""
-    index = [-1] * n
-    low = [0] * n
-    comp = [-1] * n
-    on_stack = [False] * n
-    stack: list[int] = []
+def strongly_connected_components(n: int, offsets: Sequence[int], targets: Sequence[int],
+                                  nodes: Sequence[int] | None = None) -> array:
+    """Component id of every node (iterative Tarjan over integer arrays); nodes not in
+    ``nodes`` get -1."""
+    index = array("i", [-1]) * n
+    low = array("i", [0]) * n
+    comp = array("i", [-1]) * n
+    on_stack = bytearray(n)
+    stack = array("i")
+    work_v = array("i")
+    work_i = array("q")
     counter = 0
     ncomp = 0
     for root in (range(n) if nodes is None else nodes):
         if index[root] != -1:
             continue
-        work = [(root, offsets[root])]
+        work_v.append(root)
+        work_i.append(offsets[root])
         index[root] = low[root] = counter
         counter += 1
         stack.append(root)
-        on_stack[root] = True
-        while work:
-            v, i = work[-1]
+        on_stack[root] = 1
+        while work_v:
+            v = work_v[-1]
+            i = work_i[-1]
             end = offsets[v + 1]
             pushed = False
             while i < end:
                 w = targets[i]
                 i += 1
                 if index[w] == -1:
-                    work[-1] = (v, i)
+                    work_i[-1] = i
                     index[w] = low[w] = counter
                     counter += 1
                     stack.append(w)
-                    on_stack[w] = True
-                    work.append((w, offsets[w]))
+                    on_stack[w] = 1
+                    work_v.append(w)
+                    work_i.append(offsets[w])
                     pushed = True
                     break
                 if on_stack[w] and index[w] < low[v]:
                     low[v] = index[w]
             if pushed:
                 continue
-            work.pop()
-            if work:
-                u = work[-1][0]
+            work_v.pop()
+            work_i.pop()
+            if work_v:
+                u = work_v[-1]
                 if low[v] < low[u]:
                     low[u] = low[v]
             if low[v] == index[v]:
                 while True:
                     w = stack.pop()
-                    on_stack[w] = False
+                    on_stack[w] = 0
                     comp[w] = ncomp
                     if w == v:
                         break
@@ -201,23 +198,28 @@ def _bfs_path(start: int, goal: Callable[[int], bool], offsets, targets, eids, g
 
 def check_leads_to(g: Graph, trigger: Sequence[bool], goal: Sequence[bool], n_fair: int,
                    deadlock: Sequence[bool]) -> Lasso | None:
-    """None when ``trigger ~> goal`` holds on ``g``; else a lasso counterexample."""
+    """None when ``trigger ~> goal`` holds on ``g``; else a lasso counterexample. The
+    per-state flags may be sequences of bools or numpy boolean arrays."""
+    import numpy as np
+
     n = g.n
-    keep = [not goal[i] for i in range(n)]
+    keep = ~np.asarray(goal, dtype=bool)
+    deadlock = np.asarray(deadlock, dtype=bool)
     offsets, targets, eids = g.csr(keep)
-    comp = strongly_connected_components(n, offsets, targets, [i for i in range(n) if keep[i]])
+    comp = strongly_connected_components(n, offsets, targets, array("q", np.flatnonzero(keep).tobytes()))
     size, enabled_everywhere, fair = _fair_components(g, comp, offsets, targets, eids, n_fair, deadlock)
-    if not any(fair):
+    if not fair.any():
         return None
-    bad = _reaching(n, keep, comp, fair, offsets, targets)
-    starts = [v for v in range(n) if trigger[v] and keep[v] and bad[v]]
-    if not starts:
+    bad = _reaching(n, comp, fair, offsets, targets)
+    starts = np.flatnonzero(np.asarray(trigger, dtype=bool) & keep & bad)
+    if not len(starts):
         return None
     # the shortest such start: least BFS depth (discovery order is BFS order)
-    x = min(starts)
+    x = int(starts[0])
+    fair_b = fair.astype(np.uint8).tobytes()
     states, acts = _prefix(g, x)
     # stem inside the non-goal subgraph to a fair component
-    stem, entry = _bfs_path(x, lambda v: comp[v] >= 0 and fair[comp[v]], offsets, targets, eids, g)
+    stem, entry = _bfs_path(x, lambda v: comp[v] >= 0 and fair_b[comp[v]], offsets, targets, eids, g)
     for u, e in stem:
         states.append(u)
         acts.append(g.act[e])
@@ -228,60 +230,78 @@ def check_leads_to(g: Graph, trigger: Sequence[bool], goal: Sequence[bool], n_fa
         states.append(entry)
         acts.append(None)  # stutters forever
         return Lasso(tuple(states), tuple(acts), loop)
-    for u, e in _fair_cycle(g, comp, c, entry, enabled_everywhere[c], n_fair, offsets, targets, eids):
+    for u, e in _fair_cycle(g, comp, c, entry, int(enabled_everywhere[c]), n_fair, offsets, targets, eids):
         states.append(u)
         acts.append(g.act[e])
     return Lasso(tuple(states), tuple(acts), loop)
 
 
+def _csr_sources(offsets) -> "Any":
+    import numpy as np
+
+    off = np.frombuffer(offsets, dtype=np.int64)
+    return np.repeat(np.arange(len(off) - 1, dtype=np.int32), np.diff(off))
+
+
 def _fair_components(g: Graph, comp, offsets, targets, eids, n_fair: int, deadlock):
-    """Per component of the non-goal subgraph: its size, the fairness classes enabled in
-    every one of its states, and whether a fair run can stay in it forever (it has a
-    cycle, or a deadlock, and takes every class enabled everywhere in it)."""
-    n = g.n
-    ncomp = max(comp) + 1 if n else 0
-    size = [0] * ncomp
-    cyclic = [False] * ncomp
-    taken = [0] * ncomp
-    all_f = (1 << n_fair) - 1
-    enabled_everywhere = [all_f] * ncomp
-    for v in range(n):
-        c = comp[v]
-        if c < 0:
-            continue
-        size[c] += 1
-        enabled_everywhere[c] &= g.enabled[v]
-        if deadlock[v]:
-            cyclic[c] = True
-    for v in range(n):
-        c = comp[v]
-        if c < 0:
-            continue
-        for i in range(offsets[v], offsets[v + 1]):
-            if comp[targets[i]] == c:
-                cyclic[c] = True
-                taken[c] |= g.label[eids[i]]
-    fair = [cyclic[c] and (enabled_everywhere[c] & ~taken[c]) == 0 for c in range(ncomp)]
+    """Per component of the non-goal subgraph (numpy arrays): its size, the fairness
+    classes enabled in every one of its states, and whether a fair run can stay in it
+    forever (it has a cycle, or a deadlock, and takes every class enabled everywhere in it)."""
+    import numpy as np
+
+    C = np.frombuffer(comp, dtype=np.int32) if len(comp) else np.zeros(0, np.int32)
+    inside = C >= 0
+    ncomp = int(C.max()) + 1 if len(C) and inside.any() else 0
+    cs = C[inside]
+    size = np.bincount(cs, minlength=ncomp)
+    enabled = np.frombuffer(g.enabled, dtype=np.uint8)[inside] if g.n else np.zeros(0, np.uint8)
+    enabled_everywhere = np.full(ncomp, (1 << n_fair) - 1, dtype=np.int64)
+    for f in range(n_fair):
+        has = np.bincount(cs, weights=(enabled >> f) & 1, minlength=ncomp)
+        enabled_everywhere[has < size] &= ~(1 << f)
+    cyclic = np.zeros(ncomp, dtype=bool)
+    cyclic[C[deadlock & inside]] = True
+    tg = np.frombuffer(targets, dtype=np.int32) if len(targets) else np.zeros(0, np.int32)
+    src = _csr_sources(offsets)
+    internal = C[src] == C[tg]
+    ic = C[src[internal]]
+    cyclic[ic] = True
+    taken = np.zeros(ncomp, dtype=np.int64)
+    if len(ic):
+        ei = np.frombuffer(eids, dtype=np.int32)
+        np.bitwise_or.at(taken, ic, np.frombuffer(g.label, dtype=np.uint8)[ei[internal]].astype(np.int64))
+    fair = cyclic & ((enabled_everywhere & ~taken) == 0)
     return size, enabled_everywhere, fair
 
 
-def _reaching(n: int, keep, comp, fair, offsets, targets) -> list[bool]:
-    """The states that reach a fair component inside the non-goal subgraph (reverse BFS)."""
-    radj: list[list[int]] = [[] for _ in range(n)]
-    for v in range(n):
-        if keep[v]:
-            for i in range(offsets[v], offsets[v + 1]):
-                radj[targets[i]].append(v)
-    bad = [False] * n
-    q = deque(v for v in range(n) if comp[v] >= 0 and fair[comp[v]])
-    for v in q:
-        bad[v] = True
-    while q:
-        v = q.popleft()
-        for u in radj[v]:
-            if not bad[u]:
-                bad[u] = True
-                q.append(u)
+def _reaching(n: int, comp, fair, offsets, targets):
+    """The states that reach a fair component inside the non-goal subgraph (a reverse
+    breadth-first search, level by level with numpy): a boolean array."""
+    import numpy as np
+
+    C = np.frombuffer(comp, dtype=np.int32) if n else np.zeros(0, np.int32)
+    bad = np.zeros(n, dtype=bool)
+    inside = C >= 0
+    bad[inside] = fair[C[inside]]
+    tg = np.frombuffer(targets, dtype=np.int32) if len(targets) else np.zeros(0, np.int32)
+    src = _csr_sources(offsets)
+    order = np.argsort(tg, kind="stable")
+    rsrc = src[order]
+    roff = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tg, minlength=n), out=roff[1:])
+    del src, order
+    front = np.flatnonzero(bad)
+    while len(front):
+        lo, hi = roff[front], roff[front + 1]
+        lens = hi - lo
+        total = int(lens.sum())
+        if not total:
+            break
+        idx = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(total)
+        preds = rsrc[idx]
+        preds = np.unique(preds[~bad[preds]])
+        bad[preds] = True
+        front = preds
     return bad
 
 

@@ -284,7 +284,7 @@ class _VectorSearch:
         any_ok[idx] = True
         tcodes = self.encode(T)
         if self.live:
-            self.edges.append((depth, idx, tcodes, ai))
+            self.edges.append((depth, idx.astype(np.int32), tcodes, ai))
         return idx, tcodes
 
     def level(self, depth: int, F):
@@ -463,12 +463,13 @@ def _liveness(m, live, levels, edges, dead_levels, labels, fair, lay, acts, init
     dead = np.zeros(n, dtype=bool)
     for d, dl in enumerate(dead_levels):
         dead[offsets[d]:offsets[d] + len(dl)] = dl
-    g = Graph(n=n, src=array("q", src.tobytes()), dst=array("q", dst.tobytes()), act=array("i", act.tobytes()),
+    g = Graph(n=n, src=array("i", src.astype(np.int32).tobytes()), dst=array("i", dst.astype(np.int32).tobytes()),
+              act=array("i", act.tobytes()),
               label=array("B", label.tobytes()), enabled=array("B", enabled.tobytes()),
               parent=array("q", parent.tobytes()), parent_act=array("i", parent_act.tobytes()))
     S = canon.batch_decode(codes) if canon is not None else lay.unpack(codes)
-    is_init = (parent == -1).tolist()
-    deadl = dead.tolist()
+    is_init = parent == -1
+    deadl = dead
     out: dict[str, Any] = {}
     for p in live:
         keys = list(p.over(m)) if p.over is not None else [None]
@@ -477,10 +478,10 @@ def _liveness(m, live, levels, edges, dead_levels, labels, fair, lay, acts, init
             args = () if key is None else (key,)
             if p.kind == Kind.EVENTUALLY:
                 trig = is_init
-                goal = np.broadcast_to(np.asarray(p.predicate(m, S, *args), bool), (n,)).tolist()
+                goal = np.broadcast_to(np.asarray(p.predicate(m, S, *args), bool), (n,))
             else:
-                trig = np.broadcast_to(np.asarray(p.predicate(m, S, *args), bool), (n,)).tolist()
-                goal = np.broadcast_to(np.asarray(p.goal(m, S, *args), bool), (n,)).tolist()
+                trig = np.broadcast_to(np.asarray(p.predicate(m, S, *args), bool), (n,))
+                goal = np.broadcast_to(np.asarray(p.goal(m, S, *args), bool), (n,))
             found = check_leads_to(g, trig, goal, len(fair), deadl)
             if found is not None:
                 break
