@@ -188,7 +188,7 @@ class _Search(Visitor):
     def fresh(self):
         from .liveness import Graph
 
-        self.ex = Exploration()
+        self.ex = Exploration(compact=True)
         self.graph = Graph(parent=self.ex.parent, parent_act=self.ex.parent_act) if self.live else None
         self.transitions = 0
         self.deadlocks = 0

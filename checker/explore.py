@@ -36,7 +36,7 @@ from typing import Any, Iterable, Iterator
 from paraspec.model.core import Rejected
 
 from .fingerprint import fingerprint
-from .visited import Visited
+from .visited import StateList, Visited
 
 __all__ = ["Exploration", "Visitor", "Halt", "explore"]
 
@@ -113,16 +113,19 @@ class Exploration:
     #: what a checkpoint holds (``index`` is rebuilt from ``fps``)
     FIELDS = ("fps", "parent", "parent_act", "frontier", "pos", "nxt", "depth", "stopped", "started")
 
-    def __init__(self) -> None:
+    def __init__(self, compact: bool = False) -> None:
+        #: the list type of the frontier and the next level: a compressed ``StateList``
+        #: when ``compact`` (the explicit engine), else a plain list
+        self._list = StateList if compact else list
         self.fps = array("Q")
         #: key -> index of the stored state (a compact table over ``fps``: ``checker.visited``)
         self.index = Visited(self.fps)
         self.parent = array("q")
         self.parent_act = array("i")
         #: (index, state) of the level being expanded, the next position in it, and the next level
-        self.frontier: list[tuple[int, Any]] = []
+        self.frontier: Any = self._list()
         self.pos = 0
-        self.nxt: list[tuple[int, Any]] = []
+        self.nxt: Any = self._list()
         self.depth = 0
         #: why the exploration stopped early (a visitor's reason), if it did
         self.stopped: str | None = None
@@ -134,6 +137,8 @@ class Exploration:
     def restore(self, data: dict[str, Any]) -> None:
         for k in self.FIELDS:
             setattr(self, k, data[k])
+        self.frontier = self._list(self.frontier)
+        self.nxt = self._list(self.nxt)
         self.index = Visited.of(self.fps)
 
     def add(self, fp: int, parent: int, act: int) -> int:
@@ -163,7 +168,7 @@ class Exploration:
                 self.stopped = v.stop_level(self)
                 if self.stopped is not None or self._level(v):
                     break
-                self.frontier, self.nxt, self.pos = self.nxt, [], 0
+                self.frontier, self.nxt, self.pos = self.nxt, self._list(), 0
                 if self.frontier:
                     self.depth += 1
                 v.end_level(self)

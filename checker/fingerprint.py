@@ -8,7 +8,9 @@ every process and on every run (unlike Python's ``hash`` of strings). The
 fingerprint is the first 8 bytes of the BLAKE2b digest of the form's ``repr``.
 
 Records are memoized by value (they are immutable and hashable), so the many
-sub-records a successor shares with its parent are encoded once.
+sub-records a successor shares with its parent are encoded once; the memo is bounded
+(``_MEMO_LIMIT`` records) and never holds the fingerprinted value itself, so a search
+does not keep its states alive through it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ import attrs
 __all__ = ["canonical", "fingerprint"]
 
 _MEMO: dict[Any, Any] = {}
-_MEMO_LIMIT = 500_000
+_MEMO_LIMIT = 65_536
 _ENCODERS: dict[type, Callable[[Any], Any]] = {}
+#: the encoders of records without the memo (a whole state is fingerprinted once, so it is
+#: not kept alive by the memo; its sub-records, shared between states, are)
+_RAW: dict[type, Callable[[Any], Any]] = {}
 
 
 def _ident(x):
@@ -67,6 +72,7 @@ def _encoder(t: type) -> Callable[[Any], Any]:
         def raw(x, names=names, cname=cname):
             return (cname,) + tuple(canonical(getattr(x, n)) for n in names)
 
+        _RAW[t] = raw
         if hashable:
             def enc(x, raw=raw):
                 try:
@@ -97,5 +103,7 @@ def canonical(x: Any) -> Any:
 
 def fingerprint(x: Any) -> int:
     """A stable 64-bit fingerprint of ``x``'s canonical form."""
-    data = repr(canonical(x)).encode()
+    t = type(x)
+    enc = _RAW.get(t) or _encoder(t)
+    data = repr(_RAW.get(t, enc)(x)).encode()
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")

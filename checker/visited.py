@@ -125,3 +125,75 @@ def _place(table: np.ndarray, pos: np.ndarray, idx: np.ndarray, mask: int) -> No
             won[winners] = True
         pending = pending[~won]
         pos[pending] = (pos[pending] + 1) & mask
+
+
+class StateList:
+    """An append-only list of ``(index, state)`` pairs (a frontier, a next level) that holds
+    its states as zlib-compressed pickles of ``CHUNK`` states each: a few dozen bytes a
+    state instead of a few hundred. Read in order (the last chunk read stays decoded);
+    states that cannot be pickled are kept as they are."""
+
+    CHUNK = 2048
+
+    def __init__(self, items=()):
+        self.idx = array("q")
+        self.chunks: list = []  # bytes (packed) or a list of states (not picklable)
+        self.tail: list = []
+        self.plain = False
+        self._cached = (-1, None)
+        for pair in items:
+            self.append(pair)
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def __bool__(self) -> bool:
+        return len(self.idx) > 0
+
+    def append(self, pair) -> None:
+        i, s = pair
+        self.idx.append(i)
+        self.tail.append(s)
+        if len(self.tail) >= self.CHUNK:
+            self._pack()
+
+    def _pack(self) -> None:
+        states, self.tail = self.tail, []
+        if not self.plain:
+            import pickle
+            import zlib
+
+            try:
+                self.chunks.append(zlib.compress(pickle.dumps(states, protocol=pickle.HIGHEST_PROTOCOL), 1))
+                return
+            except Exception:  # a state that cannot be pickled: keep them all as they are
+                self.plain = True
+        self.chunks.append(states)
+
+    def _chunk(self, c: int) -> list:
+        got = self.chunks[c]
+        if isinstance(got, list):
+            return got
+        k, states = self._cached
+        if k != c:
+            import pickle
+            import zlib
+
+            states = pickle.loads(zlib.decompress(got))
+            self._cached = (c, states)
+        return states
+
+    def _state(self, k: int):
+        c, r = divmod(k, self.CHUNK)
+        return self.tail[r] if c == len(self.chunks) else self._chunk(c)[r]
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [(self.idx[j], self._state(j)) for j in range(*k.indices(len(self.idx)))]
+        if k < 0:
+            k += len(self.idx)
+        return self.idx[k], self._state(k)
+
+    def __iter__(self):
+        for k in range(len(self.idx)):
+            yield self.idx[k], self._state(k)
