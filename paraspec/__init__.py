@@ -41,6 +41,14 @@ _API = {
     "run_scenario": ("paraspec.checker.runtime_scenario", "run_scenario"),
     "load_rules": ("paraspec.checker.spec", "load_rules"),
     "Machine": ("paraspec.model.core", "Machine"),
+    "register_machine": ("paraspec.model.core", "register_machine"),
+    "require": ("paraspec.model.core", "require"),
+    "always": ("paraspec.properties.core", "always"),
+    "transition": ("paraspec.properties.core", "transition"),
+    "sometimes": ("paraspec.properties.core", "sometimes"),
+    "mutant": ("paraspec.properties.core", "mutant"),
+    "lemma": ("paraspec.properties.core", "lemma"),
+    "Obligation": ("paraspec.properties.core", "Obligation"),
     "Rejected": ("paraspec.model.core", "Rejected"),
 }
 

@@ -55,7 +55,8 @@ class Counterexample:
         if self.trace is not None:
             return f"counterexample ({len(self.trace)} steps)"
         if self.assignment is not None:
-            return "counterexample: " + ", ".join(f"{k}={v}" for k, v in sorted(self.assignment.items()))
+            values = ", ".join(f"{k}={v}" for k, v in sorted(self.assignment.items()))
+            return f"counterexample to {self.what}: {values}" if self.what else f"counterexample: {values}"
         return "counterexample"
 
 
