@@ -16,6 +16,11 @@ The public API, for notebooks and scripts::
     paraspec.machines()                        # the machine names
     paraspec.rules()                           # the rule catalogue of spec/
 
+For spec authors (``docs/authors.md``), the declarations a machine file of your own needs:
+``paraspec.Machine``, ``register_machine``, ``require``, ``always`` (``aux=True`` for an
+auxiliary invariant of ``paraspec prove``), ``transition``, ``sometimes``, ``mutant``, and
+``lemma`` with ``Obligation`` for facts proved for every value of their variables.
+
 Everything here is imported lazily, so ``import paraspec`` stays cheap.
 """
 
