@@ -127,3 +127,23 @@ def test_property_selection_and_property_errors(tmp_path):
     reason = item["verdict"]["reason"]
     assert "broken raises on a state of the symbolic domain (`/` on a symbolic value)" in reason
     assert "raising.py:7" in reason
+
+
+def test_a_refuted_lemma_names_the_failing_conjunct_and_values(tmp_path):
+    lemma = doc_files()["channel_lemmas.py"].replace("q <= n)", "q <= n - 1)")
+    write(tmp_path, {"lemmas.py": lemma})
+    p = paraspec(tmp_path, "--load", "lemmas.py", "prove", "two_quorums_intersect", "--json", "p.json")
+    assert p.returncode == 1, p.stderr
+    (item,) = json.loads((tmp_path / "p.json").read_text())["items"]
+    assert item["verdict"]["status"] == "counterexample"
+    assert item["verdict"]["failed"] == "quorums intersect and fit: n/2 + 1 <= n - 1 fails"
+    assert item["verdict"]["assignment"] == {"n": 1}
+    assert item["rules"] == ["CH-3"]
+
+
+def test_prove_on_a_preset_too_large_for_the_encoding_is_unknown_not_a_traceback(tmp_path):
+    p = paraspec(tmp_path, "prove", "availability", "--preset", "polkadot", "--timeout", "60", "--json", "p.json")
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr[-2000:]
+    items = json.loads((tmp_path / "p.json").read_text())["items"]
+    assert items and all(i["verdict"]["status"] == "unknown" for i in items)
+    assert "does not fit the" in items[0]["verdict"]["reason"]

@@ -94,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
         _args.check_preset(args.preset, names)
     jobs = _jobs(args, names)
     selected = select_properties(args.property, sorted({m for m, _ in jobs}))
+    if args.property and args.all_mutants:  # the mutants that some selected property must kill
+        from paraspec.properties.core import MUTANTS
+
+        jobs = [(m, mu) for m, mu in jobs if mu in args.mutant
+                or {p.name for p in selected[m]} & set(MUTANTS[mu].kills)]
 
     console = Console(stderr=False, width=None if Console().is_terminal else 160)
     results: list[Result] = []
@@ -134,14 +139,18 @@ def select_properties(patterns: list[str], machines: list[str]) -> dict[str, lis
                                      for pat in patterns)] for m, ps in out.items()}
 
 
-def mutant_verdict(mut, violated: dict[str, int]) -> str:
+def mutant_verdict(mut, violated: dict[str, int], checked: set[str] | None = None) -> str:
     """``killed by P in k steps`` or ``survived``, from the steps of the shortest violation of
-    each property (``violated``: name -> steps) and the properties the mutant must break."""
+    each property (``violated``: name -> steps) and the properties the mutant must break
+    (``checked``: the properties the run checked, when ``--property`` selected some)."""
     hit = sorted((violated[k], k) for k in mut.kills if k in violated)
     missing = [k for k in mut.kills if k not in violated]
     if hit and not missing:
         steps, name = hit[0]
         return f"killed by {name} in {steps} step{'s' if steps != 1 else ''}"
+    unchecked = [k for k in missing if checked is not None and k not in checked]
+    if unchecked:
+        return f"not decided ({', '.join(unchecked)} not checked: see --property)"
     return f"survived ({', '.join(missing)} not violated)"
 
 
@@ -269,7 +278,7 @@ def _print_mutants(console: Console, results: list[Result]) -> None:
 
     for r in results:
         if r.mutant is not None:
-            text = mutant_verdict(MUTANTS[r.mutant], _violations(r))
+            text = mutant_verdict(MUTANTS[r.mutant], _violations(r), {p.property.name for p in r.properties})
             style = "green" if text.startswith("killed") else "bold red"
             console.print(f"mutant {escape(r.mutant)}: [{style}]{escape(text)}[/]")
 
@@ -327,7 +336,8 @@ def _mutant_summary(console: Console, results: list[Result], quiet: bool) -> int
         for r in results:
             mut = MUTANTS[r.mutant]
             killed = not any(x[0] is r for x in survivors)
-            text = mutant_verdict(mut, _violations(r)) if killed or r.error is None else f"model error: {r.error.message}"
+            text = (mutant_verdict(mut, _violations(r), {p.property.name for p in r.properties})
+                    if killed or r.error is None else f"model error: {r.error.message}")
             t.add_row(r.mutant, r.machine, ", ".join(mut.kills), f"{r.states:,}",
                       f"[green]{escape(text)}[/]" if killed else f"[bold red]{escape(text)}[/]")
         console.print(t)
