@@ -57,6 +57,7 @@ def test_the_tutorial_runs_as_written(tmp_path):
     assert "channel: for preset small only (limit=2)" in out
     assert "send_deliver: ok" in out
     assert "2/2 mutants killed" in out
+    assert "mutant lose_message: caught: killed by in_flight_balance in 2 steps" in out
     work = tmp_path / "channel-spec"
     assert list((work / "cti").glob("channel.delivered_le_sent.cti.itf.json"))
     assert (work / "vectors" / "index.json").exists()

@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
                                                                       and i.expect_proof)
         if not args.quiet:
             for name, c in caught.items():
-                console.print(f"mutant {name}: " + ("[green]caught[/]" if c else _not_caught(items, name)))
+                console.print(f"mutant {name}: " + (_caught(items, name) if c else _not_caught(items, name)))
         if args.mutant and not args.all_mutants:
             return 1 if any(caught.values()) or crosscheck_failures else 0  # like `check --mutant`
         return 0 if ok else 1
@@ -188,6 +188,18 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{len(items)} item(s), {total:.1f}s: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
                       + (" — [green]all proved[/]" if ok else " — [red]not all proved[/]"))
     return 0 if ok else 1
+
+
+def _caught(items, mutant: str) -> str:
+    """``caught: killed by P in k steps`` (the shortest of the counterexamples to the properties
+    the mutant names)."""
+    got = sorted((len(i.verdict.trace), i.name.split(".", 1)[1]) for i in items
+                 if i.mutant == mutant and i.engine == "bmc" and i.status == "counterexample"
+                 and not i.expect_proof and i.verdict.trace is not None)
+    if not got:
+        return "[green]caught[/]"
+    k, prop = got[0]
+    return f"[green]caught: killed by {escape(prop)} in {k} step{'s' if k != 1 else ''}[/]"
 
 
 def _not_caught(items, mutant: str) -> str:
