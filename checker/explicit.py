@@ -219,7 +219,8 @@ class _Search(Visitor):
         if self.batches is not None:
             got = next(self.batches)
             if isinstance(got, BaseException) or (isinstance(got, tuple) and got and got[0] == "error"):
-                self.error = ModelError(got[1], self.rebuild(i), got[2])
+                self.error = ModelError(got[1], self.rebuild(i), *got[2:]) if isinstance(got, tuple) else \
+                    ModelError(f"{type(got).__name__}: {got}", self.rebuild(i))
                 raise Halt
             succs, tviol, twit = got
         else:

@@ -119,6 +119,8 @@ def test_property_selection_and_property_errors(tmp_path):
     assert p.returncode == 1
     assert "property error in channel.broken: ZeroDivisionError" in p.stdout and "raising.py:7" in p.stdout
     assert "holds (bounded: None)" not in p.stdout and "not refuted before the error" in p.stdout
+    p = paraspec(work, "--load", ".", "check", "channel", "--workers", "2", "--preset", "big")
+    assert p.returncode == 1 and "property error in channel.broken: ZeroDivisionError" in p.stdout
     p = paraspec(work, "--load", ".", "check", "channel", "--property", "channel.delivered_*")
     assert p.returncode == 0 and "broken" not in p.stdout and "in_flight_balance" not in p.stdout
     p = paraspec(work, "--load", ".", "prove", "channel", "--property", "broken", "--json", "p.json")
