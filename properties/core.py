@@ -256,7 +256,14 @@ LEMMAS: dict[str, LemmaDecl] = {}
 
 
 def lemma(name: str, rules: tuple[str, ...] | list[str]):
-    """Declare a lemma ``fn(ints) -> list[Obligation]``; its docstring is the statement."""
+    """Declare a lemma ``fn(ints) -> list[Obligation]``; its docstring is the statement.
+
+    Public as ``paraspec.lemma`` (with ``paraspec.Obligation``), usable from any module
+    ``paraspec`` loads (``--load``, ``PARASPEC_PATH``, the ``paraspec.machines`` entry points):
+    ``ints("n v")`` returns Z3 integers (unbounded; ``/`` is integer division), premises and
+    goals are Z3 formulas. ``paraspec prove NAME`` proves it for every value; a refuted lemma
+    names the obligation, the conjunct of its goal that fails and the values of the variables.
+    The rule IDs must exist in ``spec/`` for the built-in lemmas (``tests/test_rule_map.py``)."""
 
     def deco(fn):
         if name in LEMMAS:
