@@ -149,3 +149,15 @@ def test_prove_on_a_preset_too_large_for_the_encoding_is_unknown_not_a_traceback
     items = json.loads((tmp_path / "p.json").read_text())["items"]
     assert items and all(i["verdict"]["status"] == "unknown" for i in items)
     assert "does not fit the" in items[0]["verdict"]["reason"]
+
+
+def test_load_by_module_name_and_by_package_folder(tmp_path):
+    work = _channel(tmp_path / "flat", aux=True)
+    p = paraspec(work, "--load", "channel_props", "check", "channel", "-q")  # a module found from the cwd
+    assert p.returncode == 0, p.stderr
+    pkg = tmp_path / "pkgs" / "chanpkg"
+    files = doc_files()
+    write(pkg, {"__init__.py": "", "channel.py": files["channel.py"],
+                "props.py": files["channel_props.py"].replace("from channel import", "from chanpkg.channel import")})
+    p = paraspec(tmp_path, "--load", str(pkg), "check", "channel", "--all-mutants", "-q")  # a package: every module
+    assert p.returncode == 0, p.stderr
