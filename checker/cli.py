@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="paraspec", description="Executable specification and model checker for the "
                                                   "Polkadot parachain host protocol.")
     parser.add_argument("--version", action="version", version=f"paraspec {_version()}")
+    parser.add_argument("--load", action="append", default=[], metavar="MODULE_OR_PATH",
+                        help="import a spec of your own (a module name, a .py file or a folder) before the "
+                             "command runs, so its machines, properties, mutants and lemmas are known "
+                             "(repeatable; also PARASPEC_PATH and the paraspec.machines entry points; "
+                             "see docs/authors.md)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
@@ -109,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        from .registry import add_load, load_all
+
+        for entry in args.load:
+            add_load(entry)
+        if args.load:
+            load_all()  # a spec that fails to import: one line, exit 2, before any work
         return int(args.func(args) or 0)
     except UsageError as e:
         print(f"paraspec: error: {one_line(str(e))}", file=sys.stderr)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import gc
 import time
-import traceback
 from array import array
 from typing import Any, Callable, Iterable
 
@@ -46,6 +45,7 @@ from .results import (
     CheckpointMismatch,
     EngineUnavailable,
     ModelError,
+    model_error,
     PropertyResult,
     Result,
     Verdict,
@@ -219,14 +219,15 @@ class _Search(Visitor):
         if self.batches is not None:
             got = next(self.batches)
             if isinstance(got, BaseException) or (isinstance(got, tuple) and got and got[0] == "error"):
-                self.error = ModelError(got[1], self.rebuild(i), got[2])
+                self.error = ModelError(got[1], self.rebuild(i), *got[2:]) if isinstance(got, tuple) else \
+                    ModelError(f"{type(got).__name__}: {got}", self.rebuild(i))
                 raise Halt
             succs, tviol, twit = got
         else:
             try:
                 succs, tviol, twit = self.x.expand(s, self.ex.index.__contains__)
             except Exception as e:  # a bug in the model or a property
-                self.error = ModelError(f"{type(e).__name__}: {e}", self.rebuild(i), traceback.format_exc(limit=6))
+                self.error = model_error(e, self.rebuild(i), self.props)
                 raise Halt from None
         violations = self.violations
         for name, act in tviol:
@@ -423,7 +424,7 @@ class _Search(Visitor):
         complete = ex.stopped is None and self.error is None
         live = self._liveness(complete) if self.live else None
         props = property_results(self.props, self.witness_hits, complete, self.violations, self.some_found,
-                                 self._violation_trace, self.rebuild, live)
+                                 self._violation_trace, self.rebuild, live, self.error)
         dl_trace = None
         if self.deadlock_idx is not None and m.deadlock_is_error:
             dl_trace = self.rebuild(self.deadlock_idx)

@@ -16,7 +16,6 @@ consumed in order), which keeps the traffic to new states only.
 from __future__ import annotations
 
 import multiprocessing as mp
-import traceback
 from typing import Any, Callable, Iterator
 
 __all__ = ["Pool"]
@@ -41,8 +40,11 @@ def _expand_chunk(states: list) -> list:
     for s in states:
         try:
             succs, tviol, twit = x.expand(s, sent.__contains__)
-        except Exception as e:  # a model bug: reported by the search with its trace
-            out.append(("error", f"{type(e).__name__}: {e}", traceback.format_exc(limit=6)))
+        except Exception as e:  # a model bug (or a property raising): reported by the search with its trace
+            from .results import model_error
+
+            err = model_error(e, None, x.invariants + x.trans + x.somes)
+            out.append(("error", err.message, err.detail, err.property, err.where))
             break
         for item in succs:
             if item[4] is not None:

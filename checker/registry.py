@@ -3,18 +3,34 @@
 Every module of the ``model`` and ``properties`` packages is imported once; their
 decorators fill the registries. Adding a protocol area means adding files, never
 editing a central list.
+
+Specs outside the package join the same registries (``docs/authors.md``), in this order:
+
+* ``paraspec --load MODULE_OR_PATH`` (repeatable): a dotted module name (looked up from the
+  current directory too), a ``.py`` file, or a folder (a package when it has ``__init__.py``,
+  else every ``*.py`` in it); the CLI passes them on through ``PARASPEC_PATH``;
+* ``PARASPEC_PATH``: such entries separated by ``os.pathsep``;
+* the entry points of group ``paraspec.machines`` of the installed distributions: each
+  names a module (``toyproto = "toyproto.spec"``), or a function of no arguments that
+  imports the modules (``"toyproto:register"``).
+
+A module that fails to import is a :class:`UsageError` naming it (one line, exit 2).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
 import pkgutil
+import sys
+from pathlib import Path
 
 from typing import Any
 
 from paraspec import model
 from paraspec import properties
-from paraspec.model.config import PRESETS, ConfigError, override_fields
+from paraspec.model.config import PRESETS, ConfigError, override_fields, validated
 from paraspec.model.core import MACHINES, Machine
 from paraspec.properties.core import MUTANTS, PROPERTIES, Mutant, Property
 
@@ -22,6 +38,12 @@ __all__ = ["load_all", "machine_names", "get_machine_class", "build", "resolve_p
            "UsageError"]
 
 _loaded = False
+#: the external specs imported so far (their entries, as given)
+_external: set[str] = set()
+
+#: the environment variable of external specs, and the entry-point group
+PATH_VARIABLE = "PARASPEC_PATH"
+ENTRY_POINT_GROUP = "paraspec.machines"
 
 
 class UsageError(Exception):
@@ -36,6 +58,117 @@ def load_all() -> None:
         for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
             importlib.import_module(info.name)
     _loaded = True
+    load_external()
+
+
+def add_load(entry: str) -> None:
+    """``--load ENTRY``: import it now (when the registries are loaded) or with them, and pass it
+    on to child processes through ``PARASPEC_PATH``. A path is made absolute first."""
+    if not entry:
+        raise UsageError("--load: empty module or path")
+    if _is_path(entry):
+        entry = str(Path(entry).resolve())
+    old = os.environ.get(PATH_VARIABLE, "")
+    if entry not in old.split(os.pathsep):
+        os.environ[PATH_VARIABLE] = entry + (os.pathsep + old if old else "")
+    if _loaded:
+        load_external()
+
+
+def load_external() -> None:
+    """Import the specs of ``PARASPEC_PATH`` and of the ``paraspec.machines`` entry points that
+    were not imported yet."""
+    for entry in os.environ.get(PATH_VARIABLE, "").split(os.pathsep):
+        if entry and entry not in _external:
+            _external.add(entry)
+            _guarded(entry, lambda e=entry: _import_entry(e))
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        key = f"entry point {ep.name} = {ep.value}"
+        if key not in _external:
+            _external.add(key)
+            _guarded(key, lambda ep=ep: _load_entry_point(ep))
+
+
+def _is_path(entry: str) -> bool:
+    return entry.endswith(".py") or os.sep in entry or "/" in entry or Path(entry).is_dir()
+
+
+def _guarded(what: str, load) -> None:
+    """Run ``load``; any error (a missing file, a syntax error, a clash of names) becomes one
+    line naming ``what`` and, when the error happened in a file, the file and line."""
+    try:
+        load()
+    except UsageError:
+        raise
+    except Exception as e:  # an author's module may raise anything on import
+        where = ""
+        if isinstance(e, SyntaxError) and e.filename:
+            where = f" ({e.filename}:{e.lineno})"
+        else:
+            tb = e.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is not None and "importlib" not in tb.tb_frame.f_code.co_filename:
+                where = f" ({tb.tb_frame.f_code.co_filename}:{tb.tb_lineno})"
+        raise UsageError(f"cannot load {what}: {type(e).__name__}: {e}{where}") from None
+
+
+def _import_entry(entry: str) -> None:
+    if not _is_path(entry):
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            sys.path.append(os.getcwd())
+        importlib.import_module(entry)
+        return
+    path = Path(entry)
+    if not path.exists():
+        raise UsageError(f"cannot load {entry}: no such file or folder")
+    if path.is_dir() and (path / "__init__.py").exists():
+        _import_package(path)
+    elif path.is_dir():
+        for f in sorted(path.glob("*.py")):
+            _import_file(f)
+    else:
+        _import_file(path)
+
+
+def _import_package(path: Path) -> None:
+    parent = str(path.parent.resolve())
+    if parent not in sys.path:
+        sys.path.insert(0, parent)
+    pkg = importlib.import_module(path.name)
+    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        importlib.import_module(info.name)
+
+
+def _import_file(path: Path) -> None:
+    """A single file, as a module named after it; its folder joins ``sys.path`` so that its
+    siblings import each other by name."""
+    folder = str(path.parent.resolve())
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    name = path.stem
+    if name in sys.modules:
+        if Path(getattr(sys.modules[name], "__file__", "") or "").resolve() == path.resolve():
+            return
+        raise ImportError(f"a module named {name!r} is already loaded from elsewhere")
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} is not a Python file")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
+def _load_entry_point(ep) -> None:
+    obj = ep.load()
+    if callable(obj) and not isinstance(obj, type):
+        obj()
 
 
 def machine_names() -> list[str]:
@@ -83,7 +216,7 @@ def apply_overrides(cls: type[Machine], params: Any, overrides: dict[str, Any]) 
                              f"(its parameters: {', '.join(honoured)}) (CFG-2)")
     base = params
     try:
-        params = override_fields(params, overrides) if overrides else params.validate()
+        params = override_fields(params, overrides) if overrides else validated(params)
     except ConfigError as e:
         raise UsageError(f"--set: machine {cls.name!r}: {e}") from None
     for key in overrides:
@@ -109,9 +242,10 @@ def build(machine: str, preset: Any = None, mutant: str | None = None,
             raise UsageError(f"mutant {mutant!r} belongs to machine {mut.machine!r}, not {machine!r}")
         cls = mut.cls
     if isinstance(preset, cls.Params):
-        params = preset
+        params, preset_name = preset, getattr(preset, "name", "custom")
     elif preset is None or isinstance(preset, str):
         params = resolve_preset(cls, preset, mut)
+        preset_name = preset or (mut.preset if mut and mut.preset else None) or cls.default_preset
     else:
         raise UsageError(f"machine {machine!r} takes {cls.Params.__name__} parameters, "
                          f"not {type(preset).__name__}")
@@ -119,10 +253,12 @@ def build(machine: str, preset: Any = None, mutant: str | None = None,
     all_overrides.update(overrides or {})
     params = apply_overrides(cls, params, all_overrides)
     m = cls(params)
+    #: the preset's name as ``--preset`` spells it (traces record it, so a replay finds it)
+    m.preset_name = preset_name
     #: what a trace records to rebuild this machine, as parsed values (the mutant's own
     #: overrides come with its name)
     m.overrides = {k: getattr(params, k) for k in (overrides or {})}
     return m
 
 
-__all__ += ["PRESETS", "MUTANTS", "PROPERTIES", "get_mutant", "properties_of"]
+__all__ += ["add_load", "load_external", "PATH_VARIABLE", "ENTRY_POINT_GROUP", "PRESETS", "MUTANTS", "PROPERTIES", "get_mutant", "properties_of"]

@@ -22,11 +22,14 @@ _STYLE = {
     Verdict.VACUOUS: "bold red",
     Verdict.UNWITNESSED: "bold red",
     Verdict.NOT_CHECKED: "yellow",
+    Verdict.PROPERTY_ERROR: "bold red",
 }
 
 
 def verdict_text(result: Result, verdict: str) -> str:
     if verdict == Verdict.HOLDS and not result.complete:
+        if result.stopped is None:  # the search stopped on an exception: nothing is known to hold
+            return "not refuted before the error"
         return f"holds (bounded: {result.stopped})"
     return verdict
 
@@ -55,7 +58,7 @@ def print_table(results: Iterable[Result], console: Console | None = None) -> No
         if r.deadlock_trace is not None:
             table.add_row(label, "deadlock_free", "always", "-", "[bold red]violated[/]", f"{r.states:,}",
                           f"{r.elapsed:.2f}s")
-        if r.error is not None:
+        if r.error is not None and r.error.property is None:
             table.add_row(label, "(model error)", "-", "-", f"[bold red]{escape(r.error.message)}[/]", f"{r.states:,}",
                           f"{r.elapsed:.2f}s")
     console.print(table)
@@ -78,7 +81,8 @@ def result_to_dict(r: Result, trace_files: dict[str, str] | None = None) -> dict
         "elapsed_s": round(r.elapsed, 4),
         "rejections": r.rejections,
         "deadlocks": r.deadlocks,
-        "error": None if r.error is None else {"message": r.error.message, "detail": r.error.detail},
+        "error": None if r.error is None else {"message": r.error.message, "detail": r.error.detail,
+                                               "property": r.error.property, "where": r.error.where},
         "properties": [
             {
                 "name": pr.property.name,

@@ -14,7 +14,7 @@ from paraspec.properties.core import Kind, Property
 
 from .trace import Trace
 
-__all__ = ["Verdict", "PropertyResult", "ModelError", "Result", "CheckpointMismatch", "EngineUnavailable"]
+__all__ = ["Verdict", "PropertyResult", "ModelError", "model_error", "Result", "CheckpointMismatch", "EngineUnavailable"]
 
 
 class Verdict:
@@ -24,6 +24,8 @@ class Verdict:
     WITNESSED = "witnessed"
     UNWITNESSED = "unwitnessed"
     NOT_CHECKED = "not checked"
+    #: the property's own predicate (or witness, goal) raised: neither holds nor violated
+    PROPERTY_ERROR = "property error"
 
     PASSING = (HOLDS, WITNESSED, NOT_CHECKED)
 
@@ -50,6 +52,33 @@ class ModelError:
     message: str
     trace: Trace | None
     detail: str = ""
+    #: the name of the property whose predicate (or witness, goal) raised, when one did:
+    #: a *property error*, not a bug of the model
+    property: str | None = None
+    #: ``file:line`` of the innermost frame of the author's code that raised
+    where: str = ""
+
+
+def model_error(e: BaseException, trace: Trace | None, props=()) -> ModelError:
+    """The :class:`ModelError` of an exception caught by an engine, naming the property whose
+    predicate raised it (a frame of the traceback runs the property's code), if any."""
+    import traceback
+
+    codes = {}
+    for p in props:
+        for fn in (p.predicate, p.witness, p.goal):
+            code = getattr(fn, "__code__", None)
+            if code is not None:
+                codes.setdefault(code, p.name)
+    blamed, where = None, ""
+    tb = e.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if blamed is None and code in codes:
+            blamed = codes[code]
+        where = f"{code.co_filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return ModelError(f"{type(e).__name__}: {e}", trace, traceback.format_exc(limit=6), blamed, where)
 
 
 @attrs.frozen
@@ -106,17 +135,22 @@ def stop_on_reached(stop_on, violated) -> bool:
 
 
 def property_results(props, hits: dict[str, int], complete: bool, violated: dict, witnessed: dict,
-                     violation_trace, witness_trace, liveness: dict | None = None) -> tuple[PropertyResult, ...]:
+                     violation_trace, witness_trace, liveness: dict | None = None,
+                     error: ModelError | None = None) -> tuple[PropertyResult, ...]:
     """The verdict of every property, in order, from what an engine recorded.
 
     ``violated`` / ``witnessed``: name -> where (an engine's own key) the first violation
     / the first state satisfying a ``sometimes`` was met; ``violation_trace(prop, where)``
     and ``witness_trace(where)`` build their traces; ``hits``: how often each witness
     fired. An invariant whose witness never fired is vacuous when the search is
-    complete. ``liveness``: the results of the liveness properties (else not checked)."""
+    complete. ``liveness``: the results of the liveness properties (else not checked).
+    ``error``: the exception that stopped the search; when a property's predicate raised it,
+    that property's verdict is a *property error*."""
     out = []
     for p in props:
-        if p.name in violated:
+        if error is not None and error.property == p.name:
+            out.append(PropertyResult(p, Verdict.PROPERTY_ERROR, error.trace, hits.get(p.name, 0)))
+        elif p.name in violated:
             out.append(PropertyResult(p, Verdict.VIOLATED, violation_trace(p, violated[p.name]), hits[p.name]))
         elif p.kind in (Kind.ALWAYS, Kind.TRANSITION):
             if p.witness is not None and hits[p.name] == 0 and complete:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import random
 import time
-import traceback
 
 from paraspec.model.core import Machine, Rejected
 from paraspec.properties.core import Kind, Property
 
 from .fingerprint import fingerprint
-from .results import ModelError, Result, property_results
+from .results import ModelError, Result, model_error, property_results
 from .trace import Trace
 
 __all__ = ["simulate"]
@@ -125,11 +124,11 @@ class _Walks:
             try:
                 self.walk(inits[self.rng.randrange(len(inits))])
             except Exception as e:  # a bug in the model
-                self.error = ModelError(f"{type(e).__name__}: {e}", self.trace(), traceback.format_exc(limit=6))
+                self.error = model_error(e, self.trace(), self.props)
             if self.progress is not None and walks % 50 == 0:
                 self.progress(self.total, self.max_depth, time.perf_counter() - start)
         props = property_results(self.props, self.hits, False, self.found, self.some_found,
-                                 lambda p, tr: tr, lambda tr: tr)
+                                 lambda p, tr: tr, lambda tr: tr, error=self.error)
         return Result(
             machine=m.name, preset=m.preset, mutant=m.mutant_name, engine=f"simulation(seed={self.seed})",
             states=len(self.seen_fps), transitions=self.total, depth=self.max_depth, complete=False,

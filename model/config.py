@@ -22,7 +22,7 @@ import attrs
 from .rules import implements
 from .thresholds import BACKING_THRESHOLDS, DISPUTE_RULES
 
-__all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET", "override_fields",
+__all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET", "override_fields", "validated",
            "check_int_fields", "check_choice_field"]
 
 
@@ -171,7 +171,14 @@ def override_fields(config: Any, overrides: dict[str, Any]) -> Any:
             raise ConfigError(key, "CFG-1", f"cannot be set from the command line (type {ftype})")
         else:
             changes[key] = raw
-    return attrs.evolve(config, **changes).validate()
+    return validated(attrs.evolve(config, **changes))
+
+
+def validated(params: Any) -> Any:
+    """``params.validate()`` when the parameters class has one (it raises ``ConfigError``);
+    ``params`` itself otherwise: ``validate`` is optional for a machine's own ``Params``."""
+    check = getattr(params, "validate", None)
+    return params if check is None else check()
 
 
 PRESETS: dict[str, HostConfiguration] = {

@@ -74,8 +74,8 @@ class Machine:
     Required of a subclass:
 
     * ``name``, ``area``, ``description``;
-    * ``Params`` (a frozen ``attrs`` class with a ``name`` field and ``validate()``,
-      which raises :class:`~paraspec.model.config.ConfigError`) and ``presets``
+    * ``Params`` (a frozen ``attrs`` class, optionally with a ``name`` field and a
+      ``validate()`` that raises :class:`~paraspec.model.config.ConfigError`) and ``presets``
       (preset name -> ``Params``); ``parameters`` when the machine reads only some of
       the fields of a shared ``Params`` class (``HostConfiguration``);
     * :meth:`init`, :meth:`actions`, :meth:`step`.
@@ -95,8 +95,8 @@ class Machine:
     mutant_name: ClassVar[str | None] = None
 
     # -- parameters -------------------------------------------------------------------------------
-    #: The parameters class: frozen attrs, a ``name`` field (the preset it came from),
-    #: ``validate() -> self``. ``--set FIELD=VALUE`` reaches its fields.
+    #: The parameters class: frozen attrs; optionally a ``name`` field (the preset it came
+    #: from) and ``validate() -> self``. ``--set FIELD=VALUE`` reaches its fields.
     Params: ClassVar[type] = HostConfiguration
     #: Named parameter sets (``tiny``, ``n4_f1`` ...); ``--preset`` picks one.
     presets: ClassVar[Mapping[str, Any]] = PRESETS
@@ -134,10 +134,14 @@ class Machine:
         #: the same machine (the registry fills it)
         self.overrides: dict[str, Any] = {}
 
+    #: the name of the preset the registry built this machine from (``None``: built by hand)
+    preset_name: str | None = None
+
     @property
     def preset(self) -> str:
-        """The name of the preset the parameters came from (``custom`` when built by hand)."""
-        return getattr(self.params, "name", "custom")
+        """The name of the preset the parameters came from: the one the registry built it from,
+        else the ``name`` field of ``Params`` if it has one, else ``custom``."""
+        return self.preset_name or getattr(self.params, "name", "custom")
 
     @classmethod
     def parameter_names(cls) -> tuple[str, ...]:
@@ -164,7 +168,7 @@ class Machine:
 
     def parameter_values(self) -> dict[str, Any]:
         """The values this machine was built with (for reports, traces and vectors)."""
-        return self.values_of(self.params)
+        return {**self.values_of(self.params), "preset": self.preset}
 
     # -- the three functions every machine provides --------------------------------------------
     def init(self) -> Iterable[Any]:  # pragma: no cover - abstract
@@ -231,7 +235,11 @@ class Machine:
 
     @classmethod
     def _proofs_module(cls) -> Any:
-        return None if cls.proofs is None else importlib.import_module(cls.proofs, "paraspec.model")
+        if cls.proofs is None:
+            return None
+        # a relative name is relative to the package of the module defining the machine
+        owner = next(c for c in cls.__mro__ if "proofs" in vars(c)).__module__
+        return importlib.import_module(cls.proofs, owner.rpartition(".")[0] or owner)
 
     def symbolic_domain(self) -> Mapping[str, tuple[int, int]] | None:
         """Bounds ``(lo, hi)`` of every integer leaf of a state, by leaf pattern

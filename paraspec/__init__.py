@@ -16,6 +16,11 @@ The public API, for notebooks and scripts::
     paraspec.machines()                        # the machine names
     paraspec.rules()                           # the rule catalogue of spec/
 
+For spec authors (``docs/authors.md``), the declarations a machine file of your own needs:
+``paraspec.Machine``, ``register_machine``, ``require``, ``always`` (``aux=True`` for an
+auxiliary invariant of ``paraspec prove``), ``transition``, ``sometimes``, ``mutant``, and
+``lemma`` with ``Obligation`` for facts proved for every value of their variables.
+
 Everything here is imported lazily, so ``import paraspec`` stays cheap.
 """
 
@@ -41,6 +46,14 @@ _API = {
     "run_scenario": ("paraspec.checker.runtime_scenario", "run_scenario"),
     "load_rules": ("paraspec.checker.spec", "load_rules"),
     "Machine": ("paraspec.model.core", "Machine"),
+    "register_machine": ("paraspec.model.core", "register_machine"),
+    "require": ("paraspec.model.core", "require"),
+    "always": ("paraspec.properties.core", "always"),
+    "transition": ("paraspec.properties.core", "transition"),
+    "sometimes": ("paraspec.properties.core", "sometimes"),
+    "mutant": ("paraspec.properties.core", "mutant"),
+    "lemma": ("paraspec.properties.core", "lemma"),
+    "Obligation": ("paraspec.properties.core", "Obligation"),
     "Rejected": ("paraspec.model.core", "Rejected"),
 }
 

@@ -75,6 +75,9 @@ class Property:
     #: liveness families: ``over(m)`` yields keys; the property is checked once per key,
     #: with ``predicate(m, s, key)`` and ``goal(m, s, key)``
     over: Callable[..., Any] | None = attrs.field(default=None, eq=False, repr=False)
+    #: invariants: also an *auxiliary invariant* of ``paraspec prove``, which k-induction
+    #: assumes (once it is proved) to prove the machine's other properties
+    aux: bool = False
 
     @property
     def vectorized(self) -> bool:
@@ -122,11 +125,18 @@ def _doc(fn: Callable) -> str:
     return " ".join((fn.__doc__ or "").split())
 
 
-def always(machine: str, rules: tuple[str, ...] | list[str], witness: Callable | None = None):
-    """Declare an invariant ``pred(m, s) -> bool``."""
+def always(machine: str, rules: tuple[str, ...] | list[str], witness: Callable | None = None, aux: bool = False):
+    """Declare an invariant ``pred(m, s) -> bool``.
+
+    ``aux=True`` also makes it an auxiliary invariant of ``paraspec prove``: k-induction
+    proves it, then assumes it while proving the machine's other properties (a property
+    true in every reachable state but not inductive on its own needs one that rules out
+    the unreachable states its induction step fails from); the verdicts name the
+    auxiliary invariants a proof used."""
 
     def deco(fn):
-        _register(Property(fn.__name__, Kind.ALWAYS, machine, tuple(rules), fn, witness, None, _doc(fn)))
+        _register(Property(fn.__name__, Kind.ALWAYS, machine, tuple(rules), fn, witness, None, _doc(fn),
+                           aux=aux))
         return fn
 
     return deco
@@ -246,7 +256,14 @@ LEMMAS: dict[str, LemmaDecl] = {}
 
 
 def lemma(name: str, rules: tuple[str, ...] | list[str]):
-    """Declare a lemma ``fn(ints) -> list[Obligation]``; its docstring is the statement."""
+    """Declare a lemma ``fn(ints) -> list[Obligation]``; its docstring is the statement.
+
+    Public as ``paraspec.lemma`` (with ``paraspec.Obligation``), usable from any module
+    ``paraspec`` loads (``--load``, ``PARASPEC_PATH``, the ``paraspec.machines`` entry points):
+    ``ints("n v")`` returns Z3 integers (unbounded; ``/`` is integer division), premises and
+    goals are Z3 formulas. ``paraspec prove NAME`` proves it for every value; a refuted lemma
+    names the obligation, the conjunct of its goal that fails and the values of the variables.
+    The rule IDs must exist in ``spec/`` for the built-in lemmas (``tests/test_rule_map.py``)."""
 
     def deco(fn):
         if name in LEMMAS:

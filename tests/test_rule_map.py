@@ -42,6 +42,16 @@ def test_every_property_names_existing_rules():
     assert not unknown, f"properties naming IDs missing from spec/: {unknown}"
 
 
+def test_every_lemma_names_existing_rules():
+    """The declared lemmas and the counting lemmas name rule IDs that spec/ defines."""
+    from paraspec.checker.symbolic import lemmas
+
+    found = lemmas.all_lemmas()
+    assert found, "no lemmas: the scan is broken"
+    unknown = sorted({(lm.name, r) for lm in found for r in lm.rules if r not in RULES})
+    assert not unknown, f"lemmas naming IDs missing from spec/: {unknown}"
+
+
 def test_every_safety_property_has_a_witness():
     bare = [p.qualified for p in all_properties() if p.kind in (Kind.ALWAYS, Kind.TRANSITION) and p.witness is None]
     assert not bare, f"always/transition properties without a witness (could pass vacuously): {bare}"

@@ -36,6 +36,9 @@ def register(sub) -> None:
     p.add_argument("--max-depth", type=_args.positive_int, metavar="N", help="stop exploring below depth N")
     p.add_argument("--max-states", type=_args.positive_int, metavar="N", help="stop after N distinct states")
     p.add_argument("--time-limit", type=_args.positive_float, metavar="S", help="stop each search after S seconds")
+    p.add_argument("--property", action="append", default=[], metavar="NAME",
+                   help="check only the properties matching NAME (a property name, MACHINE.NAME, or a glob "
+                        "such as 'delivered_*'; repeatable); a NAME matching none is an error (exit 2)")
     p.add_argument("--mutant", action="append", default=[], metavar="NAME",
                    help="check a deliberately wrong variant of the model (repeatable); exits 1 when caught")
     p.add_argument("--all-mutants", action="store_true",
@@ -90,6 +93,12 @@ def run(args: argparse.Namespace) -> int:
     if args.preset is not None:  # a preset a selected machine does not define: one line, exit 2
         _args.check_preset(args.preset, names)
     jobs = _jobs(args, names)
+    selected = select_properties(args.property, sorted({m for m, _ in jobs}))
+    if args.property and args.all_mutants:  # the mutants that some selected property must kill
+        from paraspec.properties.core import MUTANTS
+
+        jobs = [(m, mu) for m, mu in jobs if mu in args.mutant
+                or {p.name for p in selected[m]} & set(MUTANTS[mu].kills)]
 
     console = Console(stderr=False, width=None if Console().is_terminal else 160)
     results: list[Result] = []
@@ -100,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         if status is not None:
             status.start()
         try:
-            props = properties_of(machine_name)
+            props = selected[machine_name]
             if args.simulate:
                 result = _simulate_one(args, machine, props, update)
             else:
@@ -110,6 +119,39 @@ def run(args: argparse.Namespace) -> int:
                 status.stop()
         results.append(result)
     return _report(args, console, results, trace_dir)
+
+
+def select_properties(patterns: list[str], machines: list[str]) -> dict[str, list]:
+    """The properties of each machine that ``--property`` selects (all without it): a pattern is
+    a glob over the property's name and its ``machine.name``. A pattern matching no property of
+    the selected machines is a usage error (one line, exit 2)."""
+    from fnmatch import fnmatchcase
+
+    out = {m: properties_of(m) for m in machines}
+    if not patterns:
+        return out
+    for pat in patterns:
+        if not any(fnmatchcase(p.name, pat) or fnmatchcase(p.qualified, pat) for ps in out.values() for p in ps):
+            known = ", ".join(p.qualified for ps in out.values() for p in ps)
+            raise UsageError(f"--property {pat}: no property of the selected machines matches "
+                             f"(their properties: {known or 'none'})")
+    return {m: [p for p in ps if any(fnmatchcase(p.name, pat) or fnmatchcase(p.qualified, pat)
+                                     for pat in patterns)] for m, ps in out.items()}
+
+
+def mutant_verdict(mut, violated: dict[str, int], checked: set[str] | None = None) -> str:
+    """``killed by P in k steps`` or ``survived``, from the steps of the shortest violation of
+    each property (``violated``: name -> steps) and the properties the mutant must break
+    (``checked``: the properties the run checked, when ``--property`` selected some)."""
+    hit = sorted((violated[k], k) for k in mut.kills if k in violated)
+    missing = [k for k in mut.kills if k not in violated]
+    if hit and not missing:
+        steps, name = hit[0]
+        return f"killed by {name} in {steps} step{'s' if steps != 1 else ''}"
+    unchecked = [k for k in missing if checked is not None and k not in checked]
+    if unchecked:
+        return f"not decided ({', '.join(unchecked)} not checked: see --property)"
+    return f"survived ({', '.join(missing)} not violated)"
 
 
 def _check_paths(args: argparse.Namespace) -> tuple[Path | None, str | None]:
@@ -169,7 +211,10 @@ def _search_one(args: argparse.Namespace, machine, props, mutant_name: str | Non
             raise UsageError("--engine vector: checkpoints are kept by the explicit engine")
         engine = "explicit"
     if mutant_name and not args.keep_going:
-        checker = checker.with_stop_on_violation(get_mutant(mutant_name).kills)
+        names = {p.name for p in props}
+        kills = [k for k in get_mutant(mutant_name).kills if k in names]
+        # the properties it must break, or (when --property selects none of them) any one
+        checker = checker.with_stop_on_violation(kills or True)
     try:
         checker = checker.with_engine(engine)
         if engine == "vector":
@@ -205,10 +250,37 @@ def _report(args: argparse.Namespace, console: Console, results: list[Result], t
         bad = [f"{r.machine}.{p.property.name}" for r in results for p in r.properties if not p.ok]
         console.print(f"{len(results)} run(s), {total:,} states, {secs:.1f}s: "
                       + ("[green]all properties hold[/]" if ok else f"[red]{len(bad)} failing[/]"))
-        for r in results:
-            if r.error is not None:
-                console.print("[red]" + escape(f"model error in {r.machine}: {r.error.message}") + "[/]")
+        _print_errors(console, results)
+        _print_mutants(console, results)
     return 0 if ok else 1
+
+
+def _print_errors(console: Console, results: list[Result]) -> None:
+    for r in results:
+        e = r.error
+        if e is None:
+            continue
+        if e.property is not None:
+            text = f"property error in {r.machine}.{e.property}: {e.message}" + (f" ({e.where})" if e.where else "")
+        else:
+            text = f"model error in {r.machine}: {e.message}" + (f" ({e.where})" if e.where else "")
+        console.print("[red]" + escape(text) + "[/]")
+
+
+def _violations(r: Result) -> dict[str, int]:
+    """name -> steps of the counterexample, for every violated property of ``r``."""
+    return {p.property.name: (len(p.trace) if p.trace is not None else 0)
+            for p in r.properties if p.verdict == Verdict.VIOLATED}
+
+
+def _print_mutants(console: Console, results: list[Result]) -> None:
+    from paraspec.properties.core import MUTANTS
+
+    for r in results:
+        if r.mutant is not None:
+            text = mutant_verdict(MUTANTS[r.mutant], _violations(r), {p.property.name for p in r.properties})
+            style = "green" if text.startswith("killed") else "bold red"
+            console.print(f"mutant {escape(r.mutant)}: [{style}]{escape(text)}[/]")
 
 
 def _write_traces(trace_dir: Path, results: list[Result], staged: Staged) -> dict[tuple, dict[str, str]]:
@@ -259,15 +331,15 @@ def _mutant_summary(console: Console, results: list[Result], quiet: bool) -> int
         from rich.table import Table
 
         t = Table(title="mutants")
-        for col in ("mutant", "machine", "caught by", "shortest trace", "states", "verdict"):
+        for col in ("mutant", "machine", "must be caught by", "states", "verdict"):
             t.add_column(col)
         for r in results:
             mut = MUTANTS[r.mutant]
-            lengths = [len(p.trace) for p in r.properties
-                       if p.property.name in mut.kills and p.trace is not None and p.verdict == Verdict.VIOLATED]
             killed = not any(x[0] is r for x in survivors)
-            t.add_row(r.mutant, r.machine, ", ".join(mut.kills), str(min(lengths)) if lengths else "-",
-                      f"{r.states:,}", "[green]killed[/]" if killed else "[bold red]survived[/]")
+            text = (mutant_verdict(mut, _violations(r), {p.property.name for p in r.properties})
+                    if killed or r.error is None else f"model error: {r.error.message}")
+            t.add_row(r.mutant, r.machine, ", ".join(mut.kills), f"{r.states:,}",
+                      f"[green]{escape(text)}[/]" if killed else f"[bold red]{escape(text)}[/]")
         console.print(t)
         console.print(f"{len(results) - len(survivors)}/{len(results)} mutants killed")
     return 0 if not survivors else 1

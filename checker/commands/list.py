@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from ..registry import load_all
+from ..registry import get_machine_class, load_all
 
 
 def register(sub) -> None:
@@ -79,7 +79,7 @@ def run(args) -> int:
     for c in ("mutant", "machine", "caught by", "preset", "what it breaks"):
         t.add_column(c)
     for m in data["mutants"]:
-        t.add_row(m["name"], m["machine"], ", ".join(m["kills"]), m["preset"] or "tiny", m["doc"])
+        t.add_row(m["name"], m["machine"], ", ".join(m["kills"]), m["preset"] or get_machine_class(m["machine"]).default_preset, m["doc"])
     console.print(t)
     if data.get("lemmas"):
         t = Table(title="lemmas (paraspec prove)")

@@ -47,6 +47,9 @@ def register(sub) -> None:
     p.add_argument("--all-mutants", action="store_true",
                    help="check every mutant of the selected machines; exits 0 only if each yields a "
                         "counterexample for every property it names")
+    p.add_argument("--property", action="append", default=[], metavar="NAME",
+                   help="prove only the properties matching NAME (a name, MACHINE.NAME or a glob; repeatable); "
+                        "the auxiliary invariants declared with aux=True are still used (and proved)")
     p.add_argument("--no-strengthening", action="store_true",
                    help="k-induction without the auxiliary invariants the machines declare")
     p.add_argument("--crosscheck", type=_args.nonneg_int, metavar="D",
@@ -123,24 +126,28 @@ def run(args: argparse.Namespace) -> int:
     runs: list[dict[str, Any]] = []
     crosscheck_failures: list[str] = []
 
+    from .check import select_properties
+
+    selected = select_properties(args.property, sorted(set(machines) | {mu.machine for mu in mutants}))
     items += R.prove_lemmas(lemmas, timeout=args.timeout)
     for name in machines:
         m = build(name, args.preset, None, overrides)
-        props = properties_of(name)
+        props = selected[name]
         if args.crosscheck is not None:
             crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
         proof, its = R.prove_machine_item(m, props, max_k=args.depth or 4, timeout=args.timeout,
-                                          use_aux=not args.no_strengthening)
+                                          use_aux=not args.no_strengthening,
+                                          declared_aux=[p for p in properties_of(name) if p.aux])
         items += its
-        runs.append(_run_dict(proof))
+        runs.append(_run_dict(proof, m))
     for mu in mutants:
         m = build(mu.machine, args.preset, mu.name, overrides)
-        props = properties_of(mu.machine)
+        props = selected[mu.machine]
         if args.crosscheck is not None:
             crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
         proof, its = R.bmc_mutant(m, props, mu.kills, depth=args.depth or 10, timeout=args.timeout)
         items += its
-        runs.append(_run_dict(proof))
+        runs.append(_run_dict(proof, m))
         for cm in mu.cls.counting_models():  # the counting abstraction of the mutant, for every n (informative)
             lm = counting_lemma(cm, mu.cls)
             r = lm.prove(args.timeout)
@@ -153,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
             files = _write_traces(trace_dir, items, staged)
         if not args.quiet:
             _print_table(console, items)
+            _print_runs(console, runs)
+            _print_ctis(console, items, files)
         if args.json:
             atomic_write(args.json, json.dumps(_to_json(items, runs, files, crosscheck_failures), indent=2) + "\n")
         if args.junit:
@@ -166,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
                                                                       and i.expect_proof)
         if not args.quiet:
             for name, c in caught.items():
-                console.print(f"mutant {name}: " + ("[green]caught[/]" if c else _not_caught(items, name)))
+                console.print(f"mutant {name}: " + (_caught(items, name) if c else _not_caught(items, name)))
         if args.mutant and not args.all_mutants:
             return 1 if any(caught.values()) or crosscheck_failures else 0  # like `check --mutant`
         return 0 if ok else 1
@@ -179,6 +188,18 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{len(items)} item(s), {total:.1f}s: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
                       + (" — [green]all proved[/]" if ok else " — [red]not all proved[/]"))
     return 0 if ok else 1
+
+
+def _caught(items, mutant: str) -> str:
+    """``caught: killed by P in k steps`` (the shortest of the counterexamples to the properties
+    the mutant names)."""
+    got = sorted((len(i.verdict.trace), i.name.split(".", 1)[1]) for i in items
+                 if i.mutant == mutant and i.engine == "bmc" and i.status == "counterexample"
+                 and not i.expect_proof and i.verdict.trace is not None)
+    if not got:
+        return "[green]caught[/]"
+    k, prop = got[0]
+    return f"[green]caught: killed by {escape(prop)} in {k} step{'s' if k != 1 else ''}[/]"
 
 
 def _not_caught(items, mutant: str) -> str:
@@ -253,14 +274,55 @@ def _verdict_dict(v) -> dict[str, Any]:
     elif v.status == "bounded":
         d["depth"] = v.depth
         d["reason"] = v.reason
+        if v.cti is not None:
+            d["counterexample_to_induction"] = {"states": len(v.cti.states),
+                                                "actions": [repr(a) for a in v.cti.actions]}
     else:
         d["reason"] = v.reason
     return d
 
 
-def _run_dict(proof) -> dict[str, Any]:
+def _run_dict(proof, m) -> dict[str, Any]:
     return {"machine": proof.machine, "preset": proof.preset, "mutant": proof.mutant, "k": proof.k,
-            "depth": proof.depth, "elapsed_s": round(proof.elapsed, 4), "encoding": proof.encoding, "note": proof.note}
+            "depth": proof.depth, "elapsed_s": round(proof.elapsed, 4), "encoding": proof.encoding, "note": proof.note,
+            "parameters": m.parameter_values()}
+
+
+def _print_runs(console: Console, runs: list[dict[str, Any]]) -> None:
+    """What each machine proof holds for: its parameters (a proof by k-induction is a proof for
+    these values only; a counting lemma says when one holds for every value)."""
+    for r in runs:
+        label = r["machine"] + (f" [mutant {r['mutant']}]" if r["mutant"] else "")
+        values = ", ".join(f"{k}={v}" for k, v in r["parameters"].items() if k != "preset")
+        console.print(escape(f"{label}: for preset {r['preset']} only ({values or 'no parameters'})"))
+
+
+def _print_ctis(console: Console, items, files: dict[str, str]) -> None:
+    """Each property whose induction step fails: the counterexample to induction, state by state,
+    and what to do about it."""
+    for i in items:
+        cti = getattr(i.verdict, "cti", None)
+        if cti is None:
+            continue
+        console.print(f"[yellow]{escape(i.name)} is not inductive[/]: k-induction (k={len(cti.states) - 1}) "
+                      f"fails from these {len(cti.states)} states; the first {len(cti.states) - 1} satisfy every "
+                      f"property assumed, the last breaks {escape(i.name.split('.', 1)[1])}, and none need be "
+                      f"reachable:")
+        view = _viewer(cti)
+        for n, st in enumerate(cti.states):
+            head = f"  state {n}" + (f" <- {cti.actions[n - 1]!r}" if n else "")
+            console.print(escape(f"{head}: {view(st)}"), markup=False)
+        where = f" (ITF: {files[i.name + '.cti']})" if i.name + ".cti" in files else ""
+        console.print(escape(f"  an auxiliary invariant that is false in state 0 but true in every reachable state "
+                             f"rules this out: declare it with @always(..., aux=True){where}"))
+
+
+def _viewer(trace):
+    try:
+        view = build(trace.machine, trace.preset, trace.mutant, dict(trace.overrides)).view
+    except UsageError:
+        return repr
+    return lambda s: ", ".join(f"{k}={v!r}" for k, v in view(s).items())
 
 
 def _to_json(items, runs, files, crosscheck_failures) -> dict[str, Any]:
@@ -310,6 +372,13 @@ def _write_traces(trace_dir: Path, items, staged) -> dict[str, str]:
     files = {}
     for i in items:
         v = i.verdict
+        cti = getattr(v, "cti", None)
+        if cti is not None:
+            path = trace_dir / f"{i.name}.cti.itf.json"
+            staged.write(path, itf.render(cti, None, f"counterexample to induction for {i.name} "
+                                                     f"({', '.join(i.rules)}); its first state need not be "
+                                                     f"reachable: {i.doc}"))
+            files[i.name + ".cti"] = str(path)
         if v.status != "counterexample" or v.trace is None:
             continue
         path = trace_dir / f"{i.name}.symbolic.counterexample.itf.json"

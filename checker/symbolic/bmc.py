@@ -134,6 +134,8 @@ class Prover:
         self._vars: dict[str, dict[str, Any]] = {}
         self._unrolled: dict[tuple, tuple[list, list]] = {}
         self.queries = 0
+        #: obligation name -> the counterexample to induction last found for it
+        self.ctis: dict[str, Trace | None] = {}
         #: check transition properties only up to this depth (None: everywhere)
         self.transition_depth: int | None = None
 
@@ -471,7 +473,7 @@ class Prover:
         violating the goal."""
         enc = self.enc
         tag = f"k{k}s"
-        fs, _ = self.unroll(k, tag, init=False)
+        fs, sels = self.unroll(k, tag, init=False)
         fs = list(fs)
         pres = [f"{tag}{i}!" for i in range(k + 1)]
         for i in range(k):
@@ -488,9 +490,24 @@ class Prover:
             if model is None:
                 break
             bad = {n for n, f in holds.items() if z3.is_false(model.eval(f, model_completion=True))}
+            cti = self._cti(model, pres, sels)
+            for n in bad:
+                self.ctis[n] = cti
             failing |= bad
             remaining = [g for g in remaining if g.name not in bad]
         return failing
+
+    def _cti(self, model, pres: list[str], sels: list) -> Trace | None:
+        """The counterexample to induction in ``model``: its ``k + 1`` states and the steps
+        between them (not replayed: its first state need not be reachable)."""
+        states = [self.decode_state(model, pre) for pre in pres]
+        actions = []
+        for sel in sels:
+            j = model.eval(sel, model_completion=True).as_long()
+            if j == self.enc.stop or j >= len(self.enc.alphabet):
+                return None
+            actions.append(self.enc.alphabet[j])
+        return Trace.of(self.machine, tuple(states), tuple(actions))
 
     def _inductive_subset(self, k: int, known: list[Obligation], cands: list[Obligation]) -> list[Obligation]:
         """The largest subset of ``cands`` that is k-inductive (with ``known`` invariants
@@ -551,7 +568,8 @@ class Prover:
                 verdicts.setdefault(ob.name, Unknown(f"{e.reason} (k={k_done})"))
         for ob in self.obligations:
             if ob.name not in verdicts:
-                verdicts[ob.name] = Bounded(max(depth_done, 0), f"the induction step fails up to k={k_done}")
+                verdicts[ob.name] = Bounded(max(depth_done, 0), f"the induction step fails up to k={k_done}",
+                                            self.ctis.get(ob.name))
         m = self.machine
         return MachineProof(m.name, m.preset, m.mutant_name, verdicts, k_done, depth_done,
                             time.perf_counter() - self.start, self.enc.summary(), note)

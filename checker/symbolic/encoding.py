@@ -23,6 +23,8 @@ says which action was taken.
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from typing import Any
 
@@ -279,7 +281,7 @@ class MachineEncoding:
         try:
             paths = ex.explore(fn)
         except Unsupported as e:
-            raise NoEncoding(str(e)) from None
+            raise NoEncoding(f"{e}{author_place(e)}") from None
         except ExplorationLimit as e:
             raise NoEncoding(f"exploration limit: {e}") from None
         self.explored_paths += len(paths)
@@ -439,7 +441,12 @@ class MachineEncoding:
             def run():
                 return fn(m, self.state())
 
-            got = self._recorded(key, lambda: self.truth([p for p in self._explore(run) if p.kind == "ok"]))
+            def formula():
+                paths = self._explore(run)
+                raised(fn, paths)
+                return self.truth([p for p in paths if p.kind == "ok"])
+
+            got = self._recorded(key, formula)
         self._per_action[key] = got
         return got
 
@@ -477,12 +484,14 @@ class MachineEncoding:
                     return True  # a model error, reported by the error check
                 return fn(m, s, a, t)
 
-            got = self._recorded(key, lambda: self._truth_of(run))
+            got = self._recorded(key, lambda: self._truth_of(run, checked=fn))
         self._per_action[key] = got
         return got
 
-    def _truth_of(self, run, space: Space | None = None) -> Any:
+    def _truth_of(self, run, space: Space | None = None, checked=None) -> Any:
         paths = self._explore(run, space)
+        if checked is not None:
+            raised(checked, paths)
         ok = [p for p in paths if p.kind == "ok"]
         # the predicate itself raising Rejected is not a verdict: count it as holding
         ok += [attrs.evolve(p, value=True) for p in paths if p.kind == "rejected"]
@@ -542,6 +551,38 @@ class MachineEncoding:
             "reused_parts": self.reused,
             "inferred_domain": self.inferred_domain,
         }
+
+
+_OPS = {"truediv": "/", "floordiv": "//", "pow": "**", "mod": "%", "lshift": "<<", "rshift": ">>"}
+
+
+def author_place(e: BaseException) -> str:
+    """`` in FILE:LINE``: the innermost frame of ``e``'s traceback outside the symbolic engine
+    (the author's predicate or rule that did what the engine cannot follow); ``""`` if none."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    place = ""
+    tb = e.__traceback__
+    while tb is not None:
+        f = tb.tb_frame.f_code.co_filename
+        if not os.path.abspath(f).startswith(here) and "importlib" not in f:
+            place = f" in {f}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return place
+
+
+def raised(fn, paths) -> None:
+    """A predicate that raised on some symbolic state is not encoded (it is neither true nor
+    false there): :class:`NoEncoding` naming it, what it did and where, before any solving."""
+    for p in paths:
+        if p.kind != "error":
+            continue
+        e = p.value
+        what = f"{type(e).__name__}: {e}"
+        m = re.search(r"unsupported operand type\(s\) for ([^:]+): '(\w+)'", str(e))
+        if isinstance(e, TypeError) and m and "Sym" in str(e):
+            what = f"`{m.group(1).strip()}` on a symbolic value"
+        raise NoEncoding(f"{getattr(fn, '__name__', fn)!s} raises on a state of the symbolic domain "
+                         f"({what}){author_place(e)}")
 
 
 _CACHE: dict[tuple, MachineEncoding] = {}

@@ -56,6 +56,11 @@ class Lemma:
         except CannotBranch as e:
             return LemmaResult(self, Unknown(f"the counting abstraction cannot follow a rule: {e}"),
                                time.perf_counter() - start)
+        except Exception as e:  # an author's lemma raising while stating its obligations
+            from .encoding import author_place
+
+            return LemmaResult(self, Unknown(f"the lemma raised {type(e).__name__}: {e}{author_place(e)}"),
+                               time.perf_counter() - start)
         for ob in obligations:
             left = timeout - (time.perf_counter() - start)
             if left <= 0:
@@ -74,12 +79,24 @@ class Lemma:
                         values[d.name()] = v.as_long()
                     elif z3.is_true(v) or z3.is_false(v):
                         values[d.name()] = z3.is_true(v)
-                return LemmaResult(self, Counterexample(assignment=values, what=ob.label),
-                                   time.perf_counter() - start, ob.label)
+                what = ob.label + failing_conjunct(ob.goal, m)
+                return LemmaResult(self, Counterexample(assignment=values, what=what),
+                                   time.perf_counter() - start, what)
             if r == z3.unknown:
                 return LemmaResult(self, Unknown(f"{ob.label}: {s.reason_unknown()}"),
                                    time.perf_counter() - start, ob.label)
         return LemmaResult(self, Proved(), time.perf_counter() - start)
+
+
+def failing_conjunct(goal: Any, model: Any) -> str:
+    """``: <conjunct>``, the first conjunct of ``goal`` (a conjunction) false in ``model``;
+    ``""`` when the goal is not a conjunction."""
+    if not z3.is_and(goal):
+        return ""
+    for c in goal.children():
+        if z3.is_false(model.eval(c, model_completion=True)):
+            return f": {c} fails"
+    return ""
 
 
 # -- counting abstractions (checker.symbolic.counting) ------------------------------------------------

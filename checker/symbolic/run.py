@@ -85,7 +85,7 @@ def _prop_items(proof: MachineProof, machine: Machine, props: list[Property], en
     for name, v in proof.verdicts.items():
         p = by_name.get(name)
         if p is not None:
-            kind, rules, doc = p.kind.value, p.rules, p.doc
+            kind, rules, doc = p.kind.value + (" (aux)" if p.aux else ""), p.rules, p.doc
         elif name in aux:
             kind, rules, doc = "aux", (), aux[name].doc
         else:
@@ -101,11 +101,22 @@ def _prop_items(proof: MachineProof, machine: Machine, props: list[Property], en
 
 
 def prove_machine_item(machine: Machine, properties: list[Property], max_k: int = 4,
-                       timeout: float | None = 120.0, use_aux: bool = True) -> tuple[MachineProof, list[Item]]:
-    """k-induction of every always/transition property (and the strengthening invariants)."""
-    aux = [(a.name, a.fn) for a in machine.auxiliary_invariants()] if use_aux else []
-    proof = prove_machine(machine, properties, max_k=max_k, aux=aux, timeout=timeout)
-    return proof, _prop_items(proof, machine, properties, "k-induction")
+                       timeout: float | None = 120.0, use_aux: bool = True,
+                       declared_aux: Iterable[Property] = ()) -> tuple[MachineProof, list[Item]]:
+    """k-induction of every always/transition property (and the strengthening invariants: the
+    machine's ``auxiliary_invariants()`` and the properties declared ``aux=True``, which are
+    then proved as auxiliary invariants; ``declared_aux`` adds those of the machine that a
+    selection of ``properties`` left out)."""
+    aux: list[tuple[str, Any]] = []
+    props = list(properties)
+    if use_aux:
+        aux = [(a.name, a.fn) for a in machine.auxiliary_invariants()]
+        declared = {p.name: p for p in [*props, *declared_aux] if p.kind.value == "always" and p.aux}
+        aux += [(p.name, p.predicate) for p in declared.values()]
+        props = [p for p in props if p.name not in declared] + list(declared.values())
+    proof = prove_machine(machine, [p for p in props if not (use_aux and p.aux)], max_k=max_k, aux=aux,
+                          timeout=timeout)
+    return proof, _prop_items(proof, machine, props, "k-induction")
 
 
 def bmc_mutant(machine: Machine, properties: list[Property], kills: Iterable[str], depth: int = 10,

@@ -27,6 +27,11 @@ from .symexec import WIDTH, SymBool, SymEnum, SymInt, Unsupported, bv, to_bool
 __all__ = ["NoEncoding", "Leaf", "Schema", "derive_schema", "pattern_of"]
 
 
+def _short(v: int) -> str:
+    """An integer for a message: in full when short, else by its size."""
+    return str(v) if abs(v) < 10**12 else f"{'-' if v < 0 else ''}~2^{abs(v).bit_length()}"
+
+
 class NoEncoding(Exception):
     """The machine's state cannot be encoded symbolically."""
 
@@ -290,6 +295,10 @@ class Schema:
                     c = z3.Or(*[x == int(e) for e in lf.enum])
                 else:
                     lo, hi = bounds[lf.path]
+                    if not (-(1 << (WIDTH - 1)) <= lo <= hi < (1 << (WIDTH - 1))):
+                        raise NoEncoding(f"field {lf.path!r}: its domain [{_short(lo)}, {_short(hi)}] does not fit "
+                                         f"the {WIDTH}-bit symbolic width (the parameters are too large for the "
+                                         f"symbolic engine)")
                     c = z3.And(x >= lo, x <= hi)
                 zero = x == 0
             if lf.within is not None:

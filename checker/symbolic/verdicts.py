@@ -55,7 +55,8 @@ class Counterexample:
         if self.trace is not None:
             return f"counterexample ({len(self.trace)} steps)"
         if self.assignment is not None:
-            return "counterexample: " + ", ".join(f"{k}={v}" for k, v in sorted(self.assignment.items()))
+            values = ", ".join(f"{k}={v}" for k, v in sorted(self.assignment.items()))
+            return f"counterexample to {self.what}: {values}" if self.what else f"counterexample: {values}"
         return "counterexample"
 
 
@@ -64,10 +65,17 @@ class Bounded:
     depth: int
     #: why no proof (e.g. the k-induction step still fails at the largest k)
     reason: str = ""
+    #: the counterexample to induction of the largest k tried: ``k`` states that satisfy the
+    #: hypotheses, joined by steps, then a state that breaks the property (a ``Trace`` whose
+    #: first state need not be reachable); ``None`` when not found
+    cti: Any = attrs.field(default=None, eq=False)
     status = BOUNDED
 
     def __str__(self) -> str:
-        return f"bounded (no counterexample up to depth {self.depth})"
+        s = f"bounded (no counterexample up to depth {self.depth})"
+        if self.cti is not None:
+            s += f"; not inductive: counterexample to induction of {len(self.cti.states)} states"
+        return s
 
 
 @attrs.frozen
