@@ -26,8 +26,12 @@ _STYLE = {
 
 
 def verdict_text(result: Result, verdict: str) -> str:
+    from .explain import bound_text, why
+
     if verdict == Verdict.HOLDS and not result.complete:
-        return f"holds (bounded: {result.stopped})"
+        return f"holds (bounded: {bound_text(result)})"
+    if verdict in (Verdict.UNWITNESSED, Verdict.VACUOUS):
+        return why(result, verdict)
     return verdict
 
 

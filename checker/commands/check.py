@@ -208,6 +208,10 @@ def _report(args: argparse.Namespace, console: Console, results: list[Result], t
         for r in results:
             if r.error is not None:
                 console.print("[red]" + escape(f"model error in {r.machine}: {r.error.message}") + "[/]")
+    if not ok:  # the last line of a failing run names what failed and why (checker/explain.py)
+        from ..explain import failing_line
+
+        print(failing_line(results), flush=True)
     return 0 if ok else 1
 
 
@@ -270,4 +274,8 @@ def _mutant_summary(console: Console, results: list[Result], quiet: bool) -> int
                       f"{r.states:,}", "[green]killed[/]" if killed else "[bold red]survived[/]")
         console.print(t)
         console.print(f"{len(results) - len(survivors)}/{len(results)} mutants killed")
+    if survivors:
+        from ..explain import survivors_line
+
+        print(survivors_line(survivors), flush=True)
     return 0 if not survivors else 1
