@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         mod = importlib.import_module(f"{commands.__name__}.{info.name}")
         if hasattr(mod, "register"):
             mod.register(sub)
+    from .commands._help import explain
+
+    explain(parser)  # a description and an example for every subcommand
     return parser
 
 

@@ -171,5 +171,5 @@ def test_the_repository_holds_only_the_cards_top_level():
         pytest.skip("not a git checkout")
     names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
     top = {n.split(b"/")[0].decode("utf-8", "surrogateescape") for n in names.split(b"\0") if n}
-    assert top <= {".ci", ".gitignore", "LICENSE", "Makefile", "README.md", "pyproject.toml", "paraspec", "spec",
+    assert top <= {".ci", ".github", ".gitignore", "LICENSE", "Makefile", "README.md", "pyproject.toml", "paraspec", "spec",
                    "model", "properties", "checker", "tests", "docs", "benchmarks", "examples"}, sorted(top)

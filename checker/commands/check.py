@@ -252,6 +252,10 @@ def _report(args: argparse.Namespace, console: Console, results: list[Result], t
                       + ("[green]all properties hold[/]" if ok else f"[red]{len(bad)} failing[/]"))
         _print_errors(console, results)
         _print_mutants(console, results)
+    if not ok:  # the last line of a failing run names what failed and why (checker/explain.py)
+        from ..explain import failing_line
+
+        print(failing_line(results), flush=True)
     return 0 if ok else 1
 
 
@@ -342,4 +346,8 @@ def _mutant_summary(console: Console, results: list[Result], quiet: bool) -> int
                       f"[green]{escape(text)}[/]" if killed else f"[bold red]{escape(text)}[/]")
         console.print(t)
         console.print(f"{len(results) - len(survivors)}/{len(results)} mutants killed")
+    if survivors:
+        from ..explain import survivors_line
+
+        print(survivors_line(survivors), flush=True)
     return 0 if not survivors else 1

@@ -13,19 +13,62 @@ from rich.markup import escape
 from .. import itf
 from ..codec import CodecError, decode, field_types
 from ..registry import UsageError, build
+from ..timeline import ACTION_VARS, fmt
+
+
+SHOW_EXAMPLE = """examples:
+  paraspec trace show out/                                     # every *.itf.json in out/, one after another
+  paraspec trace show out/halts.hlt_cluster_off_by_one.*.counterexample.itf.json
+  paraspec trace show out/x.itf.json --html x.html             # a self-contained HTML timeline"""
+REPLAY_EXAMPLE = """examples:
+  paraspec trace replay out/                                   # every paraspec trace in out/
+  paraspec trace replay out/a.itf.json out/b.itf.json"""
 
 
 def register(sub) -> None:
-    p = sub.add_parser("trace", help="render or replay an ITF trace")
+    import argparse
+
+    p = sub.add_parser("trace", help="render or replay ITF traces",
+                       description="Render ITF traces (written by `paraspec check --trace-dir`, Quint or Apalache) "
+                                   "step by step, or re-execute paraspec's traces on the model.",
+                       epilog=SHOW_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     tsub = p.add_subparsers(dest="trace_command", metavar="ACTION")
     tsub.required = True
-    s = tsub.add_parser("show", help="render an ITF trace (paraspec's, Quint's or Apalache's) readably")
-    s.add_argument("file", metavar="FILE.itf.json")
+    s = tsub.add_parser("show", help="render ITF traces (paraspec's, Quint's or Apalache's) readably",
+                        description="Print each trace state by state: the action taken and the variables it "
+                                    "changed (a directory stands for the *.itf.json files in it). Instant.",
+                        epilog=SHOW_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("files", nargs="+", metavar="FILE.itf.json|DIR")
     s.add_argument("--full", action="store_true", help="print every variable of every state, not only changes")
+    s.add_argument("--html", metavar="OUT.html", help="write a self-contained HTML timeline instead (one trace; "
+                                                     "with several or a directory, OUT.html is a directory of "
+                                                     "pages)")
     s.set_defaults(func=show)
-    r = tsub.add_parser("replay", help="re-execute a paraspec trace on the model and compare every state")
-    r.add_argument("file", metavar="FILE.itf.json")
+    r = tsub.add_parser("replay", help="re-execute paraspec traces on the model and compare every state",
+                        description="Rebuild each trace's machine (machine, preset, mutant and --set overrides "
+                                    "from #meta), re-execute every step and compare every state; exit 1 naming the "
+                                    "first trace and step that differ. A second or so per trace.",
+                        epilog=REPLAY_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("files", nargs="+", metavar="FILE.itf.json|DIR")
     r.set_defaults(func=replay)
+
+
+def expand_files(items: list[str]) -> list[str]:
+    """The trace files named: a directory stands for its ``*.itf.json`` files (sorted); a directory with
+    none is a usage error."""
+    from pathlib import Path
+
+    out: list[str] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.glob("*.itf.json"))
+            if not found:
+                raise UsageError(f"{item}: a directory with no *.itf.json files")
+            out += found
+        else:
+            out.append(item)
+    return out
 
 
 def _load_raw(path: str) -> tuple[Any, itf.ItfTrace]:
@@ -81,27 +124,49 @@ def decode_action(cls: type, picks: Any, where: str) -> Any:
         raise UsageError(f"{where}: not a valid {cls.__name__}: {e}") from None
 
 
-def fmt(v: Any) -> str:
-    if isinstance(v, dict):
-        if set(v) == {"tag", "value"}:
-            inner = fmt(v["value"])
-            return v["tag"] if inner in ("()", "") else f"{v['tag']}({inner})"
-        return "{" + ", ".join(f"{k}: {fmt(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, frozenset):
-        return "{" + ", ".join(sorted(fmt(x) for x in v)) + "}"
-    if isinstance(v, tuple):
-        return "(" + ", ".join(fmt(x) for x in v) + ")"
-    if isinstance(v, list):
-        return "[" + ", ".join(fmt(x) for x in v) + "]"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
-ACTION_VARS = ("mbt::actionTaken", "mbt::nondetPicks", "action_taken", "nondet_picks")
 
 
 def show(args) -> int:
+    files = expand_files(args.files)
+    if args.html:
+        return _show_html(args, files)
+    for i, name in enumerate(files):
+        if i:
+            print()
+        _show_one(args, name)
+    return 0
+
+
+def _show_html(args, files: list[str]) -> int:
+    from pathlib import Path
+
+    from ..outputs import atomic_write, check_dir
+    from ..timeline import html_page
+
+    traces = [(name, _load(name)) for name in files]  # every file parsed before anything is written
+    if len(args.files) == 1 and not Path(args.files[0]).is_dir():
+        _args_check(args.html)
+        targets = [(Path(args.html), traces[0])]
+    else:
+        check_dir(args.html, "--html")
+        Path(args.html).mkdir(parents=True, exist_ok=True)
+        targets = [(Path(args.html) / (Path(name).name.removesuffix(".itf.json") + ".html"), (name, tr))
+                   for name, tr in traces]
+    for out, (name, tr) in targets:
+        title = str(tr.meta.get("description") or name)
+        atomic_write(out, html_page(tr, title, args.full))
+        print(f"wrote {out} ({len(tr.states)} states)")
+    return 0
+
+
+def _args_check(path: str) -> None:
+    from . import _args
+
+    _args.check_writable(path, "--html")
+
+
+def _show_one(args, file: str) -> None:
+    args.file = file
     tr = _load(args.file)
     console = Console(highlight=False)
     meta = tr.meta
@@ -147,7 +212,6 @@ def show(args) -> int:
         console.print("[bold red]" + escape(f"then {rej.get('action')}{args_txt} is rejected by {rej.get('rule')}: "
                                             f"{rej.get('reason', '')}") + "[/]")
     console.print(f"{len(tr.states)} state(s)")
-    return 0
 
 
 def _action_class(machine, name: str):
@@ -219,6 +283,20 @@ def _replay_steps(args, tr: itf.ItfTrace, states_raw: list, machine, console) ->
 
 
 def replay(args) -> int:
+    files = expand_files(args.files)
+    failed = []
+    for name in files:
+        args.file = name
+        code = _replay_one(args)
+        if code:
+            failed.append(name)
+    if len(files) > 1:
+        print(f"{len(files)} trace(s) replayed, " + (f"{len(failed)} differ: {', '.join(failed)}" if failed
+                                                       else "every state matches"))
+    return 1 if failed else 0
+
+
+def _replay_one(args) -> int:
     from paraspec.model.core import Rejected
 
     raw, tr = _load_raw(args.file)
