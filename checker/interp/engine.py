@@ -37,7 +37,8 @@ class StepRecord:
     rejection: Rejected | None
     events: Any
     result: Any
-    state: dict[str, Any]
+    #: the state after the step (the model's value; :meth:`state_json` is its JSON)
+    after: Any
     #: ``{"path", "expected", "actual"}`` and outcome mismatches ``{"path": "@outcome", ...}``
     failures: tuple[dict[str, Any], ...]
 
@@ -139,10 +140,10 @@ def run_plan(plan: Plan) -> RunResult:
         except ModelRaised as e:
             crash = str(e)
             break
-        sj = state_json(m, state)
         fails = [] if st.query is not None else _outcome_failures(st, rejection)
-        fails += diff({**sj, "@events": events, "@result": result}, st.expect)
-        records.append(StepRecord(st.index, st, action, applied, rejection, events, result, sj, tuple(fails)))
+        if st.expect:  # the state's JSON only when a step asserts on it
+            fails += diff({**state_json(m, state), "@events": events, "@result": result}, st.expect)
+        records.append(StepRecord(st.index, st, action, applied, rejection, events, result, state, tuple(fails)))
     final = () if crash else tuple(diff(state_json(m, state), plan.expect))
     return RunResult(plan, initial, tuple(records), final, (initial,) + tuple(s for _, s, _ in trace),
                      tuple(a for a, _, _ in trace), tuple(e for _, _, e in trace), crash)
@@ -193,7 +194,7 @@ def to_json(res: RunResult, with_state: bool = True) -> dict[str, Any]:
         if r.step.note:
             d["note"] = r.step.note
         if with_state:
-            d["state"] = r.state
+            d["state"] = state_json(m, r.after)
         d["failures"] = list(r.failures)
         steps.append(d)
     return {"file": res.plan.path, "machine": m.name, "preset": m.preset, "parameters": m.parameter_values(),

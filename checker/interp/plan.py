@@ -76,11 +76,26 @@ def load_plan(path: str, doc: Any) -> Plan:
         machine = build(name, doc.get("preset", doc.get("config", cls.default_preset)), None, doc.get("set") or {})
     except UsageError as e:
         raise UsageError(f"{path}: $.set: {e}") from None
+    _check_paths(path, doc, machine)
     steps = tuple(PlanStep(i, s.get("action"), s.get("query"), dict(s.get("args") or {}), s.get("repeat", 1),
                            s.get("rejected_by"), dict(s.get("expect") or {}), s.get("note", ""))
                   for i, s in enumerate(doc["steps"]))
     return Plan(path, str(doc.get("name", "")), str(doc.get("title", doc.get("description", ""))), machine,
                 steps, dict(doc.get("expect") or {}), doc)
+
+
+def _check_paths(path: str, doc: dict, machine: Machine) -> None:
+    """Every expectation's path starts at a field of the state (or at @events, @result)."""
+    from .contract import state_json
+
+    fields = state_json(machine, next(iter(machine.init())))
+    where = [(f"$.steps[{i}].expect", s.get("expect") or {}) for i, s in enumerate(doc["steps"])]
+    for here, exp in where + [("$.expect", doc.get("expect") or {})]:
+        for key in exp:
+            head = key.split(".")[0]
+            if not head.startswith("@") and head not in fields:
+                raise UsageError(f"{path}: {here}.{key}: no such state field (fields: {', '.join(fields)}) "
+                                 f"(rule: a path starts at a state field)")
 
 
 def _prepare(v: Any, tp: Any, select: Callable[[dict], tuple[int, ...]], where: str) -> Any:

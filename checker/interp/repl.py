@@ -27,11 +27,13 @@ __all__ = ["Session", "changed_paths", "run_repl", "HELP"]
 
 #: actions listed at most (a state of a large preset offers thousands)
 MAX_LISTED = 60
+#: actions tried at most for a list (the polkadot preset offers 2^100 EndBlock inputs)
+MAX_TRIED = 2000
 
 HELP = """commands:
   state                 the current state (JSON, one field a line)
   actions               the actions offered here: [n] enabled, or the rule that rejects it
-  take N                take action N of the last list
+  take N                take action N of the last 'actions' list
   take JSON             take {"action": NAME, "args": {...}} (a rejected one is recorded too)
   undo                  undo the last step
   query NAME [p=v ...]  ask a query of the state (queries: see 'queries')
@@ -75,12 +77,19 @@ class Session:
                                                                                        self.state).items()]
 
     def show_actions(self) -> list[str]:
+        import itertools
+
         enabled, disabled = [], []
-        for a in self.machine.actions(self.state):
+        offered = itertools.islice(self.machine.actions(self.state), MAX_TRIED + 1)
+        n = -1
+        for n, a in enumerate(offered):
+            if n == MAX_TRIED:
+                break
             r = self.machine.try_step(self.state, a)
             (disabled if isinstance(r, Rejected) else enabled).append((a, r))
         self.listed = [a for a, _ in enabled[:MAX_LISTED]]
-        lines = [f"enabled ({len(enabled)}):"]
+        some = "" if n < MAX_TRIED else f" among the first {MAX_TRIED} offered"
+        lines = [f"enabled ({len(enabled)}{some}):"]
         lines += [f"  [{i}] {_fmt(a)}" for i, a in enumerate(self.listed)]
         if len(enabled) > MAX_LISTED:
             lines.append(f"  ... {len(enabled) - MAX_LISTED} more")
@@ -137,6 +146,8 @@ class Session:
             return ["nothing to undo"]
         before, rec = self.history.pop()
         self.state = before
+        if "rejected_by" in rec:
+            return [f"undid {rec['action']} (the attempt rejected by {rec['rejected_by']})"]
         return [f"undid {rec['action']}"]
 
     def query(self, name: str, params: dict[str, int]) -> list[str]:

@@ -83,16 +83,23 @@ def _query_step_rules(machine: Machine) -> list[dict[str, Any]]:
     out = []
     for name, q in sorted(queries(machine).items()):
         need = [p for p in q.params if p not in q.optional]
-        out.append({"if": {"properties": {"query": {"const": name}}, "required": ["query"]},
-                    "then": {"properties": {"args": {
-                        "type": "object", "properties": {p: {"type": "integer"} for p in q.params},
-                        "required": need, "additionalProperties": False}}}})
+        then: dict[str, Any] = {"properties": {"args": {
+            "type": "object", "properties": {p: {"type": "integer"} for p in q.params},
+            "required": need, "additionalProperties": False}}}
+        if need:
+            then["required"] = ["args"]
+        out.append({"if": {"properties": {"query": {"const": name}}, "required": ["query"]}, "then": then})
     return out
 
 
 def _step_def(machine: Machine, names: list[str]) -> dict[str, Any]:
-    rules = [{"if": {"properties": {"action": {"const": n}}, "required": ["action"]},
-              "then": {"properties": {"args": {"$ref": f"#/$defs/{n}"}}}} for n in names]
+    classes = action_classes(machine)
+    rules = []
+    for n in names:
+        then: dict[str, Any] = {"properties": {"args": {"$ref": f"#/$defs/{n}"}}}
+        if any(f.default is attrs.NOTHING for f in attrs.fields(classes[n])):
+            then["required"] = ["args"]
+        rules.append({"if": {"properties": {"action": {"const": n}}, "required": ["action"]}, "then": then})
     qnames = sorted(queries(machine))
     return {
         "type": "object",
@@ -101,7 +108,7 @@ def _step_def(machine: Machine, names: list[str]) -> dict[str, Any]:
             "action": {"enum": names},
             "query": {"enum": qnames} if qnames else {"not": {}, "description": "this machine has no queries"},
             "args": {"type": "object"},
-            "repeat": {"type": "integer", "minimum": 1, "maximum": MAX_REPEAT},
+            "repeat": {"type": "integer", "minimum": 1, "maximum": MAX_REPEAT, "$comment": "MAX_REPEAT"},
             "rejected_by": {"type": "string", "pattern": RULE_PATTERN,
                             "description": "the rule that must reject the action"},
             "expect": {"$ref": "#/$defs/Expect"},
@@ -155,7 +162,8 @@ def scenario_schema(machine: Machine) -> dict[str, Any]:
             "set": {"type": "object", "propertyNames": {"enum": list(cls.parameter_names())},
                     "additionalProperties": {"type": ["integer", "string", "boolean"]},
                     "description": "parameter overrides, as --set gives them"},
-            "steps": {"type": "array", "items": {"$ref": "#/$defs/Step"}, "maxItems": MAX_BLOCKS},
+            "steps": {"type": "array", "items": {"$ref": "#/$defs/Step"}, "maxItems": MAX_BLOCKS,
+                      "$comment": "MAX_BLOCKS"},
             "expect": {"$ref": "#/$defs/Expect"},
         },
         "required": ["machine", "steps"],
@@ -202,7 +210,9 @@ def validate(doc: Any, machine: Machine) -> None:
         msg = f"{err.instance!r} is not of type {' or '.join(kinds)}"
     if len(msg) > 200:
         msg = msg[:197] + "..."
-    raise SchemaViolation(_json_path(err.absolute_path), f"{msg} (schema rule: {err.validator})")
+    limit = err.schema.get("$comment") if isinstance(err.schema, dict) and err.validator.startswith("max") else None
+    rule = f"{err.validator}, {limit}" if limit else err.validator
+    raise SchemaViolation(_json_path(err.absolute_path), f"{msg} (schema rule: {rule})")
 
 
 def all_scenario_schemas() -> dict[str, dict[str, Any]]:
