@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import json
 
 from rich.console import Console
@@ -11,7 +13,11 @@ from ..registry import load_all
 
 
 def register(sub) -> None:
-    p = sub.add_parser("list", help="list machines, properties, rule IDs, mutants and presets")
+    p = sub.add_parser("list", help="list machines, properties, rule IDs, mutants and presets",
+                       description="List the registered machines, their properties (with the rule IDs each "
+                                   "checks), mutants and presets.",
+                       epilog="example:\n  paraspec list --json > machines.json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=run)
 

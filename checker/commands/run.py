@@ -33,16 +33,33 @@ from paraspec.checker.registry import UsageError
 __all__ = ["register", "run", "main"]
 
 
+_DESCRIPTION = """\
+Run scenario files through the reference interpreter (the model's own step functions).
+
+A machine scenario (keys machine and steps) may be written for any machine of
+paraspec list: each step names an action class and its fields, or a query; expect
+checks parts of the state by path (cores.0.para), @events and @result. A runtime
+scenario (key blocks) describes relay-chain blocks for the composed runtime.
+docs/interpreter.md describes both."""
+
+_EPILOG = """\
+example:
+  paraspec run checker/scenarios/runtime_tiny.json --trace out.itf.json
+
+exit status: 0 every expectation met, 1 one was not (one line each: step, path,
+expected, actual), 2 bad input (one line naming the file, the JSON path and the rule)."""
+
+
 def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("run", help="replay runtime scenarios and machine scenarios through the interpreter",
-                              description=" ".join(__doc__.split("\n\n")[0].replace("``", "").split())
-                              + "\n\n" + __doc__.split("\n\n")[1].strip(),
+                              description=_DESCRIPTION, epilog=_EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="scenario files (default: every bundled playbook and runtime scenario)")
-    p.add_argument("--json", action="store_true", help="print the runtime scenarios' outcomes as JSON")
+    p.add_argument("--json", action="store_true",
+                   help="print the outcome as JSON (a machine scenario: every step's state and events)")
     p.add_argument("--timing", action="store_true", help="add each block's interpretation time (ms)")
-    p.add_argument("--no-state", action="store_true", help="omit the final state from the JSON")
+    p.add_argument("--no-state", action="store_true", help="omit the states from the JSON")
     p.add_argument("--compact", action="store_true", help="one-line JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing; only the exit code")
     p.add_argument("--trace", metavar="OUT.itf.json",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import json
 import sys
 from typing import Any
@@ -16,7 +18,13 @@ from ..registry import UsageError, build
 
 
 def register(sub) -> None:
-    p = sub.add_parser("trace", help="render or replay an ITF trace")
+    p = sub.add_parser("trace", help="render or replay an ITF trace",
+                       description="Render an ITF trace readably (show) or re-execute a trace written by "
+                                   "paraspec (check, simulate, run --trace) on the model, comparing every state "
+                                   "(replay).",
+                       epilog="example:\n  paraspec run checker/scenarios/availability_tiny.json --trace t.itf.json\n"
+                              "  paraspec trace replay t.itf.json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     tsub = p.add_subparsers(dest="trace_command", metavar="ACTION")
     tsub.required = True
     s = tsub.add_parser("show", help="render an ITF trace (paraspec's, Quint's or Apalache's) readably")
