@@ -190,3 +190,25 @@ def test_a_saved_repl_session_reruns_and_its_trace_replays(tmp_path, name, picks
     f = tmp_path / f"{name}.itf.json"
     f.write_text(json.dumps(to_itf(res)))
     assert main(["trace", "replay", str(f)]) == 0
+
+
+def test_runtime_api_queries_as_adapter_requests():
+    import jsonschema
+
+    from paraspec.checker.interp.schema import SCHEMA_DIR as SCHEMAS
+    from paraspec.checker.vectors.cases import config_json, encode_state
+    from paraspec.checker.vectors.serve import Reference
+
+    doc = json.loads((SCENARIO_DIR / "runtime_tiny.json").read_text())
+    res = run_plan(load_plan("runtime_tiny.json", doc))
+    m = res.plan.machine
+    req = {"id": "q", "query": "runtime/availability_cores", "config": config_json(m),
+           "state": encode_state(m, res.states[1]), "args": {}}
+    jsonschema.validate(req, json.loads((SCHEMAS / "request.schema.json").read_text()))
+    resp = Reference().answer(req)
+    jsonschema.validate(resp, json.loads((SCHEMAS / "response.schema.json").read_text()))
+    # the same answer as the scenario's query step after the same block
+    assert resp["output"]["ok"] == res.records[6].result
+    assert resp["output"]["ok"][0]["state"] == "occupied"
+    bad = Reference().answer({**req, "args": {"para": 0}})
+    assert "request.args.para" in bad["error"]
