@@ -68,12 +68,12 @@ class ModelRaised(Exception):
 def _selector(machine, state, where: str):
     sels = selectors(machine)
 
-    def select(spec: dict) -> tuple[int, ...]:
+    def select(spec: dict) -> tuple[int, ...] | int:
         q = sels.get(spec["select"])
         if q is None:
             raise UsageError(f"{where}: selector {spec['select']!r}: machine {machine.name!r} has none "
                              f"(its selectors: {', '.join(sorted(sels)) or 'none'})")
-        params = {k: v for k, v in spec.items() if k not in ("select", "k")}
+        params = {k: v for k, v in spec.items() if k not in ("select", "k", "pick")}
         missing = [p for p in q.params if p not in params and p not in q.optional]
         unknown = [p for p in params if p not in q.params]
         if missing or unknown:
@@ -81,6 +81,11 @@ def _selector(machine, state, where: str):
                              + (f"needs {missing[0]!r}" if missing else f"takes no {unknown[0]!r}")
                              + f" (its parameters: {', '.join(q.params) or 'none'})")
         got = tuple(q(machine, state, **params))
+        if "pick" in spec:
+            if spec["pick"] >= len(got):
+                raise UsageError(f"{where}: selector {q.name!r}: pick {spec['pick']} of an answer of "
+                                 f"{len(got)} validator(s) {list(got)}")
+            return got[spec["pick"]]
         return got[:spec["k"]] if "k" in spec else got
     return select
 

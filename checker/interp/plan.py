@@ -98,11 +98,12 @@ def _check_paths(path: str, doc: dict, machine: Machine) -> None:
                                  f"(rule: a path starts at a state field)")
 
 
-def _prepare(v: Any, tp: Any, select: Callable[[dict], tuple[int, ...]], where: str) -> Any:
+def _prepare(v: Any, tp: Any, select: Callable[[dict], Any], where: str) -> Any:
     """``v`` in the codec's JSON form for type ``tp``: selectors replaced by their
     answer, lists of ids given for an integer turned into the bitmask."""
     if isinstance(v, dict) and "select" in v:
-        v = list(select(v))
+        got = select(v)
+        v = got if isinstance(got, int) else list(got)
     origin = typing.get_origin(tp)
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         if v is None:
@@ -125,7 +126,7 @@ def _prepare(v: Any, tp: Any, select: Callable[[dict], tuple[int, ...]], where: 
     return v
 
 
-def _record(v: dict, tp: type, select: Callable[[dict], tuple[int, ...]], where: str) -> dict:
+def _record(v: dict, tp: type, select: Callable[[dict], Any], where: str) -> dict:
     """A record's JSON with the fields left out filled with their defaults."""
     hints = field_types(tp)
     out = {k: _prepare(x, hints.get(k), select, f"{where}.{k}") for k, x in v.items()}
@@ -137,7 +138,7 @@ def _record(v: dict, tp: type, select: Callable[[dict], tuple[int, ...]], where:
     return out
 
 
-def decode_args(machine: Machine, step: PlanStep, select: Callable[[dict], tuple[int, ...]],
+def decode_args(machine: Machine, step: PlanStep, select: Callable[[dict], Any],
                 where: str) -> Any:
     """The action of ``step``, its arguments decoded by the class's field types."""
     cls = action_classes(machine)[step.action]

@@ -69,9 +69,12 @@ def _selector_def(machine: Machine) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": "object",
         "description": "validators named by their role in the current state: the selector's answer "
-                       "(validator indices, ascending), its first k when k is given",
+                       "(validator indices, ascending; a bitmask where the field is an integer), its first k "
+                       "when k is given, or the one validator at position pick",
         "properties": {"select": {"enum": names} if names else {"not": {}},
                        "k": {"type": "integer", "minimum": 0},
+                       "pick": {"type": "integer", "minimum": 0,
+                                "description": "the one validator at this position of the answer"},
                        **{p: {"type": "integer"} for p in params}},
         "required": ["select"],
         "additionalProperties": False,
