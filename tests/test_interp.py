@@ -99,6 +99,10 @@ BAD = [
     ({"machine": "runtime", "steps": [{"query": "validators", "action": "RelayBlock"}]}, "$.steps[0]", "oneOf"),
     ({"machine": "availability", "steps": [], "bogus": 1}, "$", "additionalProperties"),
     ({"machine": "nope", "steps": []}, "$.machine", "unknown machine"),
+    ({"machine": "disputes", "init": 9, "steps": []}, "$.init", "initial state"),
+    ({"machine": "halts", "steps": [], "expect": {"colour": 1}}, "$.expect.colour", "no such state field"),
+    ({"machine": "runtime", "steps": [{"action": "RelayBlock", "args": {"inherents": [{"backed": [
+        {"para": 0, "head": 1, "backers": {"select": "group_of_core"}}]}]}}]}, "$.steps[0]", "needs 'core'"),
 ]
 
 

@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from ..registry import build
-from ._args import parse_sets
+from ._args import nonneg_int, parse_sets
 
 __all__ = ["register"]
 
@@ -28,6 +28,8 @@ def register(sub) -> argparse.ArgumentParser:
     p.add_argument("--preset", help="one of the machine's presets (default: its default preset)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a parameter of the preset (repeatable)")
+    p.add_argument("--init", type=nonneg_int, default=0, metavar="K",
+                   help="start from the machine's K-th initial state (default 0)")
     p.set_defaults(func=run)
     return p
 
@@ -36,4 +38,4 @@ def run(args: argparse.Namespace) -> int:
     from ..interp.repl import run_repl
 
     machine = build(args.machine, args.preset, None, parse_sets(args.overrides))
-    return run_repl(machine, sys.stdin, sys.stdout, sys.stdin.isatty())
+    return run_repl(machine, sys.stdin, sys.stdout, sys.stdin.isatty(), args.init)

@@ -130,7 +130,7 @@ def _query(machine, state, step: PlanStep, where: str) -> Any:
 
 def run_plan(plan: Plan) -> RunResult:
     m = plan.machine
-    state = initial = next(iter(m.init()))
+    state = initial = plan.initial if plan.initial is not None else next(iter(m.init()))
     records: list[StepRecord] = []
     trace: list[tuple[Any, Any, Any]] = []
     crash = None

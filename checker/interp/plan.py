@@ -46,6 +46,8 @@ class Plan:
     steps: tuple[PlanStep, ...]
     expect: dict[str, Any]
     doc: dict[str, Any] = attrs.field(eq=False, repr=False)
+    #: the initial state the steps start from
+    initial: Any = attrs.field(default=None, eq=False, repr=False)
 
 
 def is_machine_scenario(doc: Any) -> bool:
@@ -76,19 +78,24 @@ def load_plan(path: str, doc: Any) -> Plan:
         machine = build(name, doc.get("preset", doc.get("config", cls.default_preset)), None, doc.get("set") or {})
     except UsageError as e:
         raise UsageError(f"{path}: $.set: {e}") from None
-    _check_paths(path, doc, machine)
+    inits = list(machine.init())
+    k = doc.get("init", 0)
+    if k >= len(inits):
+        raise UsageError(f"{path}: $.init: {k} is not below the {len(inits)} initial state(s) of machine {name!r} "
+                         f"(rule: an index into init())")
+    _check_paths(path, doc, machine, inits[k])
     steps = tuple(PlanStep(i, s.get("action"), s.get("query"), dict(s.get("args") or {}), s.get("repeat", 1),
                            s.get("rejected_by"), dict(s.get("expect") or {}), s.get("note", ""))
                   for i, s in enumerate(doc["steps"]))
     return Plan(path, str(doc.get("name", "")), str(doc.get("title", doc.get("description", ""))), machine,
-                steps, dict(doc.get("expect") or {}), doc)
+                steps, dict(doc.get("expect") or {}), doc, inits[k])
 
 
-def _check_paths(path: str, doc: dict, machine: Machine) -> None:
+def _check_paths(path: str, doc: dict, machine: Machine, initial: Any) -> None:
     """Every expectation's path starts at a field of the state (or at @events, @result)."""
     from .contract import state_json
 
-    fields = state_json(machine, next(iter(machine.init())))
+    fields = state_json(machine, initial)
     where = [(f"$.steps[{i}].expect", s.get("expect") or {}) for i, s in enumerate(doc["steps"])]
     for here, exp in where + [("$.expect", doc.get("expect") or {})]:
         for key in exp:

@@ -64,9 +64,13 @@ def changed_paths(before: Any, after: Any, prefix: str = "", limit: int = 6) -> 
 
 
 class Session:
-    def __init__(self, machine):
+    def __init__(self, machine, init: int = 0):
         self.machine = machine
-        self.state = next(iter(machine.init()))
+        inits = list(machine.init())
+        if not 0 <= init < len(inits):
+            raise UsageError(f"--init {init}: machine {machine.name!r} has {len(inits)} initial state(s)")
+        self.init = init
+        self.state = inits[init]
         #: (state before, recorded step) for every step taken
         self.history: list[tuple[Any, dict[str, Any]]] = []
         self.listed: list[Any] = []
@@ -165,6 +169,8 @@ class Session:
     def scenario(self, name: str) -> dict[str, Any]:
         m = self.machine
         doc: dict[str, Any] = {"format": FORMAT, "name": name, "machine": m.name, "preset": m.preset}
+        if self.init:
+            doc["init"] = self.init
         if m.overrides:
             doc["set"] = {k: v.name if hasattr(v, "name") and not isinstance(v, (int, str)) else v
                           for k, v in m.overrides.items()}
@@ -228,8 +234,8 @@ def _command(s: Session, line: str, out: TextIO) -> bool:
     return True
 
 
-def run_repl(machine, inp: TextIO, out: TextIO, prompt: bool) -> int:
-    s = Session(machine)
+def run_repl(machine, inp: TextIO, out: TextIO, prompt: bool, init: int = 0) -> int:
+    s = Session(machine, init)
     print(f"{machine.name} ({machine.preset}): {type(machine).description}; 'help' lists the commands", file=out)
     while True:
         if prompt:

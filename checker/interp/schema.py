@@ -165,6 +165,9 @@ def scenario_schema(machine: Machine) -> dict[str, Any]:
             "set": {"type": "object", "propertyNames": {"enum": list(cls.parameter_names())},
                     "additionalProperties": {"type": ["integer", "string", "boolean"]},
                     "description": "parameter overrides, as --set gives them"},
+            "init": {"type": "integer", "minimum": 0,
+                     "description": "which of the machine's initial states to start from (their order in init(); "
+                                    "default 0)"},
             "steps": {"type": "array", "items": {"$ref": "#/$defs/Step"}, "maxItems": MAX_BLOCKS,
                       "$comment": "MAX_BLOCKS"},
             "expect": {"$ref": "#/$defs/Expect"},
