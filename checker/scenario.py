@@ -39,7 +39,6 @@ from typing import Any
 
 import attrs
 
-from paraspec.model.core import Machine
 from paraspec.model.scenario import ScenarioError, ScenarioRun
 
 from .limits import InputError, read_json_file
@@ -52,14 +51,17 @@ SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
 @attrs.frozen
 class Scenario:
-    name: str
-    title: str
-    source: str
-    machine: Machine
-    steps: tuple[Any, ...]
-    expect: dict[str, Any]
-    path: str = ""
-    plan: Any = attrs.field(default=None, eq=False, repr=False)
+    """A playbook: the interpreter's plan (``checker.interp.plan.Plan``) and its source."""
+
+    plan: Any
+    source: str = ""
+
+    name = property(lambda self: self.plan.name)
+    title = property(lambda self: self.plan.title)
+    machine = property(lambda self: self.plan.machine)
+    steps = property(lambda self: self.plan.steps)
+    expect = property(lambda self: self.plan.expect)
+    path = property(lambda self: self.plan.path)
 
     def run(self) -> ScenarioRun:
         """Run through the interpreter (``checker.interp``): the failures as one line each."""
@@ -85,8 +87,7 @@ def load(path: str | Path) -> Scenario:
     except UsageError as e:
         msg = str(e)
         raise ScenarioError(where, msg[len(where) + 2:] if msg.startswith(where + ": ") else msg) from None
-    return Scenario(plan.name, plan.title, str(raw.get("source", "")), plan.machine, plan.steps, plan.expect,
-                    where, plan)
+    return Scenario(plan, str(raw.get("source", "")))
 
 
 def scenario_files(prefix: str = "") -> list[Path]:
