@@ -216,3 +216,17 @@ def test_runtime_api_queries_as_adapter_requests():
     assert resp["output"]["ok"][0]["state"] == "occupied"
     bad = Reference().answer({**req, "args": {"para": 0}})
     assert "request.args.para" in bad["error"]
+
+
+def test_runtime_block_scenario_states_after_every_block(capsys):
+    from paraspec.checker.runtime_scenario import SCENARIO_DIR as RT
+
+    p = SCENARIO_DIR / "runtime" / "tiny_inclusion.json"
+    assert RT == "scenarios/runtime"
+    assert main(["run", str(p), "--states", "--compact"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    nows = [b["state"]["now"] for b in got["blocks"]]
+    assert len(nows) == len(got["blocks"]) and nows[0] == 1
+    # an invalid block leaves the state as it was: the same block number
+    for b, now in zip(got["blocks"], nows):
+        assert (b["outcome"] == "ok") == (now == b["number"])

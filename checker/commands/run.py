@@ -60,6 +60,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="print the outcome as JSON (a machine scenario: every step's state and events)")
     p.add_argument("--timing", action="store_true", help="add each block's interpretation time (ms)")
     p.add_argument("--no-state", action="store_true", help="omit the states from the JSON")
+    p.add_argument("--states", action="store_true",
+                   help="runtime scenarios: add the state after every block to the JSON")
     p.add_argument("--compact", action="store_true", help="one-line JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing; only the exit code")
     p.add_argument("--trace", metavar="OUT.itf.json",
@@ -85,7 +87,7 @@ def _run_runtime(path: str, doc: dict, args) -> dict:
     from paraspec.checker.runtime_scenario import ScenarioError, run_scenario
 
     try:
-        return run_scenario(doc, timing=args.timing)
+        return run_scenario(doc, timing=args.timing, every_state=args.states)
     except ScenarioError as e:
         raise UsageError(f"{path}: {e.field}: {e.reason}" if e.field else f"{path}: {e.reason}") from None
     except Exception as e:  # a bug of the model, or an input the schema admits and the model cannot take
