@@ -102,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
         [str(p) for p in playbooks.scenario_files()] + [str(p) for p in scenario_files()]
     docs = [(p, _read(p)) for p in paths]
     runtime = [(p, d) for p, d in docs if is_runtime_scenario(d)]
+    if args.trace:
+        from ._args import check_writable
+
+        check_writable(args.trace, "--trace")
     if args.trace and (len(docs) != 1 or runtime):
         raise UsageError("--trace: give exactly one machine scenario (machine and steps); runtime block "
                          "scenarios are traced through a machine scenario of machine runtime")
