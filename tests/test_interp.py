@@ -230,3 +230,14 @@ def test_runtime_block_scenario_states_after_every_block(capsys):
     # an invalid block leaves the state as it was: the same block number
     for b, now in zip(got["blocks"], nows):
         assert (b["outcome"] == "ok") == (now == b["number"])
+
+
+def test_expected_values_match_exactly_or_by_contains():
+    from paraspec.checker.interp.paths import diff
+
+    root = {"events": ["a", "b"], "flag": True, "n": 1, "cores": [{"para": 3}]}
+    assert diff(root, {"events": {"$contains": ["b"]}, "flag": True, "cores.0.para": 3}) == []
+    assert [d["path"] for d in diff(root, {"events": {"$contains": ["c"]}, "n": True, "flag": 1,
+                                            "cores.1.para": 3})] == ["events", "n", "flag", "cores.1.para"]
+    # the runtime's block events are asserted in a bundled scenario
+    assert '"$contains": ["enacted:0"]' in (SCENARIO_DIR / "runtime_tiny.json").read_text()
