@@ -241,3 +241,21 @@ def test_expected_values_match_exactly_or_by_contains():
                                             "cores.1.para": 3})] == ["events", "n", "flag", "cores.1.para"]
     # the runtime's block events are asserted in a bundled scenario
     assert '"$contains": ["enacted:0"]' in (SCENARIO_DIR / "runtime_tiny.json").read_text()
+
+
+def test_set_and_init_travel_into_the_trace(tmp_path, capsys):
+    s = Session(build("backing", "tiny", None, {"backing_threshold": "two_thirds"}), init=1)
+    s.show_actions()
+    s.take(s.listed[0])
+    doc = s.scenario("bt")
+    assert doc["init"] == 1 and doc["set"] == {"backing_threshold": "two_thirds"}
+    f, out = tmp_path / "bt.json", tmp_path / "bt.itf.json"
+    f.write_text(json.dumps(doc))
+    assert main(["run", str(f), "--trace", str(out), "-q"]) == 0
+    itf = json.loads(out.read_text())
+    assert itf["#meta"]["overrides"] == {"backing_threshold": "two_thirds"}
+    assert main(["trace", "replay", str(out)]) == 0
+    doc["init"] = 0  # another initial state: the recorded expectations no longer hold, or the step is rejected
+    f.write_text(json.dumps(doc))
+    res = run_plan(load_plan(str(f), doc))
+    assert res.plan.initial != s.history[0][0]
