@@ -350,13 +350,14 @@ def state_to_json(s: RuntimeState) -> dict:
 # -- running --------------------------------------------------------------------------------------------------
 
 
-def run_scenario(doc: dict, timing: bool = False, validate: bool = True) -> dict:
+def run_scenario(doc: dict, timing: bool = False, validate: bool = True, every_state: bool = False) -> dict:
     """Replay a scenario. Returns ``{"blocks": [outcome, ...], "final_state": {...}}``.
 
     Each outcome names the scenario block (``block``, and ``repeat`` index), the relay
     block number it would have (``number``), ``outcome`` ``"ok"`` or ``"invalid"``
     with the ``rule`` and ``reason``, the module ``events`` of a valid block, and,
-    when the block states one, whether the ``expect``-ation was met.
+    when the block states one, whether the ``expect``-ation was met; with
+    ``every_state``, the ``state`` after the block (an invalid block: the unchanged one).
     """
     if validate:
         validate_scenario(doc)
@@ -389,5 +390,7 @@ def run_scenario(doc: dict, timing: bool = False, validate: bool = True) -> dict
                 out["as_expected"] = got == blk["expect"]
             if timing:
                 out["elapsed_ms"] = round(elapsed * 1000, 3)
+            if every_state:
+                out["state"] = state_to_json(s)
             outcomes.append(out)
     return {"blocks": outcomes, "final_state": state_to_json(s)}

@@ -17,6 +17,8 @@ A scenario file (``checker/scenarios/*.json``) is one object::
       "expect": {"mode": "RUNNING"}
     }
 
+Playbooks are machine scenarios: ``checker.interp`` validates (the machine's JSON
+Schema) and runs them; this module keeps the playbook API (``load``, ``Scenario.run``).
 ``config`` names one of the machine class's own ``presets`` (``seed`` holds the seed's
 numbers) or a host preset (``tiny``, ``polkadot``, ...). Action arguments give enum
 members by name and masks as lists of ids. ``rejected_by`` makes a step pass only if
@@ -37,11 +39,10 @@ from typing import Any
 
 import attrs
 
-from paraspec.model.core import Machine
-from paraspec.model.scenario import ScenarioError, ScenarioRun, Step, describe_state, run_scenario, steps_from
+from paraspec.model.scenario import ScenarioError, ScenarioRun
 
-from .limits import MAX_BLOCKS, MAX_REPEAT, InputError, read_json_file
-from .registry import UsageError, build, get_machine_class
+from .limits import InputError, read_json_file
+from .registry import UsageError
 
 __all__ = ["Scenario", "SCENARIO_DIR", "load", "scenario_files", "run_file", "register", "main"]
 
@@ -50,83 +51,43 @@ SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
 @attrs.frozen
 class Scenario:
-    name: str
-    title: str
-    source: str
-    machine: Machine
-    steps: tuple[Step, ...]
-    expect: dict[str, Any]
-    path: str = ""
+    """A playbook: the interpreter's plan (``checker.interp.plan.Plan``) and its source."""
+
+    plan: Any
+    source: str = ""
+
+    name = property(lambda self: self.plan.name)
+    title = property(lambda self: self.plan.title)
+    machine = property(lambda self: self.plan.machine)
+    steps = property(lambda self: self.plan.steps)
+    expect = property(lambda self: self.plan.expect)
+    path = property(lambda self: self.plan.path)
 
     def run(self) -> ScenarioRun:
-        return run_scenario(self.machine, self.steps, expect=self.expect)
+        """Run through the interpreter (``checker.interp``): the failures as one line each."""
+        from .interp.engine import failure_lines, run_plan
 
-
-def _machine(name: Any, config: Any, where: str) -> Machine:
-    if not isinstance(name, str):
-        raise ScenarioError(f"{where}.machine", f"expected a machine name, got {name!r}")
-    try:
-        cls = get_machine_class(name)
-    except UsageError as e:
-        raise ScenarioError(f"{where}.machine", str(e)) from None
-    config = cls.default_preset if config is None else config
-    if not isinstance(config, str):
-        raise ScenarioError(f"{where}.config", f"expected a preset name, got {config!r}")
-    try:
-        return build(name, config)
-    except UsageError as e:
-        raise ScenarioError(f"{where}.config", str(e)) from None
+        res = run_plan(self.plan)
+        return ScenarioRun(res.initial, (), res.states[-1], tuple(failure_lines(res)))
 
 
 def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; :class:`ScenarioError` names the bad field."""
-    path = Path(path)
+    """Read and validate a playbook (a machine scenario, ``checker.interp``);
+    :class:`ScenarioError` names the file and the bad field."""
+    from .interp.plan import load_plan
+
     where = str(path)
     try:
         raw = read_json_file(path)
     except InputError as e:
         msg = str(e)
         raise ScenarioError(where, msg[len(where) + 2:] if msg.startswith(where + ": ") else msg) from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(where, "expected a JSON object")
-    extra = sorted(set(raw) - {"name", "title", "source", "machine", "config", "steps", "expect"})
-    if extra:
-        raise ScenarioError(f"{where}: {extra[0]}", "unknown key")
-    for key in ("name", "machine", "steps"):
-        if key not in raw:
-            raise ScenarioError(f"{where}: {key}", "missing")
-    machine = _machine(raw["machine"], raw.get("config"), where + ":")
-    classes = machine.action_classes
-    if not classes:
-        raise ScenarioError(f"{where}: machine", f"machine {raw['machine']!r} does not publish its action classes")
-    _check_limits(raw["steps"], f"{where}: steps")
-    steps = steps_from(classes, raw["steps"], f"{where}: steps")
-    expect = raw.get("expect", {})
-    if not isinstance(expect, dict):
-        raise ScenarioError(f"{where}: expect", f"expected an object, got {expect!r}")
-    fields = describe_state(machine, next(iter(machine.init())))
-    for here, exp in [(f"steps[{i}].expect", st.expect) for i, st in enumerate(steps)] + [("expect", expect)]:
-        for key in exp:
-            if key not in fields:
-                raise ScenarioError(f"{where}: {here}.{key}", f"no such field (fields: {', '.join(fields)})")
-    return Scenario(str(raw["name"]), str(raw.get("title", "")), str(raw.get("source", "")), machine,
-                    tuple(steps), dict(expect), where)
-
-
-def _check_limits(steps: Any, where: str) -> None:
-    """``repeat`` of each step and the steps applied in all (``docs/limits.md``)."""
-    if not isinstance(steps, list):
-        return  # steps_from says what is wrong
-    total = 0
-    for i, item in enumerate(steps):
-        repeat = item.get("repeat", 1) if isinstance(item, dict) else 1
-        if isinstance(repeat, int) and not isinstance(repeat, bool):
-            if repeat > MAX_REPEAT:
-                raise ScenarioError(f"{where}[{i}].repeat", f"more than {MAX_REPEAT} (MAX_REPEAT)")
-            total += max(repeat, 0)
-        if total > MAX_BLOCKS:
-            raise ScenarioError(f"{where}[{i}].repeat", f"the playbook applies more than {MAX_BLOCKS} steps "
-                                                        f"(MAX_BLOCKS)")
+    try:
+        plan = load_plan(where, raw)
+    except UsageError as e:
+        msg = str(e)
+        raise ScenarioError(where, msg[len(where) + 2:] if msg.startswith(where + ": ") else msg) from None
+    return Scenario(plan, str(raw.get("source", "")))
 
 
 def scenario_files(prefix: str = "") -> list[Path]:

@@ -1,5 +1,7 @@
 """``paraspec run [FILE...]``: replay scenarios through the interpreter.
 
+Example: paraspec run checker/scenarios/availability_tiny.json --trace out.itf.json
+
 Two kinds of file are accepted, told apart by their keys:
 
 * a *runtime scenario* (``blocks``: a genesis and relay-chain blocks, see
@@ -7,8 +9,11 @@ Two kinds of file are accepted, told apart by their keys:
   interpreter (``checker.runtime_scenario``); given alone, its outcome is printed as
   JSON: each block's outcome (``ok``, or ``invalid`` with the rule that rejects it)
   and the final state;
-* a *machine playbook* (``machine`` and ``steps``) is run through its machine's step
-  function (``checker.scenario``), one summary line per file.
+* a *machine scenario* (``machine`` and ``steps``, any registered machine; schema
+  ``checker/schemas/MACHINE.scenario.schema.json``) is run through its machine's step
+  function (``checker.interp``), one summary line per file and one line per failed
+  expectation (step, path, expected, actual); ``--trace FILE`` writes the run as ITF,
+  ``--json`` every step's state and events.
 
 With several files, or none (every bundled playbook and runtime scenario), each file
 gets a summary line (``--json`` prints the runtime scenarios' JSON instead). Exit
@@ -28,16 +33,39 @@ from paraspec.checker.registry import UsageError
 __all__ = ["register", "run", "main"]
 
 
+_DESCRIPTION = """\
+Run scenario files through the reference interpreter (the model's own step functions).
+
+A machine scenario (keys machine and steps) may be written for any machine of
+paraspec list: each step names an action class and its fields, or a query; expect
+checks parts of the state by path (cores.0.para), @events and @result. A runtime
+scenario (key blocks) describes relay-chain blocks for the composed runtime.
+docs/interpreter.md describes both."""
+
+_EPILOG = """\
+example:
+  paraspec run checker/scenarios/runtime_tiny.json --trace out.itf.json
+
+exit status: 0 every expectation met, 1 one was not (one line each: step, path,
+expected, actual), 2 bad input (one line naming the file, the JSON path and the rule)."""
+
+
 def register(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("run", help="replay runtime scenarios and machine playbooks through the interpreter",
-                              description=__doc__.split("\n\n")[0])
+    p = subparsers.add_parser("run", help="replay runtime scenarios and machine scenarios through the interpreter",
+                              description=_DESCRIPTION, epilog=_EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="scenario files (default: every bundled playbook and runtime scenario)")
-    p.add_argument("--json", action="store_true", help="print the runtime scenarios' outcomes as JSON")
+    p.add_argument("--json", action="store_true",
+                   help="print the outcome as JSON (a machine scenario: every step's state and events)")
     p.add_argument("--timing", action="store_true", help="add each block's interpretation time (ms)")
-    p.add_argument("--no-state", action="store_true", help="omit the final state from the JSON")
+    p.add_argument("--no-state", action="store_true", help="omit the states from the JSON")
+    p.add_argument("--states", action="store_true",
+                   help="runtime scenarios: add the state after every block to the JSON")
     p.add_argument("--compact", action="store_true", help="one-line JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing; only the exit code")
+    p.add_argument("--trace", metavar="OUT.itf.json",
+                   help="write the run of one machine scenario as an ITF trace (paraspec trace show/replay)")
     p.set_defaults(func=run)
     return p
 
@@ -59,26 +87,10 @@ def _run_runtime(path: str, doc: dict, args) -> dict:
     from paraspec.checker.runtime_scenario import ScenarioError, run_scenario
 
     try:
-        return run_scenario(doc, timing=args.timing)
+        return run_scenario(doc, timing=args.timing, every_state=args.states)
     except ScenarioError as e:
         raise UsageError(f"{path}: {e.field}: {e.reason}" if e.field else f"{path}: {e.reason}") from None
     except Exception as e:  # a bug of the model, or an input the schema admits and the model cannot take
-        raise _ModelRaised(f"{path}: the model raised {type(e).__name__}: {' '.join(str(e).split())}") from None
-
-
-def _run_playbook(path: str):
-    from paraspec.checker import scenario as playbooks
-    from paraspec.model.scenario import ScenarioError
-
-    try:
-        sc = playbooks.load(path)
-    except ScenarioError as e:
-        raise UsageError(str(e)) from None
-    try:
-        return sc, sc.run()
-    except ScenarioError as e:
-        raise UsageError(str(e)) from None
-    except Exception as e:  # a bug of the model, or an argument the model cannot take
         raise _ModelRaised(f"{path}: the model raised {type(e).__name__}: {' '.join(str(e).split())}") from None
 
 
@@ -90,6 +102,13 @@ def run(args: argparse.Namespace) -> int:
         [str(p) for p in playbooks.scenario_files()] + [str(p) for p in scenario_files()]
     docs = [(p, _read(p)) for p in paths]
     runtime = [(p, d) for p, d in docs if is_runtime_scenario(d)]
+    if args.trace:
+        from ._args import check_writable
+
+        check_writable(args.trace, "--trace")
+    if args.trace and (len(docs) != 1 or runtime):
+        raise UsageError("--trace: give exactly one machine scenario (machine and steps); runtime block "
+                         "scenarios are traced through a machine scenario of machine runtime")
     as_json = args.json or (len(docs) == 1 and len(runtime) == 1)
     ok = True
     printed = []
@@ -126,12 +145,17 @@ def _run_one(path: str, doc, args, as_json: bool, n_docs: int, printed: list) ->
                 got = b["outcome"] if b["outcome"] == "ok" else b["rule"]
                 print(f"  block {b['block']} (number {b['number']}): expected {b['expected']}, got {got}")
     else:
-        sc, result = _run_playbook(path)
-        ok = ok and result.ok
-        if not args.quiet and not as_json:
-            print(f"{sc.name}: {'ok' if result.ok else 'FAILED'} ({len(sc.steps)} steps) - {sc.title}")
-            for f in result.failures:
-                print(f"  {f}")
+        from paraspec.checker.interp.runfile import as_json as json_of, run_machine_file, summary, write_trace
+
+        res = run_machine_file(path, doc)
+        ok = ok and res.ok
+        if args.trace:
+            write_trace(res, args.trace)
+        if as_json:
+            out = json_of(res, not args.no_state)
+            printed.append(out)
+        elif not args.quiet:
+            print("\n".join(summary(res)))
     return ok
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import json
 import sys
 from typing import Any
@@ -22,7 +24,8 @@ SHOW_EXAMPLE = """examples:
   paraspec trace show out/x.itf.json --html x.html             # a self-contained HTML timeline"""
 REPLAY_EXAMPLE = """examples:
   paraspec trace replay out/                                   # every paraspec trace in out/
-  paraspec trace replay out/a.itf.json out/b.itf.json"""
+  paraspec trace replay out/a.itf.json out/b.itf.json
+  paraspec run checker/scenarios/availability_tiny.json --trace t.itf.json && paraspec trace replay t.itf.json"""
 
 
 def register(sub) -> None:

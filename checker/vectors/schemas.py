@@ -118,6 +118,11 @@ def envelope_schemas() -> dict[str, dict[str, Any]]:
         "required": ["handler", "config", "pre_state", "input"],
         "additionalProperties": False,
     }
+    from ..interp.adapter import query_request_schema
+
+    handler_request = {k: v for k, v in request.items() if k not in ("$schema", "title", "description")}
+    request = {"$schema": DRAFT, "title": "paraspec adapter request", "description": "one line on the adapter's stdin",
+               "oneOf": [handler_request, query_request_schema()]}
     response = {
         "$schema": DRAFT,
         "title": "paraspec adapter response",
@@ -128,6 +133,10 @@ def envelope_schemas() -> dict[str, dict[str, Any]]:
             {"type": "object", "properties": {"id": {"type": "string"}, "error": {"type": "string"}},
              "required": ["error"], "additionalProperties": False,
              "description": "the adapter could not process the request (reported as a failure)"},
+            {"type": "object", "properties": {"id": {"type": "string"}, "output": {
+                "type": "object", "properties": {"ok": {}}, "required": ["ok"], "additionalProperties": False}},
+             "required": ["output"], "additionalProperties": False,
+             "description": "the answer to a query request"},
             {"type": "object", "properties": {"id": {"type": "string"}, "unsupported": {"type": "string"}},
              "required": ["unsupported"], "additionalProperties": False,
              "description": "the implementation does not implement this handler"},

@@ -50,6 +50,11 @@ class Reference:
         try:
             if not isinstance(req, dict):
                 raise VectorError("request: expected a JSON object")
+            if "query" in req:  # a runtime-API query (checker.interp.adapter)
+                from ..interp.adapter import answer_query
+
+                out.update(answer_query(req, self.machine))
+                return out
             missing = [k for k in REQUEST_KEYS if k not in req]
             if missing:
                 raise VectorError(f"request.{missing[0]}: missing")
