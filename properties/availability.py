@@ -233,3 +233,29 @@ class NoteOverPending(AvailabilityMachine):
 
     def may_note(self, p):
         return p.status in (Status.NO_CANDIDATE, Status.TO_BE_DETERMINED)
+
+
+# -- forgetful mutants: an effect left out (issue 20; each is caught by a vector case too) -------------
+
+
+@mutant(M, "av_vote_not_recorded", kills=["some_candidate_available", "both_paras_enacted_twice"])
+class VoteNotRecorded(AvailabilityMachine):
+    """AV-6/AV-9: a counted bitfield is accepted (its validator is marked as signed) but its
+    bits are never added to the candidates' votes, so nothing becomes available."""
+
+    def process_sign_bitfield(self, state, bf):
+        nxt = super().process_sign_bitfield(state, bf)
+        return nxt.__class__(state.paras, nxt.signed)
+
+
+@mutant(M, "av_age_not_advanced", kills=["some_candidate_unavailable"])
+class AgeNotAdvanced(AvailabilityMachine):
+    """AV-7: the age of a candidate to be determined is not advanced at the end of a block,
+    so the timeout never fires."""
+
+    def process_end_block(self, state, a):
+        nxt = super().process_end_block(state, a)
+        paras = tuple(q.__class__(q.status, q.votes, p.age if q.noted == p.noted and q.status == p.status
+                                  else q.age, q.noted, q.enacted, q.timed_out)
+                      for p, q in zip(state.paras, nxt.paras))
+        return nxt.__class__(paras, nxt.signed)

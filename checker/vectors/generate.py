@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import gc
 import re
+from itertools import islice
 import shutil
 import time
 from collections import Counter
@@ -84,6 +85,13 @@ class Options:
     cross_states: int = 400
     #: pool transitions traced for rule scenarios
     trace_limit: int = 20000
+    #: inputs tried per state, in the machine's own order (the first ones): a machine at a large
+    #: preset (``polkadot``: 1000 validators, 100 cores) has more bitfields per state than any
+    #: exploration can try; recorded in ``index.json`` with ``bounded_by`` the states it cut
+    max_actions: int = 128
+    #: transitions each exploration tries once some state had its inputs cut by ``max_actions``
+    #: (such a preset is sampled anyway, and its steps are slow: 1-2 ms each at ``polkadot``)
+    max_transitions_cut: int = 10000
 
 
 REACHES = "the step reaches the situation of property"
@@ -110,6 +118,8 @@ class Pool:
     #: the machine of each exploration (the bounded one first)
     machines: list[Machine] = attrs.Factory(list)
     complete: list[bool] = attrs.Factory(list)
+    #: expanded states with more inputs than the explorations tried (``Options.max_actions``)
+    cut: int = 0
 
     def path(self, i: int) -> list[Any]:
         out = []
@@ -145,13 +155,39 @@ class _PoolVisitor(Visitor):
     each stored state with its shape and parent (pool indices are exploration indices
     from ``base`` on)."""
 
-    def __init__(self, m: Machine, pool: Pool):
+    def __init__(self, m: Machine, pool: Pool, max_actions: int, max_transitions_cut: int):
         super().__init__(m)
         self.pool = pool
         self.src = len(pool.machines)
         pool.machines.append(m)
         self.base = len(pool.states)
         self.truncated = False
+        self.max_actions = max_actions
+        self.max_transitions_cut = max_transitions_cut
+        self.tried = 0
+        self.cut = False
+
+    def stop_state(self, ex: Exploration) -> str | None:
+        if self.cut and self.tried >= self.max_transitions_cut:
+            self.truncated = True
+            return "max_transitions_cut"
+        return None
+
+    def expand(self, i: int, s):
+        """The successors of the first ``max_actions`` inputs (the machine's actions are lazy,
+        so a state with more inputs than can be tried costs only the ones tried)."""
+        succs = self.machine.successors(s)
+        n = 0
+        for k, a, t in islice(succs, self.max_actions):
+            n += 1
+            if isinstance(t, Rejected):
+                yield k, a, t, 0, None, None
+            else:
+                rep, fp = self.key(t)
+                yield k, a, None, fp, rep, None
+        if n == self.max_actions and next(succs, None) is not None:
+            self.pool.cut += 1
+            self.truncated = self.cut = True
 
     def store(self, i: int, parent: int, succ: tuple, shape: str) -> None:
         pool = self.pool
@@ -165,13 +201,14 @@ class _PoolVisitor(Visitor):
         if r is not None:
             r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
         self.pool.transitions.append((self.base + i, succ[1], r))
+        self.tried += 1
 
 
 class _Exhaustive(_PoolVisitor):
     """Every reachable state, up to ``max_states`` stored states."""
 
-    def __init__(self, m: Machine, pool: Pool, max_states: int):
-        super().__init__(m, pool)
+    def __init__(self, m: Machine, pool: Pool, max_states: int, max_actions: int, max_transitions_cut: int):
+        super().__init__(m, pool, max_actions, max_transitions_cut)
         self.max_states = max_states
 
     def on_state(self, i: int, parent: int, succ: tuple) -> None:
@@ -190,8 +227,9 @@ class _Sampled(_PoolVisitor):
     """At most ``per_shape`` states of each (shape, depth) and ``max_states`` expanded in
     all; a state enters the pool when it is expanded."""
 
-    def __init__(self, m: Machine, pool: Pool, per_shape: int, max_states: int):
-        super().__init__(m, pool)
+    def __init__(self, m: Machine, pool: Pool, per_shape: int, max_states: int, max_actions: int,
+                 max_transitions_cut: int):
+        super().__init__(m, pool, max_actions, max_transitions_cut)
         self.per_shape = per_shape
         self.max_states = max_states
         self.scheduled: Counter[tuple[str, int]] = Counter()
@@ -216,7 +254,7 @@ class _Sampled(_PoolVisitor):
         if self.expanded >= self.max_states:
             self.truncated = True
             return "max_states"
-        return None
+        return super().stop_state(ex)
 
     def expand(self, i: int, s):
         self.expanded += 1
@@ -226,21 +264,24 @@ class _Sampled(_PoolVisitor):
 
 
 @_no_gc
-def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None) -> Pool:
-    """Breadth-first over every reachable state, up to ``max_states`` states."""
+def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None, max_actions: int = 128,
+                       max_transitions_cut: int = 10000) -> Pool:
+    """Breadth-first over every reachable state, up to ``max_states`` states (and the first
+    ``max_actions`` inputs of each)."""
     pool = pool if pool is not None else Pool()
-    v = _Exhaustive(m, pool, max_states)
+    v = _Exhaustive(m, pool, max_states, max_actions, max_transitions_cut)
     explore(v)
     pool.complete.append(not v.truncated)
     return pool
 
 
 @_no_gc
-def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | None = None) -> Pool:
+def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | None = None,
+                    max_actions: int = 128, max_transitions_cut: int = 10000) -> Pool:
     """Breadth-first, expanding at most ``per_shape`` states of each (shape, depth)
     (so deeper states of a shape are still reached) and ``max_states`` in all."""
     pool = pool if pool is not None else Pool()
-    v = _Sampled(m, pool, per_shape, max_states)
+    v = _Sampled(m, pool, per_shape, max_states, max_actions, max_transitions_cut)
     explore(v)
     pool.complete.append(not v.truncated)
     return pool
@@ -309,9 +350,11 @@ class _MachineGen:
     def run(self) -> None:
         m = self.m
         bounded = build(self.name, self.preset, overrides=self.sampling) if self.sampling else m
-        pool = explore_exhaustive(bounded, self.opts.max_states)
+        cap, cut = self.opts.max_actions, self.opts.max_transitions_cut
+        pool = explore_exhaustive(bounded, self.opts.max_states, max_actions=cap, max_transitions_cut=cut)
         if self.sampling or not pool.complete[0]:
-            explore_sampled(m, self.opts.per_shape, self.opts.max_states, pool)
+            explore_sampled(m, self.opts.per_shape, self.opts.max_states, pool, max_actions=cap,
+                            max_transitions_cut=cut)
         self.pool = pool
         classes = list(dict.fromkeys(type(a) for _, a, _ in pool.transitions))
         self.handlers = handlers_for(self.name, classes)
@@ -347,7 +390,7 @@ class _MachineGen:
         if s not in inits:
             return False
         for a in pool.path(i):
-            if a not in set(m.actions(s)):
+            if a not in set(islice(m.actions(s), self.opts.max_actions)):
                 return False
             try:
                 s = m.step(s, a)
@@ -458,7 +501,7 @@ class _MachineGen:
                 continue
             t = pool.machines[pool.source[i]].step(pool.states[i], a)
             hits: set[str] = set()
-            probe._properties(pool.states[i], a, t, lambda rid, pol: hits.add(rid))
+            probe._properties(pool.states[i], a, t, lambda rid, pol, why="": hits.add(rid))
             if hits & missing:
                 t2, rules = self._traced(pool.states[i], a)
                 self._found(i, a, t2, rules)
@@ -531,7 +574,7 @@ class _MachineGen:
         mm = build(self.name, self.preset, mut.name)
         hit = None
         source = ""
-        if home == self.preset or overrides:
+        if (home == self.preset or overrides) and not self.pool.cut:  # a full search, where it can end
             props = [p for p in self.props if p.name in mut.kills]
             r = (Checker(mm).with_properties(props).with_stop_on_violation(mut.kills)
                  .with_max_states(self.opts.mutant_states).run())
@@ -702,6 +745,7 @@ class _Suite:
                  "states": pool.source.count(k), "complete": pool.complete[k]}
                 for k in range(len(pool.machines))],
             "shapes": len(set(pool.shapes)), "transitions": len(pool.transitions),
+            "max_actions": g.opts.max_actions, "states_with_inputs_cut": pool.cut,
             "parameters": config}
         for h in g.handlers:
             if h.qualified not in self.schemas:
@@ -747,7 +791,8 @@ class _Suite:
             "machines": machines,
             "options": {"per_shape": opts.per_shape, "max_states": opts.max_states,
                         "mutant_states": opts.mutant_states, "cross_states": opts.cross_states,
-                        "trace_limit": opts.trace_limit},
+                        "trace_limit": opts.trace_limit, "max_actions": opts.max_actions,
+                        "max_transitions_cut": opts.max_transitions_cut},
             "cases": len(self.cases),
             "pools": self.pools,
             "handlers": {
