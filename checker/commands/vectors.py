@@ -85,6 +85,14 @@ def _console() -> Console:
 # -- generate -------------------------------------------------------------------------------------------
 
 
+def _effect_text(e: dict | None) -> str:
+    """``changed/fields (pct)`` of one handler's effect adequacy."""
+    if not e or not e["fields"]:
+        return "- (changes nothing)"
+    n, m = len(e["changed_by_cases"]), len(e["fields"])
+    return f"{n}/{m} ({100.0 * n / m:.0f}%)"
+
+
 def generate(args) -> int:
     load_all()
     from paraspec.properties.core import MUTANTS
@@ -114,10 +122,11 @@ def generate(args) -> int:
 
     if not args.quiet:
         t = Table(title="cases per handler")
-        for col in ("preset/machine/handler", "rule", "coverage", "mutant", "total"):
+        for col in ("preset/machine/handler", "rule", "coverage", "effect", "mutant", "total", "effect coverage"):
             t.add_column(col, justify="left" if col.startswith("preset") else "right")
         for k, c in sorted(res.handlers.items()):
-            t.add_row(escape(k), str(c["rule"]), str(c["coverage"]), str(c["mutant"]), str(sum(c.values())))
+            t.add_row(escape(k), str(c["rule"]), str(c["coverage"]), str(c["effect"]), str(c["mutant"]),
+                      str(sum(c.values())), _effect_text(res.effects.get(k)))
         console.print(t)
         a = Table(title="mutation adequacy: each mutant run as an implementation against the suite")
         for col in ("mutant", "machine", "cases run", "failing case", "verdict"):
@@ -130,8 +139,11 @@ def generate(args) -> int:
             console.print(f"[red]gap:[/] {escape(gap)}")
     survivors = sorted(n for n, (f, _, _) in res.mutation.items() if not f)
     pct = 100.0 * res.killed / len(res.mutation) if res.mutation else 100.0
+    fields = sum(len(e["fields"]) for e in res.effects.values())
+    changed = sum(len(e["changed_by_cases"]) for e in res.effects.values())
     console.print(f"{res.cases} cases in {len(res.handlers)} handler directories, mutation adequacy "
-                  f"{res.killed}/{len(res.mutation)} ({pct:.0f}%), {len(res.gaps)} rule gaps, "
+                  f"{res.killed}/{len(res.mutation)} ({pct:.0f}%), effect coverage {changed}/{fields} "
+                  f"({100.0 * changed / fields if fields else 100.0:.0f}%), {len(res.gaps)} rule gaps, "
                   f"generated in {res.elapsed:.1f}s into {out}", markup=False)
     for name in survivors:
         home = MUTANTS[name].preset

@@ -62,7 +62,9 @@ from ..fingerprint import fingerprint
 from ..outputs import replace_dir, sweep, temp_path
 from ..registry import build, get_machine_class, load_all, machine_names, properties_of
 from ..spec import load_rules
+from ..codec import encode
 from .cases import FORMAT, config_json, dump, encode_input, encode_state, execute, first_difference
+from .effects import answer_fields, case_effect, changed_fields
 from .serve import Reference
 from .suite import Case, expected_of, request_of
 from .tracing import RuleTracer
@@ -95,6 +97,8 @@ class Options:
 
 
 REACHES = "the step reaches the situation of property"
+#: the kinds of case, in the order reports list them
+KINDS = ("rule", "coverage", "effect", "mutant")
 
 
 def rule_key(rid: str) -> tuple[str, int]:
@@ -323,6 +327,8 @@ class GenerationResult:
     gaps: list[str]
     elapsed: float
     index: dict
+    #: "preset/machine/handler" -> {"fields": [...], "changed_by_cases": [...]} (effect adequacy)
+    effects: dict = attrs.Factory(dict)
 
     @property
     def killed(self) -> int:
@@ -566,6 +572,68 @@ class _MachineGen:
                                                f"{rid} ({title}), {word}{because}: {_outcome_text(a, t)}",
                                                rules | {rid}, {"rule": rid, "polarity": word}))
 
+    # -- effect adequacy (``effects.py``) ---------------------------------------------------------------
+    def _pool_effects(self) -> dict[str, dict[str, tuple[int, Any]]]:
+        """Per handler: every field that an accepted pool transition changes or reports, with the
+        first such transition (pool state, input): the first ``trace_limit`` transitions, re-run
+        (so a query, which leads back to its own state, shows its answer), then the first-discovery
+        edge of every pool state."""
+        pool, enc = self.pool, {}
+
+        def js(k: int) -> Any:
+            if k not in enc:
+                enc[k] = encode_state(self.m, pool.states[k])
+            return enc[k]
+
+        can: dict[str, dict[str, tuple[int, Any]]] = {}
+
+        def note(h: Handler, j: int, a: Any, fields: set[str]) -> None:
+            mine = can.setdefault(h.qualified, {})
+            for f in fields:
+                mine.setdefault(f, (j, a))
+
+        for j, a, r in pool.transitions[: self.opts.trace_limit]:
+            h = self.by_class.get(type(a))
+            if r is None and h is not None:
+                m = pool.machines[pool.source[j]]
+                try:
+                    t = h.run(m, pool.states[j], a)
+                    note(h, j, a, changed_fields(js(j), encode_state(self.m, t))
+                         | answer_fields(encode(m.answer(pool.states[j], a, t))))
+                except Exception:
+                    continue
+        for k, par in enumerate(pool.parents):
+            h = self.by_class.get(type(par[1])) if par is not None else None
+            if h is not None:
+                note(h, par[0], par[1], changed_fields(js(par[0]), js(k)))
+        return can
+
+    def effects(self) -> None:
+        """Add an ``effect_NNN`` case for every field a handler changes in the pool and no case
+        of it changes yet; record the per-handler figures in ``self.effect``."""
+        can = self._pool_effects()
+        have: dict[str, set[str]] = {h.qualified: set() for h in self.handlers}
+        for d in self.drafts:  # a mutant's case is not counted: an effect forgotten without a mutant must fail too
+            if d.kind != "mutant" and "mutant" not in d.extra:
+                have.setdefault(d.handler.qualified, set()).update(case_effect(encode_state(self.m, d.pre), d.answer))
+        n = 0
+        for q in sorted(can):
+            for f in sorted(can[q]):
+                if f in have[q]:
+                    continue
+                j, a = can[q][f]
+                t, rules = self._traced(self.pool.states[j], a)
+                if not rules:
+                    rules = {r: {True} for r in self.tracer.last_entered}
+                d = self._draft(j, a, f"effect_{n:03d}", "effect",
+                                f"{type(a).__name__} changes {f}, which no other case of the handler changes: "
+                                f"{_outcome_text(a, t)}", set(rules), {"field": f})
+                n += 1
+                self.drafts.append(d)
+                have[q] |= case_effect(encode_state(self.m, d.pre), d.answer)
+        self.effect = {q: {"fields": sorted(can.get(q, {})), "changed_by_cases": sorted(have[q] & set(can.get(q, {})))}
+                       for q in sorted(have)}
+
     # -- mutants ----------------------------------------------------------------------------------------
     def mutant_case(self, mut: Mutant) -> _Draft | None:
         home = mut.preset or get_machine_class(self.name).default_preset
@@ -730,6 +798,8 @@ class _Suite:
         self.gaps: list[str] = []
         self.rules_index: dict[str, dict[str, Any]] = {}
         self.pools: dict[str, dict] = {}
+        #: "preset/machine/handler" -> {"fields": [...], "changed_by_cases": [...]}
+        self.effects: dict[str, dict] = {}
 
     def machine(self, preset: str, g: "_MachineGen") -> None:
         """Record one machine's parameters (``<preset>/<machine>/config.json``), pool,
@@ -752,6 +822,8 @@ class _Suite:
                 from .schemas import handler_schema
 
                 self.schemas[h.qualified] = handler_schema(g.m, h)
+        for q, e in g.effect.items():
+            self.effects[f"{preset}/{q}"] = e
         for d in g.drafts:
             self.write_case(preset, g.m, d, config)
 
@@ -796,8 +868,9 @@ class _Suite:
             "cases": len(self.cases),
             "pools": self.pools,
             "handlers": {
-                k: {"cases": sum(c.values()), **{kind: c[kind] for kind in ("rule", "coverage", "mutant")},
-                    "schema": f"schemas/{shipped_name(k.split('/', 1)[1])}"}
+                k: {"cases": sum(c.values()), **{kind: c[kind] for kind in KINDS},
+                    "schema": f"schemas/{shipped_name(k.split('/', 1)[1])}",
+                    "effects": self.effects.get(k, {"fields": [], "changed_by_cases": []})}
                 for k, c in sorted(self.handler_counts.items())
             },
             "rules": {r: self.rules_index[r] for r in sorted(self.rules_index, key=rule_key)},
@@ -861,6 +934,7 @@ def _preset(suite: _Suite, preset: str, machines: list[str], opts: Options, cata
         mutant_drafts = _mutant_drafts(g, preset, log)
         _mutant_negatives(g, mutant_drafts, catalogue)
         g.drafts.extend(d for _, d in mutant_drafts)
+        g.effects()
         for rid in g.rule_targets:
             for pol in (True, False):
                 if (rid, pol) in g.rule_found:
@@ -900,7 +974,7 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return GenerationResult(out, len(suite.cases), suite.handler_counts, mutation, suite.gaps,
-                            time.perf_counter() - start, index)
+                            time.perf_counter() - start, index, suite.effects)
 
 
 def adequacy(cases: list[Case], mutants: list[str]) -> dict[str, tuple[int, int, str | None]]:
