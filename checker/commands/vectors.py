@@ -45,6 +45,12 @@ def register(sub) -> None:
                    help="states per exploration, per machine and preset (default %(default)s)")
     g.add_argument("--per-shape", type=_args.positive_int, default=attrs.fields(Options).per_shape.default, metavar="K",
                    help="states expanded per (state shape, depth) in the sampled exploration (default %(default)s)")
+    g.add_argument("--max-actions", type=_args.positive_int, default=attrs.fields(Options).max_actions.default,
+                   metavar="N", help="inputs tried per state, the machine's first ones (default %(default)s)")
+    g.add_argument("--max-transitions-cut", type=_args.positive_int,
+                   default=attrs.fields(Options).max_transitions_cut.default, metavar="N",
+                   help="transitions per exploration once a state had more inputs than --max-actions "
+                        "(a preset too large to explore: polkadot; default %(default)s)")
     g.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
     g.set_defaults(func=generate)
 
@@ -102,8 +108,11 @@ def generate(args) -> int:
 
     for m in args.machine:
         get_machine_class(m)
-    for p in args.preset:
-        _args.check_preset(p, args.machine or machine_names())
+    for p in args.preset:  # named machines must have it; of all machines, at least one
+        if args.machine:
+            _args.check_preset(p, args.machine)
+        elif not any(p in get_machine_class(m).presets for m in machine_names()):
+            _args.check_preset(p, machine_names())
     out = Path(args.out)
     check_replaced_dir(out, "--out")
     if out.exists():
@@ -115,7 +124,8 @@ def generate(args) -> int:
     console = _console()
     log = (lambda s: None) if args.quiet else (lambda s: console.print(s, markup=False))
     opts = Options(presets=tuple(dict.fromkeys(args.preset)), machines=tuple(dict.fromkeys(args.machine)),
-                   per_shape=args.per_shape, max_states=args.max_states)
+                   per_shape=args.per_shape, max_states=args.max_states, max_actions=args.max_actions,
+                   max_transitions_cut=args.max_transitions_cut)
     if not args.quiet:
         console.print(f"generating vectors into {out}", markup=False)
     res = gen(out, opts, log)
@@ -135,6 +145,8 @@ def generate(args) -> int:
             a.add_row(escape(name), escape(MUTANTS[name].machine), str(n), escape(first or "-"),
                       "[green]killed[/]" if failed else "[bold red]survives[/]")
         console.print(a)
+        for preset, names in res.index.get("machines_without_preset", {}).items():
+            console.print(escape(f"preset {preset}: not a preset of {', '.join(names)} (no cases for them there)"))
         for gap in res.gaps:
             console.print(f"[red]gap:[/] {escape(gap)}")
     survivors = sorted(n for n, (f, _, _) in res.mutation.items() if not f)

@@ -800,6 +800,8 @@ class _Suite:
         self.pools: dict[str, dict] = {}
         #: "preset/machine/handler" -> {"fields": [...], "changed_by_cases": [...]}
         self.effects: dict[str, dict] = {}
+        #: preset -> the selected machines that do not define it (no cases there)
+        self.skipped: dict[str, list[str]] = {}
 
     def machine(self, preset: str, g: "_MachineGen") -> None:
         """Record one machine's parameters (``<preset>/<machine>/config.json``), pool,
@@ -861,6 +863,7 @@ class _Suite:
             "generator": "paraspec vectors generate",
             "presets": presets,
             "machines": machines,
+            "machines_without_preset": self.skipped,
             "options": {"per_shape": opts.per_shape, "max_states": opts.max_states,
                         "mutant_states": opts.mutant_states, "cross_states": opts.cross_states,
                         "trace_limit": opts.trace_limit, "max_actions": opts.max_actions,
@@ -928,6 +931,9 @@ def _preset(suite: _Suite, preset: str, machines: list[str], opts: Options, cata
     owners: dict[str, list[str]] = {}  # rule -> the machines whose properties name it
     for name in machines:
         if not opts.presets and preset not in machine_presets(name):
+            continue
+        if preset not in get_machine_class(name).presets:  # --preset names it; this machine has no such preset
+            suite.skipped.setdefault(preset, []).append(name)
             continue
         g = _MachineGen(preset, name, opts, catalogue, log)
         g.run()
