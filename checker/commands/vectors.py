@@ -65,6 +65,10 @@ def register(sub) -> None:
     r.add_argument("--handler", action="append", default=[], metavar="GLOB",
                    help="only handlers matching machine/handler glob, e.g. 'inclusion/*' (repeatable)")
     r.add_argument("--preset", action="append", default=[], metavar="NAME", help="only this preset (repeatable)")
+    r.add_argument("--suite", action="append", default=[], metavar="NAME",
+                   choices=["runtime", "runtime_module", "node", "protocol"],
+                   help="only this suite: runtime (one relay-chain block per case), runtime_module, node, protocol "
+                        "(repeatable; see index.json suites)")
     r.add_argument("--timeout", type=_args.positive_float, default=10.0, metavar="S",
                    help="seconds the adapter may take per case (default 10)")
     r.add_argument("--max-crashes", type=_args.positive_int, default=5, metavar="N",
@@ -77,6 +81,12 @@ def register(sub) -> None:
     r.add_argument("--verbose", "-v", action="store_true", help="print every case, not only failures")
     r.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
     r.set_defaults(func=run)
+
+    mp = vsub.add_parser("mapping", help="write docs/vectors-mapping.md: vector fields and rules -> polkadot-sdk")
+    mp.add_argument("--out", metavar="FILE", default="docs/vectors-mapping.md",
+                    help="file to write (default %(default)s)")
+    mp.add_argument("--check", action="store_true", help="only check that the file is current")
+    mp.set_defaults(func=mapping)
 
     s = vsub.add_parser("schemas", help="write the JSON Schemas of the vector format into checker/schemas/")
     s.add_argument("--out", metavar="DIR", help="directory to write (default: the package's checker/schemas/)")
@@ -165,6 +175,24 @@ def generate(args) -> int:
     return 0 if not survivors and not res.gaps else 1
 
 
+def mapping(args) -> int:
+    from ..vectors.mapping import render
+
+    text = render()
+    out = Path(args.out)
+    if args.check:
+        current = out.read_text() if out.is_file() else None
+        if current != text:
+            print(f"{out}: not current; run `paraspec vectors mapping --out {out}`")
+            return 1
+        print(f"{out}: current")
+        return 0
+    check_dir(out.parent, "--out")
+    atomic_write(out, text)
+    print(f"wrote {out}")
+    return 0
+
+
 # -- run ---------------------------------------------------------------------------------------------------
 
 
@@ -176,6 +204,10 @@ def run(args) -> int:
     _args.check_outputs(args)
     try:
         cases = load_suite(args.dir, args.machine, args.handler, args.preset)
+        if args.suite:
+            from ..vectors.suites import suite_of
+
+            cases = [c for c in cases if suite_of(c.handler) in args.suite]
     except VectorError as e:
         raise UsageError(f"{args.dir}: {e}") from None
     if not cases:

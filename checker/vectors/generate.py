@@ -855,6 +855,17 @@ class _Suite:
         for fname, sch in sorted(envelope_schemas().items()):
             (self.tmp / "schemas" / fname).write_text(dump(sch))
 
+    def suites(self) -> dict[str, dict]:
+        """The runtime / runtime_module / node / protocol split (``suites.py``)."""
+        from .suites import SUITES, suite_of
+
+        out = {name: {"description": text, "handlers": [], "cases": 0} for name, text in SUITES.items()}
+        for k, c in sorted(self.handler_counts.items()):
+            entry = out[suite_of(k.split("/", 1)[1])]
+            entry["handlers"].append(k)
+            entry["cases"] += sum(c.values())
+        return out
+
     def index(self, opts: Options, presets: list[str], machines: list[str], mutation: dict) -> dict:
         from .schemas import shipped_name
 
@@ -876,6 +887,7 @@ class _Suite:
                     "effects": self.effects.get(k, {"fields": [], "changed_by_cases": []})}
                 for k, c in sorted(self.handler_counts.items())
             },
+            "suites": self.suites(),
             "rules": {r: self.rules_index[r] for r in sorted(self.rules_index, key=rule_key)},
             "gaps": self.gaps,
             "mutation_adequacy": {
