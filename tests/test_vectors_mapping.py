@@ -40,3 +40,25 @@ def test_suite_split():
                                    "backing/second", "approval/check", "overseer/deliver")} == {"node"}
     assert suite_of("inclusion/block") == "runtime_module"
     assert suite_of("halts/round") == "protocol"
+
+
+def test_every_config_field_is_described_and_every_config_json_is_valid():
+    import json
+
+    import jsonschema
+
+    from paraspec.checker.registry import build, get_machine_class, machine_names
+    from paraspec.checker.vectors.cases import config_json
+    from paraspec.checker.vectors.configdoc import host_fields_complete
+
+    assert host_fields_complete() == []
+    sch = json.loads((ROOT / "checker" / "schemas" / "config.schema.json").read_text())
+    for name, prop in sch["properties"].items():
+        assert not prop.get("description", "Honoured by").startswith("Honoured by"), name
+    for name in machine_names():
+        for preset in get_machine_class(name).presets:
+            cfg = config_json(build(name, preset))
+            jsonschema.validate(cfg, sch)
+            # a parameter the machine does not honour is never recorded
+            assert set(cfg) - {"preset"} == set(get_machine_class(name).parameter_names())
+    assert "group_rotation_frequency" not in config_json(build("inclusion", "tiny"))

@@ -211,6 +211,15 @@ def render() -> str:
         name, where = ERRORS[rid]
         title = rules[rid].title if rid in rules else ""
         lines.append(f"| {rid} | {title} | {name} | {where} |")
+    lines += ["", "## Configuration (`<preset>/<machine>/config.json`)", "",
+              "Every field of `HostConfiguration` (the runtime-side machines); a machine records only the "
+              "fields it honours (`config.schema.json` says which machine honours which). The other machines' "
+              "own parameters are described in `config.schema.json`.", "",
+              "| field | unit | meaning | polkadot-sdk |", "|---|---|---|---|"]
+    from .configdoc import HOST_FIELDS
+
+    for name, (unit, meaning, sdk) in HOST_FIELDS.items():
+        lines.append(f"| `{name}` | {unit} | {meaning} | {sdk} |")
     lines += ["", "## Abstractions", "", "| in the vectors | stands for | how a client's harness fakes it |",
               "|---|---|---|"]
     for a, b, c in ABSTRACTIONS:

@@ -139,7 +139,10 @@ def envelope_schemas() -> dict[str, dict[str, Any]]:
              "description": "the implementation does not implement this handler"},
         ],
     }
-    return {"case.schema.json": case, "request.schema.json": request, "response.schema.json": response}
+    from .configdoc import config_schema
+
+    return {"case.schema.json": case, "request.schema.json": request, "response.schema.json": response,
+            "config.schema.json": config_schema()}
 
 
 def all_schemas(machines: list[str] | None = None) -> dict[str, dict[str, Any]]:
