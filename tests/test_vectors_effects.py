@@ -85,6 +85,9 @@ def test_index_records_full_effect_coverage_per_handler(suite):
     index = json.loads((suite / "index.json").read_text())
     for key, h in index["handlers"].items():
         assert set(h["effects"]["changed_by_cases"]) == set(h["effects"]["fields"]), key
+    for key, pool in index["pools"].items():
+        eff = pool["rules_accepting_with_effect"]
+        assert eff["without_effect"] == [] and eff["with_effect"] == eff["rules_accepting"] > 0, key
     votes = index["handlers"]["tiny/availability/sign_bitfield"]["effects"]["fields"]
     assert "paras[].votes" in votes
     assert "output.ok" in index["handlers"]["tiny/paras/validation_code_query"]["effects"]["fields"] or any(

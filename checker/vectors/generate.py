@@ -633,6 +633,36 @@ class _MachineGen:
                 have[q] |= case_effect(encode_state(self.m, d.pre), d.answer)
         self.effect = {q: {"fields": sorted(can.get(q, {})), "changed_by_cases": sorted(have[q] & set(can.get(q, {})))}
                        for q in sorted(have)}
+        self._effectful_rules()
+
+    def _effectful_rules(self) -> None:
+        """Every rule with a positive case is also exercised by an accepted case with a non-trivial
+        effect where one of its positive candidates has one (``effect_<RULE>``); records the figure."""
+        def effect(d: _Draft) -> set[str]:
+            return case_effect(encode_state(self.m, d.pre), d.answer)
+
+        effectful: set[str] = set()
+        for d in self.drafts:
+            if d.kind != "mutant" and "mutant" not in d.extra and effect(d):
+                effectful |= d.rules
+        accepting = [r for r in self.rule_targets if (r, True) in self.rule_found]
+        for rid in accepting:
+            if rid in effectful:
+                continue
+            for i, a, t, rules, _ in self.rule_found[(rid, True)]:
+                if isinstance(t, Rejected):
+                    continue
+                d = self._draft(i, a, f"effect_{rid}", "effect", f"{rid} accepts with a non-trivial effect: "
+                                f"{_outcome_text(a, t)}", set(rules) | {rid}, {"rule": rid})
+                got = effect(d)
+                if got:
+                    d.extra["field"] = sorted(got)[0]
+                    self.drafts.append(d)
+                    effectful |= d.rules
+                    break
+        self.rule_effect = {"rules_accepting": len(accepting),
+                            "with_effect": sum(1 for r in accepting if r in effectful),
+                            "without_effect": [r for r in accepting if r not in effectful]}
 
     # -- mutants ----------------------------------------------------------------------------------------
     def mutant_case(self, mut: Mutant) -> _Draft | None:
@@ -818,6 +848,7 @@ class _Suite:
                 for k in range(len(pool.machines))],
             "shapes": len(set(pool.shapes)), "transitions": len(pool.transitions),
             "max_actions": g.opts.max_actions, "states_with_inputs_cut": pool.cut,
+            "rules_accepting_with_effect": g.rule_effect,
             "parameters": config}
         for h in g.handlers:
             if h.qualified not in self.schemas:
