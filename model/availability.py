@@ -49,9 +49,15 @@ class SignBitfield:
     forged bitfield is one with ``signer != validator`` (signatures are abstract).
     """
 
+    #: the validator's index in the session's validator set, from 0
     validator: int
+    #: bitmask over cores: bit i (value 2**i) set = the validator holds its erasure piece of core i's
+    #: candidate (an input may carry a bit at or beyond ``length``: that is an AV-2 rejection)
     bits: int
+    #: the bit vector's declared length (must be the number of cores, AV-2)
     length: int
+    #: the validator index whose key made the signature; ``signer != validator`` stands for a bad
+    #: signature (AV-4); a client's harness signs with ``signer``'s key, or fakes a failed check
     signer: int
 
 
@@ -125,27 +131,40 @@ class EndBlock:
     this block, which become "to be determined".
     """
 
+    #: bitmask over paras: bit i (value 2**i) set = a new candidate receipt for para i is included
     note: int = 0
 
 
 @attrs.frozen
 class ParaAvailability:
+    #: the availability status of the para's latest candidate, by name: NO_CANDIDATE (free),
+    #: TO_BE_DETERMINED (pending availability), AVAILABLE, UNAVAILABLE (timed out); a decided
+    #: status lasts one block, the next EndBlock clears it to NO_CANDIDATE
     status: Status = Status.NO_CANDIDATE
-    #: validators whose bit is set for the current candidate (bitmask)
+    #: bitmask over validators: bit v (value 2**v) set = validator v's bitfield had this candidate's bit
     votes: int = 0
-    #: blocks of voting the current candidate has had
+    #: blocks of voting the current candidate has had: 0 when noted; each EndBlock that finds it
+    #: TO_BE_DETERMINED adds 1 and then decides (available first, else timed out when age >= t,
+    #: ``chain_availability_period``), so it is at most t
     age: int = 0
-    #: candidates noted for this para so far (the current one is ``noted - 1``)
+    #: candidates noted for this para so far, counting from 1: the current one is candidate number
+    #: ``noted`` and owns bit ``noted - 1`` of ``enacted`` / ``timed_out``
     noted: int = 0
-    #: ghost: candidates (bitmask over serials) that became available / unavailable
+    #: ghost (no runtime storage): bitmask over this para's candidates, bit k (value 2**k) = the
+    #: (k+1)-th candidate noted (bases: ``noted`` counts from 1, bits index from 0) became available
     enacted: int = 0
+    #: ghost: the same bitmask for the candidates that timed out (became unavailable)
     timed_out: int = 0
 
 
 @attrs.frozen(cache_hash=True)
 class AvailabilityState:
+    #: one entry per para, index i = para i = core i
     paras: tuple[ParaAvailability, ...]
-    #: one more than the last validator whose bitfield the current block carries (AV-3)
+    #: one more than the last validator whose bitfield the current block carries (AV-3), 0 at the
+    #: start of a block: the block's bitfields must come in strictly ascending validator order. Not a
+    #: runtime storage item: the runtime sees a block's bitfields at once (one inherent) and checks
+    #: the same order; a client keeps it in its harness between two sign_bitfield requests
     signed: int = 0
 
 

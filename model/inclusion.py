@@ -84,6 +84,7 @@ DROP_EXIT = {
 class Collate:
     """A collator produces a candidate for ``para`` and hands it to a validator."""
 
+    #: the para's index, from 0 (para i owns core i)
     para: int
 
 
@@ -91,7 +92,9 @@ class Collate:
 class Second:
     """``validator`` issues ``Seconded(candidate)`` for ``para``'s candidate."""
 
+    #: the para's index, from 0
     para: int
+    #: the validator's index in the session's validator set, from 0
     validator: int
 
 
@@ -99,7 +102,9 @@ class Second:
 class Valid:
     """``validator`` issues ``Valid(candidate)`` for ``para``'s candidate."""
 
+    #: the para's index, from 0
     para: int
+    #: the validator's index in the session's validator set, from 0
     validator: int
 
 
@@ -107,6 +112,7 @@ class Valid:
 class Drop:
     """The candidate in flight for ``para`` fails before reaching the relay chain."""
 
+    #: the para's index, from 0
     para: int
 
 
@@ -115,15 +121,20 @@ class Block:
     """Close the relay-chain block; ``backed`` (a bitmask over paras) names the
     backable candidates the block author put in it."""
 
+    #: bitmask over paras: bit i (value 2**i) set = para i's backable candidate is in the block
     backed: int = 0
 
 
 @attrs.frozen
 class ParaPipeline:
+    #: node-side stage of the para's candidate in flight, by name: IDLE (none), CANDIDATE (collated),
+    #: SECONDED (at least one statement), BACKABLE (enough statements, INC-4)
     stage: Stage = Stage.IDLE
-    #: validators that signed a statement (Seconded or Valid) for the candidate
+    #: bitmask over validators: bit v (value 2**v) set = validator v signed a statement (Seconded or
+    #: Valid) for the candidate in flight
     statements: int = 0
-    #: candidates produced so far; the one in flight, if any, is ``produced - 1``
+    #: candidates produced (collated) so far for this para, counting from 1: the candidate in flight,
+    #: if any, is number ``produced``, and it is the ``serial`` it gets when backed
     produced: int = 0
 
 
@@ -131,24 +142,33 @@ class ParaPipeline:
 class PendingAvailability:
     """``CandidatePendingAvailability`` of [IG §2.5.6], abstracted."""
 
+    #: the para whose candidate occupies the core, from 0
     para: int
+    #: which of the para's candidates this is, counting from 1 (the para's ``produced`` when it was
+    #: backed); it stands for the candidate hash
     serial: int
-    #: availability votes: one bit per validator
+    #: availability votes, a bitmask over validators: bit v (value 2**v) set = validator v's bitfield
+    #: had this core's bit (``availability_votes`` of ``CandidatePendingAvailability``)
     votes: int = 0
-    #: blocks of voting so far
+    #: blocks of voting so far: 0 when backed; each Block adds 1 before its timeout check, and the core
+    #: is freed in the Block where age + 1 >= ``chain_availability_period`` without > 2/3 of the votes
     age: int = 0
 
 
 @attrs.frozen(cache_hash=True)
 class InclusionState:
+    #: one entry per para, index i = para i (node-side: the candidate each para has in flight)
     paras: tuple[ParaPipeline, ...]
-    #: one entry per availability core: ``None`` when free
+    #: one entry per availability core, index i = core i = para i: ``None`` when free
     cores: tuple[PendingAvailability | None, ...]
-    #: one more than the last validator whose bitfield the current block carries (AV-3)
+    #: one more than the last validator whose bitfield the current block carries (AV-3), 0 at the
+    #: start of a block: bitfields come in strictly ascending validator order. Not runtime storage
+    #: (the runtime takes a block's bitfields in one inherent); a client keeps it in its harness
     signed: int = 0
-    #: ghost, per para: how many candidates have left the pipeline, and the outcome of
-    #: the last one to leave (0 when none has)
+    #: ghost, per para: how many of its candidates have left the pipeline (included, dropped or timed out)
     exits: tuple[int, ...] = ()
+    #: ghost, per para: how its last candidate left, an integer code: 0 none has yet, 1 included,
+    #: 2 not propagated, 3 not backed, 4 not selected (the three Drop exits, by stage), 5 timed out
     last_exit: tuple[int, ...] = ()
 
 

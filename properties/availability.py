@@ -121,6 +121,34 @@ def free_core_bit_disregarded(m, s, a, t):
     return all(p.votes == q.votes for p, q in zip(s.paras, t.paras))
 
 
+def _counted(m, s, a):
+    """A bitfield with some bit set, all of them for candidates to be determined (so it counts, AV-5)."""
+    return isinstance(a, SignBitfield) and a.bits != 0 and all(
+        not (a.bits >> i) & 1 or p.status == S.TO_BE_DETERMINED for i, p in enumerate(s.paras))
+
+
+@transition(M, ["AV-9"], on=[SignBitfield], witness=lambda m, s, a, t: _accepted(t) and _counted(m, s, a))
+def counted_bitfield_records_votes(m, s, a, t):
+    """An accepted bitfield whose bits all name candidates to be determined adds its validator's
+    vote to each of them (what a handler changes must be seen: issue 20)."""
+    if not (_accepted(t) and _counted(m, s, a)):
+        return True
+    return all(not (a.bits >> i) & 1 or (q.votes >> a.validator) & 1 for i, q in enumerate(t.paras))
+
+
+def _stays_pending(p, q) -> bool:
+    return p.status == q.status == S.TO_BE_DETERMINED and p.noted == q.noted
+
+
+@transition(M, ["AV-7"], on=[EndBlock], witness=lambda m, s, a, t: _accepted(t) and any(
+    _stays_pending(p, q) for p, q in zip(s.paras, t.paras)))
+def pending_candidate_ages_each_block(m, s, a, t):
+    """A candidate still to be determined after a block end has had one more block of voting."""
+    if not _accepted(t):
+        return True
+    return all(not _stays_pending(p, q) or q.age == p.age + 1 for p, q in zip(s.paras, t.paras))
+
+
 # -- reachability witnesses ------------------------------------------------------------------
 
 
@@ -233,3 +261,29 @@ class NoteOverPending(AvailabilityMachine):
 
     def may_note(self, p):
         return p.status in (Status.NO_CANDIDATE, Status.TO_BE_DETERMINED)
+
+
+# -- forgetful mutants: an effect left out (issue 20; each is caught by a vector case too) -------------
+
+
+@mutant(M, "av_vote_not_recorded", kills=["counted_bitfield_records_votes"])
+class VoteNotRecorded(AvailabilityMachine):
+    """AV-6/AV-9: a counted bitfield is accepted (its validator is marked as signed) but its
+    bits are never added to the candidates' votes, so nothing becomes available."""
+
+    def process_sign_bitfield(self, state, bf):
+        nxt = super().process_sign_bitfield(state, bf)
+        return nxt.__class__(state.paras, nxt.signed)
+
+
+@mutant(M, "av_age_not_advanced", kills=["pending_candidate_ages_each_block"])
+class AgeNotAdvanced(AvailabilityMachine):
+    """AV-7: the age of a candidate to be determined is not advanced at the end of a block,
+    so the timeout never fires."""
+
+    def process_end_block(self, state, a):
+        nxt = super().process_end_block(state, a)
+        paras = tuple(q.__class__(q.status, q.votes, p.age if q.noted == p.noted and q.status == p.status
+                                  else q.age, q.noted, q.enacted, q.timed_out)
+                      for p, q in zip(state.paras, nxt.paras))
+        return nxt.__class__(paras, nxt.signed)

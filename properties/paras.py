@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from paraspec.model.core import Rejected
 from paraspec.model.runtime.common import mdel, mget, mhas, replace
-from paraspec.model.runtime.paras import ParasBlock, ParasMachine, ParasState, PastCodeMeta
+from paraspec.model.runtime.paras import ParasBlock, ParasMachine, ParasState, PastCodeMeta, ValidationCodeQuery
 
 from .core import always, mutant, sometimes, transition
 
@@ -271,3 +271,24 @@ class CleanupKeepsHead(ParasMachine):
         out = super().process_paras_session_change(ps, now)
         kept = tuple((p, h) for p, h in ps.heads if p in ps.outgoing)
         return replace(out, heads=tuple(sorted(out.heads + kept)))
+
+
+# -- the answer of a query (issue 20: an implementation that drops it must be caught) ----------------
+
+
+@transition(M, ["PAR-6"], on=[ValidationCodeQuery], witness=lambda m, s, a, t: _accepted(t) and a.para in known_paras(s.paras))
+def code_query_answers_code_at(m, s, a, t):
+    """An accepted validation-code query answers the code in force at its context (what
+    ``validation_code_at`` gives), not nothing."""
+    if not _accepted(t):
+        return True
+    return m.answer(s, a, t) == m.get_validation_code_at(s.paras, a.para, a.at, a.assume_intermediate)
+
+
+@mutant(M, "par_answer_dropped", kills=["code_query_answers_code_at"])
+class AnswerDropped(ParasMachine):
+    """PAR-6: a validation-code query is accepted but answers nothing (the runtime API's
+    result is dropped)."""
+
+    def answer(self, state, action, next_state):
+        return None

@@ -45,6 +45,12 @@ def register(sub) -> None:
                    help="states per exploration, per machine and preset (default %(default)s)")
     g.add_argument("--per-shape", type=_args.positive_int, default=attrs.fields(Options).per_shape.default, metavar="K",
                    help="states expanded per (state shape, depth) in the sampled exploration (default %(default)s)")
+    g.add_argument("--max-actions", type=_args.positive_int, default=attrs.fields(Options).max_actions.default,
+                   metavar="N", help="inputs tried per state, the machine's first ones (default %(default)s)")
+    g.add_argument("--max-transitions-cut", type=_args.positive_int,
+                   default=attrs.fields(Options).max_transitions_cut.default, metavar="N",
+                   help="transitions per exploration once a state had more inputs than --max-actions "
+                        "(a preset too large to explore: polkadot; default %(default)s)")
     g.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
     g.set_defaults(func=generate)
 
@@ -59,6 +65,10 @@ def register(sub) -> None:
     r.add_argument("--handler", action="append", default=[], metavar="GLOB",
                    help="only handlers matching machine/handler glob, e.g. 'inclusion/*' (repeatable)")
     r.add_argument("--preset", action="append", default=[], metavar="NAME", help="only this preset (repeatable)")
+    r.add_argument("--suite", action="append", default=[], metavar="NAME",
+                   choices=["runtime", "runtime_module", "node", "protocol"],
+                   help="only this suite: runtime (one relay-chain block per case), runtime_module, node, protocol "
+                        "(repeatable; see index.json suites)")
     r.add_argument("--timeout", type=_args.positive_float, default=10.0, metavar="S",
                    help="seconds the adapter may take per case (default 10)")
     r.add_argument("--max-crashes", type=_args.positive_int, default=5, metavar="N",
@@ -71,6 +81,12 @@ def register(sub) -> None:
     r.add_argument("--verbose", "-v", action="store_true", help="print every case, not only failures")
     r.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
     r.set_defaults(func=run)
+
+    mp = vsub.add_parser("mapping", help="write docs/vectors-mapping.md: vector fields and rules -> polkadot-sdk")
+    mp.add_argument("--out", metavar="FILE", default="docs/vectors-mapping.md",
+                    help="file to write (default %(default)s)")
+    mp.add_argument("--check", action="store_true", help="only check that the file is current")
+    mp.set_defaults(func=mapping)
 
     s = vsub.add_parser("schemas", help="write the JSON Schemas of the vector format into checker/schemas/")
     s.add_argument("--out", metavar="DIR", help="directory to write (default: the package's checker/schemas/)")
@@ -85,6 +101,14 @@ def _console() -> Console:
 # -- generate -------------------------------------------------------------------------------------------
 
 
+def _effect_text(e: dict | None) -> str:
+    """``changed/fields (pct)`` of one handler's effect adequacy."""
+    if not e or not e["fields"]:
+        return "- (changes nothing)"
+    n, m = len(e["changed_by_cases"]), len(e["fields"])
+    return f"{n}/{m} ({100.0 * n / m:.0f}%)"
+
+
 def generate(args) -> int:
     load_all()
     from paraspec.properties.core import MUTANTS
@@ -94,8 +118,11 @@ def generate(args) -> int:
 
     for m in args.machine:
         get_machine_class(m)
-    for p in args.preset:
-        _args.check_preset(p, args.machine or machine_names())
+    for p in args.preset:  # named machines must have it; of all machines, at least one
+        if args.machine:
+            _args.check_preset(p, args.machine)
+        elif not any(p in get_machine_class(m).presets for m in machine_names()):
+            _args.check_preset(p, machine_names())
     out = Path(args.out)
     check_replaced_dir(out, "--out")
     if out.exists():
@@ -107,17 +134,19 @@ def generate(args) -> int:
     console = _console()
     log = (lambda s: None) if args.quiet else (lambda s: console.print(s, markup=False))
     opts = Options(presets=tuple(dict.fromkeys(args.preset)), machines=tuple(dict.fromkeys(args.machine)),
-                   per_shape=args.per_shape, max_states=args.max_states)
+                   per_shape=args.per_shape, max_states=args.max_states, max_actions=args.max_actions,
+                   max_transitions_cut=args.max_transitions_cut)
     if not args.quiet:
         console.print(f"generating vectors into {out}", markup=False)
     res = gen(out, opts, log)
 
     if not args.quiet:
         t = Table(title="cases per handler")
-        for col in ("preset/machine/handler", "rule", "coverage", "mutant", "total"):
+        for col in ("preset/machine/handler", "rule", "coverage", "effect", "mutant", "total", "effect coverage"):
             t.add_column(col, justify="left" if col.startswith("preset") else "right")
         for k, c in sorted(res.handlers.items()):
-            t.add_row(escape(k), str(c["rule"]), str(c["coverage"]), str(c["mutant"]), str(sum(c.values())))
+            t.add_row(escape(k), str(c["rule"]), str(c["coverage"]), str(c["effect"]), str(c["mutant"]),
+                      str(sum(c.values())), _effect_text(res.effects.get(k)))
         console.print(t)
         a = Table(title="mutation adequacy: each mutant run as an implementation against the suite")
         for col in ("mutant", "machine", "cases run", "failing case", "verdict"):
@@ -126,12 +155,17 @@ def generate(args) -> int:
             a.add_row(escape(name), escape(MUTANTS[name].machine), str(n), escape(first or "-"),
                       "[green]killed[/]" if failed else "[bold red]survives[/]")
         console.print(a)
+        for preset, names in res.index.get("machines_without_preset", {}).items():
+            console.print(escape(f"preset {preset}: not a preset of {', '.join(names)} (no cases for them there)"))
         for gap in res.gaps:
             console.print(f"[red]gap:[/] {escape(gap)}")
     survivors = sorted(n for n, (f, _, _) in res.mutation.items() if not f)
     pct = 100.0 * res.killed / len(res.mutation) if res.mutation else 100.0
+    fields = sum(len(e["fields"]) for e in res.effects.values())
+    changed = sum(len(e["changed_by_cases"]) for e in res.effects.values())
     console.print(f"{res.cases} cases in {len(res.handlers)} handler directories, mutation adequacy "
-                  f"{res.killed}/{len(res.mutation)} ({pct:.0f}%), {len(res.gaps)} rule gaps, "
+                  f"{res.killed}/{len(res.mutation)} ({pct:.0f}%), effect coverage {changed}/{fields} "
+                  f"({100.0 * changed / fields if fields else 100.0:.0f}%), {len(res.gaps)} rule gaps, "
                   f"generated in {res.elapsed:.1f}s into {out}", markup=False)
     for name in survivors:
         home = MUTANTS[name].preset
@@ -139,6 +173,24 @@ def generate(args) -> int:
             else ""
         console.print("[red]" + escape(f"mutant {name} passes every case{hint}") + "[/]")
     return 0 if not survivors and not res.gaps else 1
+
+
+def mapping(args) -> int:
+    from ..vectors.mapping import render
+
+    text = render()
+    out = Path(args.out)
+    if args.check:
+        current = out.read_text() if out.is_file() else None
+        if current != text:
+            print(f"{out}: not current; run `paraspec vectors mapping --out {out}`")
+            return 1
+        print(f"{out}: current")
+        return 0
+    check_dir(out.parent, "--out")
+    atomic_write(out, text)
+    print(f"wrote {out}")
+    return 0
 
 
 # -- run ---------------------------------------------------------------------------------------------------
@@ -152,6 +204,10 @@ def run(args) -> int:
     _args.check_outputs(args)
     try:
         cases = load_suite(args.dir, args.machine, args.handler, args.preset)
+        if args.suite:
+            from ..vectors.suites import suite_of
+
+            cases = [c for c in cases if suite_of(c.handler) in args.suite]
     except VectorError as e:
         raise UsageError(f"{args.dir}: {e}") from None
     if not cases:

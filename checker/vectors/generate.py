@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import gc
 import re
+from itertools import islice
 import shutil
 import time
 from collections import Counter
@@ -61,7 +62,9 @@ from ..fingerprint import fingerprint
 from ..outputs import replace_dir, sweep, temp_path
 from ..registry import build, get_machine_class, load_all, machine_names, properties_of
 from ..spec import load_rules
+from ..codec import encode
 from .cases import FORMAT, config_json, dump, encode_input, encode_state, execute, first_difference
+from .effects import answer_fields, case_effect, changed_fields
 from .serve import Reference
 from .suite import Case, expected_of, request_of
 from .tracing import RuleTracer
@@ -84,9 +87,18 @@ class Options:
     cross_states: int = 400
     #: pool transitions traced for rule scenarios
     trace_limit: int = 20000
+    #: inputs tried per state, in the machine's own order (the first ones): a machine at a large
+    #: preset (``polkadot``: 1000 validators, 100 cores) has more bitfields per state than any
+    #: exploration can try; recorded in ``index.json`` with ``bounded_by`` the states it cut
+    max_actions: int = 128
+    #: transitions each exploration tries once some state had its inputs cut by ``max_actions``
+    #: (such a preset is sampled anyway, and its steps are slow: 1-2 ms each at ``polkadot``)
+    max_transitions_cut: int = 10000
 
 
 REACHES = "the step reaches the situation of property"
+#: the kinds of case, in the order reports list them
+KINDS = ("rule", "coverage", "effect", "mutant")
 
 
 def rule_key(rid: str) -> tuple[str, int]:
@@ -110,6 +122,8 @@ class Pool:
     #: the machine of each exploration (the bounded one first)
     machines: list[Machine] = attrs.Factory(list)
     complete: list[bool] = attrs.Factory(list)
+    #: expanded states with more inputs than the explorations tried (``Options.max_actions``)
+    cut: int = 0
 
     def path(self, i: int) -> list[Any]:
         out = []
@@ -145,13 +159,39 @@ class _PoolVisitor(Visitor):
     each stored state with its shape and parent (pool indices are exploration indices
     from ``base`` on)."""
 
-    def __init__(self, m: Machine, pool: Pool):
+    def __init__(self, m: Machine, pool: Pool, max_actions: int, max_transitions_cut: int):
         super().__init__(m)
         self.pool = pool
         self.src = len(pool.machines)
         pool.machines.append(m)
         self.base = len(pool.states)
         self.truncated = False
+        self.max_actions = max_actions
+        self.max_transitions_cut = max_transitions_cut
+        self.tried = 0
+        self.cut = False
+
+    def stop_state(self, ex: Exploration) -> str | None:
+        if self.cut and self.tried >= self.max_transitions_cut:
+            self.truncated = True
+            return "max_transitions_cut"
+        return None
+
+    def expand(self, i: int, s):
+        """The successors of the first ``max_actions`` inputs (the machine's actions are lazy,
+        so a state with more inputs than can be tried costs only the ones tried)."""
+        succs = self.machine.successors(s)
+        n = 0
+        for k, a, t in islice(succs, self.max_actions):
+            n += 1
+            if isinstance(t, Rejected):
+                yield k, a, t, 0, None, None
+            else:
+                rep, fp = self.key(t)
+                yield k, a, None, fp, rep, None
+        if n == self.max_actions and next(succs, None) is not None:
+            self.pool.cut += 1
+            self.truncated = self.cut = True
 
     def store(self, i: int, parent: int, succ: tuple, shape: str) -> None:
         pool = self.pool
@@ -165,13 +205,14 @@ class _PoolVisitor(Visitor):
         if r is not None:
             r.__traceback__ = None  # keep no frames alive (the pool holds many of these)
         self.pool.transitions.append((self.base + i, succ[1], r))
+        self.tried += 1
 
 
 class _Exhaustive(_PoolVisitor):
     """Every reachable state, up to ``max_states`` stored states."""
 
-    def __init__(self, m: Machine, pool: Pool, max_states: int):
-        super().__init__(m, pool)
+    def __init__(self, m: Machine, pool: Pool, max_states: int, max_actions: int, max_transitions_cut: int):
+        super().__init__(m, pool, max_actions, max_transitions_cut)
         self.max_states = max_states
 
     def on_state(self, i: int, parent: int, succ: tuple) -> None:
@@ -190,8 +231,9 @@ class _Sampled(_PoolVisitor):
     """At most ``per_shape`` states of each (shape, depth) and ``max_states`` expanded in
     all; a state enters the pool when it is expanded."""
 
-    def __init__(self, m: Machine, pool: Pool, per_shape: int, max_states: int):
-        super().__init__(m, pool)
+    def __init__(self, m: Machine, pool: Pool, per_shape: int, max_states: int, max_actions: int,
+                 max_transitions_cut: int):
+        super().__init__(m, pool, max_actions, max_transitions_cut)
         self.per_shape = per_shape
         self.max_states = max_states
         self.scheduled: Counter[tuple[str, int]] = Counter()
@@ -216,7 +258,7 @@ class _Sampled(_PoolVisitor):
         if self.expanded >= self.max_states:
             self.truncated = True
             return "max_states"
-        return None
+        return super().stop_state(ex)
 
     def expand(self, i: int, s):
         self.expanded += 1
@@ -226,21 +268,24 @@ class _Sampled(_PoolVisitor):
 
 
 @_no_gc
-def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None) -> Pool:
-    """Breadth-first over every reachable state, up to ``max_states`` states."""
+def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None, max_actions: int = 128,
+                       max_transitions_cut: int = 10000) -> Pool:
+    """Breadth-first over every reachable state, up to ``max_states`` states (and the first
+    ``max_actions`` inputs of each)."""
     pool = pool if pool is not None else Pool()
-    v = _Exhaustive(m, pool, max_states)
+    v = _Exhaustive(m, pool, max_states, max_actions, max_transitions_cut)
     explore(v)
     pool.complete.append(not v.truncated)
     return pool
 
 
 @_no_gc
-def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | None = None) -> Pool:
+def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | None = None,
+                    max_actions: int = 128, max_transitions_cut: int = 10000) -> Pool:
     """Breadth-first, expanding at most ``per_shape`` states of each (shape, depth)
     (so deeper states of a shape are still reached) and ``max_states`` in all."""
     pool = pool if pool is not None else Pool()
-    v = _Sampled(m, pool, per_shape, max_states)
+    v = _Sampled(m, pool, per_shape, max_states, max_actions, max_transitions_cut)
     explore(v)
     pool.complete.append(not v.truncated)
     return pool
@@ -282,6 +327,8 @@ class GenerationResult:
     gaps: list[str]
     elapsed: float
     index: dict
+    #: "preset/machine/handler" -> {"fields": [...], "changed_by_cases": [...]} (effect adequacy)
+    effects: dict = attrs.Factory(dict)
 
     @property
     def killed(self) -> int:
@@ -309,9 +356,11 @@ class _MachineGen:
     def run(self) -> None:
         m = self.m
         bounded = build(self.name, self.preset, overrides=self.sampling) if self.sampling else m
-        pool = explore_exhaustive(bounded, self.opts.max_states)
+        cap, cut = self.opts.max_actions, self.opts.max_transitions_cut
+        pool = explore_exhaustive(bounded, self.opts.max_states, max_actions=cap, max_transitions_cut=cut)
         if self.sampling or not pool.complete[0]:
-            explore_sampled(m, self.opts.per_shape, self.opts.max_states, pool)
+            explore_sampled(m, self.opts.per_shape, self.opts.max_states, pool, max_actions=cap,
+                            max_transitions_cut=cut)
         self.pool = pool
         classes = list(dict.fromkeys(type(a) for _, a, _ in pool.transitions))
         self.handlers = handlers_for(self.name, classes)
@@ -347,7 +396,7 @@ class _MachineGen:
         if s not in inits:
             return False
         for a in pool.path(i):
-            if a not in set(m.actions(s)):
+            if a not in set(islice(m.actions(s), self.opts.max_actions)):
                 return False
             try:
                 s = m.step(s, a)
@@ -458,7 +507,7 @@ class _MachineGen:
                 continue
             t = pool.machines[pool.source[i]].step(pool.states[i], a)
             hits: set[str] = set()
-            probe._properties(pool.states[i], a, t, lambda rid, pol: hits.add(rid))
+            probe._properties(pool.states[i], a, t, lambda rid, pol, why="": hits.add(rid))
             if hits & missing:
                 t2, rules = self._traced(pool.states[i], a)
                 self._found(i, a, t2, rules)
@@ -523,6 +572,98 @@ class _MachineGen:
                                                f"{rid} ({title}), {word}{because}: {_outcome_text(a, t)}",
                                                rules | {rid}, {"rule": rid, "polarity": word}))
 
+    # -- effect adequacy (``effects.py``) ---------------------------------------------------------------
+    def _pool_effects(self) -> dict[str, dict[str, tuple[int, Any]]]:
+        """Per handler: every field that an accepted pool transition changes or reports, with the
+        first such transition (pool state, input): the first ``trace_limit`` transitions, re-run
+        (so a query, which leads back to its own state, shows its answer), then the first-discovery
+        edge of every pool state."""
+        pool, enc = self.pool, {}
+
+        def js(k: int) -> Any:
+            if k not in enc:
+                enc[k] = encode_state(self.m, pool.states[k])
+            return enc[k]
+
+        can: dict[str, dict[str, tuple[int, Any]]] = {}
+
+        def note(h: Handler, j: int, a: Any, fields: set[str]) -> None:
+            mine = can.setdefault(h.qualified, {})
+            for f in fields:
+                mine.setdefault(f, (j, a))
+
+        for j, a, r in pool.transitions[: self.opts.trace_limit]:
+            h = self.by_class.get(type(a))
+            if r is None and h is not None:
+                m = pool.machines[pool.source[j]]
+                try:
+                    t = h.run(m, pool.states[j], a)
+                    note(h, j, a, changed_fields(js(j), encode_state(self.m, t))
+                         | answer_fields(encode(m.answer(pool.states[j], a, t))))
+                except Exception:
+                    continue
+        for k, par in enumerate(pool.parents):
+            h = self.by_class.get(type(par[1])) if par is not None else None
+            if h is not None:
+                note(h, par[0], par[1], changed_fields(js(par[0]), js(k)))
+        return can
+
+    def effects(self) -> None:
+        """Add an ``effect_NNN`` case for every field a handler changes in the pool and no case
+        of it changes yet; record the per-handler figures in ``self.effect``."""
+        can = self._pool_effects()
+        have: dict[str, set[str]] = {h.qualified: set() for h in self.handlers}
+        for d in self.drafts:  # a mutant's case is not counted: an effect forgotten without a mutant must fail too
+            if d.kind != "mutant" and "mutant" not in d.extra:
+                have.setdefault(d.handler.qualified, set()).update(case_effect(encode_state(self.m, d.pre), d.answer))
+        n = 0
+        for q in sorted(can):
+            for f in sorted(can[q]):
+                if f in have[q]:
+                    continue
+                j, a = can[q][f]
+                t, rules = self._traced(self.pool.states[j], a)
+                if not rules:
+                    rules = {r: {True} for r in self.tracer.last_entered}
+                d = self._draft(j, a, f"effect_{n:03d}", "effect",
+                                f"{type(a).__name__} changes {f}, which no other case of the handler changes: "
+                                f"{_outcome_text(a, t)}", set(rules), {"field": f})
+                n += 1
+                self.drafts.append(d)
+                have[q] |= case_effect(encode_state(self.m, d.pre), d.answer)
+        self.effect = {q: {"fields": sorted(can.get(q, {})), "changed_by_cases": sorted(have[q] & set(can.get(q, {})))}
+                       for q in sorted(have)}
+        self._effectful_rules()
+
+    def _effectful_rules(self) -> None:
+        """Every rule with a positive case is also exercised by an accepted case with a non-trivial
+        effect where one of its positive candidates has one (``effect_<RULE>``); records the figure."""
+        def effect(d: _Draft) -> set[str]:
+            return case_effect(encode_state(self.m, d.pre), d.answer)
+
+        effectful: set[str] = set()
+        for d in self.drafts:
+            if d.kind != "mutant" and "mutant" not in d.extra and effect(d):
+                effectful |= d.rules
+        accepting = [r for r in self.rule_targets if (r, True) in self.rule_found]
+        for rid in accepting:
+            if rid in effectful:
+                continue
+            for i, a, t, rules, _ in self.rule_found[(rid, True)]:
+                if isinstance(t, Rejected):
+                    continue
+                d = self._draft(i, a, f"effect_{rid}", "effect", f"{rid} accepts with a non-trivial effect: "
+                                f"{_outcome_text(a, t)}", set(rules) | {rid}, {"rule": rid})
+                got = effect(d)
+                if got:
+                    d.extra["field"] = sorted(got)[0]
+                    self.drafts.append(d)
+                    effectful |= d.rules
+                    break
+        self.rule_effect = {"rules_accepting": len(accepting),
+                            "with_effect": sum(1 for r in accepting if r in effectful),
+                            "without_effect": [r for r in accepting if r not in effectful]}
+
     # -- mutants ----------------------------------------------------------------------------------------
     def mutant_case(self, mut: Mutant) -> _Draft | None:
         home = mut.preset or get_machine_class(self.name).default_preset
@@ -531,7 +672,7 @@ class _MachineGen:
         mm = build(self.name, self.preset, mut.name)
         hit = None
         source = ""
-        if home == self.preset or overrides:
+        if (home == self.preset or overrides) and not self.pool.cut:  # a full search, where it can end
             props = [p for p in self.props if p.name in mut.kills]
             r = (Checker(mm).with_properties(props).with_stop_on_violation(mut.kills)
                  .with_max_states(self.opts.mutant_states).run())
@@ -687,6 +828,10 @@ class _Suite:
         self.gaps: list[str] = []
         self.rules_index: dict[str, dict[str, Any]] = {}
         self.pools: dict[str, dict] = {}
+        #: "preset/machine/handler" -> {"fields": [...], "changed_by_cases": [...]}
+        self.effects: dict[str, dict] = {}
+        #: preset -> the selected machines that do not define it (no cases there)
+        self.skipped: dict[str, list[str]] = {}
 
     def machine(self, preset: str, g: "_MachineGen") -> None:
         """Record one machine's parameters (``<preset>/<machine>/config.json``), pool,
@@ -702,12 +847,16 @@ class _Suite:
                  "states": pool.source.count(k), "complete": pool.complete[k]}
                 for k in range(len(pool.machines))],
             "shapes": len(set(pool.shapes)), "transitions": len(pool.transitions),
+            "max_actions": g.opts.max_actions, "states_with_inputs_cut": pool.cut,
+            "rules_accepting_with_effect": g.rule_effect,
             "parameters": config}
         for h in g.handlers:
             if h.qualified not in self.schemas:
                 from .schemas import handler_schema
 
                 self.schemas[h.qualified] = handler_schema(g.m, h)
+        for q, e in g.effect.items():
+            self.effects[f"{preset}/{q}"] = e
         for d in g.drafts:
             self.write_case(preset, g.m, d, config)
 
@@ -737,6 +886,17 @@ class _Suite:
         for fname, sch in sorted(envelope_schemas().items()):
             (self.tmp / "schemas" / fname).write_text(dump(sch))
 
+    def suites(self) -> dict[str, dict]:
+        """The runtime / runtime_module / node / protocol split (``suites.py``)."""
+        from .suites import SUITES, suite_of
+
+        out = {name: {"description": text, "handlers": [], "cases": 0} for name, text in SUITES.items()}
+        for k, c in sorted(self.handler_counts.items()):
+            entry = out[suite_of(k.split("/", 1)[1])]
+            entry["handlers"].append(k)
+            entry["cases"] += sum(c.values())
+        return out
+
     def index(self, opts: Options, presets: list[str], machines: list[str], mutation: dict) -> dict:
         from .schemas import shipped_name
 
@@ -745,16 +905,20 @@ class _Suite:
             "generator": "paraspec vectors generate",
             "presets": presets,
             "machines": machines,
+            "machines_without_preset": self.skipped,
             "options": {"per_shape": opts.per_shape, "max_states": opts.max_states,
                         "mutant_states": opts.mutant_states, "cross_states": opts.cross_states,
-                        "trace_limit": opts.trace_limit},
+                        "trace_limit": opts.trace_limit, "max_actions": opts.max_actions,
+                        "max_transitions_cut": opts.max_transitions_cut},
             "cases": len(self.cases),
             "pools": self.pools,
             "handlers": {
-                k: {"cases": sum(c.values()), **{kind: c[kind] for kind in ("rule", "coverage", "mutant")},
-                    "schema": f"schemas/{shipped_name(k.split('/', 1)[1])}"}
+                k: {"cases": sum(c.values()), **{kind: c[kind] for kind in KINDS},
+                    "schema": f"schemas/{shipped_name(k.split('/', 1)[1])}",
+                    "effects": self.effects.get(k, {"fields": [], "changed_by_cases": []})}
                 for k, c in sorted(self.handler_counts.items())
             },
+            "suites": self.suites(),
             "rules": {r: self.rules_index[r] for r in sorted(self.rules_index, key=rule_key)},
             "gaps": self.gaps,
             "mutation_adequacy": {
@@ -811,11 +975,15 @@ def _preset(suite: _Suite, preset: str, machines: list[str], opts: Options, cata
     for name in machines:
         if not opts.presets and preset not in machine_presets(name):
             continue
+        if preset not in get_machine_class(name).presets:  # --preset names it; this machine has no such preset
+            suite.skipped.setdefault(preset, []).append(name)
+            continue
         g = _MachineGen(preset, name, opts, catalogue, log)
         g.run()
         mutant_drafts = _mutant_drafts(g, preset, log)
         _mutant_negatives(g, mutant_drafts, catalogue)
         g.drafts.extend(d for _, d in mutant_drafts)
+        g.effects()
         for rid in g.rule_targets:
             for pol in (True, False):
                 if (rid, pol) in g.rule_found:
@@ -855,7 +1023,7 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return GenerationResult(out, len(suite.cases), suite.handler_counts, mutation, suite.gaps,
-                            time.perf_counter() - start, index)
+                            time.perf_counter() - start, index, suite.effects)
 
 
 def adequacy(cases: list[Case], mutants: list[str]) -> dict[str, tuple[int, int, str | None]]:

@@ -50,13 +50,19 @@ def _envelope(machine: str | None, handler: str | None, pre: dict, inp: dict, de
         "machine": {"const": machine} if machine else {"type": "string"},
         "handler": {"const": f"{machine}/{handler}"} if machine else {"type": "string", "pattern": "^[a-z0-9_]+/[a-z0-9_]+$"},
         "preset": {"type": "string", "description": "the preset; the configuration is <preset>/<machine>/config.json"},
-        "kind": {"enum": ["rule", "coverage", "mutant"]},
+        "kind": {"enum": ["rule", "coverage", "effect", "mutant"],
+                 "description": "rule: a named scenario for one rule; coverage: an action kind in a state shape; "
+                                "effect: a change of a state field (or a non-null answer) no rule or coverage case of the "
+                                "handler makes; mutant: the step that tells a wrong model apart"},
         "rule": {"type": "string", "pattern": RULE_PATTERN,
                  "description": "kind rule: the rule ID the scenario is about"},
         "polarity": {"enum": ["positive", "negative"],
                      "description": "kind rule: positive (the rule holds or applies) or negative (it rejects the "
                                     "input, or its condition is false)"},
         "shape": {"type": "string", "description": "kind coverage: the coverage class of the pre-state"},
+        "field": {"type": "string",
+                  "description": "kind effect: the generalized path (array indices written []) of the post-state "
+                                 "field, or output.ok..., the case changes"},
         "mutant": {"type": "string", "description": "the mutant (wrong model) this case tells apart"},
         "kills": {"type": "array", "items": {"type": "string"},
                   "description": "kind mutant: the properties the mutant violates"},
@@ -142,7 +148,10 @@ def envelope_schemas() -> dict[str, dict[str, Any]]:
              "description": "the implementation does not implement this handler"},
         ],
     }
-    return {"case.schema.json": case, "request.schema.json": request, "response.schema.json": response}
+    from .configdoc import config_schema
+
+    return {"case.schema.json": case, "request.schema.json": request, "response.schema.json": response,
+            "config.schema.json": config_schema()}
 
 
 def all_schemas(machines: list[str] | None = None) -> dict[str, dict[str, Any]]:
