@@ -30,8 +30,8 @@ from pathlib import Path
 
 from .registry import UsageError
 
-__all__ = ["OutputError", "NAME_SLACK", "dir_problem", "check_file", "check_dir", "check_replaced_dir", "atomic_write",
-           "Staged", "temp_path", "sweep", "replace_dir"]
+__all__ = ["OutputError", "NAME_SLACK", "dir_problem", "check_file", "check_dir", "check_replaced_dir",
+           "atomic_write", "Staged", "temp_path", "sweep", "replace_dir"]
 
 #: bytes an output's own name leaves for the suffix of its temporary (``.paraspec-PID-N.tmp``)
 NAME_SLACK = 40

@@ -92,7 +92,8 @@ def check_outputs(args: argparse.Namespace) -> Path | None:
         if value:
             problem = dir_problem(value) if flag == "resume" else None
             if problem is not None:
-                raise UsageError(f"--resume {value}: {'no such checkpoint directory' if problem == 'no such directory' else problem}")
+                problem = "no such checkpoint directory" if problem == "no such directory" else problem
+                raise UsageError(f"--resume {value}: {problem}")
             check_dir(value, f"--{flag}")
     trace_dir = getattr(args, "trace_dir", None)
     if trace_dir:

@@ -52,7 +52,6 @@ import attrs
 
 from paraspec.model.core import Machine, Rejected
 from paraspec.model.handlers import SAMPLING, Handler, handlers_for, shape_of
-from paraspec.model.space import Space
 from paraspec.properties.core import MUTANTS, Kind, Mutant
 
 from ..explicit import Checker
@@ -60,7 +59,7 @@ from ..explore import Exploration, Visitor, explore
 from ..results import Verdict
 from ..fingerprint import fingerprint
 from ..outputs import replace_dir, sweep, temp_path
-from ..registry import UsageError, build, get_machine_class, load_all, machine_names, properties_of
+from ..registry import build, get_machine_class, load_all, machine_names, properties_of
 from ..spec import load_rules
 from .cases import FORMAT, config_json, dump, encode_input, encode_state, execute, first_difference
 from .serve import Reference
@@ -141,19 +140,10 @@ def _no_gc(fn):
     return wrapper
 
 
-#: inputs of one state a pool lists at most (every transition of an expanded state is kept)
-MAX_LISTED = 100_000
-
-
-def _count(n: int) -> str:
-    return f"{n:,}" if n < 10**9 else f"about 10^{len(str(n)) - 1}"
-
-
 class _PoolVisitor(Visitor):
     """Records an exploration into a pool: every transition of an expanded state, and
     each stored state with its shape and parent (pool indices are exploration indices
-    from ``base`` on). A state whose inputs are a :class:`Space` of more than
-    ``MAX_LISTED`` (the ``polkadot`` preset) is refused: one line, nothing written."""
+    from ``base`` on)."""
 
     def __init__(self, m: Machine, pool: Pool):
         super().__init__(m)
@@ -169,14 +159,6 @@ class _PoolVisitor(Visitor):
         pool.shapes.append(shape)
         pool.parents.append(None if parent == -1 else (self.base + parent, succ[1]))
         pool.source.append(self.src)
-
-    def expand(self, i: int, s):
-        acts = self.machine.actions(s)
-        if isinstance(acts, Space) and acts.size > MAX_LISTED:
-            m = self.machine
-            raise UsageError(f"--preset {m.preset}: a state of {m.name} offers {_count(acts.size)} inputs (more "
-                             f"than {MAX_LISTED:,}): vectors are generated on presets whose inputs can be listed")
-        return super().expand(i, s)
 
     def on_transition(self, i: int, succ: tuple) -> None:
         r = succ[2]

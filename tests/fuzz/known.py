@@ -147,8 +147,6 @@ REPRODUCERS: list[tuple[str, str, object, bool]] = [
                                                               "2", "--quiet"], None), False),
     ("polkadot-hang", "simulate-polkadot-inclusion", lambda t: (["check", "inclusion", "--preset", "polkadot", "--simulate",
                                                                  "--steps", "10", "--quiet"], None), False),
-    ("polkadot-hang", "vectors-generate-polkadot", lambda t: (["vectors", "generate", "--preset", "polkadot", "--machine",
-                                                               "availability", "--out", str(t / "v"), "-q"], None), False),
     # 3. checkpoints
     ("checkpoint", "resume-empty-checkpoint", lambda t: (
         (t / "ck" / "availability").mkdir(parents=True) or (t / "ck" / "availability" / "search.pickle").write_bytes(b"") and None
