@@ -107,9 +107,10 @@ def bitfield_actions(n_validators: int, n_cores: int, live_cores: int,
     exercised without multiplying the branching factor.
     """
     per = 1 << n_cores
+    later = range(next_validator, n_validators)
 
     def good(k: int) -> SignBitfield:
-        v = next_validator + k // per
+        v = later[k // per]
         return SignBitfield(v, k % per, n_cores, v)
 
     bad = []
@@ -119,7 +120,7 @@ def bitfield_actions(n_validators: int, n_cores: int, live_cores: int,
     bad.append(SignBitfield(n_validators, live_cores, n_cores, n_validators))
     bad.append(SignBitfield(0, live_cores, n_cores + 1, 0))
     bad.append(SignBitfield(0, live_cores, n_cores, 1 % n_validators if n_validators > 1 else 1))
-    return chain(Space(max(0, n_validators - next_validator) * per, good), bad)
+    return chain(Space(len(later) * per, good), bad)
 
 
 @attrs.frozen
