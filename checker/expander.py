@@ -14,7 +14,19 @@ from paraspec.properties.core import Kind, Property
 
 from .fingerprint import fingerprint
 
-__all__ = ["Expander"]
+__all__ = ["Expander", "Interrupted", "CHECK_EVERY"]
+
+#: actions between two checks of the limits inside the expansion of one state
+CHECK_EVERY = 256
+
+
+class Interrupted(Exception):
+    """A limit was reached inside the expansion of one state (``reason``: ``time_limit``,
+    ``max_states``); the state's partial expansion is dropped, the state stays unexpanded."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Expander:
@@ -42,6 +54,9 @@ class Expander:
         from .packing import layout_of
 
         self.layout = layout_of(machine)
+        #: ``interrupt(new)`` is asked every CHECK_EVERY actions of one state (``new``: how many
+        #: distinct successors found so far are not stored yet): a limit's name stops the expansion
+        self.interrupt: Callable[[int], str | None] | None = None
 
     def label_of(self, cls: type) -> int:
         got = self.labels.get(cls)
@@ -110,7 +125,13 @@ class Expander:
         tviol: list[tuple[str, int]] = []
         twit: dict[str, int] = {}
         canon = self.canon
-        for idx, a, t in (m.successors(s) if canon is None else self._reduced_successors(s)):
+        interrupt = self.interrupt
+        fresh: set[int] | None = None if interrupt is None else set()
+        for n, (idx, a, t) in enumerate(m.successors(s) if canon is None else self._reduced_successors(s), 1):
+            if interrupt is not None and not n % CHECK_EVERY:
+                why = interrupt(len(fresh))
+                if why is not None:
+                    raise Interrupted(why)
             tprops, twits = self.trans_for(type(a))
             for p in twits:
                 if p.witness(m, s, a, t):
@@ -125,5 +146,7 @@ class Expander:
             if skip is not None and skip(tfp):
                 succs.append((idx, self.label_of(type(a)), None, tfp, None, None))
             else:
+                if fresh is not None:
+                    fresh.add(tfp)
                 succs.append((idx, self.label_of(type(a)), None, tfp, rep, self.state_info(rep)))
         return succs, tviol, twit

@@ -30,6 +30,7 @@ when the search is complete (``checker.liveness``).
 from __future__ import annotations
 
 import gc
+import itertools
 import time
 from array import array
 from typing import Any, Callable, Iterable
@@ -37,9 +38,10 @@ from typing import Any, Callable, Iterable
 import attrs
 
 from paraspec.model.core import Machine
+from paraspec.model.space import Space
 from paraspec.properties.core import Kind, Property
 
-from .expander import Expander
+from .expander import Expander, Interrupted
 from .explore import Exploration, Halt, Visitor
 from .results import (
     CheckpointMismatch,
@@ -163,6 +165,14 @@ class Checker:
 # the explicit engine
 
 
+def nth_action(m: Machine, state, k: int):
+    """The ``k``-th input of ``actions(state)``, without listing the others."""
+    acts = m.actions(state)
+    if isinstance(acts, Space):
+        return acts[k]
+    return next(itertools.islice(acts, k, None))
+
+
 def _liveness_props(props):
     return [p for p in props if p.kind in (Kind.EVENTUALLY, Kind.LEADS_TO)]
 
@@ -180,6 +190,8 @@ class _Search(Visitor):
         self.props = checker.properties
         self.live = _liveness_props(self.props)
         self.x = Expander(self.m, self.props, checker.symmetry)
+        if checker.time_limit is not None or checker.max_states is not None:
+            self.x.interrupt = self._limit  # the limits hold inside a state's expansion too
         self.pool = None
         self.batches = None
         self.error: ModelError | None = None
@@ -218,6 +230,9 @@ class _Search(Visitor):
     def expand(self, i: int, s):
         if self.batches is not None:
             got = next(self.batches)
+            if isinstance(got, tuple) and got and got[0] == "interrupted":
+                self.ex.stopped = got[1]
+                raise Halt
             if isinstance(got, BaseException) or (isinstance(got, tuple) and got and got[0] == "error"):
                 self.error = ModelError(got[1], self.rebuild(i), *got[2:]) if isinstance(got, tuple) else \
                     ModelError(f"{type(got).__name__}: {got}", self.rebuild(i))
@@ -226,6 +241,9 @@ class _Search(Visitor):
         else:
             try:
                 succs, tviol, twit = self.x.expand(s, self.ex.index.__contains__)
+            except Interrupted as e:  # the state stays unexpanded (a resumed search expands it)
+                self.ex.stopped = e.reason
+                raise Halt from None
             except Exception as e:  # a bug in the model or a property
                 self.error = model_error(e, self.rebuild(i), self.props)
                 raise Halt from None
@@ -269,10 +287,15 @@ class _Search(Visitor):
         return None
 
     def stop_state(self, ex: Exploration) -> str | None:
+        return self._limit(0)
+
+    def _limit(self, new: int) -> str | None:
+        """The limit reached, if any, with ``new`` states found beyond the stored ones (asked
+        before each state and, by the expander, inside a long expansion)."""
         c = self.c
         if c.time_limit is not None and time.perf_counter() - self.began > c.time_limit:
             return "time_limit"
-        if c.max_states is not None and len(ex) >= c.max_states:
+        if c.max_states is not None and len(self.ex) + new >= c.max_states:
             return "max_states"
         return None
 
@@ -351,13 +374,13 @@ class _Search(Visitor):
         actions = []
         for k in range(1, len(idxs)):
             act = self._edge_act(idxs[k - 1], idxs[k])
-            a = list(m.actions(state))[act]
+            a = nth_action(m, state, act)
             state = m.step(state, a)
             actions.append(a)
             states.append(state)
         assert self.x.fp(state) == fps[-1], "trace replay diverged: actions() or step() is not deterministic"
         if closing is not None:
-            actions.append(list(m.actions(state))[closing])
+            actions.append(nth_action(m, state, closing))
         return Trace.of(m, tuple(states), tuple(actions), loop=loop)
 
     def _edge_act(self, u: int, v: int) -> int:
@@ -389,7 +412,8 @@ class _Search(Visitor):
             if c.workers > 1:
                 from .parallel import Pool
 
-                self.pool = Pool(c.workers, self.m, self.props, c.symmetry)
+                self.pool = Pool(c.workers, self.m, self.props, c.symmetry, time_limit=c.time_limit,
+                                 max_states=c.max_states)
             self.next_progress = len(self.ex) + c.progress_every
             self.ex.run(self)
             elapsed = time.perf_counter() - self.start
@@ -443,7 +467,7 @@ class _Search(Visitor):
         if p.kind == Kind.TRANSITION:
             m = self.m
             s = tr.states[-1]
-            a = list(m.actions(s))[act]
+            a = nth_action(m, s, act)
             tr = tr.extend(a, m.try_step(s, a))
         return tr
 
@@ -532,7 +556,7 @@ class _Search(Visitor):
                 while window[0][0] < p:
                     window.popleft()
                 ps = window[0][1]
-                a = list(m.actions(ps))[ex.parent_act[i]]
+                a = nth_action(m, ps, ex.parent_act[i])
                 s = self.x.key(m.step(ps, a))[0]
             window.append((i, s))
             yield s

@@ -25,12 +25,13 @@ import itertools
 import os
 import re
 import shutil
+import stat
 from pathlib import Path
 
 from .registry import UsageError
 
-__all__ = ["OutputError", "NAME_SLACK", "check_file", "check_dir", "check_replaced_dir", "atomic_write",
-           "Staged", "temp_path", "sweep", "replace_dir"]
+__all__ = ["OutputError", "NAME_SLACK", "dir_problem", "check_file", "check_dir", "check_replaced_dir",
+           "atomic_write", "Staged", "temp_path", "sweep", "replace_dir"]
 
 #: bytes an output's own name leaves for the suffix of its temporary (``.paraspec-PID-N.tmp``)
 NAME_SLACK = 40
@@ -117,6 +118,21 @@ def _special(path: Path) -> bool:
 def _target(path: Path) -> Path:
     """Where a write to ``path`` lands: a symbolic link is followed (the link stays)."""
     return Path(os.path.realpath(path)) if os.path.islink(path) else path
+
+
+def dir_problem(path: str | Path) -> str | None:
+    """Why ``path`` is not a directory that can be read (an input: ``--resume``, a vector suite),
+    in a few words, or ``None``: a missing one, a file, a name the system refuses (too long, a NUL
+    byte) and one that cannot be looked at are each told apart, never raised."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "no such directory"
+    except OSError as e:
+        return e.strerror or str(e)
+    except ValueError as e:  # an embedded NUL byte
+        return str(e)
+    return None if stat.S_ISDIR(st.st_mode) else "not a directory"
 
 
 def check_file(path: str | Path, flag: str) -> Path:

@@ -16,6 +16,7 @@ consumed in order), which keeps the traffic to new states only.
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 from typing import Any, Callable, Iterator
 
 __all__ = ["Pool"]
@@ -23,23 +24,39 @@ __all__ = ["Pool"]
 _WORKER: dict[str, Any] = {}
 
 
-def _init(machine, props, symmetry) -> None:
+def _init(machine, props, symmetry, deadline: float | None = None, max_states: int | None = None) -> None:
     import gc
 
     from .expander import Expander
 
     gc.disable()
-    _WORKER["x"] = Expander(machine, props, symmetry)
+    x = _WORKER["x"] = Expander(machine, props, symmetry)
     _WORKER["sent"] = set()
+    if deadline is not None or max_states is not None:
+        # the limits inside one state's expansion (a worker does not know how many states
+        # the search has stored: ``max_states`` counts this state's new successors alone)
+        def interrupt(new: int) -> str | None:
+            if deadline is not None and time.time() > deadline:
+                return "time_limit"
+            if max_states is not None and new >= max_states:
+                return "max_states"
+            return None
+
+        x.interrupt = interrupt
 
 
 def _expand_chunk(states: list) -> list:
+    from .expander import Interrupted
+
     x = _WORKER["x"]
     sent: set = _WORKER["sent"]
     out = []
     for s in states:
         try:
             succs, tviol, twit = x.expand(s, sent.__contains__)
+        except Interrupted as e:
+            out.append(("interrupted", e.reason))
+            break
         except Exception as e:  # a model bug (or a property raising): reported by the search with its trace
             from .results import model_error
 
@@ -54,10 +71,12 @@ def _expand_chunk(states: list) -> list:
 
 
 class Pool:
-    def __init__(self, workers: int, machine, props, symmetry: bool):
+    def __init__(self, workers: int, machine, props, symmetry: bool, time_limit: float | None = None,
+                 max_states: int | None = None):
         ctx = mp.get_context("fork")
         self.workers = workers
-        self.pool = ctx.Pool(workers, initializer=_init, initargs=(machine, props, symmetry))
+        deadline = None if time_limit is None else time.time() + time_limit
+        self.pool = ctx.Pool(workers, initializer=_init, initargs=(machine, props, symmetry, deadline, max_states))
 
     def expand(self, frontier: list, pos: int, skip: Callable[[int], bool]) -> Iterator:
         """Per frontier state from ``pos`` on, in order: (succs, tviol, twit) or an error."""

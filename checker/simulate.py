@@ -4,6 +4,12 @@ Each walk starts from an initial state and picks, uniformly at random among the
 inputs the machine accepts, the next step, until it reaches ``walk_depth`` or a
 state with no accepted input. The same ``seed`` gives the same walks, so every
 counterexample is reproducible (and is replayed into a :class:`Trace`).
+
+A state whose inputs are a :class:`~paraspec.model.space.Space` of more than
+``SAMPLE_ABOVE`` elements (the ``polkadot`` preset) is not listed: random indices are
+drawn, with replacement, until one names an accepted input (which is then uniform among
+the accepted ones); after ``MAX_DRAWS`` rejected draws the walk ends there, as at a state
+with no accepted input.
 """
 
 from __future__ import annotations
@@ -12,13 +18,19 @@ import random
 import time
 
 from paraspec.model.core import Machine, Rejected
+from paraspec.model.space import Space
 from paraspec.properties.core import Kind, Property
 
 from .fingerprint import fingerprint
 from .results import ModelError, Result, model_error, property_results
 from .trace import Trace
 
-__all__ = ["simulate"]
+__all__ = ["simulate", "SAMPLE_ABOVE", "MAX_DRAWS"]
+
+#: a state with more inputs than this (in a :class:`Space`) is sampled, not listed
+SAMPLE_ABOVE = 4096
+#: rejected draws after which a sampled state ends its walk
+MAX_DRAWS = 1000
 
 
 def simulate(machine: Machine, props: list[Property] | tuple[Property, ...], seed: int = 0,
@@ -82,8 +94,13 @@ class _Walks:
 
     def choose(self, s):
         """The first accepted input in a random order, with its next state (None: none is)."""
-        options = list(self.m.actions(s))
-        self.rng.shuffle(options)
+        acts = self.m.actions(s)
+        if isinstance(acts, Space) and acts.size > SAMPLE_ABOVE:
+            draw = self.rng.randrange
+            options = (acts.at(draw(acts.size)) for _ in range(MAX_DRAWS))
+        else:
+            options = list(acts)
+            self.rng.shuffle(options)
         for a in options:
             t = _step(self.m, s, a)
             self.check_transition(s, a, t)

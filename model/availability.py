@@ -9,12 +9,12 @@ implementation.
 from __future__ import annotations
 
 import enum
-from typing import Iterator
 
 import attrs
 
 from .core import Machine, Rejected, register_machine, require
 from .rules import implements
+from .space import Space, chain, submask
 from .thresholds import is_more_than_two_thirds
 
 __all__ = [
@@ -103,24 +103,30 @@ def is_bitfield_counted(bf: SignBitfield, live: int, free_core_bit: str) -> bool
 
 
 def bitfield_actions(n_validators: int, n_cores: int, live_cores: int,
-                     next_validator: int) -> Iterator[SignBitfield]:
-    """The bitfields the explorer tries in one state.
+                     next_validator: int) -> Space:
+    """The bitfields the explorer tries in one state (a :class:`~paraspec.model.space.Space`:
+    at the ``polkadot`` preset they are too many to list).
 
     Every well-formed bitfield that may come next in the block (each later validator,
     each subset of cores), and one input breaking each structural rule (a duplicate,
     an unknown validator, a wrong length, a forged signature), so the rejections are
     exercised without multiplying the branching factor.
     """
-    full = (1 << n_cores) - 1
-    for v in range(next_validator, n_validators):
-        for bits in range(full + 1):
-            yield SignBitfield(v, bits, n_cores, v)
+    per = 1 << n_cores
+    later = range(next_validator, n_validators)
+
+    def good(k: int) -> SignBitfield:
+        v = later[k // per]
+        return SignBitfield(v, k % per, n_cores, v)
+
+    bad = []
     if next_validator > 0:  # AV-3: the last validator again
-        yield SignBitfield(next_validator - 1, 0, n_cores, next_validator - 1)
+        bad.append(SignBitfield(next_validator - 1, 0, n_cores, next_validator - 1))
     # one of each kind of bad input (AV-1, AV-2, AV-4)
-    yield SignBitfield(n_validators, live_cores, n_cores, n_validators)
-    yield SignBitfield(0, live_cores, n_cores + 1, 0)
-    yield SignBitfield(0, live_cores, n_cores, 1 % n_validators if n_validators > 1 else 1)
+    bad.append(SignBitfield(n_validators, live_cores, n_cores, n_validators))
+    bad.append(SignBitfield(0, live_cores, n_cores + 1, 0))
+    bad.append(SignBitfield(0, live_cores, n_cores, 1 % n_validators if n_validators > 1 else 1))
+    return chain(Space(len(later) * per, good), bad)
 
 
 @attrs.frozen
@@ -210,17 +216,19 @@ class AvailabilityMachine(Machine):
     def init(self):
         yield AvailabilityState(paras=tuple(ParaAvailability() for _ in range(self.config.n_parachains)))
 
-    def actions(self, state: AvailabilityState):
+    def actions(self, state: AvailabilityState) -> Space:
         live = 0
+        notable = 0
+        # exploration bound (not a protocol rule): each para notes at most max_candidates
+        bound = self.config.max_candidates
         for i, p in enumerate(state.paras):
             if p.status == Status.TO_BE_DETERMINED:
                 live |= 1 << i
-        yield from bitfield_actions(self.config.n_validators, self.config.n_parachains, live, state.signed)
-        # exploration bound (not a protocol rule): each para notes at most max_candidates
-        bound = self.config.max_candidates
-        for note in range(1 << self.config.n_parachains):
-            if all(not (note >> i) & 1 or p.noted < bound for i, p in enumerate(state.paras)):
-                yield EndBlock(note)
+            if p.noted < bound:
+                notable |= 1 << i
+        # every note mask naming only paras still under the bound, in increasing order
+        notes = Space(1 << notable.bit_count(), lambda k: EndBlock(submask(notable, k)))
+        return chain(bitfield_actions(self.config.n_validators, self.config.n_parachains, live, state.signed), notes)
 
     # -- transitions: one ``process_<input>`` per input class (``Machine.step`` dispatches) ----------
     def process_sign_bitfield(self, state: AvailabilityState, bf: SignBitfield) -> AvailabilityState:

@@ -22,6 +22,7 @@ from .availability import SignBitfield, bitfield_actions, check_bitfield, is_bit
 from .core import Machine, register_machine, require
 from .groups import partition
 from .rules import implements
+from .space import Space, chain, submask
 from .thresholds import is_backable, is_more_than_two_thirds
 
 __all__ = [
@@ -238,7 +239,27 @@ class InclusionMachine(Machine):
             last_exit=(0,) * n,
         )
 
-    def actions(self, state: InclusionState):
+    def actions(self, state: InclusionState) -> Space:
+        """The node-side inputs, then the bitfields and the blocks (too many to list at the
+        ``polkadot`` preset: a :class:`~paraspec.model.space.Space`)."""
+        c = self.config
+        live = 0
+        for i, core in enumerate(state.cores):
+            if core is not None:
+                live |= 1 << i
+        backable = 0
+        for p, pp in enumerate(state.paras):
+            if pp.stage == Stage.BACKABLE:
+                backable |= 1 << p
+        # every block backing a subset of the backable paras, in increasing order
+        blocks = Space(1 << backable.bit_count(), lambda k: Block(submask(backable, k)))
+        not_backable = ((1 << c.n_parachains) - 1) & ~backable
+        # INC-4: one block carrying a candidate without backing
+        unbacked = [Block(not_backable & -not_backable)] if not_backable else []
+        return chain(self._node_actions(state), bitfield_actions(c.n_validators, len(state.cores), live, state.signed),
+                     blocks, unbacked)
+
+    def _node_actions(self, state: InclusionState):
         c = self.config
         for p, pp in enumerate(state.paras):
             if pp.stage == Stage.IDLE:
@@ -257,21 +278,6 @@ class InclusionMachine(Machine):
                     if not (pp.statements >> v) & 1:
                         yield Valid(p, v)
                 yield Drop(p)
-        live = 0
-        for i, core in enumerate(state.cores):
-            if core is not None:
-                live |= 1 << i
-        yield from bitfield_actions(c.n_validators, len(state.cores), live, state.signed)
-        backable = 0
-        for p, pp in enumerate(state.paras):
-            if pp.stage == Stage.BACKABLE:
-                backable |= 1 << p
-        for backed in range(1 << c.n_parachains):
-            if backed & ~backable == 0:
-                yield Block(backed)
-        not_backable = ((1 << c.n_parachains) - 1) & ~backable
-        if not_backable:  # INC-4: one block carrying a candidate without backing
-            yield Block(not_backable & -not_backable)
 
     # -- transitions: one ``process_<input>`` per input class (``Machine.step`` dispatches) ----------
 

@@ -34,7 +34,7 @@ def test_lemma_catalogue():
 
 @pytest.mark.parametrize("lemma", LEMMAS, ids=lambda lm: lm.name)
 def test_lemma_proved_for_every_n(lemma):
-    r = lemma.prove(timeout=30)
+    r = lemma.prove(timeout=300)
     assert r.verdict.status == "proved", (lemma.name, str(r.verdict))
     assert r.verdict.k is None  # not a bounded result
 
@@ -68,7 +68,7 @@ BROKEN = [
 def test_lemma_refuted_when_arithmetic_is_broken(monkeypatch, name, module, attr, wrong):
     monkeypatch.setitem(T.__dict__, "_orig_needed", T.backing_votes_needed)
     monkeypatch.setattr(module, attr, wrong)
-    r = get_lemma(name).prove(timeout=30)
+    r = get_lemma(name).prove(timeout=300)
     assert r.verdict.status == "counterexample", (name, str(r.verdict))
     assert r.verdict.assignment  # the values that refute it
 
@@ -94,7 +94,7 @@ def test_halt_committee_counterexample_names_the_size():
 def test_counting_lemma_on_mutants(mutant, status):
     mu = MUTANTS[mutant]
     (cm,) = mu.cls.counting_models()
-    r = counting_lemma(cm, mu.cls).prove(timeout=30)
+    r = counting_lemma(cm, mu.cls).prove(timeout=300)
     assert r.verdict.status == status, str(r.verdict)
     if status == "counterexample":
         a = r.verdict.assignment

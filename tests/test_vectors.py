@@ -221,7 +221,7 @@ def test_generation_is_deterministic(tmp_path):
 
 
 def test_self_test_reference_adapter_passes_everything(cases):
-    results = run_cases(cases, f"{PARASPEC} adapter", timeout=60)
+    results = run_cases(cases, f"{PARASPEC} adapter", timeout=120)
     bad = [r for r in results if r.status != Status.PASS]
     assert not bad, bad[:3]
     assert len(results) == len(cases)
@@ -235,7 +235,7 @@ ADAPTER_MUTANTS = sorted({m.machine: name for name, m in sorted(MUTANTS.items(),
 @pytest.mark.parametrize("name", ADAPTER_MUTANTS)
 def test_a_mutant_as_an_adapter_fails_a_case(cases, name):
     mine = [c for c in cases if c.machine == MUTANTS[name].machine]
-    results = run_cases(mine, f"{PARASPEC} adapter --mutant {name}", timeout=60, exitfirst=True)
+    results = run_cases(mine, f"{PARASPEC} adapter --mutant {name}", timeout=120, exitfirst=True)
     last = results[-1]
     assert last.status in (Status.FAIL, Status.ERROR), f"mutant {name} passes all {len(mine)} cases of " \
                                                        f"{MUTANTS[name].machine}"
@@ -253,7 +253,7 @@ def test_every_machine_has_a_mutant_run_as_an_adapter():
 @pytest.mark.skipif(NODE is None, reason="`node` is not installed: the Node.js adapter cannot run")
 def test_node_adapter_passes_the_whole_suite(cases):
     spine = [c for c in cases if c.machine in ("availability", "inclusion")]
-    results = run_cases(spine, f"{NODE} {ROOT / 'examples/adapters/node/adapter.js'}", timeout=30)
+    results = run_cases(spine, f"{NODE} {ROOT / 'examples/adapters/node/adapter.js'}", timeout=120)
     bad = [r for r in results if r.status != Status.PASS]
     assert not bad, bad[:3]
     assert len(results) == len(spine) > 1000
@@ -266,7 +266,7 @@ def test_node_adapter_with_a_bug_is_caught(cases, tmp_path):
     assert src.count("3 * votes > 2 * n") == 1
     buggy = tmp_path / "buggy.js"
     buggy.write_text(src.replace("3 * votes > 2 * n", "3 * votes >= 2 * n"))
-    results = run_cases([c for c in cases if c.machine == "availability"], f"{NODE} {buggy}", timeout=30)
+    results = run_cases([c for c in cases if c.machine == "availability"], f"{NODE} {buggy}", timeout=120)
     failed = [r for r in results if r.status == Status.FAIL]
     assert failed and all(r.id.startswith("trio/") for r in failed)
 

@@ -81,7 +81,7 @@ def check_outputs(args: argparse.Namespace) -> Path | None:
     can be made and written: a file in place of a directory component, a name too long, a
     directory that cannot be written are one line, exit 2. Returns the trace directory (None when
     not asked for)."""
-    from ..outputs import check_dir
+    from ..outputs import check_dir, dir_problem
 
     for flag in ("json", "junit"):
         value = getattr(args, flag, None)
@@ -90,8 +90,10 @@ def check_outputs(args: argparse.Namespace) -> Path | None:
     for flag in ("checkpoint", "resume"):
         value = getattr(args, flag, None)
         if value:
-            if flag == "resume" and not Path(value).is_dir():
-                raise UsageError(f"--resume {value}: no such checkpoint directory")
+            problem = dir_problem(value) if flag == "resume" else None
+            if problem is not None:
+                problem = "no such checkpoint directory" if problem == "no such directory" else problem
+                raise UsageError(f"--resume {value}: {problem}")
             check_dir(value, f"--{flag}")
     trace_dir = getattr(args, "trace_dir", None)
     if trace_dir:

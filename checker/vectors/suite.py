@@ -122,9 +122,12 @@ def load_suite(root: str | Path, machines: Iterable[str] = (), handlers: Iterabl
                presets: Iterable[str] = ()) -> list[Case]:
     """Every case under ``root`` (sorted by path), optionally filtered by machine name,
     handler glob (``inclusion/*``) and preset; a malformed file raises VectorError."""
+    from ..outputs import dir_problem
+
     root = Path(root)
-    if not root.is_dir():
-        raise VectorError(f"{root}: not a directory")
+    problem = dir_problem(root)
+    if problem is not None:
+        raise VectorError(f"{root}: {'not a directory' if problem == 'no such directory' else problem}")
     machines = set(machines)
     handlers = list(handlers)
     presets = set(presets)

@@ -23,7 +23,15 @@ def test_exit_codes_and_the_one_line_error():
     assert problem(call(lambda: 0)) is None
     assert problem(call(lambda: 7)) == ("crash", "exit code 7")
     assert problem(call(two_lines)) == ("crash", "exit 2 with 2-line stderr")
-    assert known.match("trace", "crash", "exit 2 with 2-line stderr") == "two-line-error"
+    assert known.match("trace", "crash", "exit 2 with 2-line stderr") is None  # fixed: no class lists it
+
+
+def test_a_listed_class_matches_its_channel_and_signature(monkeypatch):
+    monkeypatch.setitem(known.KNOWN, "lines", (("trace",), "crash", r"^exit 2 with ([02-9]|\d\d+)-line", "x"))
+    assert known.match("trace", "crash", "exit 2 with 2-line stderr") == "lines"
+    assert known.match("cli", "crash", "exit 2 with 2-line stderr") is None
+    assert known.is_class("lines", "crash", "exit 2 with 0-line stderr")
+    assert not known.is_class("two-line-error", "crash", "exit 2 with 2-line stderr")  # fixed
 
 
 def test_a_hang_is_caught_by_the_guard_even_under_except_exception():
@@ -46,4 +54,5 @@ def test_a_hang_is_caught_by_the_guard_even_under_except_exception():
 def test_every_reproducer_names_a_known_class():
     names = [r[1] for r in known.REPRODUCERS]
     assert len(names) == len(set(names))
-    assert {r[0] for r in known.REPRODUCERS} <= set(known.KNOWN)
+    assert {r[0] for r in known.REPRODUCERS} <= set(known.KNOWN) | set(known.FIXED)
+    assert not set(known.KNOWN) & set(known.FIXED)
