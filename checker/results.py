@@ -24,7 +24,7 @@ class Verdict:
     WITNESSED = "witnessed"
     UNWITNESSED = "unwitnessed"
     NOT_CHECKED = "not checked"
-    #: the property's own predicate (or witness, goal) raised: neither holds nor violated
+    #: the property's own code raised an exception: the verdict is neither holds nor violated
     PROPERTY_ERROR = "property error"
 
     PASSING = (HOLDS, WITNESSED, NOT_CHECKED)
@@ -52,8 +52,8 @@ class ModelError:
     message: str
     trace: Trace | None
     detail: str = ""
-    #: the name of the property whose predicate (or witness, goal) raised, when one did:
-    #: a *property error*, not a bug of the model
+    #: the name of the property whose own code raised, when one did: a *property
+    #: error*, not a bug of the model
     property: str | None = None
     #: ``file:line`` of the innermost frame of the author's code that raised
     where: str = ""

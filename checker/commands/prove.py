@@ -111,7 +111,6 @@ def _select(args) -> tuple[list, list[str], list]:
 def run(args: argparse.Namespace) -> int:
     load_all()
     from ..symbolic import run as R
-    from ..symbolic.lemmas import counting_lemma
 
     overrides = _args.parse_sets(args.set)
     trace_dir = _args.check_outputs(args)
@@ -122,37 +121,7 @@ def run(args: argparse.Namespace) -> int:
         _args.check_preset(args.preset, machines or sorted({m.machine for m in mutants}))
 
     console = Console(width=None if Console().is_terminal else 160)
-    items: list = []
-    runs: list[dict[str, Any]] = []
-    crosscheck_failures: list[str] = []
-
-    from .check import select_properties
-
-    selected = select_properties(args.property, sorted(set(machines) | {mu.machine for mu in mutants}))
-    items += R.prove_lemmas(lemmas, timeout=args.timeout)
-    for name in machines:
-        m = build(name, args.preset, None, overrides)
-        props = selected[name]
-        if args.crosscheck is not None:
-            crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
-        proof, its = R.prove_machine_item(m, props, max_k=args.depth or 4, timeout=args.timeout,
-                                          use_aux=not args.no_strengthening,
-                                          declared_aux=[p for p in properties_of(name) if p.aux])
-        items += its
-        runs.append(_run_dict(proof, m))
-    for mu in mutants:
-        m = build(mu.machine, args.preset, mu.name, overrides)
-        props = selected[mu.machine]
-        if args.crosscheck is not None:
-            crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
-        proof, its = R.bmc_mutant(m, props, mu.kills, depth=args.depth or 10, timeout=args.timeout)
-        items += its
-        runs.append(_run_dict(proof, m))
-        for cm in mu.cls.counting_models():  # the counting abstraction of the mutant, for every n (informative)
-            lm = counting_lemma(cm, mu.cls)
-            r = lm.prove(args.timeout)
-            items.append(R.Item("lemma", lm.name, lm.rules, r.verdict, r.elapsed, lm.doc, mu.machine, None,
-                                mu.name, "lemma", expect_proof=False, decides=False))
+    items, runs, crosscheck_failures = _prove_selected(args, lemmas, machines, mutants, overrides, console)
 
     with Staged() as staged:  # traces to temporaries, the report, then the traces into place
         files: dict[str, str] = {}
@@ -188,6 +157,47 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{len(items)} item(s), {total:.1f}s: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
                       + (" — [green]all proved[/]" if ok else " — [red]not all proved[/]"))
     return 0 if ok else 1
+
+
+def _prove_selected(args, lemmas, machines, mutants, overrides, console: Console):
+    """Prove the lemmas, the machines (k-induction) and the mutants (BMC) selected, on the
+    properties ``--property`` selects: (items, runs, crosscheck failures)."""
+    from ..symbolic import run as R
+    from ..symbolic.lemmas import counting_lemma
+    from .check import select_properties
+
+    items: list = []
+    runs: list[dict[str, Any]] = []
+    crosscheck_failures: list[str] = []
+    selected = select_properties(args.property, sorted(set(machines) | {mu.machine for mu in mutants}))
+    if args.property and args.all_mutants:  # the mutants that some selected property must catch
+        mutants = [mu for mu in mutants if mu.name in args.mutant
+                   or set(mu.kills) & {p.name for p in selected[mu.machine]}]
+    items += R.prove_lemmas(lemmas, timeout=args.timeout)
+    for name in machines:
+        m = build(name, args.preset, None, overrides)
+        props = selected[name]
+        if args.crosscheck is not None:
+            crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
+        proof, its = R.prove_machine_item(m, props, max_k=args.depth or 4, timeout=args.timeout,
+                                          use_aux=not args.no_strengthening,
+                                          declared_aux=[p for p in properties_of(name) if p.aux])
+        items += its
+        runs.append(_run_dict(proof, m))
+    for mu in mutants:
+        m = build(mu.machine, args.preset, mu.name, overrides)
+        props = selected[mu.machine]
+        if args.crosscheck is not None:
+            crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
+        proof, its = R.bmc_mutant(m, props, mu.kills, depth=args.depth or 10, timeout=args.timeout)
+        items += its
+        runs.append(_run_dict(proof, m))
+        for cm in mu.cls.counting_models():  # the counting abstraction of the mutant, for every n (informative)
+            lm = counting_lemma(cm, mu.cls)
+            r = lm.prove(args.timeout)
+            items.append(R.Item("lemma", lm.name, lm.rules, r.verdict, r.elapsed, lm.doc, mu.machine, None,
+                                mu.name, "lemma", expect_proof=False, decides=False))
+    return items, runs, crosscheck_failures
 
 
 def _caught(items, mutant: str) -> str:
