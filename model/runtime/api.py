@@ -2,7 +2,7 @@
 
 The names and shapes follow polkadot-sdk's ``ParachainHost`` runtime API where the
 model holds the data (``validators``, ``validator_groups``, ``availability_cores``,
-``session_index_for_child``, ``validation_code``, ``validation_code_at``,
+``session_index_for_child``, ``validation_code``, ``validation_code_hash``, ``validation_code_at``,
 ``candidate_pending_availability``). Each answers for a child of the state's block
 (block ``now + 1``), as the sdk's do, and reads the modules' own accessors
 (``get_group_of_core``, ``get_group_validators``, ``get_validation_code_at``). The
@@ -88,6 +88,13 @@ def _session_index(m, state) -> int:
 def _validation_code(m, state, para: int) -> int | None:
     """The para's current validation code (the model's codes are their own hashes)."""
     return mget(state.paras.code, para)
+
+
+@query("runtime", "validation_code_hash", params=("para",), sdk="validation_code_hash")
+def _validation_code_hash(m, state, para: int) -> int | None:
+    """The hash of the para's current code: the model's codes are their own hashes, so the
+    same value as ``validation_code``."""
+    return _validation_code(m, state, para)
 
 
 @query("runtime", "validation_code_at", params=("para", "at"), optional=("at",))
