@@ -62,7 +62,7 @@ class Scenario:
         return run_scenario(self.machine, self.steps, expect=self.expect)
 
 
-def _machine(name: Any, config: Any, where: str) -> Machine:
+def _machine(name: Any, config: Any, where: str, reading: str | None = None) -> Machine:
     if not isinstance(name, str):
         raise ScenarioError(f"{where}.machine", f"expected a machine name, got {name!r}")
     try:
@@ -73,13 +73,14 @@ def _machine(name: Any, config: Any, where: str) -> Machine:
     if not isinstance(config, str):
         raise ScenarioError(f"{where}.config", f"expected a preset name, got {config!r}")
     try:
-        return build(name, config)
+        return build(name, config, overrides={"reading": reading} if reading else None)
     except UsageError as e:
         raise ScenarioError(f"{where}.config", str(e)) from None
 
 
-def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; :class:`ScenarioError` names the bad field."""
+def load(path: str | Path, reading: str | None = None) -> Scenario:
+    """Read and validate a scenario file; :class:`ScenarioError` names the bad field. ``reading``
+    (``run --reading``) builds its machine under that reading (CFG-D5)."""
     path = Path(path)
     where = str(path)
     try:
@@ -95,7 +96,7 @@ def load(path: str | Path) -> Scenario:
     for key in ("name", "machine", "steps"):
         if key not in raw:
             raise ScenarioError(f"{where}: {key}", "missing")
-    machine = _machine(raw["machine"], raw.get("config"), where + ":")
+    machine = _machine(raw["machine"], raw.get("config"), where + ":", reading)
     classes = machine.action_classes
     if not classes:
         raise ScenarioError(f"{where}: machine", f"machine {raw['machine']!r} does not publish its action classes")

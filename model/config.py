@@ -60,6 +60,8 @@ def check_choice_field(params: Any, name: str, choices: tuple[str, ...]) -> None
 @attrs.frozen
 class HostConfiguration:
     name: str = "custom"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     # -- validators and cores ------------------------------------------------------
     n_validators: int = 4
     #: parachains, one availability core each (core i belongs to parachain i)
@@ -137,6 +139,9 @@ class HostConfiguration:
             raise ConfigError("free_core_bit", "CFG-1",
                               f"must be 'disregard' or 'reject', got {self.free_core_bit!r}")
         check_choice_field(self, "dispute_rule", DISPUTE_RULES)
+        from .readings import check_reading  # readings imports ConfigError from here
+
+        check_reading(self)
         return self
 
     def with_overrides(self, overrides: dict[str, Any]) -> "HostConfiguration":

@@ -82,7 +82,7 @@ def _progress(console: Console, label: str):
 
 def run(args: argparse.Namespace) -> int:
     load_all()
-    overrides = _args.parse_sets(args.set)
+    overrides = _args.overrides_of(args)
     trace_dir, ckpt_root = _check_paths(args)
     names = args.machines or machine_names()
     for n in names:
@@ -94,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, width=None if Console().is_terminal else 160)
     results: list[Result] = []
     for machine_name, mutant_name in jobs:
-        machine = build(machine_name, args.preset, mutant_name, overrides)
+        machine = _build_job(args, console, machine_name, mutant_name, overrides)
+        if machine is None:
+            continue
         label = escape(machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}")
         status, update = (None, None) if args.quiet else _progress(console, label)
         if status is not None:
@@ -110,6 +112,22 @@ def run(args: argparse.Namespace) -> int:
                 status.stop()
         results.append(result)
     return _report(args, console, results, trace_dir)
+
+
+def _build_job(args: argparse.Namespace, console: Console, machine_name: str, mutant_name: str | None,
+               overrides: dict):
+    """The machine of one run; ``None`` (with a note) for a mutant of ``--all-mutants`` whose own
+    overrides select a reading of its rule that ``--reading`` excludes (such a mutant mutates a rule
+    that reading does not have, CFG-D5)."""
+    try:
+        return build(machine_name, args.preset, mutant_name, overrides)
+    except UsageError as e:
+        if not (mutant_name and args.all_mutants and "reading" in overrides and "contradicts reading" in str(e)):
+            raise
+        if not args.quiet:
+            console.print(escape(f"mutant {mutant_name}: not applicable under reading={overrides['reading']} "
+                                 f"(its own overrides: {e})"))
+        return None
 
 
 def _check_paths(args: argparse.Namespace) -> tuple[Path | None, str | None]:

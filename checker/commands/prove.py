@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from ..symbolic import run as R
     from ..symbolic.lemmas import counting_lemma
 
-    overrides = _args.parse_sets(args.set)
+    overrides = _args.overrides_of(args)
     trace_dir = _args.check_outputs(args)
     lemmas, machines, mutants = _select(args)
     for n in machines:

@@ -38,6 +38,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--no-state", action="store_true", help="omit the final state from the JSON")
     p.add_argument("--compact", action="store_true", help="one-line JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing; only the exit code")
+    from ._args import add_reading
+
+    add_reading(p)
     p.set_defaults(func=run)
     return p
 
@@ -59,19 +62,19 @@ def _run_runtime(path: str, doc: dict, args) -> dict:
     from paraspec.checker.runtime_scenario import ScenarioError, run_scenario
 
     try:
-        return run_scenario(doc, timing=args.timing)
+        return run_scenario(doc, timing=args.timing, reading=args.reading)
     except ScenarioError as e:
         raise UsageError(f"{path}: {e.field}: {e.reason}" if e.field else f"{path}: {e.reason}") from None
     except Exception as e:  # a bug of the model, or an input the schema admits and the model cannot take
         raise _ModelRaised(f"{path}: the model raised {type(e).__name__}: {' '.join(str(e).split())}") from None
 
 
-def _run_playbook(path: str):
+def _run_playbook(path: str, reading: str | None = None):
     from paraspec.checker import scenario as playbooks
     from paraspec.model.scenario import ScenarioError
 
     try:
-        sc = playbooks.load(path)
+        sc = playbooks.load(path, reading)
     except ScenarioError as e:
         raise UsageError(str(e)) from None
     try:
@@ -126,7 +129,7 @@ def _run_one(path: str, doc, args, as_json: bool, n_docs: int, printed: list) ->
                 got = b["outcome"] if b["outcome"] == "ok" else b["rule"]
                 print(f"  block {b['block']} (number {b['number']}): expected {b['expected']}, got {got}")
     else:
-        sc, result = _run_playbook(path)
+        sc, result = _run_playbook(path, args.reading)
         ok = ok and result.ok
         if not args.quiet and not as_json:
             print(f"{sc.name}: {'ok' if result.ok else 'FAILED'} ({len(sc.steps)} steps) - {sc.title}")

@@ -46,6 +46,7 @@ def register(sub) -> None:
     g.add_argument("--per-shape", type=_args.positive_int, default=attrs.fields(Options).per_shape.default, metavar="K",
                    help="states expanded per (state shape, depth) in the sampled exploration (default %(default)s)")
     g.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
+    _args.add_reading(g)
     g.set_defaults(func=generate)
 
     r = vsub.add_parser("run", help="run a vector suite against an implementation's adapter",
@@ -107,7 +108,7 @@ def generate(args) -> int:
     console = _console()
     log = (lambda s: None) if args.quiet else (lambda s: console.print(s, markup=False))
     opts = Options(presets=tuple(dict.fromkeys(args.preset)), machines=tuple(dict.fromkeys(args.machine)),
-                   per_shape=args.per_shape, max_states=args.max_states)
+                   per_shape=args.per_shape, max_states=args.max_states, reading=args.reading)
     if not args.quiet:
         console.print(f"generating vectors into {out}", markup=False)
     res = gen(out, opts, log)

@@ -59,7 +59,7 @@ from ..explore import Exploration, Visitor, explore
 from ..results import Verdict
 from ..fingerprint import fingerprint
 from ..outputs import replace_dir, sweep, temp_path
-from ..registry import build, get_machine_class, load_all, machine_names, properties_of
+from ..registry import UsageError, build, get_machine_class, load_all, machine_names, properties_of
 from ..spec import load_rules
 from .cases import FORMAT, config_json, dump, encode_input, encode_state, execute, first_difference
 from .serve import Reference
@@ -84,6 +84,9 @@ class Options:
     cross_states: int = 400
     #: pool transitions traced for rule scenarios
     trace_limit: int = 20000
+    #: the reading of the whole host (``None``: each preset's own, ``seed``); recorded in every
+    #: case's configuration (CFG-D5)
+    reading: str | None = None
 
 
 REACHES = "the step reaches the situation of property"
@@ -297,18 +300,23 @@ class _MachineGen:
         self.opts = opts
         self.rules_catalogue = rules_catalogue
         self.log = log
-        self.m = build(name, preset)
+        self.m = self._build()
         self.sampling = dict(SAMPLING.get(name, {}))
         self.props = properties_of(name)
         self.drafts: list[_Draft] = []
         self._config_of: dict[int, dict] = {}
+
+    def _build(self, mutant: str | None = None, overrides: dict | None = None) -> Machine:
+        """The machine (or ``mutant``) on this preset under the suite's reading, with ``overrides``."""
+        extra = {"reading": self.opts.reading} if self.opts.reading else {}
+        return build(self.name, self.preset, mutant, overrides={**extra, **(overrides or {})} or None)
 
     def handler_of(self, a: Any) -> Handler:
         return self.by_class[type(a)]
 
     def run(self) -> None:
         m = self.m
-        bounded = build(self.name, self.preset, overrides=self.sampling) if self.sampling else m
+        bounded = self._build(overrides=self.sampling) if self.sampling else m
         pool = explore_exhaustive(bounded, self.opts.max_states)
         if self.sampling or not pool.complete[0]:
             explore_sampled(m, self.opts.per_shape, self.opts.max_states, pool)
@@ -527,8 +535,11 @@ class _MachineGen:
     def mutant_case(self, mut: Mutant) -> _Draft | None:
         home = mut.preset or get_machine_class(self.name).default_preset
         overrides = dict(mut.overrides)
-        ref = build(self.name, self.preset, overrides=overrides) if overrides else self.m
-        mm = build(self.name, self.preset, mut.name)
+        try:
+            ref = self._build(overrides=overrides) if overrides else self.m
+            mm = self._build(mut.name)
+        except UsageError:  # the mutant's own overrides contradict the reading: no such mutant here
+            return None
         hit = None
         source = ""
         if home == self.preset or overrides:
@@ -553,8 +564,8 @@ class _MachineGen:
                     source = "first pool transition where the mutant's answer differs"
                     overrides = self.config_of(i)
                     if overrides:
-                        ref = build(self.name, self.preset, overrides=overrides)
-                        mm = build(self.name, self.preset, mut.name, overrides=overrides)
+                        ref = self._build(overrides=overrides)
+                        mm = self._build(mut.name, overrides)
                     break
         if hit is None:
             return None
@@ -747,7 +758,7 @@ class _Suite:
             "machines": machines,
             "options": {"per_shape": opts.per_shape, "max_states": opts.max_states,
                         "mutant_states": opts.mutant_states, "cross_states": opts.cross_states,
-                        "trace_limit": opts.trace_limit},
+                        "trace_limit": opts.trace_limit, "reading": opts.reading or "seed"},
             "cases": len(self.cases),
             "pools": self.pools,
             "handlers": {
