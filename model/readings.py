@@ -33,7 +33,7 @@ READINGS = ("seed", "sdk")
 #: per-rule switch -> its value under each reading (decisions INC-D1, AV-D2, ESC-D1)
 SWITCHES: dict[str, dict[str, str]] = {
     "backing_threshold": {"seed": "majority", "sdk": "sdk"},
-    "free_core_bit": {"seed": "disregard", "sdk": "reject"},
+    "free_core_bit": {"seed": "disregard", "sdk": "bit"},
     "dispute_rule": {"seed": "seed", "sdk": "sdk"},
 }
 
