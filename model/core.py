@@ -146,7 +146,8 @@ class Machine:
         """The fields of ``Params`` this machine honours, in declaration order."""
         if cls.parameters is not None:
             # every machine honours the reading of the whole host (CFG-D5), listed first
-            return ("reading",) + tuple(p for p in cls.parameters if p != "reading")
+            reading = ("reading",) if "reading" in attrs.fields_dict(cls.Params) else ()
+            return reading + tuple(p for p in cls.parameters if p != "reading")
         return tuple(f.name for f in attrs.fields(cls.Params) if f.name != "name" and f.init)
 
     @classmethod

@@ -119,15 +119,22 @@ def _build_job(args: argparse.Namespace, console: Console, machine_name: str, mu
     """The machine of one run; ``None`` (with a note) for a mutant of ``--all-mutants`` whose own
     overrides select a reading of its rule that ``--reading`` excludes (such a mutant mutates a rule
     that reading does not have, CFG-D5)."""
-    try:
-        return build(machine_name, args.preset, mutant_name, overrides)
-    except UsageError as e:
-        if not (mutant_name and args.all_mutants and "reading" in overrides and "contradicts reading" in str(e)):
-            raise
-        if not args.quiet:
-            console.print(escape(f"mutant {mutant_name}: not applicable under reading={overrides['reading']} "
-                                 f"(its own overrides: {e})"))
-        return None
+    own = dict(get_mutant(mutant_name).overrides) if mutant_name else {}
+    why = None
+    if "reading" in own and "reading" in overrides and own["reading"] != overrides["reading"]:
+        why = f"it mutates a rule of reading={own['reading']} only"
+    else:
+        try:
+            return build(machine_name, args.preset, mutant_name, overrides)
+        except UsageError as e:
+            if not (mutant_name and "reading" in overrides and "contradicts reading" in str(e)):
+                raise
+            why = f"its own overrides: {e}"
+    if not args.all_mutants:
+        raise UsageError(f"--mutant {mutant_name}: not applicable under reading={overrides['reading']} ({why})")
+    if not args.quiet:
+        console.print(escape(f"mutant {mutant_name}: not applicable under reading={overrides['reading']} ({why})"))
+    return None
 
 
 def _check_paths(args: argparse.Namespace) -> tuple[Path | None, str | None]:
