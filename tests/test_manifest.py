@@ -123,6 +123,12 @@ MANIFEST = [
           {"DSP-9", "ESC-2", "ESC-5", "ESC-7", "ESC-8"}, {}),
     Entry("disputes", "tiny", {"reading": "sdk"}, 13515, 79899, 17,
           {"DSP-1", "DSP-2", "DSP-4", "DSP-6", "DSP-7", "DSP-8", "DSP-10", "DSP-12"}, {}),
+    # inclusion: backing_threshold=sdk and free_core_bit=bit reach the same space as the seed reading (a bitfield
+    # that keeps its live bits leads where one without the free bit does); the verdicts are checked under sdk.
+    # availability (89,780 states, 1,071,392 transitions under both readings) is left to `check --reading sdk`.
+    Entry("inclusion", "tiny", {"reading": "sdk", "max_candidates": 1}, 4980, 60464, 15,
+          {"AV-1", "AV-2", "AV-3", "AV-4", "INC-3", "INC-4"},
+          {"core_freed_and_reoccupied_in_one_block": "unwitnessed"}),
     # runtime: the same space; the bad bitfields are dropped (INC-31), so AV-1 .. AV-4 reject nothing
     Entry("runtime", "tiny", {"reading": "sdk"}, 19975, 53703, 5,
           {"INC-3", "INC-4", "INC-23", "INC-24", "INC-25", "INC-29", "INI-3"}, {}),
