@@ -32,6 +32,7 @@ from paraspec import model
 from paraspec import properties
 from paraspec.model.config import PRESETS, ConfigError, override_fields, validated
 from paraspec.model.core import MACHINES, Machine
+from paraspec.model.readings import with_reading
 from paraspec.properties.core import MUTANTS, PROPERTIES, Mutant, Property
 
 __all__ = ["load_all", "machine_names", "get_machine_class", "build", "resolve_preset", "apply_overrides",
@@ -216,6 +217,11 @@ def apply_overrides(cls: type[Machine], params: Any, overrides: dict[str, Any]) 
                              f"(its parameters: {', '.join(honoured)}) (CFG-2)")
     base = params
     try:
+        if "reading" in overrides:
+            # the reading first: it sets the per-rule switches, which other overrides may then
+            # name (refused under sdk when they contradict it, CFG-D5)
+            overrides = dict(overrides)
+            params = with_reading(params, overrides.pop("reading"))
         params = override_fields(params, overrides) if overrides else validated(params)
     except ConfigError as e:
         raise UsageError(f"--set: machine {cls.name!r}: {e}") from None

@@ -25,6 +25,7 @@ import attrs
 
 from paraspec.model.availability import SignBitfield
 from paraspec.model.config import ConfigError, HostConfiguration, get_preset
+from paraspec.model.readings import with_reading
 from paraspec.model.core import Rejected
 from paraspec.model.runtime.configuration import SetConfiguration
 from paraspec.model.runtime.inclusion import BackedCandidate
@@ -180,10 +181,12 @@ def _validators(spec: int | list[int]) -> tuple[int, ...]:
     return tuple(range(spec)) if isinstance(spec, int) else tuple(spec)
 
 
-def _genesis(model: RuntimeModel, doc: dict) -> RuntimeState:
+def _genesis(model: RuntimeModel, doc: dict, reading: str | None = None) -> RuntimeState:
     preset_name = doc.get("preset", "tiny")
     try:
         config = get_preset(preset_name)
+        if reading is not None:  # `run --reading`: the preset under that reading (CFG-D5)
+            config = with_reading(config, reading).validate()
     except ConfigError as e:
         raise ScenarioError("preset", f"{e.reason} ({e.rule_id})") from None
     g = doc.get("genesis", {})
@@ -350,7 +353,8 @@ def state_to_json(s: RuntimeState) -> dict:
 # -- running --------------------------------------------------------------------------------------------------
 
 
-def run_scenario(doc: dict, timing: bool = False, validate: bool = True, every_state: bool = False) -> dict:
+def run_scenario(doc: dict, timing: bool = False, validate: bool = True, every_state: bool = False,
+                 reading: str | None = None) -> dict:
     """Replay a scenario. Returns ``{"blocks": [outcome, ...], "final_state": {...}}``.
 
     Each outcome names the scenario block (``block``, and ``repeat`` index), the relay
@@ -363,7 +367,7 @@ def run_scenario(doc: dict, timing: bool = False, validate: bool = True, every_s
         validate_scenario(doc)
         check_limits(doc)
     model = RuntimeModel()
-    s = _genesis(model, doc)
+    s = _genesis(model, doc, reading)
     outcomes = []
     for i, blk in enumerate(doc["blocks"]):
         for r in range(blk.get("repeat", 1)):
@@ -393,4 +397,4 @@ def run_scenario(doc: dict, timing: bool = False, validate: bool = True, every_s
             if every_state:
                 out["state"] = state_to_json(s)
             outcomes.append(out)
-    return {"blocks": outcomes, "final_state": state_to_json(s)}
+    return {"reading": s.configuration.current.reading, "blocks": outcomes, "final_state": state_to_json(s)}

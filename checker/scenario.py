@@ -71,9 +71,10 @@ class Scenario:
         return ScenarioRun(res.initial, (), res.states[-1], tuple(failure_lines(res)))
 
 
-def load(path: str | Path) -> Scenario:
+def load(path: str | Path, reading: str | None = None) -> Scenario:
     """Read and validate a playbook (a machine scenario, ``checker.interp``);
-    :class:`ScenarioError` names the file and the bad field."""
+    :class:`ScenarioError` names the file and the bad field. ``reading``
+    (``run --reading``) builds its machine under that reading (CFG-D5)."""
     from .interp.plan import load_plan
 
     where = str(path)
@@ -83,7 +84,7 @@ def load(path: str | Path) -> Scenario:
         msg = str(e)
         raise ScenarioError(where, msg[len(where) + 2:] if msg.startswith(where + ": ") else msg) from None
     try:
-        plan = load_plan(where, raw)
+        plan = load_plan(where, raw, reading)
     except UsageError as e:
         msg = str(e)
         raise ScenarioError(where, msg[len(where) + 2:] if msg.startswith(where + ": ") else msg) from None

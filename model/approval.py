@@ -35,6 +35,7 @@ from functools import lru_cache
 import attrs
 
 from .config import ConfigError, check_int_fields
+from .readings import check_reading
 from .core import Machine, register_machine, require
 from .rules import implements
 from .thresholds import (
@@ -114,6 +115,8 @@ class ApprovalConfig:
     """
 
     name: str = "custom"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     n_validators: int = 4
     n_blocks: int = 2
     #: the constant added to the parachain validators in #VDefault ("like 2")
@@ -156,6 +159,7 @@ class ApprovalConfig:
             raise ConfigError("n_validators", "CFG-1",
                               f"{self.n_validators} validators have {honest} honest, too few to back the "
                               f"{self.n_blocks} parablocks (n_blocks) one each")
+        check_reading(self)
         return self
 
 

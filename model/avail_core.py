@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from .config import ConfigError
+from .readings import check_reading
 from .core import Machine, register_machine, require
 from .logic import And, Not, Or, ite, min_, popcount
 from .rules import implements
@@ -44,6 +45,8 @@ class AvailCoreConfig:
     """Parameters of the ``avail_core`` machine; the named sets are :data:`AVAIL_CORE_PRESETS`."""
 
     name: str = "custom"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     n_validators: int = 4
     n_cores: int = 2
     #: blocks of voting after which a candidate that is not available times out
@@ -56,6 +59,7 @@ class AvailCoreConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ConfigError(name, "CFG-1", f"must be a positive integer, got {v!r}")
+        check_reading(self)
         return self
 
 

@@ -15,7 +15,7 @@ import attrs
 from .core import Machine, Rejected, register_machine, require
 from .rules import implements
 from .space import Space, chain, submask
-from .thresholds import is_more_than_two_thirds
+from .thresholds import FREE_CORE_BIT, is_more_than_two_thirds
 
 __all__ = [
     "Status",
@@ -27,6 +27,9 @@ __all__ = [
     "AvailabilityMachine",
     "check_bitfield",
     "is_bitfield_counted",
+    "counted_bits",
+    "FREE_CORE_BIT",
+    "sanitize_bitfields",
     "bitfield_actions",
 ]
 
@@ -82,6 +85,41 @@ def check_bitfield(bf: SignBitfield, n_validators: int, n_cores: int, next_valid
             f"validator {bf.validator}'s bitfield is a duplicate or out of order in this block")
     require(bf.signer == bf.validator, "AV-4",
             f"signature by {bf.signer} is not validator {bf.validator}'s")
+
+
+@implements("AV-5")
+def counted_bits(bf: SignBitfield, live: int, free_core_bit: str) -> int:
+    """AV-5: the bits of a (well-formed) bitfield that count as votes.
+
+    ``live`` is the bitmask of the cores whose candidate is to be determined. Under
+    ``disregard`` a bitfield with a 1 bit for any other core counts for nothing; under
+    ``bit`` only that bit is ignored (polkadot-sdk's
+    ``update_pending_availability_and_get_freed_cores`` skips a bit whose core holds no
+    candidate); under ``reject`` the block is invalid (decision AV-D2)."""
+    if free_core_bit == "bit":
+        return bf.bits & live
+    return bf.bits if is_bitfield_counted(bf, live, free_core_bit) else 0
+
+
+@implements("INC-31", "AV-1", "AV-2", "AV-3", "AV-4")
+def sanitize_bitfields(bitfields: tuple[SignBitfield, ...], n_validators: int, n_cores: int,
+                       check=None) -> tuple[SignBitfield, ...]:
+    """INC-31 (the sdk reading of INC-20; polkadot-sdk ``sanitize_bitfields``): the bitfields
+    that pass the AV-1 .. AV-4 checks, in order; each other one is dropped, not the block.
+    A kept bitfield's validator index is the one the next must exceed, so of two bitfields
+    of one validator the first is kept (decision INC-D27). ``check``: the AV-1 .. AV-4
+    checks (default :func:`check_bitfield`; a machine passes its own rule method)."""
+    check = check_bitfield if check is None else check
+    kept = []
+    next_validator = 0
+    for bf in bitfields:
+        try:
+            check(bf, n_validators, n_cores, next_validator)
+        except Rejected:
+            continue
+        kept.append(bf)
+        next_validator = bf.validator + 1
+    return tuple(kept)
 
 
 @implements("AV-5")
@@ -235,13 +273,17 @@ class AvailabilityMachine(Machine):
         self.check_bitfield(state, bf)
         signed = bf.validator + 1
         # AV-5: a 1 bit for a core with no candidate to be determined
+        bits = bf.bits
         for i, p in enumerate(state.paras):
             if (bf.bits >> i) & 1 and not self.counts_bit(p):
                 if self.config.free_core_bit == "reject":
                     raise Rejected("AV-5", f"bit {i} set but para {i} has no candidate to be determined")
+                if self.config.free_core_bit == "bit":
+                    bits &= ~(1 << i)  # that bit alone is ignored
+                    continue
                 return attrs.evolve(state, signed=signed)  # disregarded
         paras = tuple(
-            attrs.evolve(p, votes=p.votes | (1 << bf.validator)) if (bf.bits >> i) & 1 else p
+            attrs.evolve(p, votes=p.votes | (1 << bf.validator)) if (bits >> i) & 1 else p
             for i, p in enumerate(state.paras)
         )
         return AvailabilityState(paras=paras, signed=signed)

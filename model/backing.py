@@ -24,6 +24,7 @@ import enum
 import attrs
 
 from .config import ConfigError, check_choice_field, check_int_fields
+from .readings import check_reading
 from .core import Machine, register_machine, require
 from .rules import implements
 from .thresholds import BACKING_THRESHOLDS, is_backable
@@ -64,6 +65,8 @@ class BackingConfig:
     """
 
     name: str = "custom"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     #: validators of the group assigned to the para (indices 0 .. group_size - 1)
     group_size: int = 3
     #: how many of them are byzantine (the last ones)
@@ -93,6 +96,7 @@ class BackingConfig:
             raise ConfigError("minimum_backing_votes", "CFG-1",
                               f"only the sdk backing threshold reads it (backing_threshold is "
                               f"{self.backing_threshold!r})")
+        check_reading(self)
         return self
 
 

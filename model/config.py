@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from .rules import implements
-from .thresholds import BACKING_THRESHOLDS, DISPUTE_RULES
+from .thresholds import BACKING_THRESHOLDS, DISPUTE_RULES, FREE_CORE_BIT
 
 __all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET", "override_fields", "validated",
            "check_int_fields", "check_choice_field"]
@@ -60,6 +60,8 @@ def check_choice_field(params: Any, name: str, choices: tuple[str, ...]) -> None
 @attrs.frozen
 class HostConfiguration:
     name: str = "custom"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     # -- validators and cores ------------------------------------------------------
     n_validators: int = 4
     #: parachains, one availability core each (core i belongs to parachain i)
@@ -87,7 +89,8 @@ class HostConfiguration:
     minimum_backing_votes: int = 2
     # -- availability readings ------------------------------------------------------------
     #: what to do with a bitfield that has a 1 bit for a free core (decision AV-D2):
-    #: "disregard" ([IG §2.5.6]) or "reject" the block (polkadot-sdk)
+    #: "disregard" it ([IG §2.5.6]), ignore that "bit" (polkadot-sdk) or "reject" the block
+    #: (the sdk runtime of 2020)
     free_core_bit: str = "disregard"
     # -- exploration bounds (model only) ---------------------------------------------------
     #: candidates each para may produce in one exploration (keeps the state space finite)
@@ -133,10 +136,11 @@ class HostConfiguration:
             raise ConfigError("n_validators", "CFG-1",
                               f"{self.n_validators} validators cannot form {self.n_cores} non-empty groups")
         check_choice_field(self, "backing_threshold", BACKING_THRESHOLDS)
-        if self.free_core_bit not in ("disregard", "reject"):
-            raise ConfigError("free_core_bit", "CFG-1",
-                              f"must be 'disregard' or 'reject', got {self.free_core_bit!r}")
+        check_choice_field(self, "free_core_bit", FREE_CORE_BIT)
         check_choice_field(self, "dispute_rule", DISPUTE_RULES)
+        from .readings import check_reading  # readings imports ConfigError from here
+
+        check_reading(self)
         return self
 
     def with_overrides(self, overrides: dict[str, Any]) -> "HostConfiguration":

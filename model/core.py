@@ -74,8 +74,11 @@ class Machine:
     Required of a subclass:
 
     * ``name``, ``area``, ``description``;
-    * ``Params`` (a frozen ``attrs`` class, optionally with a ``name`` field and a
-      ``validate()`` that raises :class:`~paraspec.model.config.ConfigError`) and ``presets``
+    * ``Params`` (a frozen ``attrs`` class, optionally with a ``name`` field, a ``reading``
+      field (``seed`` or ``sdk``, default ``seed``: ``paraspec.model.readings``, decision
+      CFG-D5; every built-in machine has one, and a machine without it refuses
+      ``--reading sdk``) and a ``validate()`` that raises
+      :class:`~paraspec.model.config.ConfigError`) and ``presets``
       (preset name -> ``Params``); ``parameters`` when the machine reads only some of
       the fields of a shared ``Params`` class (``HostConfiguration``);
     * :meth:`init`, :meth:`actions`, :meth:`step`.
@@ -147,7 +150,9 @@ class Machine:
     def parameter_names(cls) -> tuple[str, ...]:
         """The fields of ``Params`` this machine honours, in declaration order."""
         if cls.parameters is not None:
-            return tuple(cls.parameters)
+            # every machine honours the reading of the whole host (CFG-D5), listed first
+            reading = ("reading",) if "reading" in attrs.fields_dict(cls.Params) else ()
+            return reading + tuple(p for p in cls.parameters if p != "reading")
         return tuple(f.name for f in attrs.fields(cls.Params) if f.name != "name" and f.init)
 
     @classmethod

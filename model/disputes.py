@@ -42,6 +42,7 @@ import enum
 import attrs
 
 from .config import ConfigError, check_choice_field, check_int_fields
+from .readings import check_reading
 from .core import Machine, register_machine, require
 from .escalation import INVALID_OUTCOMES, losing_side
 from .rules import implements
@@ -126,6 +127,8 @@ class DisputesConfig:
     """
 
     name: str = "custom"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     n_validators: int = 4
     #: blocks after inclusion during which a local dispute may start (DSP-1)
     acceptance_period: int = 1
@@ -154,6 +157,7 @@ class DisputesConfig:
                               f"{self.n_validators} validators: the model's byzantine validator needs f >= 1, "
                               "so at least 4 validators")
         check_choice_field(self, "dispute_rule", DISPUTE_RULES)
+        check_reading(self)
         return self
 
 

@@ -34,6 +34,7 @@ import enum
 import attrs
 
 from .config import check_choice_field, check_int_fields
+from .readings import check_reading
 from .core import Machine, register_machine, require
 from .rules import implements
 from .thresholds import (
@@ -108,6 +109,8 @@ class EscalationConfig:
     """
 
     name: str = "custom"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     n_validators: int = 4
     #: blocks the vote stays open after an outcome (ESC-7)
     window: int = 1
@@ -134,6 +137,7 @@ class EscalationConfig:
         check_int_fields(self, {"n_validators": 1, "window": 0, "timeout": 1, "dispute_sessions": 0,
                                 "max_session": 0})
         check_choice_field(self, "dispute_rule", DISPUTE_RULES)
+        check_reading(self)
         return self
 
 

@@ -28,6 +28,7 @@ from typing import Any, Iterable
 import attrs
 
 from .config import ConfigError, HostConfiguration
+from .readings import check_reading
 from .core import Machine, register_machine, require
 from .resilience import (
     compute_finality_floor,
@@ -234,6 +235,8 @@ class HaltConfig:
     """
 
     name: str = "tiny"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     #: committee size n (seed: derived, 127; HLT-D1)
     committee: int = 4
     #: soft stall: no commit for more than this many rounds (seed: 5)
@@ -287,6 +290,7 @@ class HaltConfig:
                               f"a cluster of {self.equivocation_cluster} exceeds the committee of {self.committee}")
         if self.min_active > self.committee:
             raise ConfigError("min_active", "CFG-1", "exceeds the committee size")
+        check_reading(self)
         return self
 
 

@@ -18,7 +18,7 @@ import enum
 
 import attrs
 
-from .availability import SignBitfield, bitfield_actions, check_bitfield, is_bitfield_counted
+from .availability import SignBitfield, bitfield_actions, check_bitfield, counted_bits
 from .core import Machine, register_machine, require
 from .groups import partition
 from .rules import implements
@@ -332,11 +332,12 @@ class InclusionMachine(Machine):
         for i, core in enumerate(state.cores):
             if core is not None:
                 live |= 1 << i
-        if not is_bitfield_counted(bf, live, self.config.free_core_bit):
+        bits = counted_bits(bf, live, self.config.free_core_bit)
+        if not bits:
             return attrs.evolve(state, signed=signed)  # AV-5: disregarded
         bit = 1 << bf.validator
         cores = tuple(
-            attrs.evolve(core, votes=core.votes | bit) if (bf.bits >> i) & 1 else core
+            attrs.evolve(core, votes=core.votes | bit) if (bits >> i) & 1 else core
             for i, core in enumerate(state.cores)
         )
         return attrs.evolve(state, cores=cores, signed=signed)

@@ -63,13 +63,16 @@ def process_bitfields(machine: InclusionMachine, state: InclusionState,
     for bf in bitfields:
         check_bitfield(bf, cfg.n_validators, n_cores, signed)
         signed = bf.validator + 1
+        counted = bf.bits
         if bf.bits & free:  # AV-5: a bit for a free core
             if reject:
                 i = (bf.bits & free & -(bf.bits & free)).bit_length() - 1
                 raise Rejected("AV-5", f"bit {i} set for a free core")
-            continue  # disregarded
+            if cfg.free_core_bit != "bit":
+                continue  # disregarded
+            counted = bf.bits & ~free  # that bit alone ignored
         vals.append(bf.validator)
-        bits.append(bf.bits)
+        bits.append(counted)
     masks = transpose_votes(vals, bits, cfg.n_validators, n_cores)
     cores = tuple(core if core is None or not masks[i] else attrs.evolve(core, votes=core.votes | masks[i])
                   for i, core in enumerate(state.cores))

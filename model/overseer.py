@@ -22,6 +22,7 @@ import enum
 import attrs
 
 from .config import check_int_fields
+from .readings import check_reading
 from .core import Machine, register_machine, require
 from .rules import implements
 
@@ -61,6 +62,8 @@ class OverseerConfig:
     """
 
     name: str = "custom"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     n_subsystems: int = 2
 
     @property
@@ -88,6 +91,7 @@ class OverseerConfig:
 
     def validate(self) -> "OverseerConfig":
         check_int_fields(self, {"n_subsystems": 2})
+        check_reading(self)
         return self
 
 

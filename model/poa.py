@@ -20,6 +20,7 @@ from typing import Any, Iterable
 import attrs
 
 from .config import ConfigError, HostConfiguration
+from .readings import check_reading
 from .core import Machine, register_machine, require
 from .halts import bits
 from .resilience import may_shrink_to, min_seconds_for_blocks, target_seconds_for_blocks
@@ -50,6 +51,8 @@ GOVERNANCE = -1
 @attrs.frozen
 class PoaConfig:
     name: str = "tiny"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     #: accounts that may ever be validators (indices 0 .. n_accounts-1)
     n_accounts: int = 3
     #: the genesis validators (approved and active): accounts 0 .. initial-1
@@ -72,6 +75,7 @@ class PoaConfig:
         if not 1 <= self.min_validators <= self.initial:
             raise ConfigError("min_validators", "CFG-1",
                               f"must be between 1 and the {self.initial} genesis validators")
+        check_reading(self)
         return self
 
 

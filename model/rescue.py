@@ -22,6 +22,7 @@ from typing import Any, Iterable
 import attrs
 
 from .config import ConfigError, HostConfiguration
+from .readings import check_reading
 from .core import Machine, register_machine, require
 from .halts import bits
 from .resilience import is_collator_threshold_met, is_para_stalled, is_token_threshold_met
@@ -80,6 +81,8 @@ RELAY = -1
 @attrs.frozen
 class RescueConfig:
     name: str = "tiny"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     n_paras: int = 1
     #: the seed's X: minutes without a para block after which a rescue may happen
     stall_minutes: int = 1
@@ -98,6 +101,7 @@ class RescueConfig:
                 raise ConfigError(name, "CFG-1", "must be at least 1")
         if self.stall_minutes < 0:
             raise ConfigError("stall_minutes", "CFG-1", "must not be negative")
+        check_reading(self)
         return self
 
     def electorate(self, authority: Authority) -> int:

@@ -172,6 +172,11 @@ def approval_checks_needed(group_size: Any, fishermen_stake: Any, c_f: Any = 1, 
     return approval_checks_default(group_size, extra) + c_f * fishermen_stake
 
 
+#: The readings of a 1 bit on a free core (decision AV-D2): the whole bitfield disregarded
+#: ([IG §2.5.6]), that bit alone ignored (polkadot-sdk today), or the block rejected (the sdk
+#: runtime of 2020).
+FREE_CORE_BIT = ("disregard", "bit", "reject")
+
 #: The selectable readings of dispute resolution (decision ESC-D1).
 DISPUTE_RULES = ("seed", "sdk")
 

@@ -39,6 +39,7 @@ from typing import Any
 import attrs
 
 from .config import ConfigError
+from .readings import check_reading
 from .core import Machine, Rejected, register_machine, require
 from .groups import partition
 from .rules import implements
@@ -78,6 +79,8 @@ class UpgradeConfig:
     named sets are :data:`UPGRADE_PRESETS`."""
 
     name: str = "custom"
+    #: the reading of the whole host, ``seed`` or ``sdk`` (CFG-D5, ``model/readings.py``)
+    reading: str = "seed"
     n_validators: int = 4
     #: availability cores: the validators are partitioned into one backing group per
     #: core ([IG §2.5.5]), and the para's core is assigned ``groups[rotation]`` (UPG-24)
@@ -145,6 +148,7 @@ class UpgradeConfig:
         if not self.request_sizes or any(not isinstance(s, int) or isinstance(s, bool) or s < 1
                                          for s in self.request_sizes):
             raise ConfigError("request_sizes", "UPG-D11", "must be positive sizes")
+        check_reading(self)
         return self
 
 

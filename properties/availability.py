@@ -115,9 +115,13 @@ def _free_bit(m, s, a):
 
 @transition(M, ["AV-5", "AV-9"], on=[SignBitfield], witness=lambda m, s, a, t: _free_bit(m, s, a))
 def free_core_bit_disregarded(m, s, a, t):
-    """A bitfield with a 1 bit for a para without a candidate to be determined adds no vote."""
+    """A bitfield with a 1 bit for a para without a candidate to be determined adds no vote
+    (under ``free_core_bit=bit``, the sdk reading, it adds none to such a para; its other
+    bits count)."""
     if not (_free_bit(m, s, a) and _accepted(t)):
         return True
+    if m.params.free_core_bit == "bit":
+        return all(p.votes == q.votes for p, q in zip(s.paras, t.paras) if p.status != S.TO_BE_DETERMINED)
     return all(p.votes == q.votes for p, q in zip(s.paras, t.paras))
 
 

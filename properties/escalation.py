@@ -319,7 +319,8 @@ class NoQuorum(EscalationMachine):
         return OUTCOME_VALID if v else OUTCOME_INVALID if i else OUTCOME_NONE
 
 
-@mutant(M, "esc_case_three_shadowed", kills=["outcome_matches_cases"], overrides={"n_validators": 7})
+@mutant(M, "esc_case_three_shadowed", kills=["outcome_matches_cases"],
+        overrides={"n_validators": 7, "dispute_rule": "seed"})  # case 3 exists in the seed reading only
 class CaseThreeShadowed(EscalationMachine):
     """Both sides above n/3 is read as a valid outcome (case 1 tested before case 3);
     reachable with f = 2 only through equivocating byzantine validators, so n = 7."""
@@ -329,7 +330,8 @@ class CaseThreeShadowed(EscalationMachine):
         return OUTCOME_VALID if o == OUTCOME_INVALID_NO_SLASH else o
 
 
-@mutant(M, "esc_majority_split", kills=["outcome_reached_once_quorum_attests"])
+@mutant(M, "esc_majority_split", kills=["outcome_reached_once_quorum_attests"],
+        overrides={"dispute_rule": "seed"})  # the n/3 sides of the seed reading
 class MajoritySplit(EscalationMachine):
     """A side must exceed n/2 (not n/3) to carry the vote, so some quorate votes never decide."""
 

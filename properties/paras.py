@@ -152,6 +152,15 @@ def one_upgrade_scheduled_at_a_time(m, s, a, t):
     return after in (before, (None, None))
 
 
+@transition(M, ["PAR-4"], on=[ParasBlock], witness=lambda m, s, a, t: _accepted(t) and a.same_code
+            and not mhas(s.paras.future_code_upgrades, a.para))
+def upgrade_to_current_code_ignored(m, s, a, t):
+    """A candidate signalling its para's current code schedules nothing (PAR-D6)."""
+    if not (_accepted(t) and a.upgrade and a.same_code and not mhas(s.paras.future_code_upgrades, a.para)):
+        return True
+    return not mhas(t.paras.future_code_upgrades, a.para) and mget(t.paras.code, a.para) == mget(s.paras.code, a.para)
+
+
 @transition(M, ["PAR-1", "PAR-2", "PAR-3"], on=[ParasBlock],
             witness=lambda m, s, a, t: _accepted(t) and a.call is not None and not a.session_change)
 def paras_change_only_at_session_boundary(m, s, a, t):
@@ -190,6 +199,14 @@ def para_onboarded(m, s):
 
 
 # -- mutants ------------------------------------------------------------------------------------------
+
+
+@mutant(M, "par_same_code_scheduled", kills=["upgrade_to_current_code_ignored"])
+class SameCodeScheduled(ParasMachine):
+    """An upgrade to the para's current code is scheduled like any other."""
+
+    def is_current_code(self, ps, para, code):
+        return False
 
 
 @mutant(M, "par_no_last_pruned", kills=["validation_code_matches_history"])

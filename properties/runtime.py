@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import functools
 
+import attrs
+
 from paraspec.model.availability import SignBitfield
 from paraspec.model.core import Rejected
+from paraspec.model.readings import is_sdk
 from paraspec.model.groups import partition
 from paraspec.model.runtime.common import compute_shuffle, mget, mhas, replace
 from paraspec.model.runtime.runtime import INHERENT_STEPS, INIT_ORDER, InclusionInherent, RelayBlock, RuntimeMachine
@@ -160,13 +163,43 @@ def inherent_steps_in_order(m, s, a, t):
     return _events(t, "inherent") == expected
 
 
-@transition(M, ["INC-20", "AV-1", "AV-2", "AV-3", "AV-4"], on=[RelayBlock], witness=lambda m, s, a, t: any(
+def _well_formed_subset(bfs, n: int, cores: int) -> tuple:
+    """The bitfields that pass AV-1 .. AV-4 in order, each later one above the last kept."""
+    kept, last = [], -1
+    for bf in bfs:
+        if bf.signer == bf.validator and bf.length == cores and last < bf.validator < n \
+                and 0 <= bf.bits < (1 << cores):
+            kept.append(bf)
+            last = bf.validator
+    return tuple(kept)
+
+
+def _sanitised_outcome_agrees(m, s, a, t) -> bool:
+    """reading=sdk: a block has the outcome it has without its bad bitfields (INC-31)."""
+    if a.session_change is not None or len(a.inherents) != 1:
+        return True
+    inh = a.inherents[0]
+    good = _well_formed_subset(inh.bitfields, len(s.validators), len(s.scheduler.cores))
+    if good == inh.bitfields:
+        return True
+    u = m.try_step(s, attrs.evolve(a, inherents=(attrs.evolve(inh, bitfields=good),)))
+    if isinstance(u, Rejected) or isinstance(t, Rejected):
+        return isinstance(u, Rejected) and isinstance(t, Rejected) and u.rule_id == t.rule_id
+    return u == t
+
+
+@transition(M, ["INC-20", "INC-31", "AV-1", "AV-2", "AV-3", "AV-4"], on=[RelayBlock],
+            witness=lambda m, s, a, t: any(
     bf.signer != bf.validator or bf.length != len(s.scheduler.cores) or bf.validator >= len(s.validators)
     or any(x.validator >= y.validator for x, y in zip(inh.bitfields, inh.bitfields[1:]))
     for inh in a.inherents for bf in inh.bitfields))
 def bitfields_well_formed(m, s, a, t):
-    """A valid block's bitfields come from distinct validators of the session in
-    ascending order, each signed by its validator, one bit per core."""
+    """Under reading=seed a valid block's bitfields come from distinct validators of the
+    session in ascending order, each signed by its validator, one bit per core (INC-20).
+    Under reading=sdk a bad bitfield costs that bitfield, not the block: the block has the
+    outcome it has without its bad bitfields (INC-31, polkadot-sdk ``sanitize_bitfields``)."""
+    if is_sdk(m.params):
+        return _sanitised_outcome_agrees(m, s, a, t)
     if not _accepted(t):
         return True
     n, cores = len(t.validators), len(t.scheduler.cores)
@@ -582,6 +615,15 @@ class AnyValidatorBacks(RuntimeMachine):
         signers = None if cand.signers is None else tuple(
             s for v, s in zip(cand.backers, cand.signers) if v in group)
         super().check_backing(ss, a, replace(cand, backers=inside, signers=signers), cfg)
+
+
+@mutant(M, "rt_bad_bitfield_rejects_block", kills=["bitfields_well_formed"], overrides={"reading": "sdk"})
+class BadBitfieldRejectsBlock(RuntimeMachine):
+    """Under reading=sdk a bad bitfield still makes the block invalid (the seed reading of
+    INC-20 kept where INC-31 drops the bitfield)."""
+
+    def sanitize_bitfields(self, bitfields, n_validators, n_cores):
+        return bitfields
 
 
 @mutant(M, "rt_backing_threshold_ignored", kills=["backed_by_assigned_group"])

@@ -93,7 +93,10 @@ MANIFEST = [
           {"core_freed_and_reoccupied_in_one_block": "unwitnessed"}),
     Entry("overseer", "tiny", {}, 9598, 26596, 20,
           set(), {}),
-    Entry("paras", "tiny", {}, 18057, 54593, 6,
+    # PAR-D6 (an upgrade to the current code is no upgrade, seed-silent so both readings): the explorer offers
+    # each live para's candidate signalling its current code in every block; it reaches no new state
+    # (the call changes nothing), so 11,123 more transitions, same states
+    Entry("paras", "tiny", {}, 18057, 65716, 6,
           {"PAR-1", "PAR-2", "PAR-6"}, {}),
     Entry("poa", "tiny", {}, 1472, 30912, 12,
           {"POA-1", "POA-2", "POA-3", "POA-5", "POA-7", "POA-8"}, {}),
@@ -111,6 +114,24 @@ MANIFEST = [
           {"UPG-3", "UPG-4", "UPG-8", "UPG-12", "UPG-14", "UPG-18", "UPG-24"},
           {"precheck_open_only_while_undecided": "vacuous", "bits_only_from_active_code_holders": "vacuous",
            "backers_hold_current_code": "vacuous", "some_validator_lacks_current_code": "unwitnessed"}),
+    # -- reading=sdk (decision CFG-D5), on tiny only, for the machines whose space or outcomes change --
+    # backing, escalation, disputes: the reading sets only their switch, so the figures are those of
+    # backing_threshold=sdk / dispute_rule=sdk above
+    Entry("backing", "tiny", {"reading": "sdk"}, 8776, 68900, 11,
+          {"BCK-1", "BCK-2", "BCK-4", "BCK-9", "BCK-10"}, {}),
+    Entry("escalation", "tiny", {"reading": "sdk"}, 1100, 10294, 11,
+          {"DSP-9", "ESC-2", "ESC-5", "ESC-7", "ESC-8"}, {}),
+    Entry("disputes", "tiny", {"reading": "sdk"}, 13515, 79899, 17,
+          {"DSP-1", "DSP-2", "DSP-4", "DSP-6", "DSP-7", "DSP-8", "DSP-10", "DSP-12"}, {}),
+    # inclusion: backing_threshold=sdk and free_core_bit=bit reach the same space as the seed reading (a bitfield
+    # that keeps its live bits leads where one without the free bit does); the verdicts are checked under sdk.
+    # availability (89,780 states, 1,071,392 transitions under both readings) is left to `check --reading sdk`.
+    Entry("inclusion", "tiny", {"reading": "sdk", "max_candidates": 1}, 4980, 60464, 15,
+          {"AV-1", "AV-2", "AV-3", "AV-4", "INC-3", "INC-4"},
+          {"core_freed_and_reoccupied_in_one_block": "unwitnessed"}),
+    # runtime: the same space; the bad bitfields are dropped (INC-31), so AV-1 .. AV-4 reject nothing
+    Entry("runtime", "tiny", {"reading": "sdk"}, 19975, 53703, 5,
+          {"INC-3", "INC-4", "INC-23", "INC-24", "INC-25", "INC-29", "INI-3"}, {}),
 ]
 # inclusion with one candidate per para: a core cannot be freed and occupied again by the same para's next
 # candidate in one block (the witness needs two candidates); upgrades on trio: with n = 3 a single reject

@@ -17,7 +17,7 @@ def test_spine_rules_are_reused_not_rewritten():
     """The runtime's inclusion calls the spine's functions for AV-1..AV-5, INC-7, INC-8
     and the backing threshold; the scheduler uses model.groups."""
     src = inspect.getsource(rt_inclusion)
-    for name in ("check_bitfield(", "is_bitfield_counted(", "is_candidate_available(", "is_backable("):
+    for name in ("check_bitfield(", "counted_bits(", "sanitize_bitfields(", "is_candidate_available(", "is_backable("):
         assert name in src, name
     assert "is_more_than_two_thirds" not in src and "3 *" not in src
     ssrc = inspect.getsource(rt_scheduler)

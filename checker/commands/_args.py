@@ -42,6 +42,27 @@ def add_preset(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", metavar="NAME", help="configuration preset (default: tiny; see `paraspec list`)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override one configuration field of the preset (repeatable)")
+    add_reading(p)
+
+
+def add_reading(p: argparse.ArgumentParser) -> None:
+    """``--reading seed|sdk``: the reading of the whole host (decision CFG-D5)."""
+    from paraspec.model.readings import READINGS
+
+    p.add_argument("--reading", choices=READINGS, default=None,
+                   help="seed (default: the seeds where explicit, polkadot-sdk where they are silent) or sdk "
+                        "(polkadot-sdk wherever the two differ); sets the per-rule switches (docs/decisions.md)")
+
+
+def overrides_of(args: argparse.Namespace) -> dict[str, str]:
+    """The ``--set`` overrides with ``--reading`` among them (as ``reading``)."""
+    out = parse_sets(getattr(args, "set", []) or [])
+    reading = getattr(args, "reading", None)
+    if reading is not None:
+        if "reading" in out and out["reading"] != reading:
+            raise UsageError(f"--reading {reading} and --set reading={out['reading']} disagree")
+        out["reading"] = reading
+    return out
 
 
 def parse_sets(items: list[str]) -> dict[str, str]:

@@ -19,6 +19,9 @@ def register(sub) -> None:
                        description="Serve the reference interpreter over the JSON-lines adapter protocol: one "
                                    "request per line on stdin, one response per line on stdout.")
     p.add_argument("--mutant", metavar="NAME", help="answer with this mutant (a deliberately wrong model)")
+    from ._args import add_reading
+
+    add_reading(p)  # a case of the other reading is answered `unsupported`
     p.set_defaults(func=run)
 
 
@@ -28,4 +31,4 @@ def run(args) -> int:
         get_mutant(args.mutant)  # unknown: one line, exit 2
     from ..vectors.serve import serve
 
-    return serve(sys.stdin, sys.stdout, args.mutant)
+    return serve(sys.stdin, sys.stdout, args.mutant, args.reading)

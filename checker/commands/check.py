@@ -85,7 +85,7 @@ def _progress(console: Console, label: str):
 
 def run(args: argparse.Namespace) -> int:
     load_all()
-    overrides = _args.parse_sets(args.set)
+    overrides = _args.overrides_of(args)
     trace_dir, ckpt_root = _check_paths(args)
     names = args.machines or machine_names()
     for n in names:
@@ -103,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=False, width=None if Console().is_terminal else 160)
     results: list[Result] = []
     for machine_name, mutant_name in jobs:
-        machine = build(machine_name, args.preset, mutant_name, overrides)
+        machine = _build_job(args, console, machine_name, mutant_name, overrides)
+        if machine is None:
+            continue
         label = escape(machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}")
         status, update = (None, None) if args.quiet else _progress(console, label)
         if status is not None:
@@ -152,6 +154,29 @@ def mutant_verdict(mut, violated: dict[str, int], checked: set[str] | None = Non
     if unchecked:
         return f"not decided ({', '.join(unchecked)} not checked: see --property)"
     return f"survived ({', '.join(missing)} not violated)"
+
+
+def _build_job(args: argparse.Namespace, console: Console, machine_name: str, mutant_name: str | None,
+               overrides: dict):
+    """The machine of one run; ``None`` (with a note) for a mutant of ``--all-mutants`` whose own
+    overrides select a reading of its rule that ``--reading`` excludes (such a mutant mutates a rule
+    that reading does not have, CFG-D5)."""
+    own = dict(get_mutant(mutant_name).overrides) if mutant_name else {}
+    why = None
+    if "reading" in own and "reading" in overrides and own["reading"] != overrides["reading"]:
+        why = f"it mutates a rule of reading={own['reading']} only"
+    else:
+        try:
+            return build(machine_name, args.preset, mutant_name, overrides)
+        except UsageError as e:
+            if not (mutant_name and "reading" in overrides and "contradicts reading" in str(e)):
+                raise
+            why = f"its own overrides: {e}"
+    if not args.all_mutants:
+        raise UsageError(f"--mutant {mutant_name}: not applicable under reading={overrides['reading']} ({why})")
+    if not args.quiet:
+        console.print(escape(f"mutant {mutant_name}: not applicable under reading={overrides['reading']} ({why})"))
+    return None
 
 
 def _check_paths(args: argparse.Namespace) -> tuple[Path | None, str | None]:

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     load_all()
     from ..symbolic import run as R
 
-    overrides = _args.parse_sets(args.set)
+    overrides = _args.overrides_of(args)
     trace_dir = _args.check_outputs(args)
     lemmas, machines, mutants = _select(args)
     for n in machines:

@@ -66,6 +66,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing; only the exit code")
     p.add_argument("--trace", metavar="OUT.itf.json",
                    help="write the run of one machine scenario as an ITF trace (paraspec trace show/replay)")
+    from ._args import add_reading
+
+    add_reading(p)
     p.set_defaults(func=run)
     return p
 
@@ -87,7 +90,7 @@ def _run_runtime(path: str, doc: dict, args) -> dict:
     from paraspec.checker.runtime_scenario import ScenarioError, run_scenario
 
     try:
-        return run_scenario(doc, timing=args.timing, every_state=args.states)
+        return run_scenario(doc, timing=args.timing, every_state=args.states, reading=args.reading)
     except ScenarioError as e:
         raise UsageError(f"{path}: {e.field}: {e.reason}" if e.field else f"{path}: {e.reason}") from None
     except Exception as e:  # a bug of the model, or an input the schema admits and the model cannot take
@@ -147,7 +150,7 @@ def _run_one(path: str, doc, args, as_json: bool, n_docs: int, printed: list) ->
     else:
         from paraspec.checker.interp.runfile import as_json as json_of, run_machine_file, summary, write_trace
 
-        res = run_machine_file(path, doc)
+        res = run_machine_file(path, doc, args.reading)
         ok = ok and res.ok
         if args.trace:
             write_trace(res, args.trace)

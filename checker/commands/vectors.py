@@ -52,6 +52,7 @@ def register(sub) -> None:
                    help="transitions per exploration once a state had more inputs than --max-actions "
                         "(a preset too large to explore: polkadot; default %(default)s)")
     g.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
+    _args.add_reading(g)
     g.set_defaults(func=generate)
 
     r = vsub.add_parser("run", help="run a vector suite against an implementation's adapter",
@@ -135,7 +136,7 @@ def generate(args) -> int:
     log = (lambda s: None) if args.quiet else (lambda s: console.print(s, markup=False))
     opts = Options(presets=tuple(dict.fromkeys(args.preset)), machines=tuple(dict.fromkeys(args.machine)),
                    per_shape=args.per_shape, max_states=args.max_states, max_actions=args.max_actions,
-                   max_transitions_cut=args.max_transitions_cut)
+                   max_transitions_cut=args.max_transitions_cut, reading=args.reading)
     if not args.quiet:
         console.print(f"generating vectors into {out}", markup=False)
     res = gen(out, opts, log)

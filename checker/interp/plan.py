@@ -54,7 +54,7 @@ def is_machine_scenario(doc: Any) -> bool:
     return isinstance(doc, dict) and "machine" in doc and "steps" in doc
 
 
-def load_plan(path: str, doc: Any) -> Plan:
+def load_plan(path: str, doc: Any, reading: str | None = None) -> Plan:
     """The plan of scenario ``doc`` read from ``path``; :class:`UsageError` (one line:
     file, JSON path, rule) on bad input."""
     if not isinstance(doc, dict):
@@ -75,7 +75,12 @@ def load_plan(path: str, doc: Any) -> Plan:
     if total > MAX_BLOCKS:
         raise UsageError(f"{path}: $.steps: the scenario applies {total} steps, more than {MAX_BLOCKS} (MAX_BLOCKS)")
     try:
-        machine = build(name, doc.get("preset", doc.get("config", cls.default_preset)), None, doc.get("set") or {})
+        overrides = dict(doc.get("set") or {})
+        if reading is not None:
+            if overrides.get("reading", reading) != reading:
+                raise UsageError(f"--reading {reading} and $.set.reading={overrides['reading']} disagree")
+            overrides["reading"] = reading
+        machine = build(name, doc.get("preset", doc.get("config", cls.default_preset)), None, overrides)
     except UsageError as e:
         raise UsageError(f"{path}: $.set: {e}") from None
     inits = list(machine.init())

@@ -11,9 +11,10 @@ from .plan import load_plan
 __all__ = ["run_machine_file", "write_trace"]
 
 
-def run_machine_file(path: str, doc: Any) -> RunResult:
-    """Validate and run one machine scenario (a UsageError on bad input)."""
-    return run_plan(load_plan(path, doc))
+def run_machine_file(path: str, doc: Any, reading: str | None = None) -> RunResult:
+    """Validate and run one machine scenario (a UsageError on bad input); ``reading``
+    (``run --reading``) builds its machine under that reading (CFG-D5)."""
+    return run_plan(load_plan(path, doc, reading))
 
 
 def summary(res: RunResult) -> list[str]:

@@ -60,7 +60,7 @@ from ..explore import Exploration, Visitor, explore
 from ..results import Verdict
 from ..fingerprint import fingerprint
 from ..outputs import replace_dir, sweep, temp_path
-from ..registry import build, get_machine_class, load_all, machine_names, properties_of
+from ..registry import UsageError, build, get_machine_class, load_all, machine_names, properties_of
 from ..spec import load_rules
 from ..codec import encode
 from .cases import FORMAT, config_json, dump, encode_input, encode_state, execute, first_difference
@@ -94,6 +94,9 @@ class Options:
     #: transitions each exploration tries once some state had its inputs cut by ``max_actions``
     #: (such a preset is sampled anyway, and its steps are slow: 1-2 ms each at ``polkadot``)
     max_transitions_cut: int = 10000
+    #: the reading of the whole host (``None``: each preset's own, ``seed``); recorded in every
+    #: case's configuration (CFG-D5)
+    reading: str | None = None
 
 
 REACHES = "the step reaches the situation of property"
@@ -344,18 +347,23 @@ class _MachineGen:
         self.opts = opts
         self.rules_catalogue = rules_catalogue
         self.log = log
-        self.m = build(name, preset)
+        self.m = self._build()
         self.sampling = dict(SAMPLING.get(name, {}))
         self.props = properties_of(name)
         self.drafts: list[_Draft] = []
         self._config_of: dict[int, dict] = {}
+
+    def _build(self, mutant: str | None = None, overrides: dict | None = None) -> Machine:
+        """The machine (or ``mutant``) on this preset under the suite's reading, with ``overrides``."""
+        extra = {"reading": self.opts.reading} if self.opts.reading else {}
+        return build(self.name, self.preset, mutant, overrides={**extra, **(overrides or {})} or None)
 
     def handler_of(self, a: Any) -> Handler:
         return self.by_class[type(a)]
 
     def run(self) -> None:
         m = self.m
-        bounded = build(self.name, self.preset, overrides=self.sampling) if self.sampling else m
+        bounded = self._build(overrides=self.sampling) if self.sampling else m
         cap, cut = self.opts.max_actions, self.opts.max_transitions_cut
         pool = explore_exhaustive(bounded, self.opts.max_states, max_actions=cap, max_transitions_cut=cut)
         if self.sampling or not pool.complete[0]:
@@ -668,8 +676,11 @@ class _MachineGen:
     def mutant_case(self, mut: Mutant) -> _Draft | None:
         home = mut.preset or get_machine_class(self.name).default_preset
         overrides = dict(mut.overrides)
-        ref = build(self.name, self.preset, overrides=overrides) if overrides else self.m
-        mm = build(self.name, self.preset, mut.name)
+        try:
+            ref = self._build(overrides=overrides) if overrides else self.m
+            mm = self._build(mut.name)
+        except UsageError:  # the mutant's own overrides contradict the reading: no such mutant here
+            return None
         hit = None
         source = ""
         if (home == self.preset or overrides) and not self.pool.cut:  # a full search, where it can end
@@ -694,8 +705,8 @@ class _MachineGen:
                     source = "first pool transition where the mutant's answer differs"
                     overrides = self.config_of(i)
                     if overrides:
-                        ref = build(self.name, self.preset, overrides=overrides)
-                        mm = build(self.name, self.preset, mut.name, overrides=overrides)
+                        ref = self._build(overrides=overrides)
+                        mm = self._build(mut.name, overrides)
                     break
         if hit is None:
             return None
@@ -909,7 +920,8 @@ class _Suite:
             "options": {"per_shape": opts.per_shape, "max_states": opts.max_states,
                         "mutant_states": opts.mutant_states, "cross_states": opts.cross_states,
                         "trace_limit": opts.trace_limit, "max_actions": opts.max_actions,
-                        "max_transitions_cut": opts.max_transitions_cut},
+                        "max_transitions_cut": opts.max_transitions_cut,
+                        "reading": opts.reading or "seed"},
             "cases": len(self.cases),
             "pools": self.pools,
             "handlers": {

@@ -31,8 +31,10 @@ REQUEST_KEYS = ("handler", "config", "pre_state", "input")
 class Reference:
     """Answers requests with the model, or with ``mutant`` for that mutant's machine."""
 
-    def __init__(self, mutant: str | None = None):
+    def __init__(self, mutant: str | None = None, reading: str | None = None):
         self.mutant = mutant
+        #: answer only cases of this reading (``--reading``); others are ``unsupported``
+        self.reading = reading
         self._machines: dict[tuple[str, str], Machine] = {}
 
     def machine(self, name: str, config_obj: Any) -> Machine:
@@ -59,6 +61,10 @@ class Reference:
             if missing:
                 raise VectorError(f"request.{missing[0]}: missing")
             machine_name, handler_name = split_handler(req["handler"], "request.handler")
+            case_reading = req["config"].get("reading", "seed") if isinstance(req["config"], dict) else None
+            if self.reading is not None and case_reading != self.reading:
+                out["unsupported"] = f"reading={case_reading}: this adapter serves reading={self.reading} (CFG-D5)"
+                return out
             m = self.machine(machine_name, req["config"])
             h = resolve_handler(m, handler_name)
             pre = decode_state(m, req["pre_state"], "request.pre_state")
@@ -87,9 +93,9 @@ def _lines(stdin: IO) -> Iterator[bytes | str | None]:
         yield line
 
 
-def serve(stdin: IO[str], stdout: IO[str], mutant: str | None = None) -> int:
-    """Answer one JSON request per line until end of input."""
-    ref = Reference(mutant)
+def serve(stdin: IO[str], stdout: IO[str], mutant: str | None = None, reading: str | None = None) -> int:
+    """Answer one JSON request per line until end of input (only cases of ``reading`` when given)."""
+    ref = Reference(mutant, reading)
     for line in _lines(stdin):
         if line is not None and not line.strip():
             continue

@@ -2,7 +2,7 @@
 
 Rules INC-20 .. INC-29 of ``spec/inclusion_runtime.md``, built on the spine's rules:
 the bitfield checks and the free-core rule are ``model.availability.check_bitfield``
-and ``is_bitfield_counted`` (AV-1 .. AV-5), availability is
+and ``counted_bits`` (AV-1 .. AV-5; ``sanitize_bitfields`` under reading=sdk, INC-31), availability is
 ``model.inclusion.is_candidate_available`` (INC-7 / AV-6), the timeout is
 ``model.inclusion.is_candidate_timed_out`` (INC-8) behind the scheduler's predicate,
 and backing is ``model.thresholds.is_backable`` (INC-4) over the group the scheduler
@@ -20,7 +20,8 @@ from typing import Callable
 
 import attrs
 
-from ..availability import SignBitfield, check_bitfield, is_bitfield_counted
+from ..availability import SignBitfield, check_bitfield, counted_bits, sanitize_bitfields
+from ..readings import is_sdk
 from ..config import HostConfiguration
 from ..core import require
 from ..inclusion import is_candidate_available
@@ -88,9 +89,16 @@ class InclusionModule:
         check_bitfield(bf, n_validators, n_cores, next_validator)
 
     @implements("INC-20", "AV-5")
-    def is_bitfield_counted(self, bf: SignBitfield, live: int, cfg: HostConfiguration) -> bool:
-        """INC-20 (AV-5): a bitfield with a 1 bit for a core without a pending candidate."""
-        return is_bitfield_counted(bf, live, cfg.free_core_bit)
+    def counted_bits(self, bf: SignBitfield, live: int, cfg: HostConfiguration) -> int:
+        """INC-20 (AV-5): the bits of a bitfield that count, given its 1 bits for cores
+        without a pending candidate (decision AV-D2)."""
+        return counted_bits(bf, live, cfg.free_core_bit)
+
+    @implements("INC-31")
+    def sanitize_bitfields(self, bitfields: tuple[SignBitfield, ...], n_validators: int,
+                           n_cores: int) -> tuple[SignBitfield, ...]:
+        """INC-31 (reading=sdk): drop each bitfield that fails AV-1 .. AV-4, not the block."""
+        return sanitize_bitfields(bitfields, n_validators, n_cores, self.check_bitfield)
 
     @implements("INC-21", "INC-7", "AV-6")
     def is_available(self, votes: int, n_validators: int) -> bool:
@@ -131,6 +139,8 @@ class InclusionModule:
         """``process_bitfields`` (INC-20, INC-21): check the block's bitfields, apply
         their bits to the pending candidates, enact every candidate that now has more
         than 2/3 of the bits, and return the cores freed that way (ascending)."""
+        if is_sdk(cfg):  # INC-31: the bad bitfields are dropped (decision INC-D27)
+            bitfields = self.sanitize_bitfields(bitfields, n_validators, n_cores)
         require(len(bitfields) <= n_validators, "AV-3",
                 f"{len(bitfields)} bitfields for {n_validators} validators")
         live = self.get_live_cores(inc, core_lookup)
@@ -141,8 +151,9 @@ class InclusionModule:
         for bf in bitfields:
             self.check_bitfield(bf, n_validators, n_cores, next_validator)
             next_validator = bf.validator + 1
-            if self.is_bitfield_counted(bf, live, cfg):
-                signers_of[bf.bits] = signers_of.get(bf.bits, 0) | (1 << bf.validator)
+            bits = self.counted_bits(bf, live, cfg)
+            if bits:
+                signers_of[bits] = signers_of.get(bits, 0) | (1 << bf.validator)
         votes = [0] * n_cores
         for bits, signers in signers_of.items():
             while bits:

@@ -260,11 +260,20 @@ class ParasModule:
     @implements("PAR-4")
     def process_schedule_code_upgrade(self, ps: ParasState, para: int, code: int, expected_at: int) -> ParasState:
         """``schedule_code_upgrade`` (PAR-4): note the future code, unless an upgrade is
-        already scheduled for the para (then the call has no effect)."""
+        already scheduled for the para or the code is the para's current code (then the
+        call has no effect; decision PAR-D6)."""
         if mhas(ps.future_code_upgrades, para) or not self.is_registered(ps, para):
+            return ps
+        if self.is_current_code(ps, para, code):
             return ps
         return replace(ps, future_code_upgrades=mset(ps.future_code_upgrades, para, expected_at),
                             future_code=mset(ps.future_code, para, code))
+
+    @implements("PAR-4")
+    def is_current_code(self, ps: ParasState, para: int, code: int) -> bool:
+        """PAR-4 (decision PAR-D6): an upgrade to the para's current code is no upgrade
+        (polkadot-sdk ``schedule_code_upgrade`` aborts it; the seeds are silent)."""
+        return mget(ps.code, para) == code
 
     @implements("PAR-5")
     def process_note_new_head(self, ps: ParasState, para: int, head: int, relay_parent: int, now: int) -> ParasState:
@@ -305,6 +314,8 @@ class ParasBlock:
     para: int | None = None
     upgrade: bool = False
     call: RegisterPara | DeregisterPara | None = None
+    #: with ``upgrade``: the candidate signals the para's current code (PAR-D6)
+    same_code: bool = False
 
 
 @attrs.frozen
@@ -356,6 +367,7 @@ class ParasMachine(ParasModule, Machine):
             yield ParasBlock(para=p)
             if state.codes < self.max_codes:
                 yield ParasBlock(para=p, upgrade=True)
+            yield ParasBlock(para=p, upgrade=True, same_code=True)  # PAR-4: no upgrade (PAR-D6)
         if state.sessions < self.max_sessions:
             yield ParasBlock(session_change=True)
         yield ParasBlock(call=RegisterPara(2, parachain=True, head=0, code=102))
@@ -393,7 +405,9 @@ class ParasMachine(ParasModule, Machine):
             p = action.para
             require(self.is_registered(ps, p), "PAR-2", f"para {p} is not registered")
             relay_parent = now - 1
-            if action.upgrade:
+            if action.upgrade and action.same_code:
+                ps = self.process_schedule_code_upgrade(ps, p, self.get_code(ps, p), relay_parent + self.upgrade_delay)
+            elif action.upgrade:
                 codes += 1
                 ps = self.process_schedule_code_upgrade(ps, p, 300 + codes, relay_parent + self.upgrade_delay)
             ps = self.process_note_new_head(ps, p, 1 - self.get_head(ps, p), relay_parent, now)

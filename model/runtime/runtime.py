@@ -26,6 +26,7 @@ from typing import Any, Iterator
 import attrs
 
 from ..availability import SignBitfield
+from ..readings import is_sdk
 from ..config import HostConfiguration
 from ..core import Machine, Rejected, register_machine, require
 from ..rules import implements
@@ -496,7 +497,8 @@ class RuntimeMachine(RuntimeModel, Machine):
         yield RelayBlock(inherents=(InclusionInherent(), InclusionInherent()))  # INC-29: twice
         n_cores = len(s.scheduler.cores)
         for bfs in (
-            (SignBitfield(0, 0, n_cores, 1 % v if v > 1 else 1),),  # AV-4 forged
+            # AV-4 forged; under reading=sdk with every bit set, so a kept forgery would count (INC-31)
+            (SignBitfield(0, (1 << n_cores) - 1 if is_sdk(self.config) else 0, n_cores, 1 % v if v > 1 else 1),),
             (SignBitfield(0, 0, n_cores, 0), SignBitfield(0, 0, n_cores, 0)),  # AV-3 duplicate
             (SignBitfield(0, 0, n_cores + 1, 0),),  # AV-2 length
             (SignBitfield(v, 0, n_cores, v),),  # AV-1 unknown validator
