@@ -30,7 +30,7 @@ def run(capsys, *argv):
     (["check", "--set", "n_validators=1"], "n_validators"),
     (["check", "--set", "backing_threshold=most"], "backing_threshold"),
     (["check", "halts", "--set", "n_validators=5"], "not a parameter of machine 'halts'"),
-    (["check", "poa", "--set", "committee=5"], "not a parameter of machine 'poa' (its parameters: n_accounts, initial, min_validators)"),
+    (["check", "poa", "--set", "committee=5"], "not a parameter of machine 'poa' (its parameters: reading, n_accounts, initial, min_validators)"),
     (["check", "halts", "--set", "committee=x"], "must be an integer"),
     (["check", "halts", "--set", "stall_rounds=0"], "stall_rounds"),
     (["check", "--json", "/nonexistent/dir/r.json"], "/nonexistent/dir"),
@@ -116,7 +116,7 @@ def test_bounded_check_passes_and_reports(capsys, tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     r = report["results"][0]
     assert r["complete"] is False and r["stopped"] == "max_depth" and r["depth"] == 4
-    assert "availability" in out and "holds (bounded: max_depth)" in out
+    assert "availability" in out and "holds (bounded: max-depth)" in out
     # bounded at depth 4 some witnesses are out of reach, so the run is not a pass
     assert code == 1
     assert {p["name"] for p in r["properties"] if p["verdict"] == "unwitnessed"} == {
