@@ -10,7 +10,8 @@ Installs the peers when missing (SPIN with apt-get; Quint 0.33.0 with npm into
 * simulation: Quint's simulator (TypeScript backend) and paraspec's, in steps/s;
 * the largest N paraspec decides within 60 s (symmetry);
 * one Polkadot-scale block in the interpreter (``benchmarks/block.py``);
-* a run of more than 10 million states (N = 7, no reduction), its time and peak memory.
+* a run of more than 10 million states (N = 7, no reduction), its time and peak memory;
+* memory per million states of `paraspec check` (``benchmarks/memory.py``).
 
 Prints a table of times and ratios and writes ``benchmarks/results/bench.json``.
 ``--quick`` skips the largest-N search and the 10M-state run. Timings are measured,
@@ -275,6 +276,10 @@ def main(argv=None) -> int:
 
     report["block"] = bench_block()
 
+    from benchmarks.memory import memory_rows, print_rows
+
+    report["memory"] = memory_rows(quick=args.quick, log=log)
+
     if not args.quick:
         log("bench: largest N within 60 s (symmetry)")
         report["largest_n"] = largest_n(60.0)
@@ -298,6 +303,9 @@ def main(argv=None) -> int:
     if "big" in report:
         g["memory_10M_states_mb"] = {"value": report["big"]["max_rss_mb"], "goal": "<= 4096",
                                      "states": report["big"]["states"]}
+    if report["memory"]:
+        g["memory_mb_per_million_states"] = {"value": max(r["mb_per_million_states"] for r in report["memory"]),
+                                             "goal": "<= 250"}
     for k, v in g.items():
         val, goal = v["value"], v["goal"]
         op, lim = goal.split()
@@ -322,6 +330,7 @@ def main(argv=None) -> int:
     if "big" in report:
         bg = report["big"]
         print(f"\n{bg['states']:,} states (N=7, no reduction): {bg['search_s']:.1f} s, peak RSS {bg['max_rss_mb']:.0f} MB")
+    print_rows(report["memory"])
     print("\nGoals")
     for k, v in g.items():
         val = v["value"]

@@ -307,7 +307,7 @@ class _Search(Visitor):
                 self.deadlock_idx = i
             if self.dead is not None:
                 self.dead[i] = 1
-        if c.progress is not None and (ex.pos & 4095) == 0:
+        if c.progress is not None and (ex.pos & 255) == 0:
             c.progress(len(ex), ex.depth, time.perf_counter() - self.start)
         if stop_on_reached(c.stop_on, self.violations):
             return "violation"

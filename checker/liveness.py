@@ -86,20 +86,24 @@ class Graph:
         src = np.frombuffer(self.src, dtype=np.int32) if len(self.src) else np.zeros(0, np.int32)
         dst = np.frombuffer(self.dst, dtype=np.int32) if len(self.dst) else np.zeros(0, np.int32)
         if keep is not None:
-            k = np.frombuffer(keep, dtype=bool) if isinstance(keep, (bytes, bytearray)) else \
-                np.asarray(keep, dtype=bool)
-            ids = np.flatnonzero(k[src] & k[dst]) if len(src) else np.zeros(0, np.int64)
+            k = np.asarray(keep, dtype=bool)
+            ids = np.flatnonzero(k[src] & k[dst]).astype(np.int32) if len(src) else np.zeros(0, np.int32)
             del k
         else:
-            ids = np.arange(len(src))
-        order = ids[np.argsort(src[ids], kind="stable")]
-        counts = np.bincount(src[order], minlength=n)
+            ids = np.arange(len(src), dtype=np.int32)
+        sub = src[ids]
+        if len(sub) > 1 and bool((sub[1:] < sub[:-1]).any()):  # edges not recorded in source order
+            order = ids[np.argsort(sub, kind="stable")].astype(np.int32)
+            sub = src[order]
+        else:
+            order = ids
+        counts = np.bincount(sub, minlength=n)
+        del sub, ids
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         targets = dst[order]
         del src, dst
-        return (array("q", offsets.tobytes()), array("i", targets.tobytes()),
-                array("i", order.astype(np.int32).tobytes()))
+        return array("q", offsets.tobytes()), array("i", targets.tobytes()), array("i", order.tobytes())
 
 
 def strongly_connected_components(n: int, offsets: Sequence[int], targets: Sequence[int],

@@ -452,21 +452,26 @@ def _liveness(m, live, levels, edges, dead_levels, labels, fair, lay, acts, init
     parent = np.concatenate([np.where(lv[1] < 0, -1, lv[1] + (offsets[k - 1] if k else 0))
                              for k, lv in enumerate(levels)]).astype(np.int64)
     parent_act = np.concatenate([lv[2] for lv in levels]).astype(np.int32)
-    src = np.concatenate([idx + offsets[d] for d, idx, _, _ in edges]).astype(np.int64) if edges else \
-        np.zeros(0, np.int64)
-    dst = np.concatenate([index_of(tc) for _, _, tc, _ in edges]).astype(np.int64) if edges else np.zeros(0, np.int64)
+    src = np.concatenate([idx + np.int32(offsets[d]) for d, idx, _, _ in edges]) if edges else \
+        np.zeros(0, np.int32)
+    dst = np.concatenate([index_of(tc).astype(np.int32) for _, _, tc, _ in edges]) if edges else \
+        np.zeros(0, np.int32)
     act = np.concatenate([np.full(len(idx), ai, np.int32) for _, idx, _, ai in edges]) if edges else \
         np.zeros(0, np.int32)
+    edges.clear()  # recorded per level; the graph below replaces them
+    by_src = np.argsort(src, kind="stable")  # the graph's edges in source order (its CSR)
+    src, dst, act = src[by_src], dst[by_src], act[by_src]
+    del by_src
     label = np.array([labels[a] for a in range(len(acts))], dtype=np.uint8)[act] if len(act) else np.zeros(0, np.uint8)
     enabled = np.zeros(n, dtype=np.uint8)
     np.bitwise_or.at(enabled, src, label)
     dead = np.zeros(n, dtype=bool)
     for d, dl in enumerate(dead_levels):
         dead[offsets[d]:offsets[d] + len(dl)] = dl
-    g = Graph(n=n, src=array("i", src.astype(np.int32).tobytes()), dst=array("i", dst.astype(np.int32).tobytes()),
-              act=array("i", act.tobytes()),
+    g = Graph(n=n, src=array("i", src.tobytes()), dst=array("i", dst.tobytes()), act=array("i", act.tobytes()),
               label=array("B", label.tobytes()), enabled=array("B", enabled.tobytes()),
               parent=array("q", parent.tobytes()), parent_act=array("i", parent_act.tobytes()))
+    del src, dst, label, enabled
     S = canon.batch_decode(codes) if canon is not None else lay.unpack(codes)
     is_init = parent == -1
     deadl = dead

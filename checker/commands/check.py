@@ -25,6 +25,7 @@ from ..outputs import Staged
 from ..report import atomic_write, json_text, print_table, write_junit
 from ..simulate import simulate
 from . import _args
+from ._progress import Progress, print_done
 
 
 def register(sub) -> None:
@@ -71,18 +72,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _progress(console: Console, label: str):
-    if not console.is_terminal:
-        return None, None
-    status = console.status(f"{label}: starting")
-
-    def update(states: int, depth: int, elapsed: float) -> None:
-        rate = states / elapsed if elapsed > 0 else 0.0
-        status.update(f"{label}: {states:,} states, depth {depth}, {rate:,.0f} states/s")
-
-    return status, update
-
-
 def run(args: argparse.Namespace) -> int:
     load_all()
     overrides = _args.overrides_of(args)
@@ -106,10 +95,11 @@ def run(args: argparse.Namespace) -> int:
         machine = _build_job(args, console, machine_name, mutant_name, overrides)
         if machine is None:
             continue
-        label = escape(machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}")
-        status, update = (None, None) if args.quiet else _progress(console, label)
-        if status is not None:
-            status.start()
+        label = machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}"
+        progress = None if args.quiet else Progress(console, label)
+        update = None if progress is None else progress.update
+        if progress is not None:
+            progress.start()
         try:
             props = selected[machine_name]
             if args.simulate:
@@ -117,8 +107,10 @@ def run(args: argparse.Namespace) -> int:
             else:
                 result = _search_one(args, machine, props, mutant_name, ckpt_root, update)
         finally:
-            if status is not None:
-                status.stop()
+            if progress is not None:
+                progress.stop()
+        if progress is not None and len(jobs) > 1 and not args.all_mutants:
+            print_done(console, result)
         results.append(result)
     return _report(args, console, results, trace_dir)
 

@@ -1,0 +1,70 @@
+"""Progress of ``paraspec check`` while it works, and each machine's verdicts when it is done.
+
+In a terminal: a rich status line, updated as the search reports. Otherwise (CI logs,
+pipes): a plain line ``<machine> @ <preset>: N states, depth D, R states/s, T s`` every
+``EVERY`` seconds of a search (none for a search shorter than that). The reports
+(``--json``, ``--junit``) are not touched; ``--quiet`` turns all of it off.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from rich.console import Console
+from rich.markup import escape
+
+from ..report import verdict_text
+from ..results import Result
+
+#: seconds between plain progress lines
+EVERY = 3.0
+
+
+def _line(label: str, states: int, depth: int, elapsed: float) -> str:
+    rate = states / elapsed if elapsed > 0 else 0.0
+    return f"{label}: {states:,} states, depth {depth}, {rate:,.0f} states/s, {elapsed:.0f} s"
+
+
+class Progress:
+    """The progress display of one search (``start``/``stop`` around it; ``update`` is the
+    engine's callback: states, depth, elapsed seconds)."""
+
+    def __init__(self, console: Console, label: str, every: float = EVERY):
+        self.console = console
+        self.label = label  # plain text
+        self.every = every
+        self.status = console.status(escape(label) + ": starting") if console.is_terminal else None
+        self.next = time.perf_counter() + every
+
+    def start(self) -> None:
+        if self.status is not None:
+            self.status.start()
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+    def update(self, states: int, depth: int, elapsed: float) -> None:
+        if self.status is not None:
+            self.status.update(escape(_line(self.label, states, depth, elapsed)))
+            return
+        now = time.perf_counter()
+        if now >= self.next:
+            self.next = now + self.every
+            self.console.print(_line(self.label, states, depth, elapsed), markup=False, highlight=False,
+                               soft_wrap=True)
+
+
+def print_done(console: Console, r: Result) -> None:
+    """One line with a machine's verdicts, as soon as its search is done."""
+    counts = Counter(verdict_text(r, p.verdict) for p in r.properties)
+    bad = [p.property.name for p in r.properties if not p.ok]
+    text = (f"done {r.machine}" + (f" [mutant {r.mutant}]" if r.mutant else "") + f" @ {r.preset}: "
+            + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+            + f" ({r.states:,} states, {r.elapsed:.1f} s)")
+    if bad:
+        text += "; not ok: " + ", ".join(bad)
+    if r.error is not None:
+        text += f"; model error: {r.error.message}"
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
