@@ -14,7 +14,6 @@ Nothing here is hand-maintained: a rule added to ``spec/`` appears on the next b
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import shutil
@@ -36,30 +35,19 @@ SEQUENCE_MUTANT = "hlt_cluster_off_by_one"
 
 
 def _model_functions() -> dict[str, list[tuple[str, str, int]]]:
-    """rule ID -> [(qualified name, repository path, line)] of the model functions declaring it."""
+    """rule ID -> [(qualified name, repository path, line)] of the model functions declaring it (the table the
+    vector tracer uses, ``checker.vectors.tracing.rule_functions``)."""
     from paraspec.checker.registry import load_all
-    from paraspec.model.rules import rule_ids
+    from paraspec.checker.vectors.tracing import rule_functions
 
     load_all()
     out: dict[str, list[tuple[str, str, int]]] = {}
-    for name, mod in sorted(sys.modules.items()):
-        if not (name == "paraspec.model" or name.startswith("paraspec.model.")) or mod is None:
-            continue
-        for obj in vars(mod).values():
-            fns = []
-            if inspect.isfunction(obj) and obj.__module__ == name:
-                fns.append(obj)
-            elif inspect.isclass(obj) and obj.__module__ == name:
-                fns.extend(v for v in vars(obj).values() if inspect.isfunction(v))
-            for fn in fns:
-                code = fn.__code__
-                if not rule_ids(fn):
-                    continue
-                rel = Path(code.co_filename).resolve().relative_to(ROOT).as_posix()
-                for rid in rule_ids(fn):
-                    entry = (f"{name.removeprefix('paraspec.')}.{code.co_qualname}", rel, code.co_firstlineno)
-                    if entry not in out.setdefault(rid, []):
-                        out[rid].append(entry)
+    for code, ids in sorted(rule_functions().items(), key=lambda kv: (kv[0].co_filename, kv[0].co_firstlineno)):
+        path = Path(code.co_filename).resolve()
+        rel = path.relative_to(ROOT).as_posix()
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for rid in ids:
+            out.setdefault(rid, []).append((f"{module}.{code.co_qualname}", rel, code.co_firstlineno))
     return out
 
 

@@ -42,7 +42,7 @@ def test_a_failing_check_ends_with_the_failing_properties_and_why(capsys):
     code, out, _ = run(capsys, "check", "configuration", "--max-states", "20")
     last = out.strip().splitlines()[-1]
     assert code == 1
-    assert last.startswith("failing (1): configuration.two_changes_in_force (unwitnessed (bounded by max-states")
+    assert last.startswith("failing (1): configuration.two_changes_in_force (unwitnessed (bounded by max_states")
     assert "None" not in out
     code, out, _ = run(capsys, "check", "configuration", "--simulate", "--steps", "40", "--walk-depth", "4")
     assert "None" not in out and "holds (bounded: random walks)" in out
