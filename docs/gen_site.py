@@ -31,7 +31,7 @@ DIAGRAMS = [
     ("Rescue: authority and code of a para", "rescue", {}, ["paras[0].authority", "paras[0].code"]),
 ]
 #: the mutant whose counterexample is drawn as a sequence diagram
-SEQUENCE_MUTANT = "hlt_cluster_off_by_one"
+SEQUENCE_MUTANT = "hlt_resume_drops_evidence"
 
 
 def _model_functions() -> dict[str, list[tuple[str, str, int]]]:
