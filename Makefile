@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= 2
 REPORTS ?= out
 
-.PHONY: check prove test fuzz docs clean venv bench
+.PHONY: check prove test fuzz docs clean venv bench tour
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,11 @@ test: $(STAMP)
 FUZZ_TIMEOUT ?= 5400
 fuzz: $(STAMP)
 	PARASPEC_FUZZ=full PARASPEC_FUZZ_REPORT=$(REPORTS)/fuzz-counts.json timeout $(FUZZ_TIMEOUT) $(BIN)/pytest -q -rxf tests/fuzz
+
+# `make tour`: every command of the README tour, in order, on a fresh copy, each with the exit code the
+# README states (tests/tour_readme.py; slow: the whole tour, not part of `make test`)
+tour: $(STAMP)
+	$(BIN)/pytest -q -s -p no:xdist tests/tour_readme.py
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html

@@ -11,8 +11,10 @@ __all__ = ["why", "failing_line", "bound_text"]
 
 def bound_text(r: Result) -> str:
     """How a run that did not cover every reachable state was bounded (never ``None``)."""
+    if r.stopped == "violation":  # a mutant run stops once the properties it must violate are violated
+        return "the stop at the violation"
     if r.stopped:
-        return r.stopped.replace("_", "-")
+        return r.stopped
     if r.engine.startswith(("simulation", "vector-simulation")):
         return "random walks"
     return "bounded search"

@@ -253,7 +253,19 @@ class _SharedReplay:
         return self._results
 
 
-class PropertyItem(pytest.Item):
+class _Item(pytest.Item):
+    """A paraspec item: a :class:`PropertyFailure` is shown as its message alone (no Python traceback)."""
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, PropertyFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, None, f"paraspec: {self.name}"
+
+
+class PropertyItem(_Item):
     def __init__(self, *, run: _SharedRun, prop: str, **kw: Any):
         super().__init__(**kw)
         self.run, self.prop = run, prop
@@ -273,16 +285,8 @@ class PropertyItem(pytest.Item):
         if result.error is not None:
             raise PropertyFailure(f"the model raised: {result.error.message}")
 
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, PropertyFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
 
-    def reportinfo(self):
-        return self.path, None, f"paraspec: {self.name}"
-
-
-class VectorItem(pytest.Item):
+class VectorItem(_Item):
     def __init__(self, *, shared: _SharedReplay, handler: str, **kw: Any):
         super().__init__(**kw)
         self.shared, self.handler = shared, handler
@@ -295,10 +299,3 @@ class VectorItem(pytest.Item):
                                   f"(adapter {shlex.quote(self.shared.adapter)}):\n"
                                   + "\n".join(f"  {r.status.upper()} {r.id}: {r.message}" for r in bad))
 
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, PropertyFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
-
-    def reportinfo(self):
-        return self.path, None, f"paraspec: {self.name}"

@@ -14,7 +14,6 @@ Nothing here is hand-maintained: a rule added to ``spec/`` appears on the next b
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import shutil
@@ -32,34 +31,23 @@ DIAGRAMS = [
     ("Rescue: authority and code of a para", "rescue", {}, ["paras[0].authority", "paras[0].code"]),
 ]
 #: the mutant whose counterexample is drawn as a sequence diagram
-SEQUENCE_MUTANT = "hlt_cluster_off_by_one"
+SEQUENCE_MUTANT = "hlt_resume_drops_evidence"
 
 
 def _model_functions() -> dict[str, list[tuple[str, str, int]]]:
-    """rule ID -> [(qualified name, repository path, line)] of the model functions declaring it."""
+    """rule ID -> [(qualified name, repository path, line)] of the model functions declaring it (the table the
+    vector tracer uses, ``checker.vectors.tracing.rule_functions``)."""
     from paraspec.checker.registry import load_all
-    from paraspec.model.rules import rule_ids
+    from paraspec.checker.vectors.tracing import rule_functions
 
     load_all()
     out: dict[str, list[tuple[str, str, int]]] = {}
-    for name, mod in sorted(sys.modules.items()):
-        if not (name == "paraspec.model" or name.startswith("paraspec.model.")) or mod is None:
-            continue
-        for obj in vars(mod).values():
-            fns = []
-            if inspect.isfunction(obj) and obj.__module__ == name:
-                fns.append(obj)
-            elif inspect.isclass(obj) and obj.__module__ == name:
-                fns.extend(v for v in vars(obj).values() if inspect.isfunction(v))
-            for fn in fns:
-                code = fn.__code__
-                if not rule_ids(fn):
-                    continue
-                rel = Path(code.co_filename).resolve().relative_to(ROOT).as_posix()
-                for rid in rule_ids(fn):
-                    entry = (f"{name.removeprefix('paraspec.')}.{code.co_qualname}", rel, code.co_firstlineno)
-                    if entry not in out.setdefault(rid, []):
-                        out[rid].append(entry)
+    for code, ids in sorted(rule_functions().items(), key=lambda kv: (kv[0].co_filename, kv[0].co_firstlineno)):
+        path = Path(code.co_filename).resolve()
+        rel = path.relative_to(ROOT).as_posix()
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for rid in ids:
+            out.setdefault(rid, []).append((f"{module}.{code.co_qualname}", rel, code.co_firstlineno))
     return out
 
 
@@ -70,19 +58,17 @@ def _vector_cases() -> tuple[dict[str, list[str]], str]:
         return {}, ("No vector suite was on disk when this page was built (`make vectors` writes `vectors/`, or "
                     "set `PARASPEC_DOCS_VECTORS`), so the vector-case column is empty; every rule has a "
                     "positive and a negative case named `rule_<ID>_positive` and `rule_<ID>_negative`.")
+    try:  # the suite's index.json: rule ID -> its positive and negative cases and how many cases exercise it
+        index = json.loads((root / "index.json").read_text())
+        rules = index["rules"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}, f"The vector suite in `{root.name}/` has no readable `index.json`, so the vector-case column is empty."
     out: dict[str, list[str]] = {}
-    n = 0
-    for f in sorted(root.rglob("*.json")):
-        try:
-            case = json.loads(f.read_text())
-        except (OSError, ValueError):
-            continue
-        if not isinstance(case, dict) or "rules" not in case:
-            continue
-        n += 1
-        for rid in case.get("rules") or []:
-            out.setdefault(rid, []).append(str(case.get("id", f.relative_to(root).with_suffix("").as_posix())))
-    return out, f"Vector cases: {n:,} cases of the suite in `{root.name}/`."
+    for rid, entry in rules.items():
+        ids = list(entry.get("positive", [])) + list(entry.get("negative", []))
+        extra = int(entry.get("cases", 0)) - len(ids)
+        out[rid] = ids + ([f"{extra} more case(s) exercising it"] if extra > 0 else [])
+    return out, f"Vector cases: from the index of the suite in `{root.name}/` (its positive and negative case per rule)."
 
 
 def _source_pages(paths: set[str], extra: Path) -> None:
@@ -167,7 +153,7 @@ def _rule_section(r, funcs, props, killers, cases, stem) -> list[str]:
         plines.append(f"`{p.machine}.{p.name}` ({p.kind.value}; mutants: "
                       f"{', '.join(f'`{m}`' for m in muts) or 'none'})")
     lines.append(f"- **checked by**: {_cell_list(plines, 20)}")
-    lines.append(f"- **vector cases**: {_cell_list([f'`{c}`' for c in cases], 8)}")
+    lines.append(f"- **vector cases**: {_cell_list([c if ' ' in c else f'`{c}`' for c in cases], 8)}")
     lines.append("")
     return lines
 

@@ -54,7 +54,8 @@ def run(args) -> int:
     elif args.format == "svg":
         text = to_svg(g, f"{machine.name}: {g.graph['projection']}")
     else:
-        simple = nx.DiGraph(g.graph)
+        simple = nx.DiGraph()
+        simple.graph.update({k: str(v) for k, v in g.graph.items()})
         for n, d in g.nodes(data=True):
             simple.add_node(n, **{k: str(v) for k, v in d.items()})
         for a, b, k in g.edges(keys=True):

@@ -307,6 +307,43 @@ def _excerpt(data: bytes, limit: int = 80) -> str:
 _RESPONSE_KEYS = ("output", "post_state", "unsupported", "error")
 
 
+_VALIDATOR = None
+
+
+def _response_validator():
+    """The validator of ``checker/schemas/response.schema.json`` (the adapter protocol's response)."""
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        import jsonschema
+
+        from .schemas import SCHEMA_DIR
+
+        schema = json.loads((Path(SCHEMA_DIR) / "response.schema.json").read_text())
+        _VALIDATOR = jsonschema.Draft202012Validator(schema)
+    return _VALIDATOR
+
+
+def schema_problem(resp: dict) -> str | None:
+    """Why ``resp`` does not match ``response.schema.json`` (one line naming the field), or None. The branch
+    of the schema's ``oneOf`` is chosen by the keys present (``error``, ``unsupported``, else a result), so
+    the message is about the response the adapter meant to send."""
+    import jsonschema
+
+    v = _response_validator()
+    if v.is_valid(resp):
+        return None
+    branches = v.schema["oneOf"]
+    branch = branches[1] if "error" in resp else branches[2] if "unsupported" in resp else branches[0]
+    err = jsonschema.exceptions.best_match(type(v)(branch).iter_errors(resp))
+    if err is None:  # valid against its branch but also against another: ambiguous keys
+        return f"response mixes the keys of several kinds: {', '.join(sorted(resp))} (response.schema.json)"
+    if err.validator == "required":
+        missing = next((k for k in err.validator_value if k not in err.instance), "?")
+        return f"response lacks {missing!r} (response.schema.json)"
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path) or " itself"
+    return f"response{where}: {err.message[:160]} (response.schema.json)"
+
+
 def judge(case: Case, raw: bytes) -> tuple[str, str, bool]:
     """(status, message, stream still in sync) for one response line, matched to the request by its
     ``id``: a line that is not a response, or a response to another request, fails the case being
@@ -326,13 +363,13 @@ def judge(case: Case, raw: bytes) -> tuple[str, str, bool]:
             False
     if "id" not in resp and not any(k in resp for k in _RESPONSE_KEYS):
         return Status.ERROR, f"adapter printed a line that is not a response: {_excerpt(raw)}", False
+    problem = schema_problem(resp)
+    if problem is not None:
+        return Status.ERROR, problem, True
     if "unsupported" in resp:
         return Status.UNSUPPORTED, f"adapter does not support this handler: {resp['unsupported']}", True
     if "error" in resp:
         return Status.ERROR, f"adapter error: {resp['error']}", True
-    missing = [k for k in ("output", "post_state") if k not in resp]
-    if missing:
-        return Status.ERROR, f"response lacks {missing[0]!r}", True
     diff = first_difference(case.expected(), {"output": resp["output"], "post_state": resp["post_state"]})
     if diff is not None:
         return Status.FAIL, diff, True

@@ -49,22 +49,25 @@ OPTIONS = {
               "--crosscheck": "num", "--json": "path", "--junit": "path", "--trace-dir": "path", "--quiet": "flag",
               "--preset": "preset", "--set": "set"},
     "run": {"--json": "flag", "--timing": "flag", "--no-state": "flag", "--compact": "flag", "--quiet": "flag"},
-    "trace show": {"--full": "flag"},
+    "trace show": {"--full": "flag", "--html": "path"},
     "trace replay": {},
-    "list": {"--json": "flag"},
+    "list": {"--json": "flag", "--machine": "machine", "--kind": "text"},
+    "graph": {"--project": "text", "--format": "text", "--out": "path", "--preset": "preset", "--set": "set"},
+    "report": {"--github": "flag"},
     "adapter": {"--mutant": "mutant"},
     "vectors run": {"--adapter": "adapter", "--machine": "machine", "--handler": "text", "--preset": "preset",
                     "--timeout": "num", "--max-crashes": "num", "--exitfirst": "flag", "--allow-unsupported": "flag",
                     "--json": "path", "--junit": "path", "--verbose": "flag", "--quiet": "flag"},
     "vectors generate": {"--out": "path", "--preset": "preset", "--machine": "machine", "--quiet": "flag"},
 }
-POSITIONAL = {"check": "machine", "prove": "machine", "run": "scenario", "trace show": "trace",
+POSITIONAL = {"check": "machine", "prove": "machine", "graph": "machine", "report": "path", "run": "scenario", "trace show": "trace",
               "trace replay": "trace", "vectors run": "suite"}
 #: appended last so that every run stays cheap whatever was drawn before
 BOUNDS = {
     "check": ["--max-states", "100", "--time-limit", "10", "--steps", "200", "--walk-depth", "20",
               "--checkpoint-every", "5"],
     "prove": ["--timeout", "5", "--depth", "2"],
+    "graph": ["--max-states", "100"],
     "vectors run": ["--timeout", "30"],
     "vectors generate": ["--max-states", "30", "--per-shape", "1", "--machine", "configuration"],
 }

@@ -1,0 +1,43 @@
+"""The generated pages of the site (docs/gen_site.py): an anchor per rule ID of spec/, source links that
+point at the functions' lines, and a state diagram drawn from a model."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "docs"))
+
+import gen_site  # noqa: E402
+
+from paraspec.checker.spec import load_rules  # noqa: E402
+
+
+def test_every_rule_has_an_anchor_and_source_links_hit_their_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARASPEC_DOCS_VECTORS", str(tmp_path / "none"))
+    out, extra = tmp_path / "gen", tmp_path / "extra"
+    out.mkdir(), extra.mkdir()
+    gen_site._traceability(out, extra)
+    text = "".join(p.read_text() for p in (out / "traceability").glob("*.md"))
+    anchors = set(re.findall(r'<a id="([A-Z]+-D?\d+)"></a>', text))
+    assert anchors == set(load_rules())
+    links = re.findall(r'href="\.\./\.\./src/([^"#]+)\.html#L-(\d+)"><code>([\w.]+)</code>', text)
+    assert len(links) > 100
+    for rel, line, qual in links[:40]:
+        src = (ROOT / rel).read_text().splitlines()
+        name = qual.rsplit(".", 1)[-1]
+        assert re.search(rf"def {name}\b", "\n".join(src[int(line) - 1:int(line) + 3])), (rel, line, qual)
+        assert f'id="L-{line}"' in (extra / "src" / f"{rel}.html").read_text()
+
+
+def test_a_state_diagram_is_drawn_from_the_model():
+    from paraspec.checker.registry import build
+    from paraspec.checker.stategraph import reachable_graph, to_svg
+
+    g = reachable_graph(build("halts"), ["mode"])
+    assert set(g.nodes) == {"RUNNING", "SOFT_STALL", "HARD_HALT", "EMERGENCY_HALT"}
+    assert g.nodes["RUNNING"].get("initial") and g.has_edge("RUNNING", "EMERGENCY_HALT", key="EmergencyHalt")
+    svg = to_svg(g, "halt modes")
+    assert svg.count("<rect") == 4 and "EmergencyHalt" in svg
