@@ -278,7 +278,7 @@ def test_cli_generate_and_run_with_reports(tmp_path, capsys):
     code = main(["vectors", "generate", "--out", str(out), "--machine", "availability", "--preset", "trio"])
     text = capsys.readouterr().out
     assert code == 0, text
-    assert "mutation adequacy 9/9 (100%)" in text and "generated in" in text
+    assert "mutation adequacy 11/11 (100%)" in text and "effect coverage" in text and "generated in" in text
     js, xml = tmp_path / "r.json", tmp_path / "r.xml"
     code = main(["vectors", "run", str(out), "--adapter", f"{PARASPEC} adapter", "--json", str(js),
                  "--junit", str(xml)])
@@ -304,7 +304,7 @@ def test_generate_for_tiny_only_reports_the_mutant_it_cannot_kill(tmp_path, caps
                  "--preset", "tiny", "--max-states", "3000", "-q"])
     text = capsys.readouterr().out
     assert code == 1
-    assert "mutation adequacy 8/9" in text
+    assert "mutation adequacy 10/11" in text
     assert "mutant av_threshold_ge passes every case (it is checked on preset trio; add --preset trio)" in text
 
 

@@ -97,6 +97,11 @@ class Options:
     #: the reading of the whole host (``None``: each preset's own, ``seed``); recorded in every
     #: case's configuration (CFG-D5)
     reading: str | None = None
+    #: work per exploration and per later pass over the pool (tracing, searches, mutants' scans), in
+    #: transitions x validators x cores (the machine's ``n_validators`` and ``n_parachains``/``n_cores``,
+    #: 1 when it has none): never binding at tiny/trio/small (8-10 units a step), about 10,000 steps at
+    #: polkadot (100,000 units), whose steps take milliseconds
+    max_work: int = 1_000_000_000
 
 
 REACHES = "the step reaches the situation of property"
@@ -173,11 +178,15 @@ class _PoolVisitor(Visitor):
         self.max_transitions_cut = max_transitions_cut
         self.tried = 0
         self.cut = False
+        self.max_steps = max_transitions_cut  # set by the explore_* functions from max_work
 
     def stop_state(self, ex: Exploration) -> str | None:
         if self.cut and self.tried >= self.max_transitions_cut:
             self.truncated = True
             return "max_transitions_cut"
+        if self.tried >= self.max_steps:
+            self.truncated = True
+            return "max_work"
         return None
 
     def expand(self, i: int, s):
@@ -272,11 +281,12 @@ class _Sampled(_PoolVisitor):
 
 @_no_gc
 def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None, max_actions: int = 128,
-                       max_transitions_cut: int = 10000) -> Pool:
+                       max_transitions_cut: int = 10000, max_steps: int = 10**12) -> Pool:
     """Breadth-first over every reachable state, up to ``max_states`` states (and the first
     ``max_actions`` inputs of each)."""
     pool = pool if pool is not None else Pool()
     v = _Exhaustive(m, pool, max_states, max_actions, max_transitions_cut)
+    v.max_steps = max_steps
     explore(v)
     pool.complete.append(not v.truncated)
     return pool
@@ -284,11 +294,12 @@ def explore_exhaustive(m: Machine, max_states: int, pool: Pool | None = None, ma
 
 @_no_gc
 def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | None = None,
-                    max_actions: int = 128, max_transitions_cut: int = 10000) -> Pool:
+                    max_actions: int = 128, max_transitions_cut: int = 10000, max_steps: int = 10**12) -> Pool:
     """Breadth-first, expanding at most ``per_shape`` states of each (shape, depth)
     (so deeper states of a shape are still reached) and ``max_states`` in all."""
     pool = pool if pool is not None else Pool()
     v = _Sampled(m, pool, per_shape, max_states, max_actions, max_transitions_cut)
+    v.max_steps = max_steps
     explore(v)
     pool.complete.append(not v.truncated)
     return pool
@@ -352,6 +363,12 @@ class _MachineGen:
         self.props = properties_of(name)
         self.drafts: list[_Draft] = []
         self._config_of: dict[int, dict] = {}
+        values = self.m.parameter_values()
+        cores = values.get("n_parachains", values.get("n_cores", 1))
+        scale = max(1, values.get("n_validators", 1) if isinstance(values.get("n_validators"), int) else 1) * \
+            max(1, cores if isinstance(cores, int) else 1)
+        #: steps each exploration and each later pass over the pool may take (``Options.max_work``)
+        self.steps = max(1, opts.max_work // scale)
 
     def _build(self, mutant: str | None = None, overrides: dict | None = None) -> Machine:
         """The machine (or ``mutant``) on this preset under the suite's reading, with ``overrides``."""
@@ -364,11 +381,12 @@ class _MachineGen:
     def run(self) -> None:
         m = self.m
         bounded = self._build(overrides=self.sampling) if self.sampling else m
-        cap, cut = self.opts.max_actions, self.opts.max_transitions_cut
-        pool = explore_exhaustive(bounded, self.opts.max_states, max_actions=cap, max_transitions_cut=cut)
+        cap, cut, steps = self.opts.max_actions, self.opts.max_transitions_cut, self.steps
+        pool = explore_exhaustive(bounded, self.opts.max_states, max_actions=cap, max_transitions_cut=cut,
+                                  max_steps=steps)
         if self.sampling or not pool.complete[0]:
             explore_sampled(m, self.opts.per_shape, self.opts.max_states, pool, max_actions=cap,
-                            max_transitions_cut=cut)
+                            max_transitions_cut=cut, max_steps=steps)
         self.pool = pool
         classes = list(dict.fromkeys(type(a) for _, a, _ in pool.transitions))
         self.handlers = handlers_for(self.name, classes)
@@ -474,7 +492,7 @@ class _MachineGen:
     def _traced_pool(self, want) -> None:
         """Phase 1: the pool's transitions, traced, in exploration order (three candidates per pair)."""
         pool, found = self.pool, self.rule_found
-        for i, a, _ in pool.transitions[: self.opts.trace_limit]:
+        for i, a, _ in pool.transitions[: min(self.opts.trace_limit, self.steps)]:
             if all(len(found.get(k, ())) >= 3 for k in want):
                 break
             t, rules = self._traced(pool.states[i], a)
@@ -527,7 +545,7 @@ class _MachineGen:
         if not missing:
             return
         pool = self.pool
-        for i, a, t in pool.transitions[: self.opts.cross_states * 10]:
+        for i, a, t in pool.transitions[: min(self.opts.cross_states * 10, self.steps)]:
             if not missing:
                 break
             if isinstance(t, Rejected):
@@ -545,11 +563,13 @@ class _MachineGen:
             return
         pool = self.pool
         inputs = list(dict.fromkeys(a for _, a, _ in pool.transitions))
+        budget = self.steps
         for i in range(min(len(pool.states), self.opts.cross_states)):
-            if not missing:
+            if not missing or budget <= 0:
                 break
             s = pool.states[i]
             for a in inputs:
+                budget -= 1
                 try:
                     self.handler_of(a).run(self.m, s, a)
                 except Rejected as r:
@@ -600,7 +620,7 @@ class _MachineGen:
             for f in fields:
                 mine.setdefault(f, (j, a))
 
-        for j, a, r in pool.transitions[: self.opts.trace_limit]:
+        for j, a, r in pool.transitions[: min(self.opts.trace_limit, self.steps)]:
             h = self.by_class.get(type(a))
             if r is None and h is not None:
                 m = pool.machines[pool.source[j]]
@@ -698,7 +718,7 @@ class _MachineGen:
                 if hit:
                     break
         if hit is None and not overrides:
-            for i, a, t in self.pool.transitions:
+            for i, a, t in self.pool.transitions[: self.steps]:
                 s = self.pool.states[i]
                 if _raw(self.by_class[type(a)], mm, s, a) != _raw(self.by_class[type(a)], self.m, s, a):
                     hit = (s, a)
@@ -859,6 +879,7 @@ class _Suite:
                 for k in range(len(pool.machines))],
             "shapes": len(set(pool.shapes)), "transitions": len(pool.transitions),
             "max_actions": g.opts.max_actions, "states_with_inputs_cut": pool.cut,
+            "steps_per_pass": g.steps,
             "rules_accepting_with_effect": g.rule_effect,
             "parameters": config}
         for h in g.handlers:
