@@ -100,6 +100,14 @@ def _copy(doc: Any) -> Any:
     return doc
 
 
+def _fresh(v: Any) -> Any:
+    """A hostile value to put into a document: a copy, since later mutations of the document (add a
+    key, duplicate items) must never change the shared constants of ``HOSTILE`` (they grew across
+    examples, until a document nested 2,000 deep broke the strategies themselves: RecursionError,
+    and Hypothesis saw the same example generate differently: FlakyStrategyDefinition)."""
+    return _copy(v)
+
+
 OPS = ("replace", "replace", "replace", "delete", "add_key", "wrap", "empty", "dup", "to_string", "big_list")
 
 
@@ -114,14 +122,14 @@ def mutated_json(draw, seed: Any, max_ops: int = 3) -> Any:
         op = draw(st.sampled_from(OPS))
         target = _get(doc, path)
         if op == "replace":
-            doc = _set(doc, path, draw(hostile_values))
+            doc = _set(doc, path, _fresh(draw(hostile_values)))
         elif op == "delete" and path:
             parent = _get(doc, path[:-1])
             del parent[path[-1]]
         elif op == "add_key" and isinstance(target, dict):
             key = draw(st.sampled_from(["#meta", "#bigint", "id", "extra", "", "[/x]", "\x00", "a" * 300])
                        | st.text(max_size=10))
-            target[key] = draw(hostile_values)
+            target[key] = _fresh(draw(hostile_values))
         elif op == "wrap":
             doc = _set(doc, path, draw(st.sampled_from([[target], {"#bigint": target}, {"x": target}])))
         elif op == "empty":
@@ -133,7 +141,7 @@ def mutated_json(draw, seed: Any, max_ops: int = 3) -> Any:
         elif op == "big_list" and isinstance(target, list):
             doc = _set(doc, path, target * draw(st.sampled_from([50, 1000])) if target else [0] * 1000)
         else:
-            doc = _set(doc, path, draw(hostile_values))
+            doc = _set(doc, path, _fresh(draw(hostile_values)))
     return doc
 
 

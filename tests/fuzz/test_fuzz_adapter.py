@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from .harness import call, fuzz_settings, judge, known_collector, run_cli
-from .strategies import HOSTILE, dumps, mutated_bytes, mutated_json
+from .strategies import HOSTILE, _fresh, dumps, mutated_bytes, mutated_json
 
 
 @st.composite
@@ -73,7 +73,7 @@ def test_fuzz_reference_answer(seeds):
     ref = Reference()
 
     @fuzz_settings(60, 800)
-    @given(st.sampled_from(seeds.requests).flatmap(mutated_json) | st.sampled_from(HOSTILE))
+    @given(st.sampled_from(seeds.requests).flatmap(mutated_json) | st.sampled_from(HOSTILE).map(_fresh))
     def one(req):
         def answer():
             resp = ref.answer(req)

@@ -56,3 +56,23 @@ def test_every_reproducer_names_a_known_class():
     assert len(names) == len(set(names))
     assert {r[0] for r in known.REPRODUCERS} <= set(known.KNOWN) | set(known.FIXED)
     assert not set(known.KNOWN) & set(known.FIXED)
+
+
+def test_mutations_never_change_the_shared_hostile_values():
+    """A hostile container put into a document was the shared constant itself: later mutations of the
+    document (a key added, items duplicated) grew it across examples, until the strategies broke
+    (RecursionError, FlakyStrategyDefinition) in a long run of several channels in one process."""
+    from hypothesis import HealthCheck, given, settings
+
+    from .strategies import HOSTILE, mutated_json
+
+    before = repr(HOSTILE)
+
+    @settings(max_examples=200, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(mutated_json({"a": [1, {"b": 2}], "c": {"d": [3]}}, max_ops=6))
+    def draw(doc):
+        pass
+
+    draw()
+    assert repr(HOSTILE) == before
