@@ -30,7 +30,7 @@ def run(capsys, *argv):
     (["check", "--set", "n_validators=1"], "n_validators"),
     (["check", "--set", "backing_threshold=most"], "backing_threshold"),
     (["check", "halts", "--set", "n_validators=5"], "not a parameter of machine 'halts'"),
-    (["check", "poa", "--set", "committee=5"], "not a parameter of machine 'poa' (its parameters: n_accounts, initial, min_validators)"),
+    (["check", "poa", "--set", "committee=5"], "not a parameter of machine 'poa' (its parameters: reading, n_accounts, initial, min_validators)"),
     (["check", "halts", "--set", "committee=x"], "must be an integer"),
     (["check", "halts", "--set", "stall_rounds=0"], "stall_rounds"),
     (["check", "--json", "/nonexistent/dir/r.json"], "/nonexistent/dir"),
