@@ -44,6 +44,15 @@ def add_preset(p: argparse.ArgumentParser) -> None:
                    help="override one configuration field of the preset (repeatable)")
 
 
+def with_seed(args: argparse.Namespace, seed: int) -> argparse.Namespace:
+    """A copy of ``args`` simulating one seed (``--seeds``: each seed is its own run)."""
+    import copy
+
+    one = copy.copy(args)
+    one.seed, one.seeds = seed, 1
+    return one
+
+
 def parse_sets(items: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
