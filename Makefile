@@ -36,7 +36,7 @@ test: $(STAMP)
 .PHONY: ray
 ray: $(STAMP)
 	$(BIN)/pip install -q -e '.[ray]'
-	$(BIN)/pytest -q -p no:randomly tests/ray
+	$(BIN)/pytest -q tests/ray
 
 # `make fuzz`: the fuzzing suite (tests/fuzz) with its full profile: >= 2,000 generated malformed inputs per
 # channel (CLI arguments, ITF traces, scenarios, vector suites, adapter protocol); each input runs under a

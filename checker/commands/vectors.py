@@ -46,6 +46,9 @@ def register(sub) -> None:
     g.add_argument("--per-shape", type=_args.positive_int, default=attrs.fields(Options).per_shape.default, metavar="K",
                    help="states expanded per (state shape, depth) in the sampled exploration (default %(default)s)")
     g.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
+    from ..distributed.options import add_ray_args
+
+    add_ray_args(g, "make each (preset, machine)'s cases as a task")
     g.set_defaults(func=generate)
 
     r = vsub.add_parser("run", help="run a vector suite against an implementation's adapter",
@@ -108,9 +111,15 @@ def generate(args) -> int:
     log = (lambda s: None) if args.quiet else (lambda s: console.print(s, markup=False))
     opts = Options(presets=tuple(dict.fromkeys(args.preset)), machines=tuple(dict.fromkeys(args.machine)),
                    per_shape=args.per_shape, max_states=args.max_states)
+    cases_map = None
+    if args.ray is not None:
+        from ..distributed.cli import start, vector_cases
+
+        start(args)
+        cases_map = vector_cases
     if not args.quiet:
         console.print(f"generating vectors into {out}", markup=False)
-    res = gen(out, opts, log)
+    res = gen(out, opts, log, cases_map)
 
     if not args.quiet:
         t = Table(title="cases per handler")

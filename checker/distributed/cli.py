@@ -52,3 +52,30 @@ def simulate_seeds(args: argparse.Namespace, machine, props) -> list[Any]:
         return ray.get(refs)
     except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError, ray.exceptions.ObjectLostError) as e:
         raise dead_worker(e, "a simulation task") from None
+
+
+def _cases_task(preset: str, name: str, opts, catalogue: dict):
+    from ..vectors.generate import machine_cases
+
+    lines: list[str] = []
+    g = machine_cases(preset, name, opts, catalogue, lines.append)
+    g.log = None  # the list stays here; its lines travel beside
+    return g, lines
+
+
+def vector_cases(jobs: list, opts, catalogue: dict, log) -> list:
+    """``vectors generate --ray``: every (preset, machine)'s pool and cases as a Ray task; the
+    suite is then written in this process exactly as locally (same order, same bytes)."""
+    ray = require_ray()
+    task = ray.remote(num_cpus=1)(_cases_task)
+    refs = [task.remote(preset, name, opts, catalogue) for preset, name in jobs]
+    try:
+        got = ray.get(refs)
+    except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError, ray.exceptions.ObjectLostError) as e:
+        raise dead_worker(e, "a vector generation task") from None
+    out = []
+    for g, lines in got:
+        for line in lines:
+            log(line)
+        out.append(g)
+    return out
