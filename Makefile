@@ -56,6 +56,7 @@ clean:
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/ray_bench.py
 
 # conformance vectors: generate (prints cases per handler, mutation adequacy, time), then the self-test
 # and the independent Node.js implementation (skipped when node is absent)

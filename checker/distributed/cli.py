@@ -20,8 +20,6 @@ def start(args: argparse.Namespace) -> None:
         raise UsageError("--ray and --workers: the Ray search partitions the work itself (use --ray-workers)")
     if getattr(args, "engine", "auto") == "vector" and not getattr(args, "simulate", False):
         raise UsageError("--ray --engine vector: the Ray search is the explicit engine (use --engine explicit/auto)")
-    if not getattr(args, "simulate", False) and (getattr(args, "checkpoint", None) or getattr(args, "resume", None)):
-        raise UsageError("--ray: checkpoints are not kept by the Ray search yet (drop --checkpoint/--resume)")
     connect(ray_address(args), ray_workers(args))
 
 

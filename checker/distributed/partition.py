@@ -75,6 +75,17 @@ class Partition:
             self._add(fp, g, -1, act)
             self.frontier.append((g, rep))
 
+    def restore(self, rows, frontier: list, edges: list) -> None:
+        """Install a checkpoint's share: rows (global index, key, parent, action), frontier
+        (global index, state) in order, and accepted edges (liveness)."""
+        for g, fp, parent, act in zip(*rows):
+            self._add(fp, g, parent, act)
+        self.frontier = list(frontier)
+        self.edges.extend(edges)
+
+    def frontier_states(self) -> list:
+        return self.frontier
+
     # -- 1. expand ------------------------------------------------------------------------------
     def expand(self):
         """Expand the frontier: one batch per partition, then a summary (first transition
@@ -184,8 +195,11 @@ class Partition:
         return (np.array(self.gidx, dtype=np.int64), np.array(self.fps, dtype=np.uint64),
                 np.array(self.parent, dtype=np.int64), np.array(self.parent_act, dtype=np.int32), self.edges)
 
-    def memory(self) -> int:
-        """Peak resident memory of this actor's process (bytes)."""
+    def memory(self) -> tuple[int, int, int]:
+        """(states stored, resident memory now, peak resident memory) of this actor's process (bytes)."""
+        import os
         import resource
 
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        return len(self.fps), rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -33,17 +33,19 @@ __all__ = ["run_ray"]
 
 
 def run_ray(checker: Checker, workers: int, address: str | None = None,
-            on_level: Callable[[int, list], None] | None = None) -> Result:
+            on_level: Callable[[int, list], None] | None = None, memory: list | None = None) -> Result:
     """Run ``checker``'s search over ``workers`` partitions on Ray (local when ``address`` is None).
-    ``on_level(depth, actors)`` is called after every level (tests kill an actor there)."""
-    if checker.checkpoint_dir is not None:
-        from .runtime import RayFailure
-
-        raise RayFailure("--ray: checkpoints are not kept by the Ray search yet (drop --checkpoint/--resume)")
+    ``on_level(depth, actors)`` is called after every level (tests kill an actor there); ``memory``,
+    when given, receives each partition's (states, resident bytes before, now, peak) (``make bench``)."""
     ray = connect(address, workers)
     d = _Driver(ray, checker, workers, on_level)
     try:
-        return attrs.evolve(d.run(), parameters=checker.machine.parameter_values())
+        before = d.get([p.memory.remote() for p in d.parts]) if memory is not None else None
+        result = attrs.evolve(d.run(), parameters=checker.machine.parameter_values())
+        if memory is not None:
+            after = d.get([p.memory.remote() for p in d.parts])
+            memory.extend((n, b[1], now, peak) for b, (n, now, peak) in zip(before, after))
+        return result
     finally:
         d.close()
 
@@ -61,6 +63,7 @@ class _Driver:
         m, props = checker.machine, checker.properties
         self.parts = [actor.remote(k, workers, m, props, checker.symmetry, self.live) for k in range(workers)]
         self.dead_idx: list[int] = []
+        self.inside_level = False
 
     def close(self) -> None:
         for p in self.parts:
@@ -80,19 +83,21 @@ class _Driver:
     # -- the search -----------------------------------------------------------------------------
     def run(self) -> Result:
         c, s = self.c, self.s
-        start = time.perf_counter()
-        n_states = self._roots()
-        lo, depth, stopped = 0, 0, None
+        lo, n_states, depth, stopped = self._begin()
+        began = time.perf_counter()
+        start = began - s.elapsed_before
+        last_save = began
         while n_states > lo and stopped is None:
             if c.max_depth is not None and depth >= c.max_depth:
                 stopped = "max_depth"
-            elif c.time_limit is not None and time.perf_counter() - start > c.time_limit:
+            elif c.time_limit is not None and time.perf_counter() - began > c.time_limit:
                 stopped = "time_limit"
             elif c.max_states is not None and n_states >= c.max_states:
                 stopped = "max_states"
             if stopped is not None:
                 break
             added, stopped = self._level(lo, n_states)
+            self.inside_level = stopped is not None
             lo, n_states = n_states, n_states + added
             if stopped is None and n_states > lo:
                 depth += 1
@@ -100,11 +105,72 @@ class _Driver:
                 c.progress(n_states, depth, time.perf_counter() - start)
             if self.on_level is not None:
                 self.on_level(depth, self.parts)
+            if s.ckpt is not None and stopped is None and time.perf_counter() - last_save >= c.checkpoint_every:
+                self._save(depth, time.perf_counter() - start)
+                last_save = time.perf_counter()
         elapsed = time.perf_counter() - start
         self._gather(depth, None if stopped == "error" else stopped)
-        result = s._result(elapsed)
+        if s.ckpt is not None and s.error is None and not self.inside_level:
+            # a search stopped inside a level keeps its last checkpoint saved between levels
+            self._save(depth, elapsed, gathered=True, stopped=stopped)
+        result = s._resumed_result(elapsed) if c.resume else s._result(elapsed)
         engine = f"ray x{self.n}" + ("+symmetry" if s.x.canon is not None else "")
         return attrs.evolve(result, engine=engine)
+
+    def _begin(self) -> tuple[int, int, int, str | None]:
+        """(first frontier index, states, depth, why stopped) from the roots or a checkpoint."""
+        s, c = self.s, self.c
+        s.ckpt = s._checkpoints() if c.checkpoint_dir is not None else None
+        if s.ckpt is not None:
+            s.ckpt.prepare()
+        if not c.resume:
+            return 0, self._roots(), 0, None
+        from ..checkpoint import one_line
+
+        if s.ckpt is None or not s.load():
+            raise one_line(f"{c.checkpoint_dir}: no checkpoint to resume from")
+        ex = s.ex
+        if ex.pos or ex.nxt:
+            raise one_line(f"{s.ckpt.path}: saved inside a level by the single-process engine; the Ray search "
+                           "resumes checkpoints saved between levels (resume this one without --ray)")
+        self._distribute()
+        return len(ex) - len(ex.frontier), len(ex), ex.depth, ex.stopped
+
+    def _distribute(self) -> None:
+        """Hand a loaded checkpoint's states, frontier and edges to the partitions that own them."""
+        import numpy as np
+
+        s, n = self.s, self.n
+        ex = s.ex
+        fps = np.array(ex.fps, dtype=np.uint64)
+        own = np.array([owner(fp, n) for fp in ex.fps], dtype=np.int64)
+        gidx = np.arange(len(fps), dtype=np.int64)
+        parent, pact = np.array(ex.parent, dtype=np.int64), np.array(ex.parent_act, dtype=np.int64)
+        fronts: list[list] = [[] for _ in range(n)]
+        for g, rep in ex.frontier:
+            fronts[own[g]].append((g, rep))
+        edges: list = []
+        if s.graph is not None:
+            gr = s.graph
+            edges = [(u, a, lab, ex.fps[v]) for u, v, a, lab in zip(gr.src, gr.dst, gr.act, gr.label)]
+            self.dead_idx = [i for i, d in enumerate(s.dead) if d]
+        refs = []
+        for k, p in enumerate(self.parts):
+            sel = own == k
+            rows = (gidx[sel].tolist(), fps[sel].tolist(), parent[sel].tolist(), pact[sel].tolist())
+            refs.append(p.restore.remote(rows, fronts[k], edges if k == 0 else []))
+        self.get(refs)
+
+    def _save(self, depth: int, elapsed: float, gathered: bool = False, stopped: str | None = None) -> None:
+        """A checkpoint between levels: the partitions' states gathered into the single-process
+        engine's format (so either engine resumes it)."""
+        s = self.s
+        if not gathered:
+            self._gather(depth, None)
+        fronts = self.get([p.frontier_states.remote() for p in self.parts])
+        s.ex.frontier = sorted((pair for f in fronts for pair in f), key=lambda pair: pair[0])
+        s.ex.stopped = stopped
+        s.save(elapsed)
 
     def _roots(self) -> int:
         s = self.s
