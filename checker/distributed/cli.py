@@ -31,10 +31,11 @@ def search(args: argparse.Namespace, checker, engine: str):
 
 
 def _one_seed(args: argparse.Namespace, machine, props, seed: int):
+    from ..commands._args import with_seed
     from ..commands.check import _simulate_one
 
-    local = copy.copy(args)
-    local.seed, local.ray = seed, None
+    local = with_seed(args, seed)
+    local.ray = None
     return _simulate_one(local, machine, props, None)
 
 
