@@ -59,7 +59,8 @@ class _Driver:
         self.s = _Search(checker)  # the single-process engine's bookkeeping and result code
         self.s.fresh()
         self.live = bool(_liveness_props(checker.properties))
-        actor = ray.remote(num_cpus=0)(Partition)
+        # no CPU reserved (a partition waits on the others half of the time); spread over the nodes
+        actor = ray.remote(num_cpus=0, scheduling_strategy="SPREAD")(Partition)
         m, props = checker.machine, checker.properties
         self.parts = [actor.remote(k, workers, m, props, checker.symmetry, self.live) for k in range(workers)]
         self.dead_idx: list[int] = []

@@ -80,5 +80,5 @@ def test_max_states_cut_inside_a_level(bound):
 
 
 def test_symmetry():
-    local, distributed = both("avail_core", symmetry=True)
+    local, distributed = both("avail_core", symmetry=True, max_states=6000)
     assert distributed == local
