@@ -46,10 +46,12 @@ def _one(kind: str, machine: str, preset: str, max_states: int | None, workers: 
            "complete": r.complete, "ok": r.ok, "wall_s": round(wall, 2),
            "driver_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     if mem:
-        out["partitions"] = [{"states": n, "rss_before_mb": round(b / 2**20, 1), "rss_after_mb": round(a / 2**20, 1),
+        out["partitions"] = [{"states": n, "visited_mb": round(v / 2**20, 1),
+                              "visited_mb_per_million_states": round(v / 2**20 / (n / 1e6), 1) if n else None,
+                              "rss_before_mb": round(b / 2**20, 1), "rss_after_mb": round(a / 2**20, 1),
                               "peak_mb": round(p / 2**20, 1),
-                              "mb_per_million_states": round((a - b) / 2**20 / (n / 1e6), 1) if n else None}
-                             for n, b, a, p in mem]
+                              "rss_growth_mb_per_million_states": round((a - b) / 2**20 / (n / 1e6), 1) if n else None}
+                             for n, v, b, a, p in mem]
     return out
 
 
@@ -92,7 +94,8 @@ def main(argv=None) -> int:
     print(f"{ray_['engine'] + ' (driver)':<28}{ray_['states']:>10,}{ray_['wall_s']:>9}{ray_['driver_peak_mb']:>9}")
     for k, part in enumerate(ray_.get("partitions", [])):
         print(f"{'  partition ' + str(k):<28}{part['states']:>10,}{'':>9}{part['peak_mb']:>9}"
-              f"   {part['mb_per_million_states']} MB per million states")
+              f"   visited set {part['visited_mb_per_million_states']} MB per million states, resident memory "
+              f"grew {part['rss_growth_mb_per_million_states']} MB per million")
     print("counts agree" if same else "COUNTS DISAGREE")
     return 0 if same else 1
 

@@ -195,11 +195,16 @@ class Partition:
         return (np.array(self.gidx, dtype=np.int64), np.array(self.fps, dtype=np.uint64),
                 np.array(self.parent, dtype=np.int64), np.array(self.parent_act, dtype=np.int32), self.edges)
 
-    def memory(self) -> tuple[int, int, int]:
-        """(states stored, resident memory now, peak resident memory) of this actor's process (bytes)."""
+    def memory(self) -> tuple[int, int, int, int]:
+        """(states stored, bytes of the visited set, resident memory now, peak resident memory) of this
+        actor. The visited set is the key-to-index map (with its int objects) and the four arrays; the
+        resident memory adds the Ray worker itself and the high-water mark of the levels' batches."""
         import os
         import resource
+        import sys
 
+        visited = sys.getsizeof(self.index) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in self.index.items())
+        visited += sum(a.buffer_info()[1] * a.itemsize for a in (self.gidx, self.fps, self.parent, self.parent_act))
         with open("/proc/self/statm") as f:
             rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        return len(self.fps), rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return len(self.fps), visited, rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

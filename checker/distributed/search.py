@@ -36,7 +36,8 @@ def run_ray(checker: Checker, workers: int, address: str | None = None,
             on_level: Callable[[int, list], None] | None = None, memory: list | None = None) -> Result:
     """Run ``checker``'s search over ``workers`` partitions on Ray (local when ``address`` is None).
     ``on_level(depth, actors)`` is called after every level (tests kill an actor there); ``memory``,
-    when given, receives each partition's (states, resident bytes before, now, peak) (``make bench``)."""
+    when given, receives each partition's (states, visited-set bytes, resident bytes before, now, peak)
+    (``make bench``)."""
     ray = connect(address, workers)
     d = _Driver(ray, checker, workers, on_level)
     try:
@@ -44,7 +45,7 @@ def run_ray(checker: Checker, workers: int, address: str | None = None,
         result = attrs.evolve(d.run(), parameters=checker.machine.parameter_values())
         if memory is not None:
             after = d.get([p.memory.remote() for p in d.parts])
-            memory.extend((n, b[1], now, peak) for b, (n, now, peak) in zip(before, after))
+            memory.extend((n, visited, b[2], now, peak) for b, (n, visited, now, peak) in zip(before, after))
         return result
     finally:
         d.close()
