@@ -30,7 +30,13 @@ prove: $(STAMP)
 
 # loadfile: a test file runs on one worker, so its module fixtures (the vector suite) are built once
 test: $(STAMP)
-	$(BIN)/pytest -n $(JOBS) --dist loadfile
+	$(BIN)/pytest -n $(JOBS) --dist loadfile -m "not ray"
+
+# `make ray`: install the extra paraspec[ray] into the venv and run the Ray tests (tests/ray, local Ray, 2 workers)
+.PHONY: ray
+ray: $(STAMP)
+	$(BIN)/pip install -q -e '.[ray]'
+	$(BIN)/pytest -q tests/ray
 
 # `make fuzz`: the fuzzing suite (tests/fuzz) with its full profile: >= 2,000 generated malformed inputs per
 # channel (CLI arguments, ITF traces, scenarios, vector suites, adapter protocol); each input runs under a
@@ -55,6 +61,7 @@ clean:
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/ray_bench.py
 
 # conformance vectors: generate (prints cases per handler, mutation adequacy, time), then the self-test
 # and the independent Node.js implementation (skipped when node is absent)

@@ -65,6 +65,15 @@ def overrides_of(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
+def with_seed(args: argparse.Namespace, seed: int) -> argparse.Namespace:
+    """A copy of ``args`` simulating one seed (``--seeds``: each seed is its own run)."""
+    import copy
+
+    one = copy.copy(args)
+    one.seed, one.seeds = seed, 1
+    return one
+
+
 def parse_sets(items: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:

@@ -49,6 +49,8 @@ def register(sub) -> None:
                    help="with --mutant: keep exploring after the mutant's properties are violated")
     p.add_argument("--simulate", action="store_true", help="random walks instead of exhaustive search")
     p.add_argument("--seed", type=_args.nonneg_int, default=0, metavar="S", help="simulation seed (default 0)")
+    p.add_argument("--seeds", type=_args.positive_int, default=1, metavar="K",
+                   help="simulation: run seeds S..S+K-1, one report row each (in parallel with --ray)")
     p.add_argument("--steps", type=_args.positive_int, default=100_000, metavar="K",
                    help="simulation: total steps (default 100000)")
     p.add_argument("--walk-depth", type=_args.positive_int, default=200, metavar="D",
@@ -65,6 +67,9 @@ def register(sub) -> None:
     p.add_argument("--checkpoint-every", type=_args.positive_float, default=30.0, metavar="S",
                    help="seconds between checkpoints (default 30)")
     p.add_argument("--resume", metavar="DIR", help="continue the search saved in DIR (and keep saving there)")
+    from ..distributed.options import add_ray_args
+
+    add_ray_args(p, "search (or simulate)")
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--junit", metavar="FILE", help="write the report as JUnit XML")
     p.add_argument("--trace-dir", metavar="DIR", help="write counterexamples (and witnesses) as ITF traces")
@@ -73,6 +78,9 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..distributed.options import split_ray_arg
+
+    split_ray_arg(args, "machines")
     load_all()
     overrides = _args.overrides_of(args)
     trace_dir, ckpt_root = _check_paths(args)
@@ -90,6 +98,10 @@ def run(args: argparse.Namespace) -> int:
                 or {p.name for p in selected[m]} & set(MUTANTS[mu].kills)]
 
     console = Console(stderr=False, width=None if Console().is_terminal else 160)
+    if args.ray is not None:
+        from ..distributed.cli import start
+
+        start(args)
     results: list[Result] = []
     for machine_name, mutant_name in jobs:
         machine = _build_job(args, console, machine_name, mutant_name, overrides)
@@ -110,8 +122,9 @@ def run(args: argparse.Namespace) -> int:
             if progress is not None:
                 progress.stop()
         if progress is not None and len(jobs) > 1 and not args.all_mutants:
-            print_done(console, result)
-        results.append(result)
+            for one in (result if isinstance(result, list) else [result]):
+                print_done(console, one)
+        results.extend(result if isinstance(result, list) else [result])
     return _report(args, console, results, trace_dir)
 
 
@@ -200,6 +213,12 @@ def _jobs(args: argparse.Namespace, names: list[str]) -> list[tuple[str, str | N
 
 
 def _simulate_one(args: argparse.Namespace, machine, props, update) -> Result:
+    if args.ray is not None:
+        from ..distributed.cli import simulate_seeds
+
+        return simulate_seeds(args, machine, props)
+    if args.seeds > 1:
+        return [_simulate_one(_args.with_seed(args, args.seed + k), machine, props, update) for k in range(args.seeds)]
     safety = [p for p in props if p.kind.value in ("always", "transition", "sometimes")]
     why_not = None if args.engine == "explicit" else Checker(machine).with_properties(safety).vector_unsupported()
     if args.engine == "vector" and why_not is not None:
@@ -233,6 +252,10 @@ def _search_one(args: argparse.Namespace, machine, props, mutant_name: str | Non
         # the properties it must break, or (when --property selects none of them) any one
         checker = checker.with_stop_on_violation(kills or True)
     try:
+        if args.ray is not None:
+            from ..distributed.cli import search
+
+            return search(args, checker, engine)
         checker = checker.with_engine(engine)
         if engine == "vector":
             checker.chosen_engine()

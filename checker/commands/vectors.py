@@ -53,6 +53,9 @@ def register(sub) -> None:
                         "(a preset too large to explore: polkadot; default %(default)s)")
     g.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
     _args.add_reading(g)
+    from ..distributed.options import add_ray_args
+
+    add_ray_args(g, "make each (preset, machine)'s cases as a task")
     g.set_defaults(func=generate)
 
     r = vsub.add_parser("run", help="run a vector suite against an implementation's adapter",
@@ -137,9 +140,15 @@ def generate(args) -> int:
     opts = Options(presets=tuple(dict.fromkeys(args.preset)), machines=tuple(dict.fromkeys(args.machine)),
                    per_shape=args.per_shape, max_states=args.max_states, max_actions=args.max_actions,
                    max_transitions_cut=args.max_transitions_cut, reading=args.reading)
+    cases_map = None
+    if args.ray is not None:
+        from ..distributed.cli import start, vector_cases
+
+        start(args)
+        cases_map = vector_cases
     if not args.quiet:
         console.print(f"generating vectors into {out}", markup=False)
-    res = gen(out, opts, log)
+    res = gen(out, opts, log, cases_map)
 
     if not args.quiet:
         t = Table(title="cases per handler")

@@ -836,12 +836,14 @@ def machine_presets(name: str) -> list[str]:
     return out
 
 
-def generate(out: str | Path, opts: Options, log: Callable[[str], None] = lambda s: None) -> GenerationResult:
-    """Generate the suite into ``out`` (replaced as a whole, atomically at the end)."""
+def generate(out: str | Path, opts: Options, log: Callable[[str], None] = lambda s: None,
+             cases_map: "CasesMap | None" = None) -> GenerationResult:
+    """Generate the suite into ``out`` (replaced as a whole, atomically at the end); ``cases_map``
+    computes the machines' cases (default: one after the other, in this process)."""
     enabled = gc.isenabled()
     gc.disable()  # the pools hold many small immutable objects: no cycles to collect
     try:
-        return _generate(Path(out), opts, log)
+        return _generate(Path(out), opts, log, cases_map)
     finally:
         if enabled:
             gc.enable()
@@ -999,8 +1001,37 @@ def _mutant_negatives(g: "_MachineGen", mutant_drafts, catalogue: dict) -> None:
                 break
 
 
+def machine_cases(preset: str, name: str, opts: Options, catalogue: dict,
+                  log: Callable[[str], None]) -> "_MachineGen":
+    """One machine's pool and cases on one preset (independent of every other machine and preset:
+    ``vectors generate --ray`` runs these as Ray tasks)."""
+    g = _MachineGen(preset, name, opts, catalogue, log)
+    g.run()
+    mutant_drafts = _mutant_drafts(g, preset, log)
+    _mutant_negatives(g, mutant_drafts, catalogue)
+    g.drafts.extend(d for _, d in mutant_drafts)
+    g.effects()
+    return g
+
+
+#: computes the ``machine_cases`` of a list of (preset, machine), in order (``--ray``: as Ray tasks)
+CasesMap = Callable[[list, Options, dict, Callable[[str], None]], list]
+
+
+def local_cases(jobs: list, opts: Options, catalogue: dict, log: Callable[[str], None]) -> list:
+    return [machine_cases(preset, name, opts, catalogue, log) for preset, name in jobs]
+
+
+class _Lazy:
+    def __init__(self, opts: Options, catalogue: dict, log: Callable[[str], None]):
+        self.args = (opts, catalogue, log)
+
+    def __getitem__(self, job: tuple[str, str]) -> "_MachineGen":
+        return machine_cases(*job, *self.args)
+
+
 def _preset(suite: _Suite, preset: str, machines: list[str], opts: Options, catalogue: dict,
-            log: Callable[[str], None]) -> None:
+            log: Callable[[str], None], gens: "dict | _Lazy") -> None:
     """Generate every selected machine's cases on one preset (and note the rules left without one)."""
     (suite.tmp / preset).mkdir()
     have: dict[str, set[bool]] = {}  # rule -> polarities with a case on this preset
@@ -1011,12 +1042,7 @@ def _preset(suite: _Suite, preset: str, machines: list[str], opts: Options, cata
         if preset not in get_machine_class(name).presets:  # --preset names it; this machine has no such preset
             suite.skipped.setdefault(preset, []).append(name)
             continue
-        g = _MachineGen(preset, name, opts, catalogue, log)
-        g.run()
-        mutant_drafts = _mutant_drafts(g, preset, log)
-        _mutant_negatives(g, mutant_drafts, catalogue)
-        g.drafts.extend(d for _, d in mutant_drafts)
-        g.effects()
+        g = gens[(preset, name)]
         for rid in g.rule_targets:
             for pol in (True, False):
                 if (rid, pol) in g.rule_found:
@@ -1032,7 +1058,7 @@ def _preset(suite: _Suite, preset: str, machines: list[str], opts: Options, cata
                 suite.gaps.append(f"{preset}: {rid} has no {word} case (named by {', '.join(owners[rid])})")
 
 
-def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> GenerationResult:
+def _generate(out: Path, opts: Options, log: Callable[[str], None], cases_map: "CasesMap | None") -> GenerationResult:
     start = time.perf_counter()
     load_all()
     machines = list(opts.machines) or machine_names()
@@ -1045,8 +1071,12 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None]) -> Generatio
     tmp.mkdir()
     try:
         suite = _Suite(tmp)
+        jobs = [(p, n) for p in presets for n in machines if (opts.presets or p in machine_presets(n))
+                and p in get_machine_class(n).presets]
+        # locally each machine's cases are made when its turn comes (one pool in memory at a time)
+        gens = _Lazy(opts, catalogue, log) if cases_map is None else dict(zip(jobs, cases_map(jobs, opts, catalogue, log)))
         for preset in presets:
-            _preset(suite, preset, machines, opts, catalogue, log)
+            _preset(suite, preset, machines, opts, catalogue, log, gens)
         suite.write_schemas()
         mutation = adequacy(suite.cases, [m for m in sorted(MUTANTS) if MUTANTS[m].machine in machines])
         index = suite.index(opts, presets, machines, mutation)
