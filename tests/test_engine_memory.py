@@ -1,0 +1,67 @@
+"""The compact structures of the explicit engine (``checker.visited``) and the plain
+progress lines of ``paraspec check`` when stdout is not a terminal."""
+
+import io
+import random
+from array import array
+
+import attrs
+import numpy as np
+from rich.console import Console
+
+from paraspec.checker.commands._progress import Progress
+from paraspec.checker.visited import StateList, Visited
+
+
+def test_visited_table_agrees_with_a_dict_while_it_grows_and_when_rebuilt():
+    rnd = random.Random(7)
+    fps = array("Q")
+    table = Visited(fps)
+    ref = {}
+    for k in range(20_000):
+        key = rnd.getrandbits(64) if k % 3 else k * 4096  # structured keys (layout codes) too
+        assert table.get(key) == ref.get(key)
+        if key not in ref:
+            ref[key] = len(fps)
+            fps.append(key)
+            table.insert(ref[key])
+    assert len(table) == len(ref)
+    rebuilt = Visited.of(fps)
+    absent = [rnd.getrandbits(64) for _ in range(500)]
+    for key, i in ref.items():
+        assert table.get(key) == i and rebuilt.get(key) == i
+    assert not any(key in rebuilt for key in absent if key not in ref)
+    mask = rebuilt.contains_many(np.array(list(ref)[:500] + absent, dtype=np.uint64))
+    assert mask[:500].all() and not mask[500:].any()
+
+
+@attrs.frozen
+class S:
+    x: int
+    t: tuple = ()
+
+
+def test_state_list_gives_back_what_was_appended_in_order():
+    items = [(i * 3, S(i, (i, None))) for i in range(2 * StateList.CHUNK + 17)]
+    sl = StateList()
+    for pair in items:
+        sl.append(pair)
+    assert len(sl) == len(items) and sl.chunks and all(isinstance(c, bytes) for c in sl.chunks)
+    assert [sl[k] for k in range(len(items))] == items
+    assert sl[5:9] == items[5:9] and list(sl) == items and sl[-1] == items[-1]
+
+
+def test_unpicklable_states_are_kept_as_they_are():
+    items = [(i, (lambda i=i: i)) for i in range(StateList.CHUNK + 1)]
+    sl = StateList(items)
+    assert sl.plain and [s for _, s in sl] == [s for _, s in items]
+
+
+def test_progress_is_plain_lines_off_a_terminal():
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=False, width=200)
+    p = Progress(console, "inclusion [x] @ tiny", every=0)
+    p.start()
+    p.update(12_345, 7, 2.0)
+    p.stop()
+    assert buf.getvalue() == "inclusion [x] @ tiny: 12,345 states, depth 7, 6,172 states/s, 2 s\n"
