@@ -147,6 +147,7 @@ def test_a_preset_some_machines_lack_generates_for_the_others(tmp_path, monkeypa
                                            trace_limit=3))  # few traced steps: positives come from the properties
     assert res.cases > 0
     assert res.index["machines_without_preset"] == {"trio": ["approval"]}
+    assert all(not k.startswith("apr_") for k in res.mutation)  # no adequacy for a machine with no cases
     boom = RuntimeError("interrupted")
 
     def fail(*a, **k):

@@ -1078,7 +1078,8 @@ def _generate(out: Path, opts: Options, log: Callable[[str], None], cases_map: "
         for preset in presets:
             _preset(suite, preset, machines, opts, catalogue, log, gens)
         suite.write_schemas()
-        mutation = adequacy(suite.cases, [m for m in sorted(MUTANTS) if MUTANTS[m].machine in machines])
+        generated = {c.machine for c in suite.cases}  # not the machines a --preset skipped
+        mutation = adequacy(suite.cases, [m for m in sorted(MUTANTS) if MUTANTS[m].machine in generated])
         index = suite.index(opts, presets, machines, mutation)
         (tmp / "index.json").write_text(dump(index))
         replace_dir(out, tmp)
