@@ -35,7 +35,7 @@ def pending_state(m, occupied, rng):
     return attrs.evolve(s, cores=cores)
 
 
-@pytest.mark.parametrize("reading", ["disregard", "reject"])
+@pytest.mark.parametrize("reading", ["disregard", "bit", "reject"])
 @given(st.integers(0, 2**32), st.integers(0, 12))
 def test_block_equals_sequential_on_small_presets(reading, seed, k):
     rng = random.Random(seed)
