@@ -30,7 +30,7 @@ def verdict_text(result: Result, verdict: str) -> str:
     from .explain import bound_text, why
 
     if verdict == Verdict.HOLDS and not result.complete:
-        if result.stopped is None:  # the search stopped on an exception: nothing is known to hold
+        if result.error is not None:  # the search stopped on an exception: nothing is known to hold
             return "not refuted before the error"
         return f"holds (bounded: {bound_text(result)})"
     if verdict in (Verdict.UNWITNESSED, Verdict.VACUOUS):

@@ -232,6 +232,7 @@ class ApprovalMachine(Machine):
     """Approval-checker assignment, reconstruction, verification and the approval decision."""
 
     name = "approval"
+    vector_suite = "node"
     area = "approval"
     description = "secondary approval checking: VRF assignment, extra checkers, invalidity ([AnV §1.9–1.10])"
 

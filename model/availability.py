@@ -217,6 +217,7 @@ class AvailabilityMachine(Machine):
     """Per-para availability status driven by signed bitfields ([AnV §1.7])."""
 
     name = "availability"
+    vector_suite = "runtime_module"
     area = "availability"
     description = "signed availability bitfields, the >2/3 rule and the timeout ([AnV §1.7], Alg. 10)"
     #: one core per parachain; the timeout ``t``; the AV-D2 reading; the exploration bound

@@ -177,6 +177,7 @@ class BackingMachine(Machine):
     """A Candidate Backing Job: statements, double votes, backability and disagreement."""
 
     name = "backing"
+    vector_suite = "node"
     area = "backing"
     description = "candidate backing statements, double votes and backability ([IG §2.6.3], [AnV §1.4])"
 

@@ -231,6 +231,14 @@ class Machine:
         encoding of ``checker.packing`` (``None``: no compact encoding)."""
         return None
 
+    # -- conformance vectors ----------------------------------------------------------------------
+    #: The vector suite of this machine's handlers (``checker.vectors.suites``): ``runtime`` (one
+    #: relay-chain block per case), ``runtime_module`` (one module's entry point), ``node``
+    #: (node-side behaviour) or ``protocol`` (an abstract protocol machine, the default).
+    vector_suite: ClassVar[str] = "protocol"
+    #: handler name -> suite, for the handlers whose suite differs from ``vector_suite``.
+    handler_suites: ClassVar[dict[str, str]] = {}
+
     # -- declarations for proofs (plain data, shapes in ``paraspec.model.proofs``) ------------------
     #: The module (a name relative to ``paraspec.model``, e.g. ``".availability_proofs"``)
     #: that declares what proofs need of this machine: ``symbolic_domain(params)``,

@@ -178,6 +178,8 @@ class InclusionMachine(Machine):
     """Backing, pending availability, enactment and timeout on availability cores."""
 
     name = "inclusion"
+    vector_suite = "protocol"
+    handler_suites = {"bitfield": "runtime_module", "block": "runtime_module", "collate": "node", "statement": "node", "drop": "node"}
     area = "inclusion"
     description = "candidate lifecycle and availability cores ([IG §2.3], [IG §2.5.6–2.5.7])"
     #: liveness: weak fairness of relay-chain blocks (``checker.liveness``): blocks keep coming

@@ -157,6 +157,7 @@ class OverseerMachine(Machine):
     """Active leaves, StartWork/StopWork signals and message ordering."""
 
     name = "overseer"
+    vector_suite = "node"
     area = "overseer"
     description = "overseer active leaves, StartWork/StopWork and message ordering ([IG §2.6.2])"
 

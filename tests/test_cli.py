@@ -116,7 +116,7 @@ def test_bounded_check_passes_and_reports(capsys, tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     r = report["results"][0]
     assert r["complete"] is False and r["stopped"] == "max_depth" and r["depth"] == 4
-    assert "availability" in out and "holds (bounded: max-depth)" in out
+    assert "availability" in out and "holds (bounded: max_depth)" in out
     # bounded at depth 4 some witnesses are out of reach, so the run is not a pass
     assert code == 1
     assert {p["name"] for p in r["properties"] if p["verdict"] == "unwitnessed"} == {

@@ -220,9 +220,13 @@ def test_engines_name_no_machine_and_import_no_area():
     names = set(MACHINES) | {c.area for c in MACHINES.values()}
     sources = _engine_sources()
     assert any(p.parent.name == "symbolic" and p.name == "counting.py" for p in sources)
+    from paraspec.checker.vectors.suites import SUITES
+
     for path in sources:
         tree = ast.parse(path.read_text())
         strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        if path.name == "suites.py":  # the vocabulary of suites: "runtime" is a suite's name there
+            strings -= set(SUITES)
         assert not strings & names, (path.name, strings & names)
         if path.parent.name == "symbolic":
             for n in ast.walk(tree):

@@ -146,7 +146,7 @@ def test_spec_table_matches_pinned_kills():
 def test_every_rule_is_checked_and_every_property_names_a_rule():
     rules, decisions = _spec_ids()
     assert rules == {f"UPG-{i}" for i in range(1, 25)}
-    assert decisions == {f"UPG-D{i}" for i in range(1, 16)}
+    assert decisions == {f"UPG-D{i}" for i in range(1, 17)}
     named = set()
     for p in _props():
         assert p.rules, p.name

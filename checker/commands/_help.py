@@ -25,7 +25,7 @@ HELP: dict[str, tuple[str | None, str]] = {
     "run": ("Replay scenarios (the bundled playbooks, or scenario files) through the reference interpreter and "
             "print each step's outcome and state.", """examples:
   paraspec run                                       # every bundled scenario
-  paraspec run checker/scenarios/halts_a.json --json # one scenario, machine-readable"""),
+  paraspec run checker/scenarios/halts_A.json --json # one scenario, machine-readable"""),
     "vectors": ("Conformance test vectors: generate the suite from the model, replay it through an "
                 "implementation's adapter, or write the JSON Schemas of the vector format.", """examples:
   paraspec vectors generate --out v --machine rescue   # a few seconds for one small machine
@@ -36,6 +36,14 @@ HELP: dict[str, tuple[str | None, str]] = {
     "vectors run": (None, """examples:
   paraspec vectors run v --adapter "paraspec adapter" --quiet
   paraspec vectors run v --adapter "node examples/adapters/node/adapter.js" --junit v.xml"""),
+    "repl": (None, """examples:
+  paraspec repl availability                           # state, enabled actions, take N, undo, save FILE, quit
+  printf 'actions\\ntake 0\\nsave s.json\\nquit\\n' | paraspec repl halts   # scripted, from stdin"""),
+    "vectors mapping": ("Write the table from vector fields and rejection rules to polkadot-sdk's storage items, "
+                        "runtime API and error names (docs/vectors-mapping.md), or check that it is current.",
+                        """examples:
+  paraspec vectors mapping --check                     # exit 1 when docs/vectors-mapping.md is stale
+  paraspec vectors mapping --out mapping.md"""),
     "vectors schemas": ("Write the JSON Schemas of the vector format (a case, each handler's input, the adapter "
                         "protocol's request and response), or check that the shipped ones are current.",
                         """examples:

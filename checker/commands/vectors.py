@@ -20,6 +20,7 @@ from rich.table import Table
 
 from ..registry import UsageError, get_machine_class, load_all, machine_names
 from ..outputs import check_dir, check_replaced_dir
+from ..vectors.suites import SUITES
 from ..report import atomic_write
 from . import _args
 
@@ -70,7 +71,7 @@ def register(sub) -> None:
                    help="only handlers matching machine/handler glob, e.g. 'inclusion/*' (repeatable)")
     r.add_argument("--preset", action="append", default=[], metavar="NAME", help="only this preset (repeatable)")
     r.add_argument("--suite", action="append", default=[], metavar="NAME",
-                   choices=["runtime", "runtime_module", "node", "protocol"],
+                   choices=list(SUITES),
                    help="only this suite: runtime (one relay-chain block per case), runtime_module, node, protocol "
                         "(repeatable; see index.json suites)")
     r.add_argument("--timeout", type=_args.positive_float, default=10.0, metavar="S",

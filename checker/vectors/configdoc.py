@@ -20,6 +20,10 @@ __all__ = ["HOST_FIELDS", "config_schema", "field_doc"]
 HOST_FIELDS: dict[str, tuple[str, str, str]] = {
     "preset": ("name", "the preset the values came from (`paraspec list` shows a machine's presets); "
                "every other field is recorded as used, so a client needs only the values", "-"),
+    "reading": ("seed | sdk", "the reading of the whole host the case was made under (decision CFG-D5, "
+                "docs/decisions.md): seed = the seeds where explicit, polkadot-sdk where silent; sdk = "
+                "polkadot-sdk wherever the two differ. A client following polkadot-sdk replays the sdk cases",
+                "model only"),
     "n_validators": ("validators", "the session's active validators; ValidatorIndex 0 .. n-1",
                      "(session) shared::ActiveValidatorIndices length"),
     "n_parachains": ("paras / cores", "parachains, one availability core each: core i belongs to para i",

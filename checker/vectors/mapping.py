@@ -25,123 +25,9 @@ from typing import Any
 
 import attrs
 
+from paraspec.model.sdk_mapping import ABSTRACTIONS, ERRORS, FIELDS  # the data (protocol knowledge)
+
 __all__ = ["FIELDS", "ERRORS", "ABSTRACTIONS", "field_paths", "render", "runtime_rejections"]
-
-#: (machine, generalized JSON path) -> (polkadot-sdk item, note). A path covers the fields under it.
-FIELDS: dict[tuple[str, str], tuple[str, str]] = {
-    # -- runtime: pre_state / post_state ---------------------------------------------------------
-    ("runtime", "now"): ("frame_system::Number (block_number())", "the last block applied; the case's block is now + 1"),
-    ("runtime", "session"): ("shared::CurrentSessionIndex", "sessions started since genesis"),
-    ("runtime", "validators"): ("shared::ActiveValidatorIndices / ActiveValidatorKeys",
-                                "position = ValidatorIndex; the value is an account id"),
-    ("runtime", "queued"): ("session::QueuedKeys (the next session's validators)", ""),
-    ("runtime", "random_seed"): ("the session change's random_seed (SessionChangeNotification)", "the shuffle seed"),
-    ("runtime", "configuration.current"): ("configuration::ActiveConfig", "HostConfiguration; see config.json"),
-    ("runtime", "configuration.pending"): ("configuration::PendingConfigs",
-                                           "one buffered configuration (the sdk keeps a list by session)"),
-    ("runtime", "paras.parachains"): ("paras::Parachains", "sorted para ids"),
-    ("runtime", "paras.parathreads"): ("paras::ParaLifecycles (on-demand / parathread entries)",
-                                       "older sdk: paras::Parathreads"),
-    ("runtime", "paras.heads"): ("paras::Heads", "[para, head] pairs; a head is an integer standing for HeadData"),
-    ("runtime", "paras.code"): ("paras::CurrentCodeHash (+ CodeByHash)", "[para, code]: code stands for the hash"),
-    ("runtime", "paras.past_code"): ("paras::PastCodeHash", "[[para, at], code]"),
-    ("runtime", "paras.past_code_meta"): ("paras::PastCodeMeta", "upgrade_times and last_pruned per para"),
-    ("runtime", "paras.past_code_pruning"): ("paras::PastCodePruning", "[para, activated_at]"),
-    ("runtime", "paras.future_code_upgrades"): ("paras::FutureCodeUpgrades", "[para, expected_at]"),
-    ("runtime", "paras.future_code"): ("paras::FutureCodeHash", "[para, code]"),
-    ("runtime", "paras.upcoming"): ("paras::UpcomingParasGenesis (+ ActionsQueue)", "registered at the next session"),
-    ("runtime", "paras.outgoing"): ("paras::ActionsQueue (offboarding at the next session)", ""),
-    ("runtime", "paras.replacements"): ("model only (ghost)", "the history of code replacements; ignore it"),
-    ("runtime", "scheduler.groups"): ("scheduler::ValidatorGroups", "group g = list of ValidatorIndex"),
-    ("runtime", "scheduler.queue"): ("scheduler::ParathreadQueue (older sdk; on-demand: OnDemandQueue)", ""),
-    ("runtime", "scheduler.next_core_offset"): ("scheduler::ParathreadQueue.next_core_offset (older sdk)", ""),
-    ("runtime", "scheduler.cores"): ("scheduler::AvailabilityCores (older sdk; now derived from "
-                                     "inclusion::PendingAvailability)", "null = free"),
-    ("runtime", "scheduler.claim_index"): ("scheduler::ParathreadClaimIndex (older sdk)", ""),
-    ("runtime", "scheduler.session_start"): ("scheduler::SessionStartBlock", "rotations count from here"),
-    ("runtime", "scheduler.scheduled"): ("scheduler::Scheduled (older sdk; now scheduler::ClaimQueue)",
-                                         "the cores scheduled for the current block"),
-    ("runtime", "inclusion.pending"): ("inclusion::PendingAvailability (CandidatePendingAvailability)",
-                                       "[para, entry]; runtime API availability_cores() shows it as Occupied"),
-    ("runtime", "has_initialized"): ("initializer::HasInitialized", "false between blocks"),
-    ("runtime", "included"): ("paras_inherent::Included", "false between blocks"),
-    ("runtime", "events"): ("frame_system::Events (the module events, in order)",
-                            "names only; a client compares the order of its own events"),
-    ("runtime", "notification"): ("initializer::SessionChangeNotification of the block", "null when none"),
-    # -- runtime: input (one relay-chain block) ---------------------------------------------------
-    ("runtime", "input.session_change"): ("initializer::on_new_session / BufferedSessionChanges",
-                                          "the session pallet's change, delivered before initialization"),
-    ("runtime", "input.session_change_after_init"): ("model only", "a delivery after initialization (INI-3): "
-                                                     "the sdk buffers; a client rejects it in its harness"),
-    ("runtime", "input.inherents"): ("paras_inherent::enter(ParachainsInherentData)",
-                                     "one entry per call; exactly one is valid (INC-29)"),
-    ("runtime", "input.inherents[].bitfields"): ("ParachainsInherentData.bitfields (SignedAvailabilityBitfields)", ""),
-    ("runtime", "input.inherents[].backed"): ("ParachainsInherentData.backed_candidates", ""),
-    ("runtime", "input.calls"): ("extrinsics: configuration::set_*, paras::force_queue_action / "
-                                 "registrar, on-demand place_order", "each fails alone (RT-3)"),
-    # -- spine machines ------------------------------------------------------------------------------
-    ("inclusion", "cores"): ("inclusion::PendingAvailability (runtime API availability_cores())", "null = free"),
-    ("inclusion", "cores[].votes"): ("CandidatePendingAvailability.availability_votes", "bit v = ValidatorIndex v"),
-    ("inclusion", "cores[].age"): ("now - CandidatePendingAvailability.backed_in_number", "blocks since backed"),
-    ("inclusion", "cores[].serial"): ("CandidatePendingAvailability.hash", "an integer standing for the hash"),
-    ("inclusion", "cores[].para"): ("CandidatePendingAvailability.descriptor.para_id", ""),
-    ("inclusion", "paras"): ("node side (collator protocol, candidate backing subsystem)", "no runtime storage"),
-    ("inclusion", "signed"): ("model only", "the block's bitfield order; the runtime takes them in one inherent"),
-    ("inclusion", "exits"): ("model only (ghost)", ""),
-    ("inclusion", "last_exit"): ("events CandidateIncluded (1) / CandidateTimedOut (5); node-side drops (2-4)", ""),
-    ("availability", "paras"): ("inclusion::PendingAvailability, per para", "status, votes and age as above"),
-    ("availability", "paras[].enacted"): ("model only (ghost)", "which candidates became available"),
-    ("availability", "paras[].timed_out"): ("model only (ghost)", ""),
-    ("availability", "signed"): ("model only", "as inclusion.signed"),
-}
-
-#: rule ID -> (the sdk's error or behaviour, where)
-ERRORS: dict[str, tuple[str, str]] = {
-    "AV-1": ("ValidatorIndexOutOfBounds", "inclusion::Error (sanitize_bitfields drops the bitfield in current sdk)"),
-    "AV-2": ("WrongBitfieldSize", "older inclusion::Error; current sdk: sanitize_bitfields drops it"),
-    "AV-3": ("BitfieldDuplicateOrUnordered", "older inclusion::Error; current sdk: sanitize_bitfields drops it"),
-    "AV-4": ("InvalidBitfieldSignature", "older inclusion::Error; current sdk: sanitize_bitfields drops it"),
-    "AV-5": ("UnoccupiedBitInBitfield", "older inclusion::Error (free_core_bit=reject); current sdk drops it"),
-    "AV-10": ("CandidateScheduledBeforeParaFree", "older inclusion::Error"),
-    "INC-4": ("InsufficientBacking", "inclusion::Error"),
-    "INC-5": ("UnscheduledCandidate", "inclusion::Error / paras_inherent::Error"),
-    "INC-6": ("CandidateScheduledBeforeParaFree", "older inclusion::Error"),
-    "INC-23": ("UnscheduledCandidate, or ScheduledOutOfOrder (older)", "inclusion::Error; current sdk: "
-               "CandidatesFilteredDuringExecution when sanitising drops one at execution"),
-    "INC-24": ("PrematureCodeUpgrade", "inclusion::Error"),
-    "INC-25": ("InsufficientBacking / InvalidBacking / InvalidGroupIndex", "inclusion::Error"),
-    "INC-29": ("TooManyInclusionInherents (twice); a panic at on_finalize when Included is unset (never)",
-               "paras_inherent::Error"),
-    "INI-3": ("model only", "the initializer buffers a session change until the next block"),
-    "INI-5": ("model only", "a session with no validators cannot be produced by the session pallet"),
-    "PAR-1": ("registrar / paras errors (e.g. CannotOnboard)", "paras::Error"),
-    "PAR-2": ("CannotOffboard", "paras::Error"),
-    "PAR-6": ("model only", "validation_code_at's argument check; the runtime API returns None"),
-    "RT-3": ("the extrinsic's own DispatchError", "the block goes on"),
-    "SCH-7": ("on-demand / parathread claim errors (older: ParathreadClaim rejected)", ""),
-    "SCH-8": ("the queue is full (on-demand: QueueFull)", ""),
-    "SCH-9": ("model only (a scheduler assertion)", ""),
-    "CFG-1": ("InvalidNewValue", "configuration::Error"),
-    "CFG-2": ("model only", "a setter for a field the configuration does not have: no such call exists"),
-    "CFG-3": ("BadOrigin", "frame_support::DispatchError"),
-    "INC-1": ("node side", "no runtime error: the candidate never reaches the runtime"),
-    "INC-2": ("node side", ""),
-    "INC-3": ("node side (backing subsystem)", "the runtime's counterpart is INC-25"),
-}
-
-#: (abstraction, what it stands for, how a client fakes it)
-ABSTRACTIONS: list[tuple[str, str, str]] = [
-    ("`signer` of a bitfield or statement", "the signature: signer == validator is a good one",
-     "sign with signer's key in the harness, or stub the signature check to compare the two indices"),
-    ("`bits` of a bitfield", "the validator holds its erasure piece of each set core's candidate",
-     "no erasure coding: set the bitfield's bits directly"),
-    ("`head`, `code`, `serial`, candidate numbers", "hashes (HeadData, ValidationCodeHash, CandidateHash)",
-     "map each integer to a fixed fake hash (e.g. blake2 of its decimal text)"),
-    ("validators as integers", "ValidatorId keys; the index is the position in the active set",
-     "generate one key per integer"),
-    ("`statements`, `votes` bitmasks", "BitVec<u8, Lsb0> of the sdk", "bit i of the integer = bit i of the BitVec"),
-    ("`events` names", "frame_system events", "compare the names' order"),
-]
 
 
 def field_paths(cls: type, prefix: str = "") -> list[str]:
@@ -180,14 +66,25 @@ def covered(machine: str, path: str) -> tuple[str, str] | None:
 
 
 def runtime_rejections() -> set[str]:
-    """The rule IDs the runtime and spine machines reject with (``require``/``Rejected`` in their source)."""
+    """The rule IDs the runtime-side machines (the ``runtime`` and ``runtime_module`` suites, whole
+    or by some handler) reject with: ``require``/``Rejected`` in their source files (a composed
+    machine's whole package)."""
+    import inspect
     import re
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2] / "model"
-    files = [root / "availability.py", root / "inclusion.py", *sorted((root / "runtime").glob("*.py"))]
+    from ..registry import get_machine_class, load_all, machine_names
+    from .suites import BLOCK_SUITE, RUNTIME_SUITES
+
+    load_all()
+    files: set[Path] = set()
+    for name in machine_names():
+        cls = get_machine_class(name)
+        if cls.vector_suite in RUNTIME_SUITES or set(cls.handler_suites.values()) & set(RUNTIME_SUITES):
+            src = Path(inspect.getsourcefile(cls))
+            files |= set(src.parent.glob("*.py")) if cls.vector_suite == BLOCK_SUITE else {src}
     pat = re.compile(r'(?:require\([^\n]*?|Rejected\()"([A-Z]+-\d+)"')
-    return {m for f in files if f.exists() for m in pat.findall(f.read_text())}
+    return {m for f in sorted(files) for m in pat.findall(f.read_text())}
 
 
 def render() -> str:
@@ -196,7 +93,7 @@ def render() -> str:
 
     rules = load_rules()
     lines = ["# Vectors to polkadot-sdk: the mapping table", "",
-             "Generated by `paraspec vectors mapping` from `checker/vectors/mapping.py`; do not edit by hand.",
+             "Generated by `paraspec vectors mapping` from `model/sdk_mapping.py`; do not edit by hand.",
              "Names are polkadot-sdk's (`polkadot/runtime/parachains/src/`). A path covers the fields under it;",
              "`[]` is any element of an array. \"model only\" is state a runtime does not store (a ghost kept for",
              "the properties, or the harness's own bookkeeping): a client compares it from its harness or ignores",

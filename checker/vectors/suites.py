@@ -12,12 +12,14 @@
   rescue, rollback, PoA, the upgrade RFC, the benchmark twin) that no single client entry
   point takes whole.
 
-The split is recorded in ``index.json`` (``suites``); ``vectors run --suite NAME`` selects one.
+Each machine declares its suite (``Machine.vector_suite``, and ``handler_suites`` for handlers
+that differ). The split is recorded in ``index.json`` (``suites``); ``vectors run --suite NAME``
+selects one.
 """
 
 from __future__ import annotations
 
-__all__ = ["SUITES", "suite_of"]
+__all__ = ["SUITES", "BLOCK_SUITE", "RUNTIME_SUITES", "suite_of"]
 
 SUITES = {
     "runtime": "one relay-chain block per case: the whole inherent in, the runtime's storage items before and "
@@ -26,21 +28,15 @@ SUITES = {
     "node": "node-side behaviour: backing, approval checking, the overseer, collate/statement/drop",
     "protocol": "abstract protocol machines with no single client entry point",
 }
-
-_MACHINE = {
-    "runtime": "runtime",
-    "configuration": "runtime_module", "paras": "runtime_module", "scheduler": "runtime_module",
-    "availability": "runtime_module",
-    "backing": "node", "approval": "node", "overseer": "node",
-}
-_HANDLER = {
-    "inclusion/bitfield": "runtime_module", "inclusion/block": "runtime_module",
-    "inclusion/collate": "node", "inclusion/statement": "node", "inclusion/drop": "node",
-}
+#: the suite of whole relay-chain blocks, and the suites a runtime executes
+BLOCK_SUITE = "runtime"
+RUNTIME_SUITES = (BLOCK_SUITE, "runtime_module")
 
 
 def suite_of(qualified: str) -> str:
     """The suite of handler ``machine/handler``."""
-    if qualified in _HANDLER:
-        return _HANDLER[qualified]
-    return _MACHINE.get(qualified.split("/", 1)[0], "protocol")
+    from ..registry import get_machine_class
+
+    machine, _, handler = qualified.partition("/")
+    cls = get_machine_class(machine)
+    return cls.handler_suites.get(handler, cls.vector_suite)

@@ -168,6 +168,7 @@ class ConfigurationMachine(ConfigurationModule, Machine):
     """The Configuration module alone: setters and session changes."""
 
     name = "configuration"
+    vector_suite = "runtime_module"
     area = "configuration"
     description = "configuration buffering and governance setters ([IG §2.5.3])"
 

@@ -332,6 +332,7 @@ class ParasMachine(ParasModule, Machine):
     """The Paras module alone: registration, upgrades, heads, pruning."""
 
     name = "paras"
+    vector_suite = "runtime_module"
     area = "paras"
     description = "para registration, code upgrades and past-code pruning ([IG §2.5.4])"
 

@@ -350,6 +350,7 @@ class RuntimeMachine(RuntimeModel, Machine):
     """The composed runtime explored block by block (each action is a whole block)."""
 
     name = "runtime"
+    vector_suite = "runtime"
     area = "runtime"
     description = "Initializer, Configuration, Paras, Scheduler, Inclusion composed ([IG §2.5])"
 

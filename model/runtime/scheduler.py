@@ -363,6 +363,7 @@ class SchedulerMachine(SchedulerModule, Machine):
     """The Scheduler module alone: groups, rotation, claims, cores, timeouts."""
 
     name = "scheduler"
+    vector_suite = "runtime_module"
     area = "scheduler"
     description = "availability cores, validator groups, rotation and parathread claims ([IG §2.5.5])"
 
