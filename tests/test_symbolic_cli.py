@@ -85,7 +85,7 @@ def test_all_mutants_of_a_machine(capsys, tmp_path):
     assert {i["mutant"] for i in bmc} == {
         "av_threshold_ge", "av_threshold_half", "av_timeout_off_by_one", "av_unavailable_still_counted",
         "av_no_signature_check", "av_duplicates_allowed", "av_no_length_check", "av_free_bits_counted",
-        "av_note_over_pending"}
+        "av_note_over_pending", "av_vote_not_recorded", "av_age_not_advanced"}
 
 
 def test_list_shows_lemmas(capsys):

@@ -736,6 +736,9 @@ class _MachineGen:
         killed_rules = {r for p in self.props if p.name in mut.kills for r in p.rules}
         mans = _safe_answer(h, mm, s, a)
         rans = execute(h, ref, s, a)
+        if overrides:  # every parameter the reference differs in (a reading sets its per-rule switches too)
+            base = self.m.parameter_values()
+            overrides = {k: v for k, v in ref.parameter_values().items() if k != "preset" and base.get(k) != v}
         return _Draft(h, f"mutant_{mut.name}", "mutant",
                       f"tells mutant {mut.name} apart ({mut.doc}) - {source}: {_outcome_text(a, t)}; "
                       f"{_contrast(rans, mans)}",
@@ -1030,6 +1033,15 @@ class _Lazy:
         return machine_cases(*job, *self.args)
 
 
+def _of_other_reading(rule: Any, reading: str) -> bool:
+    """Whether a rule of ``spec/`` holds under another reading only: its title says
+    ``(reading=R)`` (INC-31, decision CFG-D5)."""
+    import re
+
+    m = re.search(r"\(reading=(\w+)\)", getattr(rule, "title", "") or "")
+    return m is not None and m.group(1) != reading
+
+
 def _preset(suite: _Suite, preset: str, machines: list[str], opts: Options, catalogue: dict,
             log: Callable[[str], None], gens: "dict | _Lazy") -> None:
     """Generate every selected machine's cases on one preset (and note the rules left without one)."""
@@ -1053,6 +1065,8 @@ def _preset(suite: _Suite, preset: str, machines: list[str], opts: Options, cata
     # a rule named by a machine's properties needs a case of each polarity on the preset (from
     # any machine: a rule shared by two machines may get its negative from the other one)
     for rid in sorted(owners, key=rule_key):
+        if _of_other_reading(catalogue.get(rid), opts.reading or "seed"):
+            continue  # a rule of the other reading (its title says so) has no case under this one
         for pol, word in ((True, "positive"), (False, "negative")):
             if pol not in have.get(rid, ()):
                 suite.gaps.append(f"{preset}: {rid} has no {word} case (named by {', '.join(owners[rid])})")

@@ -370,6 +370,9 @@ def judge(case: Case, raw: bytes) -> tuple[str, str, bool]:
         return Status.UNSUPPORTED, f"adapter does not support this handler: {resp['unsupported']}", True
     if "error" in resp:
         return Status.ERROR, f"adapter error: {resp['error']}", True
+    for key in ("output", "post_state"):  # optional in the schema (a query's answer has no post-state)
+        if key not in resp:
+            return Status.ERROR, f"response lacks '{key}'", True
     diff = first_difference(case.expected(), {"output": resp["output"], "post_state": resp["post_state"]})
     if diff is not None:
         return Status.FAIL, diff, True
