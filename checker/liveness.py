@@ -79,7 +79,7 @@ class Graph:
             self.enabled[s] |= label
 
     def csr(self, keep: Sequence[bool] | None = None):
-        """Adjacency as (offsets, targets, edge ids) ``array``s, edges restricted to kept states."""
+        """Adjacency as (offsets, targets, edge ids) ``array`` objects, edges restricted to kept states."""
         import numpy as np
 
         n = self.n
