@@ -87,5 +87,21 @@ class Pool:
             yield from res
 
     def close(self) -> None:
+        """Stop the workers. ``Pool.terminate`` first takes the task queue's lock, which an idle
+        worker may hold while it waits for work; on a loaded machine that wait was seen to last
+        for good (a search ending early on a property error with ``--workers 2``). So terminate
+        runs in a thread given a generous minute; if it is still blocked then, the workers are
+        killed (their pending work is not wanted: the search has ended)."""
+        import threading
+
+        t = threading.Thread(target=self._terminate, name="paraspec-pool-close", daemon=True)
+        t.start()
+        t.join(60)
+        if t.is_alive():
+            for proc in list(getattr(self.pool, "_pool", None) or ()):
+                proc.kill()
+            t.join(10)
+
+    def _terminate(self) -> None:
         self.pool.terminate()
         self.pool.join()
