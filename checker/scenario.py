@@ -39,12 +39,33 @@ from typing import Any
 
 import attrs
 
-from paraspec.model.scenario import ScenarioError, ScenarioRun
-
 from .limits import InputError, read_json_file
 from .registry import UsageError
 
-__all__ = ["Scenario", "SCENARIO_DIR", "load", "scenario_files", "run_file", "register", "main"]
+__all__ = ["Scenario", "ScenarioError", "ScenarioRun", "SCENARIO_DIR", "load", "scenario_files", "run_file",
+           "register", "main"]
+
+
+class ScenarioError(ValueError):
+    """A malformed playbook (unreadable file, or a field its machine's schema refuses); ``where`` names the file."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+
+
+@attrs.frozen
+class ScenarioRun:
+    """A playbook's run: the initial and final states and every failed check, one line each."""
+
+    initial: Any
+    final: Any
+    failures: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -68,7 +89,7 @@ class Scenario:
         from .interp.engine import failure_lines, run_plan
 
         res = run_plan(self.plan)
-        return ScenarioRun(res.initial, (), res.states[-1], tuple(failure_lines(res)))
+        return ScenarioRun(res.initial, res.states[-1], tuple(failure_lines(res)))
 
 
 def load(path: str | Path, reading: str | None = None) -> Scenario:

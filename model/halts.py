@@ -15,9 +15,9 @@ is an input of the recovery action; signatures are counts of multisig signers;
 slashing evidence is a set of offence kinds, processed at once while the chain runs
 and queued during a halt. All arithmetic is in :mod:`model.resilience`.
 
-:func:`run_scenario` runs a playbook (a list of actions, each optionally with the rule
-that must reject it) through the machine: the seed's scenarios A–E are data in
-``checker/scenarios/halts_*.json``.
+``paraspec run`` (the interpreter, ``checker.interp``) runs a playbook (a list of actions,
+each optionally with the rule that must reject it) through the machine: the seed's
+scenarios A–E are data in ``checker/scenarios/halts_*.json``.
 """
 
 from __future__ import annotations

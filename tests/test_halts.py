@@ -32,9 +32,9 @@ from paraspec.model.resilience import (
     is_multisig_approved,
     is_within_rollback_window,
 )
-from paraspec.model.scenario import Step, run_scenario
 from paraspec.model.thresholds import byzantine_threshold, halt_quorum, has_halt_quorum, supermajority_threshold
 from paraspec.properties.core import Kind
+from tests.walks import run_actions
 
 load_all()
 
@@ -131,13 +131,14 @@ def test_playbook_catches_a_wrong_expectation(tmp_path):
 
 
 def test_playbook_catches_a_missing_rejection():
-    m = HaltsMachine(HALT_PRESETS["seed"])
+    from paraspec.checker.interp.engine import failure_lines
     from paraspec.model.halts import Resume
 
-    run = run_scenario(m, [Step(Resume(7), rejected_by="HLT-13")])
-    assert run.ok
-    run = run_scenario(m, [Step(Round(), rejected_by="HLT-8")])
-    assert not run.ok and "accepted, expected rejected" in run.failures[0]
+    run = run_actions("halts", "seed", [(Resume(7), "HLT-13")])
+    assert run.plan.machine.config == HALT_PRESETS["seed"]
+    assert run.ok, failure_lines(run)
+    run = run_actions("halts", "seed", [(Round(), "HLT-8")])
+    assert not run.ok and failure_lines(run)[0] == "step 0 (Round): expected rejected by HLT-8, actual accepted"
 
 
 @pytest.mark.parametrize("content,needle", [

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paraspec.checker.registry import UsageError, build, load_all, properties_of
+from paraspec.checker.interp.engine import failure_lines
 from paraspec.checker.scenario import load, scenario_files
 from paraspec.model.config import ConfigError
 from paraspec.model.core import Rejected
@@ -23,8 +24,8 @@ from paraspec.model.rescue import (
     Vote,
 )
 from paraspec.model.resilience import is_collator_threshold_met, is_para_stalled, is_token_threshold_met
-from paraspec.model.scenario import Step, run_scenario
 from paraspec.properties.core import Kind
+from tests.walks import run_actions
 
 load_all()
 
@@ -100,10 +101,11 @@ def test_rescue_exactly_when_stalled_and_threshold_met(minutes, authority, voter
     c = m.config
     voters = min(voters, c.electorate(authority))
     steps = [OptIn(0, authority, 0), OwnUpgrade(0, Code.BROKEN, 0)]
-    steps += [Tick()] * minutes + [Vote(0, v) for v in range(voters)]
-    run = run_scenario(m, steps)
-    assert run.ok, run.failures
-    s = run.final
+    steps += [(Tick(), None, minutes)] * (minutes > 0) + [Vote(0, v) for v in range(voters)]
+    run = run_actions("rescue", "seed", steps)
+    assert run.plan.machine.config == c
+    assert run.ok, failure_lines(run)
+    s = run.states[-1]
     try:
         t = m.step(s, EnactRescue(0))
     except Rejected as r:
@@ -139,6 +141,6 @@ def test_random_walks_keep_every_safety_property(preset, choices):
 
 
 def test_para_block_after_rescue_needs_working_code():
-    m = RescueMachine(RESCUE_PRESETS["seed"])
-    run = run_scenario(m, [OwnUpgrade(0, Code.VOID, 0), Step(ParaBlock(0), rejected_by="RSC-10")])
-    assert run.ok, run.failures
+    run = run_actions("rescue", "seed", [OwnUpgrade(0, Code.VOID, 0), (ParaBlock(0), "RSC-10")])
+    assert run.plan.machine.config == RESCUE_PRESETS["seed"]
+    assert run.ok, failure_lines(run)

@@ -51,3 +51,27 @@ def check_walk(m, props, choices: list[int], accepted=None) -> list[int]:
             s = t
         assert fingerprint(s) == trail[i]
     return trail
+
+
+def run_actions(machine: str, preset: str, steps):
+    """Run ``steps`` through the interpreter (``checker.interp``, as ``paraspec run``
+    does) on ``machine`` built from ``preset``: each step is an action (accepted once),
+    or a tuple ``(action, rejected_by[, repeat])`` (``rejected_by`` None: accepted).
+    The steps are written as a scenario file's JSON and go through its validation.
+    Returns the :class:`~paraspec.checker.interp.engine.RunResult`."""
+    from paraspec.checker.codec import encode
+    from paraspec.checker.interp.engine import run_plan
+    from paraspec.checker.interp.plan import load_plan
+    from paraspec.model.core import action_args, action_name
+
+    doc = {"name": "test", "machine": machine, "config": preset, "steps": []}
+    for step in steps:
+        action, rejected_by, repeat = step, None, 1
+        if isinstance(step, tuple):
+            action, rejected_by, *more = step
+            repeat = more[0] if more else 1
+        item = {"action": action_name(action), "args": encode(action_args(action)), "repeat": repeat}
+        if rejected_by is not None:
+            item["rejected_by"] = rejected_by
+        doc["steps"].append(item)
+    return run_plan(load_plan("<test>", doc))
