@@ -11,15 +11,24 @@ shortest traces.
 Each worker remembers the fingerprints it has already sent; a successor it sent
 before is returned without its state (the search has stored it already: results are
 consumed in order), which keeps the traffic to new states only.
+
+The pool owns its worker processes and talks to each over a pipe of its own; nothing is
+shared between workers (no queue, no lock), so stopping them is killing them: a worker
+stopped in the middle of anything cannot leave the search process waiting. A worker sent
+one chunk at a time never blocks the search's sends, and the search reads the results as
+they come (between the states it consumes), so the pipes cannot fill both ways. A worker
+that dies is reported as an error of the search, not waited for.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 import time
+from multiprocessing.connection import wait
 from typing import Any, Callable, Iterator
 
-__all__ = ["Pool"]
+__all__ = ["Pool", "WorkerDied"]
 
 _WORKER: dict[str, Any] = {}
 
@@ -70,38 +79,171 @@ def _expand_chunk(states: list) -> list:
     return out
 
 
+def _serve(conn, machine, props, symmetry, deadline, max_states) -> None:
+    """A worker: expand the chunks the search sends, one reply per chunk, until the pipe
+    closes (or a ``None``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the search's to handle: it stops the workers
+    _init(machine, props, symmetry, deadline, max_states)
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        tag, chunk = msg
+        try:
+            reply = _expand_chunk(chunk)
+        except BaseException as e:  # _expand_chunk catches the model's exceptions; this is the worker's own
+            reply = WorkerDied(f"a worker failed: {type(e).__name__}: {e}")
+        try:
+            conn.send((tag, reply))
+        except OSError:  # the search has stopped
+            return
+        except Exception as e:  # the answer does not pickle (a state the model made of unpicklable values)
+            conn.send((tag, WorkerDied(f"a worker cannot send its answer: {type(e).__name__}: {e}")))
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended (or failed) before it answered: the search stops with this error."""
+
+
+#: frontier states consumed between two looks for finished chunks (to hand idle workers more)
+_POLL_EVERY = 16
+
+
 class Pool:
+    """``workers`` processes, each expanding the chunks of the frontier it is sent."""
+
     def __init__(self, workers: int, machine, props, symmetry: bool, time_limit: float | None = None,
                  max_states: int | None = None):
         ctx = mp.get_context("fork")
         self.workers = workers
         deadline = None if time_limit is None else time.time() + time_limit
-        self.pool = ctx.Pool(workers, initializer=_init, initargs=(machine, props, symmetry, deadline, max_states))
+        #: the worker processes and the search's end of each one's pipe (index = worker number)
+        self.processes: list = []
+        self.conns: list = []
+        #: per worker: the tag of the chunk it is working on, or None when idle
+        self.busy: list = []
+        self.generation = 0
+        self.closed = False
+        try:
+            for _ in range(workers):
+                mine, theirs = ctx.Pipe(duplex=True)
+                proc = ctx.Process(target=_serve, args=(theirs, machine, props, symmetry, deadline, max_states),
+                                   name="paraspec-worker", daemon=True)
+                proc.start()
+                theirs.close()  # only the worker holds its end: a dead worker is an EOF here
+                self.processes.append(proc)
+                self.conns.append(mine)
+                self.busy.append(None)
+        except BaseException:
+            self.close()
+            raise
 
     def expand(self, frontier: list, pos: int, skip: Callable[[int], bool]) -> Iterator:
-        """Per frontier state from ``pos`` on, in order: (succs, tviol, twit) or an error."""
+        """Per frontier state from ``pos`` on, in order: (succs, tviol, twit), an error tuple, or a
+        :class:`WorkerDied` (then nothing more)."""
         todo = frontier[pos:]
         size = max(32, min(2000, len(todo) // (self.workers * 8) + 1))
         chunks = [[s for _, s in todo[k:k + size]] for k in range(0, len(todo), size)]
-        for res in self.pool.imap(_expand_chunk, chunks):
-            yield from res
+        self.generation += 1
+        run = _Run(self, self.generation, chunks)
+        for want in range(len(chunks)):
+            try:
+                res = run.result(want)
+            except WorkerDied as e:
+                yield e
+                return
+            for k, item in enumerate(res):
+                if k % _POLL_EVERY == _POLL_EVERY - 1:
+                    try:
+                        run.pump(want, block=False)
+                    except WorkerDied as e:
+                        yield e
+                        return
+                yield item
 
     def close(self) -> None:
-        """Stop the workers. ``Pool.terminate`` first takes the task queue's lock, which an idle
-        worker may hold while it waits for work; on a loaded machine that wait was seen to last
-        for good (a search ending early on a property error with ``--workers 2``). So terminate
-        runs in a thread given a generous minute; if it is still blocked then, the workers are
-        killed (their pending work is not wanted: the search has ended)."""
-        import threading
-
-        t = threading.Thread(target=self._terminate, name="paraspec-pool-close", daemon=True)
-        t.start()
-        t.join(60)
-        if t.is_alive():
-            for proc in list(getattr(self.pool, "_pool", None) or ()):
+        """Stop the workers: kill them (their pending work is not wanted: the search has ended)
+        and reap them. Nothing is shared with them, so this cannot wait on a worker."""
+        self.closed = True
+        for proc in self.processes:
+            if proc.is_alive():
                 proc.kill()
-            t.join(10)
+        for proc in self.processes:
+            proc.join(30)  # a SIGKILLed process is reaped at once
+        for conn in self.conns:
+            conn.close()
 
-    def _terminate(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
+
+class _Run:
+    """One level's chunks: handed to idle workers in order, a few ahead of the one the
+    search waits for; the results kept until the search asks for them."""
+
+    def __init__(self, pool: Pool, generation: int, chunks: list):
+        self.pool = pool
+        self.gen = generation
+        self.chunks = chunks
+        self.sent = 0
+        self.done: dict[int, list] = {}
+        self.ahead = 4 * pool.workers  # chunks handed out beyond the one awaited (memory bound)
+
+    def result(self, want: int) -> list:
+        while want not in self.done:
+            self.pump(want, block=True)
+        return self.done.pop(want)
+
+    def pump(self, want: int, block: bool) -> None:
+        """Hand chunks to idle workers; read what the busy ones have finished (waiting for one
+        when ``block``). ``want``: the chunk the search is at."""
+        pool = self.pool
+        if pool.closed:
+            raise WorkerDied("the pool was closed")
+        for w, tag in enumerate(pool.busy):
+            if tag is None and self.sent < len(self.chunks) and self.sent <= want + self.ahead:
+                self._send(w)
+        busy = [w for w, tag in enumerate(pool.busy) if tag is not None]
+        if not busy:
+            return
+        conns = {pool.conns[w]: w for w in busy}
+        sentinels = {pool.processes[w].sentinel: w for w in busy}
+        try:
+            ready = wait(list(conns) + list(sentinels), None if block else 0)
+        except OSError as e:
+            raise WorkerDied(f"the pool was closed ({e})") from None
+        for obj in ready:
+            w = conns.get(obj)
+            if w is not None:
+                self._receive(w)
+        for obj in ready:
+            w = sentinels.get(obj)
+            if w is not None and pool.busy[w] is not None:  # ended without an answer
+                self._receive(w)
+
+    def _send(self, w: int) -> None:
+        pool = self.pool
+        tag = (self.gen, self.sent)
+        try:
+            pool.conns[w].send((tag, self.chunks[self.sent]))
+        except OSError:
+            raise WorkerDied(self._death(w)) from None
+        pool.busy[w] = tag
+        self.sent += 1
+
+    def _receive(self, w: int) -> None:
+        pool = self.pool
+        try:
+            tag, reply = pool.conns[w].recv()
+        except (EOFError, OSError):
+            pool.processes[w].join(5)
+            raise WorkerDied(self._death(w)) from None
+        pool.busy[w] = None
+        if isinstance(reply, WorkerDied):
+            raise reply
+        if tag[0] == self.gen:  # (a chunk of an abandoned level is dropped)
+            self.done[tag[1]] = reply
+
+    def _death(self, w: int) -> str:
+        proc = self.pool.processes[w]
+        return f"worker process {proc.pid} ended without answering (exit code {proc.exitcode})"

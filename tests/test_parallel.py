@@ -1,9 +1,21 @@
 """Parallel search over worker processes: the same states, verdicts and traces as one process."""
 
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
 import pytest
 
 from paraspec.checker.explicit import Checker
+from paraspec.checker.parallel import Pool, WorkerDied
 from paraspec.checker.registry import build, properties_of
+from paraspec.model.config import get_preset
+from tests.toy import Count, Toy
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("machine,preset,mutant,overrides", [
@@ -34,3 +46,60 @@ def test_parallel_symmetry_and_stop_on_violation():
         .with_stop_on_violation(["timeout_exactly_at_period"]).with_workers(2).run()
     assert one.states == two.states and one.stopped == two.stopped == "violation"
     assert [p.verdict for p in one.properties] == [p.verdict for p in two.properties]
+
+
+# -- the pool owns its workers: a worker that dies is an error, a close never waits on one -----------
+
+_SEARCH_PID = os.getpid()
+
+
+class _DiesInAWorker(Toy):
+    """Steps normally in the search process; a worker process that steps it exits at once."""
+
+    name = "toy_dies_in_a_worker"
+
+    def step(self, s, a):
+        if os.getpid() != _SEARCH_PID:
+            os._exit(7)
+        return super().step(s, a)
+
+
+class _HangsInAWorker(Toy):
+    name = "toy_hangs_in_a_worker"
+
+    def step(self, s, a):
+        if os.getpid() != _SEARCH_PID:
+            time.sleep(3600)
+        return super().step(s, a)
+
+
+def test_a_worker_that_dies_stops_the_search_with_an_error():
+    """A worker that exits mid-chunk is reported, not waited for (a ``multiprocessing.Pool``
+    loses the task of a dead worker and its ``imap`` waits for good: run in a subprocess so that
+    such a hang fails the test)."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "from tests.test_parallel import _DiesInAWorker\nfrom paraspec.model.config import get_preset\n"
+            "from paraspec.checker.explicit import Checker\n"
+            "r = Checker(_DiesInAWorker(get_preset('tiny'))).with_engine('explicit').with_workers(2).run()\n"
+            "print(r.error.message if r.error else 'no error', r.complete)\n")
+    p = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "WorkerDied: worker process" in p.stdout and "exit code 7" in p.stdout and "False" in p.stdout, p.stdout
+
+
+def test_close_stops_busy_workers_and_ends_the_level():
+    pool = Pool(2, _HangsInAWorker(get_preset("tiny")), [], False)
+    procs = list(pool.processes)
+    assert len(procs) == 2 and all(p.is_alive() for p in procs)
+    got = []
+    reader = threading.Thread(target=lambda: got.extend(pool.expand([(0, Count())], 0, lambda fp: False)),
+                              daemon=True)
+    reader.start()  # its worker sleeps in ``step``: the level waits for it
+    reader.join(0.5)
+    closer = threading.Thread(target=pool.close, daemon=True)
+    closer.start()
+    closer.join(120)
+    assert not closer.is_alive(), "close waited on a busy worker"
+    assert all(p.exitcode is not None for p in procs)  # killed and reaped
+    reader.join(120)
+    assert not reader.is_alive() and len(got) == 1 and isinstance(got[0], WorkerDied), got
