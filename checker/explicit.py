@@ -289,13 +289,16 @@ class _Search(Visitor):
     def stop_state(self, ex: Exploration) -> str | None:
         return self._limit(0)
 
-    def _limit(self, new: int) -> str | None:
-        """The limit reached, if any, with ``new`` states found beyond the stored ones (asked
-        before each state and, by the expander, inside a long expansion)."""
+    def _limit(self, new: int, tried: int = 0) -> str | None:
+        """The limit reached, if any, with ``new`` states found beyond the stored ones and
+        ``tried`` inputs taken in the state being expanded (asked before each state and, by
+        the expander, inside a long expansion): a state with more inputs than ``max_states``
+        is left unexpanded even when they lead to few states (polkadot's 2^100 bitfields of
+        one validator lead to one state)."""
         c = self.c
         if c.time_limit is not None and time.perf_counter() - self.began > c.time_limit:
             return "time_limit"
-        if c.max_states is not None and len(self.ex) + new >= c.max_states:
+        if c.max_states is not None and (len(self.ex) + new >= c.max_states or tried >= c.max_states):
             return "max_states"
         return None
 
