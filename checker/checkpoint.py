@@ -61,8 +61,9 @@ FILE = "search.ckpt"
 #: the pickle of paraspec before format 1: refused, never loaded
 LEGACY_FILE = "search.pickle"
 MAGIC = b"PARASPEC-CHECKPOINT\n"
-#: 2: the liveness graph holds int32 edges and shares the parent pointers of the exploration
-FORMAT_VERSION = 2
+#: 2: the liveness graph holds int32 edges and shares the parent pointers of the exploration;
+#: 3: the graph's edges are held in source order with one offset per state (no source array)
+FORMAT_VERSION = 3
 _PREFIX = struct.Struct("<IQ")
 _DIGEST = 32
 #: the attributes of the explicit search a checkpoint holds besides its ``Exploration``
@@ -657,11 +658,15 @@ def _restore_graph(ck: Checkpoints, search: Any, sc: dict[str, Any], data: dict[
     cls = type(search.graph)
     arrays = {name: data["graph." + name] for name in cls.OWN}
     _want(ck, sc.get("graph_n") == n and len(data["dead"]) == n, "the liveness graph is not one node per state")
-    edges = {len(arrays[k]) for k in ("src", "dst", "act", "label")}
-    _want(ck, len(edges) == 1 and len(arrays["enabled"]) == n, "the liveness graph's arrays disagree in length")
-    for k in ("src", "dst"):
-        if len(arrays[k]):
-            a = np.frombuffer(arrays[k], dtype=np.int32)
-            _want(ck, bool(((a >= 0) & (a < n)).all()), "a liveness edge is out of range")
+    edges = {len(arrays[k]) for k in ("dst", "act", "label")}
+    _want(ck, len(edges) == 1 and len(arrays["enabled"]) == n and len(arrays["off"]) <= n,
+          "the liveness graph's arrays disagree in length")
+    if len(arrays["dst"]):
+        a = np.frombuffer(arrays["dst"], dtype=np.int32)
+        _want(ck, bool(((a >= 0) & (a < n)).all()), "a liveness edge is out of range")
+    if len(arrays["off"]):
+        o = np.frombuffer(arrays["off"], dtype=np.int64)
+        _want(ck, bool(o[0] >= 0 and o[-1] <= len(arrays["dst"]) and (o[1:] >= o[:-1]).all()),
+              "the liveness graph's edge offsets are out of order")
     search.graph = cls(n=n, parent=search.ex.parent, parent_act=search.ex.parent_act, **arrays)
     search.dead = data["dead"]

@@ -54,9 +54,10 @@ class Expander:
         from .packing import layout_of
 
         self.layout = layout_of(machine)
-        #: ``interrupt(new)`` is asked every CHECK_EVERY actions of one state (``new``: how many
-        #: distinct successors found so far are not stored yet): a limit's name stops the expansion
-        self.interrupt: Callable[[int], str | None] | None = None
+        #: ``interrupt(new, tried)`` is asked every CHECK_EVERY actions of one state (``new``: how
+        #: many distinct successors found so far are not stored yet; ``tried``: the actions taken so
+        #: far): a limit's name stops the expansion
+        self.interrupt: Callable[[int, int], str | None] | None = None
 
     def label_of(self, cls: type) -> int:
         got = self.labels.get(cls)
@@ -129,7 +130,7 @@ class Expander:
         fresh: set[int] | None = None if interrupt is None else set()
         for n, (idx, a, t) in enumerate(m.successors(s) if canon is None else self._reduced_successors(s), 1):
             if interrupt is not None and not n % CHECK_EVERY:
-                why = interrupt(len(fresh))
+                why = interrupt(len(fresh), n)
                 if why is not None:
                     raise Interrupted(why)
             tprops, twits = self.trans_for(type(a))

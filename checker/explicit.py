@@ -289,13 +289,16 @@ class _Search(Visitor):
     def stop_state(self, ex: Exploration) -> str | None:
         return self._limit(0)
 
-    def _limit(self, new: int) -> str | None:
-        """The limit reached, if any, with ``new`` states found beyond the stored ones (asked
-        before each state and, by the expander, inside a long expansion)."""
+    def _limit(self, new: int, tried: int = 0) -> str | None:
+        """The limit reached, if any, with ``new`` states found beyond the stored ones and
+        ``tried`` inputs taken in the state being expanded (asked before each state and, by
+        the expander, inside a long expansion): a state with more inputs than ``max_states``
+        is left unexpanded even when they lead to few states (polkadot's 2^100 bitfields of
+        one validator lead to one state)."""
         c = self.c
         if c.time_limit is not None and time.perf_counter() - self.began > c.time_limit:
             return "time_limit"
-        if c.max_states is not None and len(self.ex) + new >= c.max_states:
+        if c.max_states is not None and (len(self.ex) + new >= c.max_states or tried >= c.max_states):
             return "max_states"
         return None
 
@@ -541,21 +544,20 @@ class _Search(Visitor):
     def _states_in_order(self):
         """Every stored state by index, replayed along the parent tree. Parents are
         nondecreasing in discovery order (breadth first), so only the states from the
-        current one's parent on are kept: about one level."""
-        from collections import deque
+        current one's parent on are kept (about one level), compressed (``StateList``)."""
+        from .visited import StateList
 
         m = self.m
         ex = self.ex
         inits = list(m.init())
-        window: deque = deque()  # (index, state) from the oldest parent still needed on
+        window = StateList()  # the states by index; the chunks before the oldest parent still needed are dropped
         for i in range(len(ex)):
             p = ex.parent[i]
             if p == -1:
                 s = self.x.key(inits[ex.parent_act[i]])[0]
             else:
-                while window[0][0] < p:
-                    window.popleft()
-                ps = window[0][1]
+                window.forget_before(p)
+                ps = window[p][1]
                 a = nth_action(m, ps, ex.parent_act[i])
                 s = self.x.key(m.step(ps, a))[0]
             window.append((i, s))

@@ -24,9 +24,12 @@ non-goal subgraph to the component, and a cycle through the component taking one
 edge of every class F that is enabled everywhere in it. It is written as ITF with
 ``loop`` set.
 
-The components are computed by :func:`strongly_connected_components`, an iterative
-Tarjan on arrays (the graph is held as integer arrays, not as Python objects); the
-test-suite checks it against ``networkx.strongly_connected_components``.
+One pass decides it: an iterative Tarjan over the graph's integer arrays (held in
+source order as a compressed adjacency: one offset per state and one int32 target per
+edge, not as Python objects) that, when it completes a component, already knows
+whether the component is fair and whether it reaches a fair one (the components it
+has edges to are complete before it), so the check copies no edge array. The
+test-suite checks the components against ``networkx.strongly_connected_components``.
 """
 
 from __future__ import annotations
@@ -42,11 +45,14 @@ __all__ = ["Graph", "strongly_connected_components", "Lasso", "check_leads_to"]
 
 @attrs.define
 class Graph:
-    """The explored graph: states ``0..n-1`` (discovery order), accepted edges (int32
-    state indices: a few bytes an edge)."""
+    """The explored graph: states ``0..n-1`` (discovery order) and their accepted edges,
+    added in source order and held as a compressed adjacency (int32 targets: a few
+    bytes an edge, no source array)."""
 
     n: int = 0
-    src: array = attrs.field(factory=lambda: array("i"))
+    #: ``off[s]``: the position of state ``s``'s first edge, for the states up to the last
+    #: one with an edge (the later ones have none yet)
+    off: array = attrs.field(factory=lambda: array("q"))
     dst: array = attrs.field(factory=lambda: array("i"))
     #: index of the action in ``actions(src)`` (for replay)
     act: array = attrs.field(factory=lambda: array("i"))
@@ -60,7 +66,7 @@ class Graph:
     parent_act: array = attrs.field(factory=lambda: array("i"))
 
     #: the arrays that are the graph's own (a checkpoint saves these)
-    OWN = ("src", "dst", "act", "label", "enabled")
+    OWN = ("off", "dst", "act", "label", "enabled")
 
     def add_state(self, parent: int, act: int) -> int:
         if len(self.parent) == self.n:  # not shared with an exploration that stored it already
@@ -71,59 +77,82 @@ class Graph:
         return self.n - 1
 
     def add_edge(self, s: int, t: int, act: int, label: int) -> None:
-        self.src.append(s)
+        off = self.off
+        if s != len(off) - 1:
+            if s < len(off) - 1:
+                raise ValueError(f"edge from state {s} added after edges from state {len(off) - 1}")
+            at = len(self.dst)
+            while len(off) <= s:
+                off.append(at)
         self.dst.append(t)
         self.act.append(act)
         self.label.append(label)
         if label:
             self.enabled[s] |= label
 
-    def csr(self, keep: Sequence[bool] | None = None):
-        """Adjacency as (offsets, targets, edge ids) ``array`` objects, edges restricted to kept states."""
-        import numpy as np
+    def edges_of(self, s: int) -> range:
+        """The positions of state ``s``'s edges."""
+        off = self.off
+        m = len(self.dst)
+        if s >= len(off):
+            return range(m, m)
+        return range(off[s], off[s + 1] if s + 1 < len(off) else m)
 
-        n = self.n
-        src = np.frombuffer(self.src, dtype=np.int32) if len(self.src) else np.zeros(0, np.int32)
-        dst = np.frombuffer(self.dst, dtype=np.int32) if len(self.dst) else np.zeros(0, np.int32)
-        if keep is not None:
-            k = np.asarray(keep, dtype=bool)
-            ids = np.flatnonzero(k[src] & k[dst]).astype(np.int32) if len(src) else np.zeros(0, np.int32)
-            del k
-        else:
-            ids = np.arange(len(src), dtype=np.int32)
-        sub = src[ids]
-        if len(sub) > 1 and bool((sub[1:] < sub[:-1]).any()):  # edges not recorded in source order
-            order = ids[np.argsort(sub, kind="stable")].astype(np.int32)
-            sub = src[order]
-        else:
-            order = ids
-        counts = np.bincount(sub, minlength=n)
-        del sub, ids
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        targets = dst[order]
-        del src, dst
-        return array("q", offsets.tobytes()), array("i", targets.tobytes()), array("i", order.tobytes())
+    def edges(self):
+        """Every edge as ``(source, target, action index, label)``, in source order."""
+        for s in range(len(self.off)):
+            for e in self.edges_of(s):
+                yield s, self.dst[e], self.act[e], self.label[e]
+
+    def offsets(self) -> array:
+        """The adjacency offsets of every state (``n + 1`` of them: state ``s``'s edges are
+        ``offsets[s]`` up to ``offsets[s + 1]``)."""
+        out = array("q", self.off)
+        out.extend(array("q", [len(self.dst)]) * (self.n + 1 - len(out)))
+        return out
 
 
 def strongly_connected_components(n: int, offsets: Sequence[int], targets: Sequence[int],
                                   nodes: Sequence[int] | None = None) -> array:
-    """Component id of every node (iterative Tarjan over integer arrays); nodes not in
-    ``nodes`` get -1."""
-    index = array("i", [-1]) * n
-    low = array("i", [0]) * n
-    comp = array("i", [-1]) * n
-    on_stack = bytearray(n)
-    stack = array("i")
-    work_v = array("i")
-    work_i = array("q")
-    counter = 0
-    ncomp = 0
-    for root in (range(n) if nodes is None else nodes):
-        if index[root] != -1:
+    """Component id of every node (Tarjan over integer arrays); nodes not in ``nodes`` get -1."""
+    keep = bytearray(n)
+    for v in (range(n) if nodes is None else nodes):
+        keep[v] = 1
+    return _components(n, offsets, targets, keep, bytes(len(targets)), bytes(n), bytes(n), 0).comp
+
+
+@attrs.define
+class _Components:
+    """The components of the kept subgraph (``comp``: -1 for a state not kept), numbered in
+    the order Tarjan completes them (a component's edges lead to lower numbers), and per
+    component: whether a fair run can stay in it forever, the fair classes enabled in
+    every one of its states, and whether it reaches a fair component (itself included)."""
+
+    comp: array
+    fair: bytearray
+    enabled_everywhere: bytearray
+    bad: bytearray
+
+
+def _components(n: int, off: Sequence[int], targets: Sequence[int], keep, label, enabled, dead,
+                n_fair: int) -> _Components:
+    """Iterative Tarjan on the subgraph of the ``keep`` states, deciding fairness on the way:
+    an edge to a state still on the stack, or a tree edge to a child whose component is not
+    complete yet, lies inside a component (its label is taken there); an edge to a completed
+    component leads out of it, whose verdict (it reaches a fair one) is known."""
+    index, low, comp = array("i", [-1]) * n, array("i", [0]) * n, array("i", [-1]) * n
+    # per state: on the stack; the labels of its edges inside its component; an edge inside its
+    # component (or a deadlock); an edge to a completed component that reaches a fair one
+    on_stack, taken, cyc, reach = bytearray(n), bytearray(n), bytearray(dead), bytearray(n)
+    out = _Components(comp, bytearray(), bytearray(), bytearray())
+    fair, everywhere, bad = out.fair, out.enabled_everywhere, out.bad
+    stack, work_v, work_i = array("i"), array("i"), array("q")
+    full, m, last, counter = (1 << n_fair) - 1, len(targets), len(off) - 1, 0
+    for root in range(n):
+        if index[root] != -1 or not keep[root]:
             continue
         work_v.append(root)
-        work_i.append(offsets[root])
+        work_i.append(off[root] if root <= last else m)
         index[root] = low[root] = counter
         counter += 1
         stack.append(root)
@@ -131,11 +160,12 @@ def strongly_connected_components(n: int, offsets: Sequence[int], targets: Seque
         while work_v:
             v = work_v[-1]
             i = work_i[-1]
-            end = offsets[v + 1]
-            pushed = False
+            end = off[v + 1] if v < last else m
             while i < end:
                 w = targets[i]
                 i += 1
+                if not keep[w]:
+                    continue
                 if index[w] == -1:
                     work_i[-1] = i
                     index[w] = low[w] = counter
@@ -143,28 +173,45 @@ def strongly_connected_components(n: int, offsets: Sequence[int], targets: Seque
                     stack.append(w)
                     on_stack[w] = 1
                     work_v.append(w)
-                    work_i.append(offsets[w])
-                    pushed = True
+                    work_i.append(off[w] if w <= last else m)
                     break
-                if on_stack[w] and index[w] < low[v]:
-                    low[v] = index[w]
-            if pushed:
-                continue
-            work_v.pop()
-            work_i.pop()
-            if work_v:
-                u = work_v[-1]
-                if low[v] < low[u]:
-                    low[u] = low[v]
-            if low[v] == index[v]:
-                while True:
-                    w = stack.pop()
-                    on_stack[w] = 0
-                    comp[w] = ncomp
-                    if w == v:
-                        break
-                ncomp += 1
-    return comp
+                if on_stack[w]:
+                    if index[w] < low[v]:
+                        low[v] = index[w]
+                    cyc[v] = 1
+                    taken[v] |= label[i - 1]
+                elif bad[comp[w]]:
+                    reach[v] = 1
+            else:  # every edge of v is done
+                work_v.pop()
+                work_i.pop()
+                if low[v] == index[v]:  # v is the root of a component: pop it, decide it
+                    c = len(fair)
+                    ee, tk, cy, r = full, 0, 0, 0
+                    while True:
+                        w = stack.pop()
+                        on_stack[w] = 0
+                        comp[w] = c
+                        ee &= enabled[w]
+                        tk |= taken[w]
+                        cy |= cyc[w]
+                        r |= reach[w]
+                        if w == v:
+                            break
+                    f = 1 if cy and not ee & ~tk else 0
+                    fair.append(f)
+                    everywhere.append(ee)
+                    bad.append(f | r)
+                if work_v:
+                    u = work_v[-1]
+                    if comp[v] == -1:  # v's component is u's: the tree edge lies inside it
+                        if low[v] < low[u]:
+                            low[u] = low[v]
+                        cyc[u] = 1
+                        taken[u] |= label[work_i[-1] - 1]
+                    elif bad[comp[v]]:
+                        reach[u] = 1
+    return out
 
 
 @attrs.frozen
@@ -177,10 +224,11 @@ class Lasso:
     loop: int
 
 
-def _bfs_path(start: int, goal: Callable[[int], bool], offsets, targets, eids, g: Graph):
-    """Shortest path inside the restricted graph: list of (state, edge id to next)."""
+def _bfs_path(g: Graph, start: int, goal: Callable[[int], bool], allowed: Callable[[int], bool]):
+    """Shortest path through ``allowed`` states: list of (state, edge to the next), and its end."""
     prev = {start: None}
     q = deque([start])
+    dst = g.dst
     while q:
         v = q.popleft()
         if goal(v):
@@ -192,10 +240,10 @@ def _bfs_path(start: int, goal: Callable[[int], bool], offsets, targets, eids, g
                 cur = u
             path.reverse()
             return path, v
-        for i in range(offsets[v], offsets[v + 1]):
-            w = targets[i]
-            if w not in prev:
-                prev[w] = (v, eids[i])
+        for e in g.edges_of(v):
+            w = dst[e]
+            if w not in prev and allowed(w):
+                prev[w] = (v, e)
                 q.append(w)
     return None, None
 
@@ -207,106 +255,37 @@ def check_leads_to(g: Graph, trigger: Sequence[bool], goal: Sequence[bool], n_fa
     import numpy as np
 
     n = g.n
-    keep = ~np.asarray(goal, dtype=bool)
-    deadlock = np.asarray(deadlock, dtype=bool)
-    offsets, targets, eids = g.csr(keep)
-    comp = strongly_connected_components(n, offsets, targets, array("q", np.flatnonzero(keep).tobytes()))
-    size, enabled_everywhere, fair = _fair_components(g, comp, offsets, targets, eids, n_fair, deadlock)
-    if not fair.any():
+    keep_np = ~np.asarray(goal, dtype=bool)
+    dead = np.asarray(deadlock, dtype=bool).view(np.uint8).tobytes()
+    cs = _components(n, g.off, g.dst, keep_np.view(np.uint8).tobytes(), g.label, g.enabled, dead, n_fair)
+    if not any(cs.fair):
         return None
-    bad = _reaching(n, comp, fair, offsets, targets)
-    starts = np.flatnonzero(np.asarray(trigger, dtype=bool) & keep & bad)
+    comp = cs.comp
+    C = np.frombuffer(comp, dtype=np.int32) if n else np.zeros(0, np.int32)
+    starts = np.flatnonzero(np.asarray(trigger, dtype=bool) & keep_np)
+    starts = starts[np.frombuffer(bytes(cs.bad), dtype=np.uint8)[C[starts]] != 0] if len(starts) else starts
+    del C, keep_np
     if not len(starts):
         return None
     # the shortest such start: least BFS depth (discovery order is BFS order)
     x = int(starts[0])
-    fair_b = fair.astype(np.uint8).tobytes()
+    fair = cs.fair
     states, acts = _prefix(g, x)
     # stem inside the non-goal subgraph to a fair component
-    stem, entry = _bfs_path(x, lambda v: comp[v] >= 0 and fair_b[comp[v]], offsets, targets, eids, g)
+    stem, entry = _bfs_path(g, x, lambda v: fair[comp[v]], lambda v: comp[v] >= 0)
     for u, e in stem:
         states.append(u)
         acts.append(g.act[e])
     c = comp[entry]
     loop = len(states)
-    if size[c] == 1 and deadlock[entry] and not any(
-            comp[targets[i]] == c for i in range(offsets[entry], offsets[entry + 1])):
+    if dead[entry] and not any(comp[g.dst[e]] == c for e in g.edges_of(entry)) and comp.count(c) == 1:
         states.append(entry)
         acts.append(None)  # stutters forever
         return Lasso(tuple(states), tuple(acts), loop)
-    for u, e in _fair_cycle(g, comp, c, entry, int(enabled_everywhere[c]), n_fair, offsets, targets, eids):
+    for u, e in _fair_cycle(g, comp, c, entry, cs.enabled_everywhere[c], n_fair):
         states.append(u)
         acts.append(g.act[e])
     return Lasso(tuple(states), tuple(acts), loop)
-
-
-def _csr_sources(offsets) -> "Any":
-    import numpy as np
-
-    off = np.frombuffer(offsets, dtype=np.int64)
-    return np.repeat(np.arange(len(off) - 1, dtype=np.int32), np.diff(off))
-
-
-def _fair_components(g: Graph, comp, offsets, targets, eids, n_fair: int, deadlock):
-    """Per component of the non-goal subgraph (numpy arrays): its size, the fairness
-    classes enabled in every one of its states, and whether a fair run can stay in it
-    forever (it has a cycle, or a deadlock, and takes every class enabled everywhere in it)."""
-    import numpy as np
-
-    C = np.frombuffer(comp, dtype=np.int32) if len(comp) else np.zeros(0, np.int32)
-    inside = C >= 0
-    ncomp = int(C.max()) + 1 if len(C) and inside.any() else 0
-    cs = C[inside]
-    size = np.bincount(cs, minlength=ncomp)
-    enabled = np.frombuffer(g.enabled, dtype=np.uint8)[inside] if g.n else np.zeros(0, np.uint8)
-    enabled_everywhere = np.full(ncomp, (1 << n_fair) - 1, dtype=np.int64)
-    for f in range(n_fair):
-        has = np.bincount(cs, weights=(enabled >> f) & 1, minlength=ncomp)
-        enabled_everywhere[has < size] &= ~(1 << f)
-    cyclic = np.zeros(ncomp, dtype=bool)
-    cyclic[C[deadlock & inside]] = True
-    tg = np.frombuffer(targets, dtype=np.int32) if len(targets) else np.zeros(0, np.int32)
-    src = _csr_sources(offsets)
-    internal = C[src] == C[tg]
-    ic = C[src[internal]]
-    cyclic[ic] = True
-    taken = np.zeros(ncomp, dtype=np.int64)
-    if len(ic):
-        ei = np.frombuffer(eids, dtype=np.int32)
-        np.bitwise_or.at(taken, ic, np.frombuffer(g.label, dtype=np.uint8)[ei[internal]].astype(np.int64))
-    fair = cyclic & ((enabled_everywhere & ~taken) == 0)
-    return size, enabled_everywhere, fair
-
-
-def _reaching(n: int, comp, fair, offsets, targets):
-    """The states that reach a fair component inside the non-goal subgraph (a reverse
-    breadth-first search, level by level with numpy): a boolean array."""
-    import numpy as np
-
-    C = np.frombuffer(comp, dtype=np.int32) if n else np.zeros(0, np.int32)
-    bad = np.zeros(n, dtype=bool)
-    inside = C >= 0
-    bad[inside] = fair[C[inside]]
-    tg = np.frombuffer(targets, dtype=np.int32) if len(targets) else np.zeros(0, np.int32)
-    src = _csr_sources(offsets)
-    order = np.argsort(tg, kind="stable")
-    rsrc = src[order]
-    roff = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tg, minlength=n), out=roff[1:])
-    del src, order
-    front = np.flatnonzero(bad)
-    while len(front):
-        lo, hi = roff[front], roff[front + 1]
-        lens = hi - lo
-        total = int(lens.sum())
-        if not total:
-            break
-        idx = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(total)
-        preds = rsrc[idx]
-        preds = np.unique(preds[~bad[preds]])
-        bad[preds] = True
-        front = preds
-    return bad
 
 
 def _prefix(g: Graph, x: int) -> tuple[list[int], list[int | None]]:
@@ -320,38 +299,37 @@ def _prefix(g: Graph, x: int) -> tuple[list[int], list[int | None]]:
     return [p for p, _ in prefix], [a for _, a in prefix]
 
 
-def _fair_cycle(g: Graph, comp, c: int, entry: int, need: int, n_fair: int, offsets, targets,
-                eids) -> list[tuple[int, int]]:
+def _fair_cycle(g: Graph, comp, c: int, entry: int, need: int, n_fair: int) -> list[tuple[int, int]]:
     """A cycle from ``entry`` inside component ``c`` through one edge of each class in
     ``need`` (those enabled everywhere in it): (state, edge) pairs."""
-    n = g.n
     cur = entry
     inside = lambda v: comp[v] == c  # noqa: E731
+    dst = g.dst
     cycle: list[tuple[int, int]] = []
     for f in range(n_fair):
         if not (need >> f) & 1:
             continue
         # an edge of class f inside the component, reached from cur
         edge_src = {}
-        for v in range(n):
+        for v in range(g.n):
             if comp[v] != c:
                 continue
-            for i in range(offsets[v], offsets[v + 1]):
-                if comp[targets[i]] == c and (g.label[eids[i]] >> f) & 1:
-                    edge_src.setdefault(v, i)
-        path, u = _bfs_path(cur, lambda v: v in edge_src, offsets, targets, eids, g)
+            for e in g.edges_of(v):
+                if comp[dst[e]] == c and (g.label[e] >> f) & 1:
+                    edge_src.setdefault(v, e)
+        path, u = _bfs_path(g, cur, lambda v: v in edge_src, inside)
         cycle += path
-        i = edge_src[u]
-        cycle.append((u, eids[i]))
-        cur = targets[i]
+        e = edge_src[u]
+        cycle.append((u, e))
+        cur = dst[e]
     # close the cycle back to entry (at least one step)
     if cur != entry or not cycle:
         if cur == entry:
             # a cycle from entry back to itself: step to a successor inside, then back
-            i = next(i for i in range(offsets[entry], offsets[entry + 1]) if inside(targets[i]))
-            cycle.append((entry, eids[i]))
-            cur = targets[i]
+            e = next(e for e in g.edges_of(entry) if inside(dst[e]))
+            cycle.append((entry, e))
+            cur = dst[e]
         if cur != entry:
-            path, _ = _bfs_path(cur, lambda v: v == entry, offsets, targets, eids, g)
+            path, _ = _bfs_path(g, cur, lambda v: v == entry, inside)
             cycle += path
     return cycle

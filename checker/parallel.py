@@ -43,11 +43,12 @@ def _init(machine, props, symmetry, deadline: float | None = None, max_states: i
     _WORKER["sent"] = set()
     if deadline is not None or max_states is not None:
         # the limits inside one state's expansion (a worker does not know how many states
-        # the search has stored: ``max_states`` counts this state's new successors alone)
-        def interrupt(new: int) -> str | None:
+        # the search has stored: ``max_states`` counts this state's new successors alone; a
+        # state whose inputs outnumber the limit is left unexpanded too, see ``Checker.max_states``)
+        def interrupt(new: int, tried: int) -> str | None:
             if deadline is not None and time.time() > deadline:
                 return "time_limit"
-            if max_states is not None and new >= max_states:
+            if max_states is not None and max(new, tried) >= max_states:
                 return "max_states"
             return None
 

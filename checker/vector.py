@@ -178,9 +178,21 @@ class _VectorSearch:
             self.canon = canonicalizer_for(m, fix_paras=any(p.over is not None for p in self.live))
         self.fair = fair = tuple(m.fairness)
         self.labels = [sum(1 << fi for fi, f in enumerate(fair) if isinstance(a, f)) for a in acts]
-        #: recorded edges (liveness): per level and action, source index in the level, target code
-        self.edges: list[tuple[int, np.ndarray, np.ndarray, int]] = []
+        #: liveness: the edges of the level being expanded (per action: source index in the
+        #: level, target code), until the next level is known; then they join ``graph``, whose
+        #: targets are state indices (see :meth:`record_level`)
+        self.pending: list[tuple[np.ndarray, np.ndarray, int]] = []
         self.dead_levels: list[np.ndarray] = []
+        self.graph = None
+        if self.live:
+            from array import array
+
+            from .liveness import Graph
+
+            self.graph = Graph(act=array("H" if len(acts) < (1 << 16) else "i"))
+            #: every stored code, sorted, and its state index (targets of edges to indices)
+            self.sorted_codes = np.zeros(0, dtype=np.int64)
+            self.sorted_index = np.zeros(0, dtype=np.int32)
         self.invariants = [p for p in props if p.kind == Kind.ALWAYS]
         self.somes = [p for p in props if p.kind == Kind.SOMETIMES]
         trans = [p for p in props if p.kind == Kind.TRANSITION]
@@ -257,8 +269,48 @@ class _VectorSearch:
         F = codes0[order]
         self.visited.new(F)
         self.levels.append((F, np.full(len(F), -1, dtype=np.int64), order.astype(np.int32)))
+        if self.live:
+            self.index_codes(F)
         self.check_states(0, self.decode(F), len(F))
         return F
+
+    # -- the liveness graph ----------------------------------------------------------------------
+    def index_codes(self, F: np.ndarray) -> None:
+        """Enter a new level's codes (state indices from the current count on) in the sorted index."""
+        base = len(self.sorted_codes)
+        order = np.argsort(F, kind="stable")
+        new = F[order]
+        at = np.searchsorted(self.sorted_codes, new)
+        self.sorted_codes = np.insert(self.sorted_codes, at, new)
+        self.sorted_index = np.insert(self.sorted_index, at, (order + base).astype(np.int32))
+
+    def record_level(self, depth: int) -> None:
+        """Add the edges of the level just expanded to the graph, in source order, with their
+        targets as state indices (every target is stored by now)."""
+        g = self.graph
+        size = len(self.levels[depth][0])
+        idx = np.concatenate([e[0] for e in self.pending]) if self.pending else np.zeros(0, np.int32)
+        act = np.concatenate([np.full(len(e[0]), e[2], dtype=np.int32) for e in self.pending]) if self.pending \
+            else np.zeros(0, np.int32)
+        order = np.argsort(idx, kind="stable")
+        idx, act = idx[order], act[order]
+        tcodes = np.concatenate([e[1] for e in self.pending])[order] if self.pending else np.zeros(0, np.int64)
+        self.pending.clear()
+        del order
+        dst = self.sorted_index[np.searchsorted(self.sorted_codes, tcodes)]
+        del tcodes
+        label = np.asarray(self.labels, dtype=np.uint8)[act] if len(act) else np.zeros(0, np.uint8)
+        first = np.zeros(size, dtype=np.int64)
+        np.cumsum(np.bincount(idx, minlength=size)[:-1], out=first[1:])
+        g.off.frombytes((first + len(g.dst)).tobytes())
+        enabled = np.zeros(size, dtype=np.uint8)
+        for f in range(len(self.fair)):
+            enabled[idx[(label >> f) & 1 == 1]] |= np.uint8(1 << f)
+        g.enabled.frombytes(enabled.tobytes())
+        g.dst.frombytes(dst.astype(np.int32).tobytes())
+        g.act.frombytes(act.astype(np.dtype(g.act.typecode)).tobytes())
+        g.label.frombytes(label.tobytes())
+        g.n += size
 
     def expand_action(self, depth: int, S, size: int, ai: int, any_ok):
         """The accepted successors of the frontier ``S`` by action ``ai``: (parent indices, codes)."""
@@ -284,7 +336,7 @@ class _VectorSearch:
         any_ok[idx] = True
         tcodes = self.encode(T)
         if self.live:
-            self.edges.append((depth, idx.astype(np.int32), tcodes, ai))
+            self.pending.append((idx.astype(np.int32), tcodes, ai))
         return idx, tcodes
 
     def level(self, depth: int, F):
@@ -346,8 +398,10 @@ class _VectorSearch:
                 self.stopped = "violation"
                 break
             if succ is None:
+                self.record(depth, None)
                 break
             F, parent, act = self.next_frontier(*succ)
+            self.record(depth, F if len(F) else None)
             if len(F) == 0:
                 break
             depth += 1
@@ -359,6 +413,17 @@ class _VectorSearch:
                 break
         if stop_on_reached(c.stop_on, self.violations) and self.stopped is None:
             self.stopped = "violation"
+
+    def record(self, depth: int, F: np.ndarray | None) -> None:
+        """Liveness: the level ``depth`` was expanded and ``F`` (if any) is the next one."""
+        if not self.live:
+            return
+        if self.stopped is not None:  # no liveness verdict on a partial search: keep no graph
+            self.pending.clear()
+            return
+        if F is not None:
+            self.index_codes(F)
+        self.record_level(depth)
 
     def n_states(self) -> int:
         return sum(len(lv[0]) for lv in self.levels)
@@ -410,8 +475,7 @@ class _VectorSearch:
         return tr
 
     def liveness(self) -> dict[str, PropertyResult]:
-        traces = _liveness(self.m, self.live, self.levels, self.edges, self.dead_levels, self.labels, self.fair,
-                           self.lay, self.acts, self.inits, self.canon)
+        traces = _liveness(self, self.graph)
         return {p.name: PropertyResult(p, Verdict.HOLDS if traces[p.name] is None else Verdict.VIOLATED,
                                        traces[p.name]) for p in self.live}
 
@@ -434,60 +498,50 @@ class _VectorSearch:
         )
 
 
-def _liveness(m, live, levels, edges, dead_levels, labels, fair, lay, acts, inits, canon) -> dict:
+#: states decoded at a time to evaluate the liveness predicates
+CHUNK = 1 << 16
+
+
+def _flags(search, fn) -> np.ndarray:
+    """``fn(S)`` (a predicate on a batch of states) on every stored state, level by level in
+    chunks (never every state decoded at once): a boolean array by state index."""
+    parts = []
+    for codes, _, _ in search.levels:
+        for k in range(0, len(codes), CHUNK):
+            part = codes[k:k + CHUNK]
+            parts.append(np.broadcast_to(np.asarray(fn(search.decode(part)), bool), (len(part),)).copy())
+    return np.concatenate(parts)
+
+
+def _liveness(search, g) -> dict:
     """Decide the liveness properties on the recorded graph (``checker.liveness``)."""
-    from array import array
+    from .liveness import check_leads_to
 
-    from .liveness import Graph, check_leads_to
-
+    m, levels, acts, inits, canon = search.m, search.levels, search.acts, search.inits, search.canon
     offsets = np.cumsum([0] + [len(lv[0]) for lv in levels])
-    n = int(offsets[-1])
-    codes = np.concatenate([lv[0] for lv in levels])
-    order = np.argsort(codes, kind="stable")
-    scodes = codes[order]
+    g.parent = np.concatenate([np.where(lv[1] < 0, -1, lv[1] + (offsets[k - 1] if k else 0))
+                               for k, lv in enumerate(levels)]).astype(np.int32)
+    g.parent_act = np.concatenate([lv[2] for lv in levels]).astype(np.int32)
+    n = g.n
+    dead = np.concatenate(search.dead_levels) if search.dead_levels else np.zeros(0, bool)
+    is_init = g.parent == -1
 
-    def index_of(cs: np.ndarray) -> np.ndarray:
-        return order[np.searchsorted(scodes, cs)]
+    def code_at(i: int) -> int:
+        k = int(np.searchsorted(offsets, i, side="right")) - 1
+        return int(levels[k][0][i - offsets[k]])
 
-    parent = np.concatenate([np.where(lv[1] < 0, -1, lv[1] + (offsets[k - 1] if k else 0))
-                             for k, lv in enumerate(levels)]).astype(np.int64)
-    parent_act = np.concatenate([lv[2] for lv in levels]).astype(np.int32)
-    src = np.concatenate([idx + np.int32(offsets[d]) for d, idx, _, _ in edges]) if edges else \
-        np.zeros(0, np.int32)
-    dst = np.concatenate([index_of(tc).astype(np.int32) for _, _, tc, _ in edges]) if edges else \
-        np.zeros(0, np.int32)
-    act = np.concatenate([np.full(len(idx), ai, np.int32) for _, idx, _, ai in edges]) if edges else \
-        np.zeros(0, np.int32)
-    edges.clear()  # recorded per level; the graph below replaces them
-    by_src = np.argsort(src, kind="stable")  # the graph's edges in source order (its CSR)
-    src, dst, act = src[by_src], dst[by_src], act[by_src]
-    del by_src
-    label = np.array([labels[a] for a in range(len(acts))], dtype=np.uint8)[act] if len(act) else np.zeros(0, np.uint8)
-    enabled = np.zeros(n, dtype=np.uint8)
-    np.bitwise_or.at(enabled, src, label)
-    dead = np.zeros(n, dtype=bool)
-    for d, dl in enumerate(dead_levels):
-        dead[offsets[d]:offsets[d] + len(dl)] = dl
-    g = Graph(n=n, src=array("i", src.tobytes()), dst=array("i", dst.tobytes()), act=array("i", act.tobytes()),
-              label=array("B", label.tobytes()), enabled=array("B", enabled.tobytes()),
-              parent=array("q", parent.tobytes()), parent_act=array("i", parent_act.tobytes()))
-    del src, dst, label, enabled
-    S = canon.batch_decode(codes) if canon is not None else lay.unpack(codes)
-    is_init = parent == -1
-    deadl = dead
     out: dict[str, Any] = {}
-    for p in live:
+    for p in search.live:
         keys = list(p.over(m)) if p.over is not None else [None]
         found = None
         for key in keys:
             args = () if key is None else (key,)
-            if p.kind == Kind.EVENTUALLY:
-                trig = is_init
-                goal = np.broadcast_to(np.asarray(p.predicate(m, S, *args), bool), (n,))
-            else:
-                trig = np.broadcast_to(np.asarray(p.predicate(m, S, *args), bool), (n,))
-                goal = np.broadcast_to(np.asarray(p.goal(m, S, *args), bool), (n,))
-            found = check_leads_to(g, trig, goal, len(fair), deadl)
+            goal_fn = p.predicate if p.kind == Kind.EVENTUALLY else p.goal
+            trig = is_init if p.kind == Kind.EVENTUALLY else _flags(search, lambda S: p.predicate(m, S, *args))
+            goal = _flags(search, lambda S: goal_fn(m, S, *args))
+            assert len(goal) == n
+            found = check_leads_to(g, trig, goal, len(search.fair), dead)
+            del trig, goal
             if found is not None:
                 break
         if found is None:
@@ -498,10 +552,10 @@ def _liveness(m, live, levels, edges, dead_levels, labels, fair, lay, acts, init
             from .symmetry import lift_path
 
             states, actions, loop = lift_path(m, lambda s: canon.canonical(s)[1], inits,
-                                              [int(codes[i]) for i in path], found.loop)
+                                              [code_at(i) for i in path], found.loop)
             out[p.name] = Trace.of(m, tuple(states), tuple(actions), loop=loop)
             continue
-        state = inits[int(parent_act[path[0]])]
+        state = inits[int(g.parent_act[path[0]])]
         states, actions = [state], []
         for k in range(1, len(path)):
             a = acts[found.acts[k - 1]]

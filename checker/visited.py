@@ -61,7 +61,8 @@ class Visited:
             pos = ((keys * np.uint64(_K)) >> np.uint64(self.shift)).astype(np.int64)
             del keys  # the view pins the array's buffer (no append while it lives)
             _place(table, pos, np.arange(n, dtype=np.int64), self.mask)
-        self.slots = array("i", table.tobytes())
+        self.slots = array("i")
+        self.slots.frombytes(memoryview(table).cast("B"))  # one copy (``array(code, table.tobytes())`` makes two)
 
     def __len__(self) -> int:
         return self.n
@@ -141,6 +142,7 @@ class StateList:
         self.tail: list = []
         self.plain = False
         self._cached = (-1, None)
+        self._dropped = 0
         for pair in items:
             self.append(pair)
 
@@ -182,6 +184,14 @@ class StateList:
             states = pickle.loads(zlib.decompress(got))
             self._cached = (c, states)
         return states
+
+    def forget_before(self, k: int) -> None:
+        """Drop the packed chunks wholly before position ``k`` (a reader that moves forward only
+        needs no earlier state); reading a dropped position is an error."""
+        upto = min(k // self.CHUNK, len(self.chunks))
+        for c in range(self._dropped, upto):
+            self.chunks[c] = None
+        self._dropped = max(self._dropped, upto)
 
     def _state(self, k: int):
         c, r = divmod(k, self.CHUNK)

@@ -86,6 +86,22 @@ def test_max_states_holds_inside_one_states_expansion(workers):
     assert r.states == 1  # the interrupted expansion is dropped: the state stays unexpanded
 
 
+class Funnel(Huge):
+    """From state 0, 10^30 inputs that all lead to state 1 (as the 2^100 bitfields of one polkadot
+    validator lead to one state): the new states found never reach a limit above 2."""
+
+    name = "funnel"
+
+    def step(self, s, a):
+        return 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_max_states_holds_when_many_inputs_lead_to_few_states(workers):
+    r = Checker(Funnel(get_preset("tiny"))).with_max_states(10).with_workers(workers).run()
+    assert r.stopped == "max_states" and not r.complete and r.states == 1
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_time_limit_holds_inside_one_states_expansion(workers):
     r = Checker(Huge(get_preset("tiny"))).with_time_limit(0.2).with_workers(workers).run()
@@ -106,3 +122,5 @@ def test_polkadot_availability_is_checked_and_simulated():
     assert r.error is None and r.transitions == 10
     r = Checker(m).with_properties(props).with_engine("explicit").with_time_limit(0.5).run()
     assert r.error is None and r.stopped == "time_limit"
+    r = Checker(m).with_properties(props).with_engine("explicit").with_max_states(10).run()  # no time limit
+    assert r.error is None and r.stopped == "max_states" and r.states < 10

@@ -154,7 +154,7 @@ class _Driver:
         edges: list = []
         if s.graph is not None:
             gr = s.graph
-            edges = [(u, a, lab, ex.fps[v]) for u, v, a, lab in zip(gr.src, gr.dst, gr.act, gr.label)]
+            edges = [(u, a, lab, ex.fps[v]) for u, v, a, lab in gr.edges()]
             self.dead_idx = [i for i, d in enumerate(s.dead) if d]
         refs = []
         for k, p in enumerate(self.parts):
