@@ -153,9 +153,16 @@ def _by_id(raw: Callable[[Any], str]) -> Callable[[Any], str]:
 def _record_text(t: type) -> Callable[[Any], str]:
     names = tuple(f.name for f in attrs.fields(t))
     head = repr(t.__name__)
-
-    def raw(x):
-        return _tuple_text([head] + [text(getattr(x, n)) for n in names])
+    # one expression per class: ``"('Name', " + text(x.a) + ", " + text(x.b) + ")"`` (field
+    # names are identifiers, so the source is safe to compile)
+    if names:
+        body = " + ', ' + ".join(f"text(x.{n})" for n in names)
+        src = f"def raw(x):\n    return {'(' + head + ', '!r} + {body} + ')'\n"
+    else:
+        src = f"def raw(x):\n    return {'(' + head + ',)'!r}\n"
+    scope: dict[str, Any] = {"text": text}
+    exec(compile(src, f"<fingerprint text of {t.__name__}>", "exec"), scope)
+    raw = scope["raw"]
 
     _RAW_TEXT[t] = raw
     if t.__hash__ is None:
