@@ -40,7 +40,11 @@ class Expander:
         self.trans = [p for p in props if p.kind == Kind.TRANSITION]
         self.somes = [p for p in props if p.kind == Kind.SOMETIMES]
         self.state_witnesses = [p for p in self.invariants if p.witness is not None]
-        self.by_action: dict[type, tuple[list[Property], list[Property]]] = {}
+        #: (name, function) of the invariants, their witnesses and the sometimes properties
+        self._inv = [(p.name, p.predicate) for p in self.invariants]
+        self._wit = [(p.name, p.witness) for p in self.state_witnesses]
+        self._some = [(p.name, p.predicate) for p in self.somes]
+        self.by_action: dict[type, tuple[list[Property], list[Property], int]] = {}
         self.fair = tuple(machine.fairness)
         self.labels: dict[type, int] = {}
         self.canon = None
@@ -70,10 +74,12 @@ class Expander:
         return got
 
     def trans_for(self, cls: type):
+        """(the transition properties evaluated on an input of class ``cls``, those of them with
+        a witness, the fairness label of ``cls``), computed once per class."""
         got = self.by_action.get(cls)
         if got is None:
             ps = [p for p in self.trans if not p.on or issubclass(cls, p.on)]
-            got = (ps, [p for p in ps if p.witness is not None])
+            got = (ps, [p for p in ps if p.witness is not None], self.label_of(cls))
             self.by_action[cls] = got
         return got
 
@@ -95,10 +101,10 @@ class Expander:
     def state_info(self, s) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """(violated invariants, fired state witnesses, satisfied sometimes) of a state."""
         m = self.m
-        bad = tuple(p.name for p in self.invariants if not p.predicate(m, s))
-        wit = tuple(p.name for p in self.state_witnesses if p.witness(m, s))
-        some = tuple(p.name for p in self.somes if p.predicate(m, s))
-        return bad, wit, some
+        bad = [name for name, f in self._inv if not f(m, s)]
+        wit = [name for name, f in self._wit if f(m, s)]
+        some = [name for name, f in self._some if f(m, s)]
+        return tuple(bad), tuple(wit), tuple(some)
 
     def _reduced_successors(self, s):
         """Successors, skipping actions interchangeable with an earlier one (same orbit)."""
@@ -128,12 +134,18 @@ class Expander:
         canon = self.canon
         interrupt = self.interrupt
         fresh: set[int] | None = None if interrupt is None else set()
+        by_action = self.by_action
+        # the key of a successor: the plain fingerprint inline when there is no symmetry and no
+        # compact layout (the common case), else ``key``
+        key = None if canon is not None or self.layout is not None else fingerprint
         for n, (idx, a, t) in enumerate(m.successors(s) if canon is None else self._reduced_successors(s), 1):
             if interrupt is not None and not n % CHECK_EVERY:
                 why = interrupt(len(fresh), n)
                 if why is not None:
                     raise Interrupted(why)
-            tprops, twits = self.trans_for(type(a))
+            cls = type(a)
+            got = by_action.get(cls)
+            tprops, twits, label = got if got is not None else self.trans_for(cls)
             for p in twits:
                 if p.witness(m, s, a, t):
                     twit[p.name] = twit.get(p.name, 0) + 1
@@ -143,11 +155,14 @@ class Expander:
             if isinstance(t, Rejected):
                 succs.append((idx, 0, t.rule_id, 0, None, None))
                 continue
-            rep, tfp = self.key(t)
+            if key is not None:
+                rep, tfp = t, key(t)
+            else:
+                rep, tfp = self.key(t)
             if skip is not None and skip(tfp):
-                succs.append((idx, self.label_of(type(a)), None, tfp, None, None))
+                succs.append((idx, label, None, tfp, None, None))
             else:
                 if fresh is not None:
                     fresh.add(tfp)
-                succs.append((idx, self.label_of(type(a)), None, tfp, rep, self.state_info(rep)))
+                succs.append((idx, label, None, tfp, rep, self.state_info(rep)))
         return succs, tviol, twit

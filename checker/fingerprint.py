@@ -7,10 +7,13 @@ a dict the sorted tuple of its pairs. Equal values have equal canonical forms in
 every process and on every run (unlike Python's ``hash`` of strings). The
 fingerprint is the first 8 bytes of the BLAKE2b digest of the form's ``repr``.
 
-Records are memoized by value (they are immutable and hashable), so the many
-sub-records a successor shares with its parent are encoded once; the memo is bounded
-(``_MEMO_LIMIT`` records) and never holds the fingerprinted value itself, so a search
-does not keep its states alive through it.
+:func:`fingerprint` does not build the form: it writes the form's ``repr`` text
+directly (:func:`text`, equal to ``repr(canonical(x))`` character for character, so
+the fingerprints are those of the form). The text of a record, tuple or set is
+memoized by identity (the successors of a state share most of its sub-values, and
+an identity lookup costs no hashing) and, for a record, by value; the memos are
+bounded (``_MEMO_LIMIT`` entries) and never hold the fingerprinted value itself, so
+a search does not keep its states alive through them.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any, Callable
 
 import attrs
 
-__all__ = ["canonical", "fingerprint"]
+__all__ = ["canonical", "fingerprint", "text"]
 
 _MEMO: dict[Any, Any] = {}
 _MEMO_LIMIT = 65_536
@@ -101,9 +104,134 @@ def canonical(x: Any) -> Any:
     return _encoder(type(x))(x)
 
 
+# -- the text of the canonical form, written directly ----------------------------------------------
+
+#: id(value) -> (value, text): the texts of the records, tuples and sets seen lately (the value is
+#: held, so its id is not reused while the entry lives)
+_BY_ID: dict[int, tuple[Any, str]] = {}
+#: record -> text, by value (records are immutable and hashable)
+_BY_VALUE: dict[Any, str] = {}
+#: type -> the text of a value of that type (memoized); _RAW_TEXT: without the memo
+_TEXTS: dict[type, Callable[[Any], str]] = {}
+_RAW_TEXT: dict[type, Callable[[Any], str]] = {}
+
+
+def _tuple_text(parts: list[str]) -> str:
+    """``repr`` of a tuple whose items have the texts ``parts``."""
+    if len(parts) == 1:
+        return "(" + parts[0] + ",)"
+    return "(" + ", ".join(parts) + ")"
+
+
+def _seq_text(x) -> str:
+    return _tuple_text([text(y) for y in x])
+
+
+def _set_text(x) -> str:
+    # the form sorts the members by the repr of their forms: their texts
+    return _tuple_text(["'#set'"] + sorted(text(y) for y in x))
+
+
+def _map_text(x) -> str:
+    return _tuple_text(["'#map'"] + sorted("(" + text(k) + ", " + text(v) + ")" for k, v in x.items()))
+
+
+def _by_id(raw: Callable[[Any], str]) -> Callable[[Any], str]:
+    def memo(x):
+        got = _BY_ID.get(id(x))
+        if got is not None and got[0] is x:
+            return got[1]
+        v = raw(x)
+        if len(_BY_ID) >= _MEMO_LIMIT:
+            _BY_ID.clear()
+        _BY_ID[id(x)] = (x, v)
+        return v
+
+    return memo
+
+
+def _record_text(t: type) -> Callable[[Any], str]:
+    names = tuple(f.name for f in attrs.fields(t))
+    head = repr(t.__name__)
+    # one expression per class: ``"('Name', " + text(x.a) + ", " + text(x.b) + ")"`` (field
+    # names are identifiers, so the source is safe to compile)
+    if names:
+        body = " + ', ' + ".join(f"text(x.{n})" for n in names)
+        src = f"def raw(x):\n    return {'(' + head + ', '!r} + {body} + ')'\n"
+    else:
+        src = f"def raw(x):\n    return {'(' + head + ',)'!r}\n"
+    scope: dict[str, Any] = {"text": text}
+    exec(compile(src, f"<fingerprint text of {t.__name__}>", "exec"), scope)
+    raw = scope["raw"]
+
+    _RAW_TEXT[t] = raw
+    if t.__hash__ is None:
+        return _by_id(raw)
+
+    def by_value(x):
+        try:
+            return _BY_VALUE[x]
+        except KeyError:
+            pass
+        except TypeError:  # a record holding an unhashable value
+            return raw(x)
+        v = raw(x)
+        if len(_BY_VALUE) >= _MEMO_LIMIT:
+            _BY_VALUE.clear()
+        _BY_VALUE[x] = v
+        return v
+
+    return _by_id(by_value)
+
+
+def _texter(t: type) -> Callable[[Any], str]:
+    if t is int:
+        f: Callable[[Any], str] = int.__repr__
+    elif t in (str, bool, type(None), bytes):
+        f = repr
+    elif t in (tuple, list):
+        _RAW_TEXT[t] = _seq_text
+        f = _by_id(_seq_text) if t is tuple else _seq_text
+    elif t in (frozenset, set):
+        _RAW_TEXT[t] = _set_text
+        f = _by_id(_set_text) if t is frozenset else _set_text
+    elif t is dict:
+        f = _map_text
+    elif issubclass(t, enum.Enum):
+        head = repr(t.__name__)
+        members: dict[Any, str] = {}
+
+        def f(x):
+            try:
+                return members[x]
+            except KeyError:
+                v = members[x] = "(" + head + ", " + repr(x.name) + ")"
+                return v
+    elif attrs.has(t):
+        f = _record_text(t)
+    elif issubclass(t, int):
+        def f(x):
+            return repr(int(x))
+    else:
+        raise TypeError(f"cannot fingerprint a value of type {t.__name__}")
+    _TEXTS[t] = f
+    return f
+
+
+def text(x: Any) -> str:
+    """``repr(canonical(x))``, written without building the form."""
+    t = type(x)
+    f = _TEXTS.get(t)
+    if f is None:
+        f = _texter(t)
+    return f(x)
+
+
 def fingerprint(x: Any) -> int:
     """A stable 64-bit fingerprint of ``x``'s canonical form."""
     t = type(x)
-    enc = _RAW.get(t) or _encoder(t)
-    data = repr(_RAW.get(t, enc)(x)).encode()
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    f = _RAW_TEXT.get(t)
+    if f is None:
+        f = _TEXTS.get(t) or _texter(t)
+        f = _RAW_TEXT.get(t, f)
+    return int.from_bytes(hashlib.blake2b(f(x).encode(), digest_size=8).digest(), "little")

@@ -25,18 +25,21 @@ __all__ = ["Space", "space", "chain", "submask"]
 class Space:
     """``size`` elements, the ``k``-th of which is ``at(k)`` (``0 <= k < size``)."""
 
-    __slots__ = ("size", "at")
+    __slots__ = ("size", "at", "_iter")
 
-    def __init__(self, size: int, at: Callable[[int], Any]):
+    def __init__(self, size: int, at: Callable[[int], Any], iterate: Callable[[], Iterator[Any]] | None = None):
         if size < 0:
             raise ValueError(f"a space of {size} elements")
         self.size = size
         self.at = at
+        #: the elements in index order, when there is a cheaper way to list them than ``at``
+        #: index by index (a chain lists its parts one after the other)
+        self._iter = iterate
 
     def __iter__(self) -> Iterator[Any]:
-        at = self.at
-        for k in range(self.size):
-            yield at(k)
+        if self._iter is not None:
+            return self._iter()
+        return map(self.at, range(self.size))
 
     def __getitem__(self, k: int) -> Any:
         if not 0 <= k < self.size:
@@ -52,7 +55,7 @@ def space(items: Iterable[Any] | Space) -> Space:
     if isinstance(items, Space):
         return items
     seq = tuple(items)
-    return Space(len(seq), seq.__getitem__)
+    return Space(len(seq), seq.__getitem__, seq.__iter__)
 
 
 def chain(*parts: Iterable[Any] | Space) -> Space:
@@ -69,7 +72,11 @@ def chain(*parts: Iterable[Any] | Space) -> Space:
             k -= s.size
         raise IndexError(k)
 
-    return Space(sum(s.size for s in spaces), at)
+    def iterate() -> Iterator[Any]:
+        for s in spaces:
+            yield from s
+
+    return Space(sum(s.size for s in spaces), at, iterate)
 
 
 def submask(mask: int, k: int) -> int:
