@@ -77,7 +77,10 @@ class WideEncoding:
             raise NoWideEncoding(f"{machine.name} is not vectorized (its rules are not dual-use field arithmetic)")
         self.machine = machine
         self.layout = dict(machine.layout())
-        self.width = max(self.layout.values()) + 2
+        params = [v for v in machine.parameter_values().values() if isinstance(v, int) and not isinstance(v, bool)]
+        # the sign bit and one of headroom over the widest field and every parameter (a
+        # constant wider than the vectors would wrap silently)
+        self.width = max([*self.layout.values(), *(abs(v).bit_length() for v in params)]) + 2
         inits = list(machine.init())
         if len(inits) != 1:
             raise NoWideEncoding(f"{machine.name} has {len(inits)} initial states; one is supported")
