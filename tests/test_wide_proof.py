@@ -17,6 +17,7 @@ import z3
 from paraspec.checker.cli import main
 from paraspec.checker.registry import build, load_all, properties_of
 from paraspec.checker.symbolic import wide
+from paraspec.checker.symbolic.crosscheck import reachable_states
 from paraspec.model.core import Rejected
 from paraspec.properties.core import MUTANTS, Kind
 
@@ -28,22 +29,6 @@ def _quick_split(monkeypatch):
     # split a symbolic-validator template into its instances at once (the same verdicts,
     # reached without waiting on the solver)
     monkeypatch.setattr(wide, "SPLIT_AFTER_S", 0.05)
-
-
-def _reachable(m, limit=20_000):
-    seen = list(m.init())
-    known = set(seen)
-    for s in seen:
-        for a in m.actions(s):
-            try:
-                t = m.step(s, a)
-            except Rejected:
-                continue
-            if t not in known:
-                known.add(t)
-                seen.append(t)
-        assert len(seen) < limit
-    return seen
 
 
 def _value(term, subst):
@@ -60,7 +45,7 @@ def test_encoding_equals_the_model_on_every_reachable_state(symbolic):
     m = build("avail_core", "trio", overrides={"n_cores": 1, "timeout": 2, "cap": 1})
     enc = wide.WideEncoding(m)
     x = enc.state("x")
-    states = _reachable(m)
+    states = reachable_states(m)
     assert len(states) > 20
     steps = []
     for tpl in enc.templates:
