@@ -110,3 +110,18 @@ def test_a_machine_without_dual_use_rules_has_no_wide_encoding():
     assert not wide.wide_applicable(m)
     verdicts, _ = wide.prove_wide(m, properties_of("availability"), timeout=10)
     assert verdicts and all(v.status == "unknown" and "no wide encoding" in v.reason for v in verdicts.values())
+
+
+def test_a_selected_transition_property_is_proved_with_the_machine_invariants(capsys, tmp_path):
+    """``--property`` picks one transition property; the invariants it needs (the age bound
+    of ``no_candidate_past_timeout``) still strengthen the induction, without rows of their own."""
+    out = tmp_path / "r.json"
+    code = main(["prove", "avail_core", "--property", "timeout_exactly_at_period", "--timeout", "600",
+                 "-q", "--json", str(out)])
+    items = json.loads(out.read_text())["items"]
+    assert code == 0, items
+    assert [i["name"] for i in items if i["kind"] == "transition"] == ["avail_core.timeout_exactly_at_period"]
+    assert "no_candidate_past_timeout" in items[-1]["verdict"]["strengthened_by"]
+    code = main(["prove", "avail_core", "--property", "timeout_exactly_at_period", "--no-strengthening",
+                 "--timeout", "600", "-q", "--json", str(out)])
+    assert code == 1  # without the age bound the step from an unreachable age fails: no verdict

@@ -181,7 +181,8 @@ def _prove_selected(args, lemmas, machines, mutants, overrides, console: Console
         if args.crosscheck is not None:
             crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
         if m.symbolic_domain() is None and wide_applicable(m):  # masks of any width: N >= 100
-            proof, its = R.prove_wide_item(m, props, timeout=args.timeout)
+            proof, its = R.prove_wide_item(m, props, timeout=args.timeout,
+                                           assume=[] if args.no_strengthening else properties_of(name))
         else:
             proof, its = R.prove_machine_item(m, props, max_k=args.depth or 4, timeout=args.timeout,
                                               use_aux=not args.no_strengthening,

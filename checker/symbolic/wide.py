@@ -241,16 +241,21 @@ def _initially(enc: WideEncoding, inv: Any) -> bool:
     return bool(inv.predicate(enc.machine, enc.init))
 
 
-def prove_wide(machine: Machine, properties: Iterable[Property], timeout: float | None = 120.0
-               ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Verdicts per property (and ``domain``), and the encoding's summary."""
+def prove_wide(machine: Machine, properties: Iterable[Property], timeout: float | None = 120.0,
+               assume: Iterable[Property] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verdicts per property (and ``domain``), and the encoding's summary. ``assume``: more
+    ``always`` properties of the machine that join the candidate invariants (so a selection
+    of properties is proved with the same strengthening as all of them) without a verdict
+    of their own."""
     start = time.perf_counter()
     props = [p for p in properties if p.kind in (Kind.ALWAYS, Kind.TRANSITION)]
+    chosen = {p.name for p in props}
+    extra = [p for p in assume if p.kind is Kind.ALWAYS and p.name not in chosen]
     try:
         enc = WideEncoding(machine)
     except NoWideEncoding as e:
         return {p.name: Unknown(f"no wide encoding: {e}") for p in props}, {"route": "wide"}
-    invs: dict[str, Any] = {"domain": None, **{p.name: p for p in props if p.kind is Kind.ALWAYS}}
+    invs: dict[str, Any] = {"domain": None, **{p.name: p for p in [*props, *extra] if p.kind is Kind.ALWAYS}}
     verdicts: dict[str, Any] = {}
     pr = _Prover(enc, None if timeout is None else start + timeout)
     try:
@@ -274,6 +279,8 @@ def prove_wide(machine: Machine, properties: Iterable[Property], timeout: float 
         reason = ""
     for name in [*invs, *(q.name for q in props)]:
         verdicts.setdefault(name, Unknown(reason))
+    for p in extra:
+        verdicts.pop(p.name, None)
     summary = enc.summary()
     summary["elapsed_s"] = round(time.perf_counter() - start, 4)
     return verdicts, summary
