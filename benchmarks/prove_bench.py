@@ -1,6 +1,7 @@
 """Benchmark of the symbolic engine: the time of every lemma and every proof.
 
     .venv/bin/python benchmarks/prove_bench.py [--repeat N] [--mutants] [--json FILE]
+    .venv/bin/python benchmarks/prove_bench.py --largest-n [--budget S]
 
 Prints, per lemma, the best wall and CPU time over ``--repeat`` runs (goal: each lemma
 under one second); per machine and preset, the time to build the symbolic encoding and
@@ -8,6 +9,12 @@ to prove every property by k-induction, side by side with the explicit engine's
 exhaustive search of the same preset (the peer: both establish the invariants on every
 reachable state), as a ratio; with ``--mutants``, the BMC time to the shortest
 counterexample of every mutant. Results also go to ``benchmarks/results/prove.json``.
+
+``--largest-n`` (also part of ``make bench``): the largest validator count N at which each
+proof route decides every safety property within the budget (60 s): k-induction over
+bit-vectors as wide as the masks (``checker/symbolic/wide.py``, ``avail_core``), and the
+counting abstractions (``Machine.counting_models``: their lemmas hold for every N; the
+time includes the soundness check against the explicit engine at N = 3).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import json
 import sys
 import time
 from pathlib import Path
+
+import attrs
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,14 +47,83 @@ def timed(fn):
     return out, time.perf_counter() - w, time.process_time() - c
 
 
+#: validator counts tried by the wide k-induction route, in order (it stops at the first miss)
+WIDE_NS = (16, 32, 64, 100, 128, 192, 256, 384, 512, 768, 1024)
+
+
+def largest_n_wide(budget: float = 60.0, machine: str = "avail_core", ns=WIDE_NS, log=print) -> dict:
+    """The largest N whose every always/transition property of ``machine`` (tiny, with
+    ``n_validators=N``) the wide route proves within ``budget`` seconds."""
+    from paraspec.checker.symbolic.wide import prove_wide
+
+    tried, best = [], None
+    for n in ns:
+        m = build(machine, "tiny", overrides={"n_validators": n})
+        (verdicts, summary), w, _ = timed(lambda: prove_wide(m, properties_of(machine), timeout=budget))
+        proved = sum(1 for v in verdicts.values() if v.status == "proved")
+        ok = proved == len(verdicts) and w <= budget
+        tried.append({"n": n, "width_bits": summary.get("width_bits"), "wall_s": round(w, 2),
+                      "proved": proved, "items": len(verdicts)})
+        log(f"prove-bench: wide {machine} N={n} ({summary.get('width_bits')}-bit vectors): "
+            f"{proved}/{len(verdicts)} proved in {w:.1f}s")
+        if not ok:
+            break
+        best = n
+    return {"route": "k-induction over wide bit-vectors", "machine": machine, "budget_s": budget,
+            "largest_n": best, "tried": tried}
+
+
+def counting_routes(budget: float = 60.0, log=print) -> list[dict]:
+    """Each counting abstraction: its lemma (for every N) and its soundness check at N = 3."""
+    from paraspec.checker.symbolic.counting import check_soundness, counting_models
+    from paraspec.checker.symbolic.crosscheck import reachable_states
+    from paraspec.checker.symbolic.lemmas import counting_lemma
+
+    out = []
+    for cls, cm in counting_models():
+        lm = counting_lemma(cm, cls)
+        r, wl, _ = timed(lambda: lm.prove(budget))
+        small = {"max_candidates": 1} if "max_candidates" in attrs.fields_dict(cls.Params) else {}
+        m = build(cls.name, "trio", overrides=small)
+        (steps, problems), ws, _ = timed(lambda: check_soundness(cm, m, reachable_states(m, 6)))
+        proved = r.verdict.status == "proved" and not problems
+        out.append({"route": "counting abstraction", "machine": cls.name, "lemma": lm.name, "rules": list(lm.rules),
+                    "verdict": r.verdict.status, "lemma_s": round(wl, 3), "soundness_n": m.params.n_validators,
+                    "soundness_steps": steps, "soundness_problems": problems[:3], "soundness_s": round(ws, 3),
+                    "largest_n": "every N >= 1" if proved else None})
+        log(f"prove-bench: counting {lm.name}: {r.verdict.status} in {wl:.2f}s; sound at N={m.params.n_validators} "
+            f"({steps} abstract steps, {len(problems)} problems, {ws:.1f}s)")
+    return out
+
+
+def print_largest(wide: dict, counting: list[dict]) -> None:
+    print(f"\nLargest N decided within {wide['budget_s']:.0f} s, by proof route")
+    print(f"  {'route':36s} {'machine':13s} {'largest N':>12s}  what")
+    last = wide["tried"][-1] if wide["tried"] else {}
+    print(f"  {wide['route']:36s} {wide['machine']:13s} {wide['largest_n']!s:>12s}  every always/transition "
+          f"property ({last.get('items', 0)}); first miss: "
+          + (f"N={last['n']} ({last['proved']}/{last['items']} in {last['wall_s']} s)"
+             if wide["largest_n"] != last.get("n") else "none"))
+    for c in counting:
+        print(f"  {c['route']:36s} {c['machine']:13s} {c['largest_n']!s:>12s}  {c['lemma']} "
+              f"({c['lemma_s']} s; sound at N={c['soundness_n']}: {c['soundness_s']} s)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--mutants", action="store_true", help="also time the BMC of every mutant")
     ap.add_argument("--no-explicit", action="store_true", help="skip the explicit-engine peer runs")
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "prove.json"))
+    ap.add_argument("--largest-n", action="store_true",
+                    help="only the largest N each proof route decides within --budget seconds")
+    ap.add_argument("--budget", type=float, default=60.0)
     args = ap.parse_args()
     load_all()
+    if args.largest_n:
+        wide, counting = largest_n_wide(args.budget), counting_routes(args.budget)
+        print_largest(wide, counting)
+        return 0
     out: dict = {"lemmas": [], "machines": [], "mutants": []}
 
     print(f"{'lemma':58s} {'verdict':10s} {'wall s':>8s} {'cpu s':>8s}")

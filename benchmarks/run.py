@@ -283,6 +283,10 @@ def main(argv=None) -> int:
     if not args.quick:
         log("bench: largest N within 60 s (symmetry)")
         report["largest_n"] = largest_n(60.0)
+        from benchmarks.prove_bench import counting_routes, largest_n_wide
+
+        log("bench: largest N within 60 s by proof (wide k-induction; counting abstractions)")
+        report["largest_n_proof"] = {"wide": largest_n_wide(60.0, log=log), "counting": counting_routes(60.0, log=log)}
         log("bench: more than 10M states (N=7, no reduction)")
         report["big"] = run_big(7)
 
@@ -296,6 +300,8 @@ def main(argv=None) -> int:
                                  "goal": ">= 0.5"}
     if "largest_n" in report:
         g["largest_n_in_60s"] = {"value": report["largest_n"]["largest_n"], "goal": ">= 100"}
+    if "largest_n_proof" in report:
+        g["largest_n_in_60s_by_proof"] = {"value": report["largest_n_proof"]["wide"]["largest_n"], "goal": ">= 100"}
     if "quint" in report["simulation"]:
         g["simulation_vs_quint"] = {"value": report["simulation"]["paraspec"]["steps_per_s"]
                                     / report["simulation"]["quint"]["steps_per_s"], "goal": ">= 50"}
@@ -327,6 +333,10 @@ def main(argv=None) -> int:
           f"block-level {b['block_bitfields_ms']:.2f} ms + process_block {b['process_block_ms']:.2f} ms")
     if "largest_n" in report:
         print(f"\nLargest N decided within 60 s with symmetry: {report['largest_n']['largest_n']}")
+    if "largest_n_proof" in report:
+        from benchmarks.prove_bench import print_largest
+
+        print_largest(report["largest_n_proof"]["wide"], report["largest_n_proof"]["counting"])
     if "big" in report:
         bg = report["big"]
         print(f"\n{bg['states']:,} states (N=7, no reduction): {bg['search_s']:.1f} s, peak RSS {bg['max_rss_mb']:.0f} MB")

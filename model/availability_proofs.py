@@ -103,10 +103,27 @@ def _alpha(m, state):
     return [{"st": int(p.status), "c": p.votes.bit_count(), "age": p.age} for p in state.paras]
 
 
+def _inv_timeout(m, s, p, sym):
+    n, t = p["n_validators"], p["chain_availability_period"]
+    st, c, age = s["st"], s["c"], s["age"]
+    return And(st >= 0, st <= 3, c >= 0, c <= n, age >= 0,
+               Implies(st == int(Status.TO_BE_DETERMINED), age < t))
+
+
+def _safe_timeout(m, s, s2, p, sym):
+    return Implies(s2["st"] == int(Status.TO_BE_DETERMINED), s2["age"] < p["chain_availability_period"])
+
+
 COUNTING_MODELS = (CountingModel(
     "availability_counting_available_above_two_thirds", ("AV-6", "AV-9", "TH-2"),
     "For every n ≥ 1 and availability period t ≥ 1: in the counting abstraction of the availability "
     "machine (status, votes 0..n, age per candidate), a candidate is available only with more than 2/3 "
     "of the n validators' bits.",
     {"n_validators": 1, "chain_availability_period": 1},
-    _trans, _init, _inv, _safe, _alpha),)
+    _trans, _init, _inv, _safe, _alpha), CountingModel(
+    "availability_counting_undetermined_within_timeout", ("AV-7",),
+    "For every n ≥ 1 and availability period t ≥ 1: in the counting abstraction of the availability "
+    "machine, a candidate stays to be determined for fewer than t blocks of voting (it is decided, "
+    "available or timed out, at the end of its t-th block).",
+    {"n_validators": 1, "chain_availability_period": 1},
+    _trans, _init, _inv_timeout, _safe_timeout, _alpha),)

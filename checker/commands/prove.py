@@ -164,6 +164,7 @@ def _prove_selected(args, lemmas, machines, mutants, overrides, console: Console
     properties ``--property`` selects: (items, runs, crosscheck failures)."""
     from ..symbolic import run as R
     from ..symbolic.lemmas import counting_lemma
+    from ..symbolic.wide import wide_applicable
     from .check import select_properties
 
     items: list = []
@@ -179,9 +180,13 @@ def _prove_selected(args, lemmas, machines, mutants, overrides, console: Console
         props = selected[name]
         if args.crosscheck is not None:
             crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
-        proof, its = R.prove_machine_item(m, props, max_k=args.depth or 4, timeout=args.timeout,
-                                          use_aux=not args.no_strengthening,
-                                          declared_aux=[p for p in properties_of(name) if p.aux])
+        if m.symbolic_domain() is None and wide_applicable(m):  # masks of any width: N >= 100
+            proof, its = R.prove_wide_item(m, props, timeout=args.timeout,
+                                           assume=[] if args.no_strengthening else properties_of(name))
+        else:
+            proof, its = R.prove_machine_item(m, props, max_k=args.depth or 4, timeout=args.timeout,
+                                              use_aux=not args.no_strengthening,
+                                              declared_aux=[p for p in properties_of(name) if p.aux])
         items += its
         runs.append(_run_dict(proof, m))
     for mu in mutants:
@@ -304,7 +309,9 @@ def _print_runs(console: Console, runs: list[dict[str, Any]]) -> None:
     for r in runs:
         label = r["machine"] + (f" [mutant {r['mutant']}]" if r["mutant"] else "")
         values = ", ".join(f"{k}={v}" for k, v in r["parameters"].items() if k != "preset")
-        console.print(escape(f"{label}: for preset {r['preset']} only ({values or 'no parameters'})"))
+        wide = r["encoding"].get("width_bits") if r["encoding"].get("route") == "wide" else None
+        over = f", over {wide}-bit vectors" if wide else ""
+        console.print(escape(f"{label}: for preset {r['preset']} only ({values or 'no parameters'}){over}"))
 
 
 def _print_ctis(console: Console, items, files: dict[str, str]) -> None:

@@ -20,7 +20,7 @@ from .encoding import NoEncoding
 from .lemmas import Lemma, LemmaResult, all_lemmas
 from .verdicts import Unknown
 
-__all__ = ["Item", "prove_lemmas", "prove_machine_item", "bmc_mutant", "symbolic_machines", "items_ok"]
+__all__ = ["Item", "prove_lemmas", "prove_machine_item", "bmc_mutant", "prove_wide_item", "symbolic_machines", "items_ok"]
 
 
 @attrs.frozen
@@ -117,6 +117,20 @@ def prove_machine_item(machine: Machine, properties: list[Property], max_k: int 
     proof = prove_machine(machine, [p for p in props if not (use_aux and p.aux)], max_k=max_k, aux=aux,
                           timeout=timeout)
     return proof, _prop_items(proof, machine, props, "k-induction")
+
+
+def prove_wide_item(machine: Machine, properties: list[Property], timeout: float | None = 120.0,
+                    assume: Iterable[Property] = ()) -> tuple[MachineProof, list[Item]]:
+    """1-induction over bit-vectors as wide as the machine's masks (``checker.symbolic.wide``):
+    for a vectorized machine, at any validator count; ``assume``: the machine's other
+    invariants, candidates for the strengthening."""
+    from .wide import prove_wide
+
+    start = time.perf_counter()
+    verdicts, summary = prove_wide(machine, properties, timeout, assume)
+    proof = MachineProof(machine.name, machine.preset, machine.mutant_name, verdicts, 1, -1,
+                         time.perf_counter() - start, summary)
+    return proof, _prop_items(proof, machine, properties, "k-induction")
 
 
 def bmc_mutant(machine: Machine, properties: list[Property], kills: Iterable[str], depth: int = 10,
