@@ -23,7 +23,17 @@ from .rules import implements
 from .thresholds import BACKING_THRESHOLDS, DISPUTE_RULES, FREE_CORE_BIT
 
 __all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT_PRESET", "override_fields", "validated",
-           "check_int_fields", "check_choice_field"]
+           "check_int_fields", "check_choice_field", "check_hard_limits", "HARD_LIMITS"]
+
+#: CFG-6: the hard limits of the three size members, in bytes (polkadot-sdk
+#: ``configuration.rs`` ``check_consistency``: ``MAX_CODE_SIZE`` and ``MAX_HEAD_DATA_SIZE``
+#: of the primitives, 3 MiB and 1 MiB; the PoV against the network's largest response,
+#: ``sc_network::MAX_RESPONSE_SIZE``, 16 MiB). Decision CFG-D7.
+HARD_LIMITS: dict[str, int] = {
+    "max_code_size": 3 * 1024 * 1024,
+    "max_head_data_size": 1 * 1024 * 1024,
+    "max_pov_size": 16 * 1024 * 1024,
+}
 
 
 class ConfigError(ValueError):
@@ -55,6 +65,16 @@ def check_choice_field(params: Any, name: str, choices: tuple[str, ...]) -> None
     v = getattr(params, name)
     if v not in choices:
         raise ConfigError(name, "CFG-1", f"must be one of {', '.join(choices)}, got {v!r}")
+
+
+@implements("CFG-6")
+def check_hard_limits(cfg: Any) -> None:
+    """Raise :class:`ConfigError` (CFG-6) if a size member of ``cfg`` exceeds its hard
+    limit (:data:`HARD_LIMITS`); a limit equal to the hard limit is consistent."""
+    for name, limit in HARD_LIMITS.items():
+        v = getattr(cfg, name)
+        if v > limit:
+            raise ConfigError(name, "CFG-6", f"{v} exceeds the hard limit {limit}")
 
 
 @attrs.frozen
@@ -130,6 +150,7 @@ class HostConfiguration:
                      "acceptance_period", "max_code_size", "max_head_data_size", "max_pov_size"):
             if getattr(self, name) < 0:
                 raise ConfigError(name, "CFG-1", "must not be negative")
+        check_hard_limits(self)
         if self.validation_upgrade_delay <= 1:
             raise ConfigError("validation_upgrade_delay", "CFG-1", "must be greater than 1")
         if self.n_validators < self.n_cores:

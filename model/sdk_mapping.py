@@ -103,6 +103,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     "SCH-8": ("the queue is full (on-demand: QueueFull)", ""),
     "SCH-9": ("model only (a scheduler assertion)", ""),
     "CFG-1": ("InvalidNewValue", "configuration::Error"),
+    "CFG-6": ("InvalidNewValue", "configuration::Error"),
     "CFG-2": ("model only", "a setter for a field the configuration does not have: no such call exists"),
     "CFG-3": ("BadOrigin", "frame_support::DispatchError"),
     "INC-1": ("node side", "no runtime error: the candidate never reaches the runtime"),

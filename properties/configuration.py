@@ -6,7 +6,7 @@ import functools
 
 import attrs
 
-from paraspec.model.config import ConfigError, HostConfiguration
+from paraspec.model.config import HARD_LIMITS, ConfigError, HostConfiguration
 from paraspec.model.core import Rejected
 from paraspec.model.runtime.configuration import (
     GOVERNANCE_MEMBERS,
@@ -42,6 +42,14 @@ def pending_is_consistent(m, s):
     """The configuration in force and the pending one always pass the consistency check."""
     st = s.storage
     return _consistent(st.current) and (st.pending is None or _consistent(st.pending))
+
+
+@always(M, ["CFG-6"], witness=lambda m, s: s.storage.pending is not None)
+def sizes_within_hard_limits(m, s):
+    """No configuration, in force or pending, has a code, head-data or PoV size limit
+    above its hard limit (polkadot-sdk ``check_consistency``; decision CFG-D7)."""
+    cfgs = (s.storage.current,) if s.storage.pending is None else (s.storage.current, s.storage.pending)
+    return all(getattr(c, name) <= limit for c in cfgs for name, limit in HARD_LIMITS.items())
 
 
 # -- transition properties ---------------------------------------------------------------------
@@ -111,6 +119,16 @@ class NoConsistencyCheck(ConfigurationMachine):
 
     def check_consistency(self, cfg):
         return None
+
+
+@mutant(M, "cfg_no_hard_limits", kills=["sizes_within_hard_limits"])
+class NoHardLimits(ConfigurationMachine):
+    """The consistency check leaves out the hard size limits (CFG-6): a setter may make
+    ``max_head_data_size`` one byte larger than 1 MiB."""
+
+    def check_consistency(self, cfg):
+        clamped = {name: min(getattr(cfg, name), limit) for name, limit in HARD_LIMITS.items()}
+        return super().check_consistency(attrs.evolve(cfg, **clamped))
 
 
 @mutant(M, "cfg_any_origin", kills=["setters_need_governance"])

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from ..config import PRESETS, ConfigError, HostConfiguration
+from ..config import HARD_LIMITS, PRESETS, ConfigError, HostConfiguration
 from ..core import Machine, Rejected, register_machine, require
 from ..rules import implements
 
@@ -88,13 +88,14 @@ class ConfigurationModule:
         """CFG-3: setters accept only the governance (root) origin."""
         return origin == "root"
 
-    @implements("CFG-1")
+    @implements("CFG-1", "CFG-6")
     def check_consistency(self, cfg: HostConfiguration) -> None:
-        """CFG-1: a configuration must pass the consistency check; raises Rejected."""
+        """CFG-1, CFG-6: a configuration must pass the consistency check (the hard size
+        limits among it); raises Rejected."""
         try:
             cfg.validate()
         except ConfigError as e:
-            raise Rejected("CFG-1", f"inconsistent configuration: {e}") from None
+            raise Rejected(e.rule_id, f"inconsistent configuration: {e}") from None
 
     @implements("CFG-4")
     def get_update_base(self, cs: ConfigurationState) -> HostConfiguration:
@@ -160,6 +161,8 @@ EXPLORED_SETTERS = (
     ("group_rotation_frequency", (0, 2, 3)),
     ("chain_availability_period", (1, 2)),
     ("validation_upgrade_delay", (1, 3)),
+    # CFG-6: one byte over each hard limit (always refused, so no state is added)
+    *((member, (limit + 1,)) for member, limit in HARD_LIMITS.items()),
 )
 
 
