@@ -66,6 +66,7 @@ class _Driver:
         self.parts = [actor.remote(k, workers, m, props, checker.symmetry, self.live) for k in range(workers)]
         self.dead_idx: list[int] = []
         self.inside_level = False
+        self.ck = None
 
     def close(self) -> None:
         for p in self.parts:
@@ -107,28 +108,36 @@ class _Driver:
                 c.progress(n_states, depth, time.perf_counter() - start)
             if self.on_level is not None:
                 self.on_level(depth, self.parts)
-            if s.ckpt is not None and stopped is None and time.perf_counter() - last_save >= c.checkpoint_every:
-                self._save(depth, time.perf_counter() - start)
+            if self.ck is not None and stopped is None and time.perf_counter() - last_save >= c.checkpoint_every:
+                self._save(lo, n_states, depth, time.perf_counter() - start)
                 last_save = time.perf_counter()
         elapsed = time.perf_counter() - start
-        self._gather(depth, None if stopped == "error" else stopped)
-        if s.ckpt is not None and s.error is None and not self.inside_level:
+        if self.ck is not None and s.error is None and not self.inside_level:
             # a search stopped inside a level keeps its last checkpoint saved between levels
-            self._save(depth, elapsed, gathered=True, stopped=stopped)
+            self._save(lo, n_states, depth, elapsed, stopped)
+        self._gather(depth, None if stopped == "error" else stopped)
         result = s._resumed_result(elapsed) if c.resume else s._result(elapsed)
         engine = f"ray x{self.n}" + ("+symmetry" if s.x.canon is not None else "")
         return attrs.evolve(result, engine=engine)
 
     def _begin(self) -> tuple[int, int, int, str | None]:
-        """(first frontier index, states, depth, why stopped) from the roots or a checkpoint."""
+        """(first frontier index, states, depth, why stopped) from the roots or a checkpoint: a
+        Ray checkpoint (one file per partition) or, when the directory holds only that, one of
+        the single-process engine saved between levels."""
+        from .checkpoint import RayCheckpoints, present
+
         s, c = self.s, self.c
-        s.ckpt = s._checkpoints() if c.checkpoint_dir is not None else None
-        if s.ckpt is not None:
-            s.ckpt.prepare()
+        self.ck = None
+        if c.checkpoint_dir is not None:
+            self.ck = RayCheckpoints(c.checkpoint_dir, s._identity(), self.n)
+            self.ck.prepare()
         if not c.resume:
             return 0, self._roots(), 0, None
+        if self.ck is not None and present(c.checkpoint_dir):
+            return self._load()
         from ..checkpoint import one_line
 
+        s.ckpt = s._checkpoints() if c.checkpoint_dir is not None else None
         if s.ckpt is None or not s.load():
             raise one_line(f"{c.checkpoint_dir}: no checkpoint to resume from")
         ex = s.ex
@@ -137,6 +146,33 @@ class _Driver:
                            "resumes checkpoints saved between levels (resume this one without --ray)")
         self._distribute()
         return len(ex) - len(ex.frontier), len(ex), ex.depth, ex.stopped
+
+    def _load(self) -> tuple[int, int, int, str | None]:
+        """Restore the search from its Ray checkpoint: each partition reads its own file."""
+        import numpy as np
+
+        from ..checkpoint import one_line
+
+        s, ck = self.s, self.ck
+        s.ckpt = ck  # its path names the checkpoint in a resumed search's errors
+        sc, self.dead_idx, files = ck.load([p.name for p in s.props])
+        n, lo = sc["states"], sc["lo"]
+        refs = [p.load.remote(ck.read_part(path, sha), str(path), n, lo) for p, (path, sha) in zip(self.parts, files)]
+        got = self.get(refs)
+        errors = [g for g in got if isinstance(g, str)]
+        if errors:
+            raise one_line(errors[0])
+        gidx = np.sort(np.concatenate([g for g, _ in got]))
+        front = np.sort(np.concatenate([f for _, f in got]))
+        if not (np.array_equal(gidx, np.arange(n)) and np.array_equal(front, np.arange(lo, n))):
+            raise one_line(f"{ck.path}: malformed checkpoint: the partitions do not hold states 0..{n - 1} once "
+                           "each, or the frontier is not the last level")
+        for k in ("transitions", "deadlocks", "deadlock_idx", "rejections", "witness_hits", "some_found"):
+            setattr(s, k, sc[k])
+        s.violations = {k: (v[0], v[1]) for k, v in sc["violations"].items()}
+        s.elapsed_before = float(sc["elapsed"])
+        stopped = "violation" if stop_on_reached(self.c.stop_on, s.violations) else None
+        return lo, n, sc["depth"], stopped
 
     def _distribute(self) -> None:
         """Hand a loaded checkpoint's states, frontier and edges to the partitions that own them."""
@@ -163,16 +199,17 @@ class _Driver:
             refs.append(p.restore.remote(rows, fronts[k], edges if k == 0 else []))
         self.get(refs)
 
-    def _save(self, depth: int, elapsed: float, gathered: bool = False, stopped: str | None = None) -> None:
-        """A checkpoint between levels: the partitions' states gathered into the single-process
-        engine's format (so either engine resumes it)."""
+    def _save(self, lo: int, n_states: int, depth: int, elapsed: float, stopped: str | None = None) -> None:
+        """A checkpoint between levels: each partition encodes its own file (``.checkpoint``),
+        which the driver writes as it fetches it, then the manifest with the search's counters."""
         s = self.s
-        if not gathered:
-            self._gather(depth, None)
-        fronts = self.get([p.frontier_states.remote() for p in self.parts])
-        s.ex.frontier = sorted((pair for f in fronts for pair in f), key=lambda pair: pair[0])
-        s.ex.stopped = stopped
-        s.save(elapsed)
+        search = {"states": n_states, "lo": lo, "depth": depth, "stopped": stopped,
+                  "transitions": s.transitions, "deadlocks": s.deadlocks, "deadlock_idx": s.deadlock_idx,
+                  "rejections": s.rejections, "witness_hits": s.witness_hits,
+                  "violations": {k: list(v) for k, v in s.violations.items()}, "some_found": s.some_found,
+                  "elapsed": elapsed}
+        refs = [p.snapshot.remote() for p in self.parts]
+        self.ck.save((self.get(r) for r in refs), search, sorted(self.dead_idx))
 
     def _roots(self) -> int:
         s = self.s
@@ -324,7 +361,13 @@ class _Driver:
         where = {fp: i for i, fp in enumerate(fps.tolist())}
         all_edges = sorted(e for es in edges for e in es)
         for src, act, label, fp in all_edges:
-            g.add_edge(src, where[fp], act, label)
+            dst = where.get(fp)
+            if dst is None:  # only a resumed checkpoint's edges can lead nowhere
+                from ..checkpoint import one_line
+
+                raise one_line(f"{self.ck.path if self.ck else 'checkpoint'}: malformed checkpoint: a liveness "
+                               "edge leads to no stored state")
+            g.add_edge(src, dst, act, label)
         s.graph = g
         s.dead = array("B", bytes(len(fps)))
         for i in self.dead_idx:
