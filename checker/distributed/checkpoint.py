@@ -144,8 +144,7 @@ def encode_partition(part: Any) -> bytes:
     edges = part.edges
     cols = {"gidx": part.gidx, "fps": part.fps, "parent": part.parent, "parent_act": part.parent_act,
             "front": array("q", fr.idx),
-            "e_src": array("q", (e[0] for e in edges)), "e_act": array("i", (e[1] for e in edges)),
-            "e_label": array("B", (e[2] for e in edges)), "e_dst": array("Q", (e[3] for e in edges))}
+            "e_src": edges.src, "e_act": edges.act, "e_label": edges.label, "e_dst": edges.dst}
     sections = [(name, code, _le(cols[name]).tobytes()) for name, code in _PART_ARRAYS]
     sections.append(("front_states", "zlib", b"".join(chunks)))
     header = {"format": "paraspec-ray-partition", "paraspec": _version(), "partition": part.k,

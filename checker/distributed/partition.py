@@ -28,7 +28,7 @@ from typing import Any
 from ..expander import Expander
 from ..visited import StateList, Visited
 
-__all__ = ["Partition", "owner", "owner_array", "ACT_BITS"]
+__all__ = ["Partition", "Edges", "owner", "owner_array", "ACT_BITS"]
 
 #: a tag is ``parent << ACT_BITS | action index``: action indices stay below 2**24
 ACT_BITS = 24
@@ -51,6 +51,31 @@ def owner_array(fps, n: int):
     return ((mixed >> np.uint64(32)) % np.uint64(n)).astype(np.int64)
 
 
+class Edges:
+    """Accepted edges (liveness) as four arrays: source global index, action index, fairness
+    label, target key (21 bytes an edge)."""
+
+    NAMES = (("src", "q"), ("act", "i"), ("label", "B"), ("dst", "Q"))
+
+    def __init__(self):
+        self.src, self.act, self.label, self.dst = (array(code) for _, code in self.NAMES)
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+    def extend(self, edges) -> None:
+        for g, act, label, fp in edges:
+            self.src.append(g)
+            self.act.append(act)
+            self.label.append(label)
+            self.dst.append(fp)
+
+    def numpy(self) -> tuple:
+        import numpy as np
+
+        return tuple(np.array(getattr(self, name), dtype=np.dtype(code)) for name, code in self.NAMES)
+
+
 class Partition:
     def __init__(self, k: int, n: int, machine, props, symmetry: bool, live: bool):
         gc.disable()  # many small immutable objects, no cycles (as in the single-process engine)
@@ -68,7 +93,7 @@ class Partition:
         self.frontier = StateList()
         self.pending: list = []
         self.records: list = []
-        self.edges: list[tuple[int, int, int, int]] = []
+        self.edges = Edges()
         self.level_edges: list[tuple[int, int, int, int]] = []
         self.error: tuple | None = None
 
@@ -224,17 +249,21 @@ class Partition:
         import numpy as np
 
         return (np.array(self.gidx, dtype=np.int64), np.array(self.fps, dtype=np.uint64),
-                np.array(self.parent, dtype=np.int64), np.array(self.parent_act, dtype=np.int32), self.edges)
+                np.array(self.parent, dtype=np.int64), np.array(self.parent_act, dtype=np.int32), self.edges.numpy())
 
-    def memory(self) -> tuple[int, int, int, int]:
-        """(states stored, bytes of the visited set, resident memory now, peak resident memory) of this
-        actor. The visited set is the key-to-position table (``checker.visited``) and the four arrays; the
-        resident memory adds the Ray worker itself and the high-water mark of the levels' batches."""
+    def memory(self) -> tuple[int, int, int, int, int]:
+        """(states stored, bytes of the visited set, bytes of the liveness edges, resident memory now,
+        peak resident memory) of this actor. The visited set is the key-to-position table
+        (``checker.visited``) and the four arrays; the resident memory adds the Ray worker itself and
+        the high-water mark of the frontier and the levels' batches."""
         import os
         import resource
 
-        visited = self.index.slots.buffer_info()[1] * self.index.slots.itemsize
-        visited += sum(a.buffer_info()[1] * a.itemsize for a in (self.gidx, self.fps, self.parent, self.parent_act))
+        def size(a: array) -> int:
+            return a.buffer_info()[1] * a.itemsize
+
+        visited = size(self.index.slots) + sum(size(a) for a in (self.gidx, self.fps, self.parent, self.parent_act))
+        edges = sum(size(getattr(self.edges, name)) for name, _ in Edges.NAMES)
         with open("/proc/self/statm") as f:
             rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        return len(self.fps), visited, rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return len(self.fps), visited, edges, rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -36,7 +36,8 @@ def run_ray(checker: Checker, workers: int, address: str | None = None,
             on_level: Callable[[int, list], None] | None = None, memory: list | None = None) -> Result:
     """Run ``checker``'s search over ``workers`` partitions on Ray (local when ``address`` is None).
     ``on_level(depth, actors)`` is called after every level (tests kill an actor there); ``memory``,
-    when given, receives each partition's (states, visited-set bytes, resident bytes before, now, peak)
+    when given, receives each partition's (states, visited-set bytes, edge bytes, resident bytes before,
+    now, peak)
     (``make bench``)."""
     ray = connect(address, workers)
     d = _Driver(ray, checker, workers, on_level)
@@ -45,7 +46,8 @@ def run_ray(checker: Checker, workers: int, address: str | None = None,
         result = attrs.evolve(d.run(), parameters=checker.machine.parameter_values())
         if memory is not None:
             after = d.get([p.memory.remote() for p in d.parts])
-            memory.extend((n, visited, b[2], now, peak) for b, (n, visited, now, peak) in zip(before, after))
+            memory.extend((n, visited, edges, b[3], now, peak)
+                          for b, (n, visited, edges, now, peak) in zip(before, after))
         return result
     finally:
         d.close()
@@ -192,11 +194,14 @@ class _Driver:
             gr = s.graph
             edges = [(u, a, lab, ex.fps[v]) for u, v, a, lab in zip(gr.src, gr.dst, gr.act, gr.label)]
             self.dead_idx = [i for i, d in enumerate(s.dead) if d]
+        mine: list[list] = [[] for _ in range(n)]
+        for e in edges:  # each edge goes to the partition owning its source
+            mine[own[e[0]]].append(e)
         refs = []
         for k, p in enumerate(self.parts):
             sel = own == k
             rows = (gidx[sel].tolist(), fps[sel].tolist(), parent[sel].tolist(), pact[sel].tolist())
-            refs.append(p.restore.remote(rows, fronts[k], edges if k == 0 else []))
+            refs.append(p.restore.remote(rows, fronts[k], mine[k]))
         self.get(refs)
 
     def _save(self, lo: int, n_states: int, depth: int, elapsed: float, stopped: str | None = None) -> None:
@@ -349,25 +354,33 @@ class _Driver:
         if s.error is not None:
             s.error = ModelError(s.error.message, s.rebuild(self.error_at), s.error.detail)
         if self.live:
-            self._graph(fps, parent, pact, [e for *_, e in parts])
+            self._graph(fps, ex.parent, ex.parent_act, [e for *_, e in parts])
 
-    def _graph(self, fps, parent, pact, edges: list[list]) -> None:
+    def _graph(self, fps, parent, pact, edges: list[tuple]) -> None:
+        """The explored graph from the parent pointers and the partitions' edge arrays, the edges
+        in the single-process engine's order (by source, then action)."""
+        import numpy as np
+
         from ..liveness import Graph
 
-        s = self.s
-        g = Graph()
-        for p, a in zip(parent.tolist(), pact.tolist()):
-            g.add_state(p, a)
-        where = {fp: i for i, fp in enumerate(fps.tolist())}
-        all_edges = sorted(e for es in edges for e in es)
-        for src, act, label, fp in all_edges:
-            dst = where.get(fp)
-            if dst is None:  # only a resumed checkpoint's edges can lead nowhere
-                from ..checkpoint import one_line
+        src, act, label, dst_fp = (np.concatenate([e[k] for e in edges]) for k in range(4))
+        order = np.lexsort((act, src))
+        src, act, label, dst_fp = src[order], act[order], label[order], dst_fp[order]
+        by_key = np.argsort(fps, kind="stable")
+        at = np.searchsorted(fps, dst_fp, sorter=by_key)
+        dst = by_key[np.minimum(at, max(len(fps) - 1, 0))] if len(fps) else at
+        if len(dst_fp) and not np.array_equal(fps[dst], dst_fp):  # only a resumed checkpoint's edges can
+            from ..checkpoint import one_line
 
-                raise one_line(f"{self.ck.path if self.ck else 'checkpoint'}: malformed checkpoint: a liveness "
-                               "edge leads to no stored state")
-            g.add_edge(src, dst, act, label)
+            raise one_line(f"{self.ck.path if self.ck else 'checkpoint'}: malformed checkpoint: a liveness "
+                           "edge leads to no stored state")
+        enabled = np.zeros(len(fps), dtype=np.uint8)
+        np.bitwise_or.at(enabled, src, label)
+        s = self.s
+        g = Graph(n=len(fps), src=array("i", src.astype(np.int32).tobytes()),
+                  dst=array("i", dst.astype(np.int32).tobytes()), act=array("i", act.astype(np.int32).tobytes()),
+                  label=array("B", label.astype(np.uint8).tobytes()), enabled=array("B", enabled.tobytes()),
+                  parent=parent, parent_act=pact)  # the exploration's own arrays, shared
         s.graph = g
         s.dead = array("B", bytes(len(fps)))
         for i in self.dead_idx:

@@ -47,10 +47,14 @@ def test_stop_then_resume(tmp_path, machine, bound):
 
 
 def test_single_process_checkpoint_resumes_on_ray(tmp_path):
-    whole = summary(_checker("backing").run())
+    """A single-process checkpoint (saved between levels) resumes on Ray; the Ray checkpoint that
+    search then saves (each edge with the partition owning its source) resumes too."""
+    whole = summary(_checker("halts").run())
     ck = str(tmp_path / "ck")
-    assert _checker("backing").with_max_depth(4).with_checkpoint(ck).run().stopped == "max_depth"
-    assert summary(run_ray(_checker("backing").with_resume(ck), 2)) == whole
+    assert _checker("halts").with_max_depth(6).with_checkpoint(ck).run().stopped == "max_depth"
+    assert summary(run_ray(_checker("halts").with_resume(ck), 2)) == whole
+    assert (tmp_path / "ck" / "ray.ckpt").exists()
+    assert summary(run_ray(_checker("halts").with_resume(ck), 2)) == whole
 
 
 def _dies_once(marker: Path, after: int) -> Property:
