@@ -48,10 +48,14 @@ def _one(kind: str, machine: str, preset: str, max_states: int | None, workers: 
     if mem:
         out["partitions"] = [{"states": n, "visited_mb": round(v / 2**20, 1),
                               "visited_mb_per_million_states": round(v / 2**20 / (n / 1e6), 1) if n else None,
-                              "rss_before_mb": round(b / 2**20, 1), "rss_after_mb": round(a / 2**20, 1),
+                              "edges_mb": round(e / 2**20, 1),
+                              "edges_mb_per_million_states": round(e / 2**20 / (n / 1e6), 1) if n else None,
+                              "idle_worker_mb": round(b / 2**20, 1), "rss_end_mb": round(a / 2**20, 1),
                               "peak_mb": round(p / 2**20, 1),
-                              "rss_growth_mb_per_million_states": round((a - b) / 2**20 / (n / 1e6), 1) if n else None}
-                             for n, v, b, a, p in mem]
+                              # what the peak holds beyond the idle worker, the visited set and the edges:
+                              # the frontier and a level's batches (it scales with the widest level)
+                              "level_mb_at_peak": round((p - b - v - e) / 2**20, 1)}
+                             for n, v, e, b, a, p in mem]
     return out
 
 
@@ -94,8 +98,14 @@ def main(argv=None) -> int:
     print(f"{ray_['engine'] + ' (driver)':<28}{ray_['states']:>10,}{ray_['wall_s']:>9}{ray_['driver_peak_mb']:>9}")
     for k, part in enumerate(ray_.get("partitions", [])):
         print(f"{'  partition ' + str(k):<28}{part['states']:>10,}{'':>9}{part['peak_mb']:>9}"
-              f"   visited set {part['visited_mb_per_million_states']} MB per million states, resident memory "
-              f"grew {part['rss_growth_mb_per_million_states']} MB per million")
+              f"   = idle Ray worker {part['idle_worker_mb']} + visited set {part['visited_mb']} + liveness edges "
+              f"{part['edges_mb']} + frontier and level batches {part['level_mb_at_peak']}")
+    parts = ray_.get("partitions", [])
+    if parts:
+        per = max(p["visited_mb_per_million_states"] or 0 for p in parts)
+        edges = max(p["edges_mb_per_million_states"] or 0 for p in parts)
+        print(f"per million states a partition owns: visited set {per} MB, liveness edges {edges} MB (none "
+              "without liveness properties); plus an idle Ray worker and its share of the widest level")
     print("counts agree" if same else "COUNTS DISAGREE")
     return 0 if same else 1
 

@@ -232,6 +232,15 @@ def _simulate_one(args: argparse.Namespace, machine, props, update) -> Result:
                     time_limit=args.time_limit, progress=update)
 
 
+def _ray_checkpoint(args: argparse.Namespace, sub: Path) -> bool:
+    """Whether ``sub`` holds a Ray checkpoint (one file per partition), which only --ray resumes."""
+    from ..distributed.checkpoint import local_resume_problem, present
+
+    if args.ray is None and local_resume_problem(sub):
+        raise UsageError(local_resume_problem(sub))
+    return present(sub)
+
+
 def _search_one(args: argparse.Namespace, machine, props, mutant_name: str | None, ckpt_root: str | None,
                 update) -> Result:
     checker = (Checker(machine).with_properties(props).with_max_depth(args.max_depth)
@@ -241,7 +250,7 @@ def _search_one(args: argparse.Namespace, machine, props, mutant_name: str | Non
     if ckpt_root is not None:
         sub = Path(ckpt_root) / (machine.name + (f".{mutant_name}" if mutant_name else ""))
         checker = checker.with_checkpoint(str(sub), args.checkpoint_every)
-        if args.resume and checkpoint_present(sub):
+        if args.resume and (checkpoint_present(sub) or _ray_checkpoint(args, sub)):
             checker = checker.with_resume(str(sub))
         if engine == "vector":
             raise UsageError("--engine vector: checkpoints are kept by the explicit engine")

@@ -26,8 +26,9 @@ from array import array
 from typing import Any
 
 from ..expander import Expander
+from ..visited import StateList, Visited
 
-__all__ = ["Partition", "owner", "ACT_BITS"]
+__all__ = ["Partition", "Edges", "owner", "owner_array", "ACT_BITS"]
 
 #: a tag is ``parent << ACT_BITS | action index``: action indices stay below 2**24
 ACT_BITS = 24
@@ -41,21 +42,58 @@ def owner(fp: int, n: int) -> int:
     return (((fp * _MIX) & _M64) >> 32) % n
 
 
+def owner_array(fps, n: int):
+    """:func:`owner` of every key of a numpy ``uint64`` array."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        mixed = fps.astype(np.uint64) * np.uint64(_MIX)
+    return ((mixed >> np.uint64(32)) % np.uint64(n)).astype(np.int64)
+
+
+class Edges:
+    """Accepted edges (liveness) as four arrays: source global index, action index, fairness
+    label, target key (21 bytes an edge)."""
+
+    NAMES = (("src", "q"), ("act", "i"), ("label", "B"), ("dst", "Q"))
+
+    def __init__(self):
+        self.src, self.act, self.label, self.dst = (array(code) for _, code in self.NAMES)
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+    def extend(self, edges) -> None:
+        for g, act, label, fp in edges:
+            self.src.append(g)
+            self.act.append(act)
+            self.label.append(label)
+            self.dst.append(fp)
+
+    def numpy(self) -> tuple:
+        import numpy as np
+
+        return tuple(np.array(getattr(self, name), dtype=np.dtype(code)) for name, code in self.NAMES)
+
+
 class Partition:
     def __init__(self, k: int, n: int, machine, props, symmetry: bool, live: bool):
         gc.disable()  # many small immutable objects, no cycles (as in the single-process engine)
         self.k, self.n = k, n
         self.x = Expander(machine, props, symmetry)
+        self.state_type = type(next(iter(machine.init())))
         self.live = live
-        self.index: dict[int, int] = {}
         self.gidx = array("q")
         self.fps = array("Q")
+        #: the visited set: key -> position in ``fps`` (the single-process engine's compact table)
+        self.index = Visited(self.fps)
         self.parent = array("q")
         self.parent_act = array("i")
-        self.frontier: list[tuple[int, Any]] = []
+        #: (global index, state) in global order, the states compressed in chunks (as in one process)
+        self.frontier = StateList()
         self.pending: list = []
         self.records: list = []
-        self.edges: list[tuple[int, int, int, int]] = []
+        self.edges = Edges()
         self.level_edges: list[tuple[int, int, int, int]] = []
         self.error: tuple | None = None
 
@@ -63,9 +101,9 @@ class Partition:
         return self.k
 
     def _add(self, fp: int, g: int, parent: int, act: int) -> None:
-        self.index[fp] = len(self.fps)
-        self.gidx.append(g)
         self.fps.append(fp)
+        self.index.insert(len(self.fps) - 1)
+        self.gidx.append(g)
         self.parent.append(parent)
         self.parent_act.append(act)
 
@@ -80,11 +118,29 @@ class Partition:
         (global index, state) in order, and accepted edges (liveness)."""
         for g, fp, parent, act in zip(*rows):
             self._add(fp, g, parent, act)
-        self.frontier = list(frontier)
+        self.frontier = StateList(frontier)
         self.edges.extend(edges)
 
-    def frontier_states(self) -> list:
-        return self.frontier
+    def snapshot(self) -> bytes:
+        """This partition's checkpoint file (between levels), encoded here (``.checkpoint``)."""
+        from .checkpoint import encode_partition
+
+        return encode_partition(self)
+
+    def load(self, blob: bytes, where: str, states: int, lo: int):
+        """Install this partition's share from its checkpoint file: (global indices, frontier
+        global indices) as numpy arrays, or the one line saying what is wrong with the file."""
+        import numpy as np
+
+        from ..results import CheckpointMismatch
+        from .checkpoint import decode_partition
+
+        try:
+            got = decode_partition(self, blob, where, states, lo)
+        except CheckpointMismatch as e:
+            return str(e)
+        self.restore(got["rows"], got["frontier"], got["edges"])
+        return np.array(self.gidx, dtype=np.int64), np.array(self.frontier.idx, dtype=np.int64)
 
     # -- 1. expand ------------------------------------------------------------------------------
     def expand(self):
@@ -152,7 +208,7 @@ class Partition:
         what the level recorded up to ``cutoff``."""
         st: dict[str, Any] = {"bad": {}, "wit": {}, "some": {}, "transitions": 0, "rejections": {},
                               "tviol": {}, "twit": {}, "deadlocks": 0, "first_deadlock": None, "dead": []}
-        nxt = []
+        nxt = StateList()
         for (fp, (tag, rep, info)), g in zip(self.pending, gidxs.tolist()):
             self._add(fp, g, tag >> ACT_BITS, tag & _ACT_MASK)
             nxt.append((g, rep))
@@ -193,18 +249,21 @@ class Partition:
         import numpy as np
 
         return (np.array(self.gidx, dtype=np.int64), np.array(self.fps, dtype=np.uint64),
-                np.array(self.parent, dtype=np.int64), np.array(self.parent_act, dtype=np.int32), self.edges)
+                np.array(self.parent, dtype=np.int64), np.array(self.parent_act, dtype=np.int32), self.edges.numpy())
 
-    def memory(self) -> tuple[int, int, int, int]:
-        """(states stored, bytes of the visited set, resident memory now, peak resident memory) of this
-        actor. The visited set is the key-to-index map (with its int objects) and the four arrays; the
-        resident memory adds the Ray worker itself and the high-water mark of the levels' batches."""
+    def memory(self) -> tuple[int, int, int, int, int]:
+        """(states stored, bytes of the visited set, bytes of the liveness edges, resident memory now,
+        peak resident memory) of this actor. The visited set is the key-to-position table
+        (``checker.visited``) and the four arrays; the resident memory adds the Ray worker itself and
+        the high-water mark of the frontier and the levels' batches."""
         import os
         import resource
-        import sys
 
-        visited = sys.getsizeof(self.index) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in self.index.items())
-        visited += sum(a.buffer_info()[1] * a.itemsize for a in (self.gidx, self.fps, self.parent, self.parent_act))
+        def size(a: array) -> int:
+            return a.buffer_info()[1] * a.itemsize
+
+        visited = size(self.index.slots) + sum(size(a) for a in (self.gidx, self.fps, self.parent, self.parent_act))
+        edges = sum(size(getattr(self.edges, name)) for name, _ in Edges.NAMES)
         with open("/proc/self/statm") as f:
             rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        return len(self.fps), visited, rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return len(self.fps), visited, edges, rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

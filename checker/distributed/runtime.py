@@ -35,8 +35,10 @@ def connect(address: str | None, workers: int) -> Any:
         if address:
             ray.init(address=address, log_to_driver=False, logging_level="ERROR")
         else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
-                     configure_logging=False)
+            # "local": a new Ray of our own even when `ray start` left a cluster on this node (or
+            # RAY_ADDRESS names one), which ray.init() without an address would join instead
+            ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                     logging_level="ERROR", configure_logging=False)
     except Exception as e:  # a refused address, a cluster that does not answer, ...
         where = f"address {address}" if address else "a local Ray"
         raise RayFailure(f"--ray: could not start {where}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None

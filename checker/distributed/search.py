@@ -36,7 +36,8 @@ def run_ray(checker: Checker, workers: int, address: str | None = None,
             on_level: Callable[[int, list], None] | None = None, memory: list | None = None) -> Result:
     """Run ``checker``'s search over ``workers`` partitions on Ray (local when ``address`` is None).
     ``on_level(depth, actors)`` is called after every level (tests kill an actor there); ``memory``,
-    when given, receives each partition's (states, visited-set bytes, resident bytes before, now, peak)
+    when given, receives each partition's (states, visited-set bytes, edge bytes, resident bytes before,
+    now, peak)
     (``make bench``)."""
     ray = connect(address, workers)
     d = _Driver(ray, checker, workers, on_level)
@@ -45,7 +46,8 @@ def run_ray(checker: Checker, workers: int, address: str | None = None,
         result = attrs.evolve(d.run(), parameters=checker.machine.parameter_values())
         if memory is not None:
             after = d.get([p.memory.remote() for p in d.parts])
-            memory.extend((n, visited, b[2], now, peak) for b, (n, visited, now, peak) in zip(before, after))
+            memory.extend((n, visited, edges, b[3], now, peak)
+                          for b, (n, visited, edges, now, peak) in zip(before, after))
         return result
     finally:
         d.close()
@@ -66,6 +68,7 @@ class _Driver:
         self.parts = [actor.remote(k, workers, m, props, checker.symmetry, self.live) for k in range(workers)]
         self.dead_idx: list[int] = []
         self.inside_level = False
+        self.ck = None
 
     def close(self) -> None:
         for p in self.parts:
@@ -107,28 +110,36 @@ class _Driver:
                 c.progress(n_states, depth, time.perf_counter() - start)
             if self.on_level is not None:
                 self.on_level(depth, self.parts)
-            if s.ckpt is not None and stopped is None and time.perf_counter() - last_save >= c.checkpoint_every:
-                self._save(depth, time.perf_counter() - start)
+            if self.ck is not None and stopped is None and time.perf_counter() - last_save >= c.checkpoint_every:
+                self._save(lo, n_states, depth, time.perf_counter() - start)
                 last_save = time.perf_counter()
         elapsed = time.perf_counter() - start
-        self._gather(depth, None if stopped == "error" else stopped)
-        if s.ckpt is not None and s.error is None and not self.inside_level:
+        if self.ck is not None and s.error is None and not self.inside_level:
             # a search stopped inside a level keeps its last checkpoint saved between levels
-            self._save(depth, elapsed, gathered=True, stopped=stopped)
+            self._save(lo, n_states, depth, elapsed, stopped)
+        self._gather(depth, None if stopped == "error" else stopped)
         result = s._resumed_result(elapsed) if c.resume else s._result(elapsed)
         engine = f"ray x{self.n}" + ("+symmetry" if s.x.canon is not None else "")
         return attrs.evolve(result, engine=engine)
 
     def _begin(self) -> tuple[int, int, int, str | None]:
-        """(first frontier index, states, depth, why stopped) from the roots or a checkpoint."""
+        """(first frontier index, states, depth, why stopped) from the roots or a checkpoint: a
+        Ray checkpoint (one file per partition) or, when the directory holds only that, one of
+        the single-process engine saved between levels."""
+        from .checkpoint import RayCheckpoints, present
+
         s, c = self.s, self.c
-        s.ckpt = s._checkpoints() if c.checkpoint_dir is not None else None
-        if s.ckpt is not None:
-            s.ckpt.prepare()
+        self.ck = None
+        if c.checkpoint_dir is not None:
+            self.ck = RayCheckpoints(c.checkpoint_dir, s._identity(), self.n)
+            self.ck.prepare()
         if not c.resume:
             return 0, self._roots(), 0, None
+        if self.ck is not None and present(c.checkpoint_dir):
+            return self._load()
         from ..checkpoint import one_line
 
+        s.ckpt = s._checkpoints() if c.checkpoint_dir is not None else None
         if s.ckpt is None or not s.load():
             raise one_line(f"{c.checkpoint_dir}: no checkpoint to resume from")
         ex = s.ex
@@ -137,6 +148,33 @@ class _Driver:
                            "resumes checkpoints saved between levels (resume this one without --ray)")
         self._distribute()
         return len(ex) - len(ex.frontier), len(ex), ex.depth, ex.stopped
+
+    def _load(self) -> tuple[int, int, int, str | None]:
+        """Restore the search from its Ray checkpoint: each partition reads its own file."""
+        import numpy as np
+
+        from ..checkpoint import one_line
+
+        s, ck = self.s, self.ck
+        s.ckpt = ck  # its path names the checkpoint in a resumed search's errors
+        sc, self.dead_idx, files = ck.load([p.name for p in s.props])
+        n, lo = sc["states"], sc["lo"]
+        refs = [p.load.remote(ck.read_part(path, sha), str(path), n, lo) for p, (path, sha) in zip(self.parts, files)]
+        got = self.get(refs)
+        errors = [g for g in got if isinstance(g, str)]
+        if errors:
+            raise one_line(errors[0])
+        gidx = np.sort(np.concatenate([g for g, _ in got]))
+        front = np.sort(np.concatenate([f for _, f in got]))
+        if not (np.array_equal(gidx, np.arange(n)) and np.array_equal(front, np.arange(lo, n))):
+            raise one_line(f"{ck.path}: malformed checkpoint: the partitions do not hold states 0..{n - 1} once "
+                           "each, or the frontier is not the last level")
+        for k in ("transitions", "deadlocks", "deadlock_idx", "rejections", "witness_hits", "some_found"):
+            setattr(s, k, sc[k])
+        s.violations = {k: (v[0], v[1]) for k, v in sc["violations"].items()}
+        s.elapsed_before = float(sc["elapsed"])
+        stopped = "violation" if stop_on_reached(self.c.stop_on, s.violations) else None
+        return lo, n, sc["depth"], stopped
 
     def _distribute(self) -> None:
         """Hand a loaded checkpoint's states, frontier and edges to the partitions that own them."""
@@ -156,23 +194,27 @@ class _Driver:
             gr = s.graph
             edges = [(u, a, lab, ex.fps[v]) for u, v, a, lab in gr.edges()]
             self.dead_idx = [i for i, d in enumerate(s.dead) if d]
+        mine: list[list] = [[] for _ in range(n)]
+        for e in edges:  # each edge goes to the partition owning its source
+            mine[own[e[0]]].append(e)
         refs = []
         for k, p in enumerate(self.parts):
             sel = own == k
             rows = (gidx[sel].tolist(), fps[sel].tolist(), parent[sel].tolist(), pact[sel].tolist())
-            refs.append(p.restore.remote(rows, fronts[k], edges if k == 0 else []))
+            refs.append(p.restore.remote(rows, fronts[k], mine[k]))
         self.get(refs)
 
-    def _save(self, depth: int, elapsed: float, gathered: bool = False, stopped: str | None = None) -> None:
-        """A checkpoint between levels: the partitions' states gathered into the single-process
-        engine's format (so either engine resumes it)."""
+    def _save(self, lo: int, n_states: int, depth: int, elapsed: float, stopped: str | None = None) -> None:
+        """A checkpoint between levels: each partition encodes its own file (``.checkpoint``),
+        which the driver writes as it fetches it, then the manifest with the search's counters."""
         s = self.s
-        if not gathered:
-            self._gather(depth, None)
-        fronts = self.get([p.frontier_states.remote() for p in self.parts])
-        s.ex.frontier = sorted((pair for f in fronts for pair in f), key=lambda pair: pair[0])
-        s.ex.stopped = stopped
-        s.save(elapsed)
+        search = {"states": n_states, "lo": lo, "depth": depth, "stopped": stopped,
+                  "transitions": s.transitions, "deadlocks": s.deadlocks, "deadlock_idx": s.deadlock_idx,
+                  "rejections": s.rejections, "witness_hits": s.witness_hits,
+                  "violations": {k: list(v) for k, v in s.violations.items()}, "some_found": s.some_found,
+                  "elapsed": elapsed}
+        refs = [p.snapshot.remote() for p in self.parts]
+        self.ck.save((self.get(r) for r in refs), search, sorted(self.dead_idx))
 
     def _roots(self) -> int:
         s = self.s
@@ -312,19 +354,33 @@ class _Driver:
         if s.error is not None:
             s.error = ModelError(s.error.message, s.rebuild(self.error_at), s.error.detail)
         if self.live:
-            self._graph(fps, parent, pact, [e for *_, e in parts])
+            self._graph(fps, ex.parent, ex.parent_act, [e for *_, e in parts])
 
-    def _graph(self, fps, parent, pact, edges: list[list]) -> None:
+    def _graph(self, fps, parent, pact, edges: list[tuple]) -> None:
+        """The explored graph from the parent pointers and the partitions' edge arrays, the edges
+        in the single-process engine's order (by source, then action)."""
+        import numpy as np
+
         from ..liveness import Graph
 
+        src, act, label, dst_fp = (np.concatenate([e[k] for e in edges]) for k in range(4))
+        order = np.lexsort((act, src))
+        src, act, label, dst_fp = src[order], act[order], label[order], dst_fp[order]
+        by_key = np.argsort(fps, kind="stable")
+        at = np.searchsorted(fps, dst_fp, sorter=by_key)
+        dst = by_key[np.minimum(at, max(len(fps) - 1, 0))] if len(fps) else at
+        if len(dst_fp) and not np.array_equal(fps[dst], dst_fp):  # only a resumed checkpoint's edges can
+            from ..checkpoint import one_line
+
+            raise one_line(f"{self.ck.path if self.ck else 'checkpoint'}: malformed checkpoint: a liveness "
+                           "edge leads to no stored state")
+        enabled = np.zeros(len(fps), dtype=np.uint8)
+        np.bitwise_or.at(enabled, src, label)
         s = self.s
-        g = Graph()
-        for p, a in zip(parent.tolist(), pact.tolist()):
-            g.add_state(p, a)
-        where = {fp: i for i, fp in enumerate(fps.tolist())}
-        all_edges = sorted(e for es in edges for e in es)
-        for src, act, label, fp in all_edges:
-            g.add_edge(src, where[fp], act, label)
+        g = Graph(n=len(fps), src=array("i", src.astype(np.int32).tobytes()),
+                  dst=array("i", dst.astype(np.int32).tobytes()), act=array("i", act.astype(np.int32).tobytes()),
+                  label=array("B", label.astype(np.uint8).tobytes()), enabled=array("B", enabled.tobytes()),
+                  parent=parent, parent_act=pact)  # the exploration's own arrays, shared
         s.graph = g
         s.dead = array("B", bytes(len(fps)))
         for i in self.dead_idx:
