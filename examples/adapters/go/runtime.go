@@ -564,6 +564,9 @@ func (b *block) processCandidates(backed []BackedCandidate) []int {
 			fail("INC-23")
 		}
 		lastPara = bc.Para
+		if _, ok := s.Inclusion.Pending.Get(bc.Para); ok {
+			fail("INC-6")
+		}
 		relayParent := s.Now - 1
 		if bc.NewCode != nil {
 			if _, ok := s.Paras.FutureCodeUpgrades.Get(bc.Para); ok {
@@ -575,19 +578,26 @@ func (b *block) processCandidates(backed []BackedCandidate) []int {
 				}
 			}
 		}
+		// INC-25's checks in the order the rule lists them: signatures, order, group, threshold
+		if asg.Group < 0 || asg.Group >= len(s.Scheduler.Groups) {
+			fail("INC-25")
+		}
 		group := s.Scheduler.Groups[asg.Group]
-		inGroup := map[int]bool{}
-		for _, v := range group {
-			inGroup[v] = true
+		if bc.Signers != nil && len(bc.Signers) != len(bc.Backers) {
+			fail("INC-25")
 		}
 		for i, v := range bc.Backers {
-			if bc.Signers != nil && (i >= len(bc.Signers) || bc.Signers[i] != v) {
+			if bc.Signers != nil && bc.Signers[i] != v {
 				fail("INC-25")
 			}
-			if i > 0 && bc.Backers[i-1] >= v {
+		}
+		for i := 1; i < len(bc.Backers); i++ {
+			if bc.Backers[i-1] >= bc.Backers[i] {
 				fail("INC-25")
 			}
-			if !inGroup[v] {
+		}
+		for _, v := range bc.Backers {
+			if !contains(group, v) {
 				fail("INC-3")
 			}
 		}
@@ -695,7 +705,7 @@ func (b *block) dispatch(kind string, c Call) string {
 		}
 		s.Configuration.Pending = &base
 	case "RegisterPara":
-		if _, up := p.Upcoming.Get(*c.Para); !root || up || contains(p.Parachains, *c.Para) || contains(p.Parathreads, *c.Para) {
+		if _, up := p.Upcoming.Get(*c.Para); !root || *c.Para < 0 || up || contains(p.Parachains, *c.Para) || contains(p.Parathreads, *c.Para) {
 			return "PAR-1"
 		}
 		p.Upcoming.Set(*c.Para, ParaGenesisArgs{*c.Head, *c.Code, *c.Parachain})
