@@ -64,7 +64,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ray_bench.py
 
 # conformance vectors: generate (prints cases per handler, mutation adequacy, time), then the self-test
-# and the independent Node.js implementation (skipped when node is absent)
+# and the independent Node.js implementation (skipped when node is absent), and the Go implementation of
+# the runtime suite (skipped when go is absent)
 .PHONY: vectors
 vectors: $(STAMP)
 	$(BIN)/paraspec vectors generate --out vectors
@@ -72,3 +73,7 @@ vectors: $(STAMP)
 	@if command -v node >/dev/null 2>&1; then \
 		$(BIN)/paraspec vectors run vectors --adapter "node examples/adapters/node/adapter.js" --quiet; \
 	else echo "node not found: the Node.js adapter is not run"; fi
+	@if command -v go >/dev/null 2>&1; then \
+		(cd examples/adapters/go && GOFLAGS=-mod=mod GOPROXY=off go build -o ../../../build/go-adapter .) && \
+		$(BIN)/paraspec vectors run vectors --suite runtime --adapter build/go-adapter --quiet; \
+	else echo "go not found: the Go adapter is not run (apt-get install golang-go)"; fi

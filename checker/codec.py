@@ -404,7 +404,7 @@ def schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
                     sub = {"description": docs[f.name], **sub} if "$ref" not in sub else \
                         {"description": docs[f.name], "allOf": [sub]}
                 props[f.name] = sub
-            doc = (tp.__doc__ or "").strip().split("\n\n")[0]
+            doc = (tp.__doc__ or "").strip()  # the whole docstring: later paragraphs say what null means
             body: dict[str, Any] = {"type": "object"}
             if doc and not doc.startswith(f"{name}("):
                 body["description"] = " ".join(doc.split())

@@ -1,0 +1,3 @@
+module paraspec.example/adapter
+
+go 1.19
