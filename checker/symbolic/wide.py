@@ -47,8 +47,12 @@ class NoWideEncoding(Exception):
 
 
 def wide_applicable(machine: Machine) -> bool:
-    """A machine whose rules are dual-use field arithmetic with a compact layout."""
-    return bool(type(machine).vectorized) and machine.layout() is not None and machine.state_class is not None
+    """A machine whose rules are dual-use field arithmetic with a compact layout: the
+    vectorized engine's contract (``checker/vector.py``: ``action_space()``, ``guards``,
+    ``effect``). ``action_space()`` holds every action of every state; were some state to
+    offer fewer, the relation would over-approximate the machine, which keeps a proof sound."""
+    return (bool(type(machine).vectorized) and machine.layout() is not None and machine.state_class is not None
+            and all(callable(getattr(machine, f, None)) for f in ("action_space", "guards", "effect")))
 
 
 def _as_bool(x: Any) -> Any:
