@@ -17,26 +17,27 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 #: (``--dist loadfile --no-loadscope-reorder``) in collection order, which this list decides: the long
 #: files start first and the short ones fill in at the end, so the workers finish together. (xdist's
 #: own order, by number of tests, left files of few but long tests, such as test_spine.py, for the
-#: end, with one worker idle.) Each figure is the file alone on a quiet 2-core machine, estimated from
-#: runs on a loaded one (s4 tests helper, stop 22+1); a file not listed runs after these, by name.
+#: end, with one worker idle.) The figures are seconds for the file alone on the 2-core machine at a
+#: load of 15-20 (several times a quiet machine's); the files without one were placed by what they
+#: run. A file not listed runs after these, by name.
 SLOW_FILES = [
-    "tests/test_manifest.py",       # every machine exhaustively on its pinned configurations
-    "tests/test_checkpoint.py",     # ~75 s: killed and resumed subprocess searches (availability trio)
+    "tests/test_manifest.py",       # ~1,100 s: every machine exhaustively on its pinned configurations
+    "tests/test_checkpoint.py",     # 545 s (before its searches moved to disputes tiny): killed, resumed
     "tests/test_spine.py",          # inclusion tiny in full: 506,365 states
-    "tests/test_vectors.py",        # the default vector suite generated once (module fixture)
-    "tests/test_mutants.py",        # every mutant killed
-    "tests/test_parallel.py",       # ~35 s: one and two workers on availability trio and inclusion
-    "tests/test_authors_doc.py",    # ~15 s: the authors' tutorial as a shell script
-    "tests/test_authors.py",        # ~14 s: paraspec subprocesses on a loaded spec
+    "tests/test_vectors.py",        # the default vector suite (31,294 cases), generated and run
+    "tests/test_mutants.py",        # every mutant killed (240 searches)
+    "tests/test_parallel.py",       # ~270 s: one and two workers on availability trio and inclusion
+    "tests/test_authors_doc.py",    # 109 s: the authors' tutorial as a shell script
+    "tests/test_authors.py",        # 97 s: paraspec subprocesses on a loaded spec
     "tests/test_upgrades.py",
     "tests/test_vectors_runner.py",
     "tests/test_symbolic_proofs.py",
-    "tests/test_avail_core.py",     # ~10 s: against SPIN's and Quint's counts
+    "tests/test_avail_core.py",     # 69 s: against SPIN's and Quint's counts
     "tests/test_vectors_effects.py",
     "tests/test_symbolic_agreement.py",
-    "tests/test_cli.py",
-    "tests/test_hostile_inputs.py",
-    "tests/test_cli_explains.py",
+    "tests/test_cli.py",            # 52 s
+    "tests/test_hostile_inputs.py",  # 49 s
+    "tests/test_cli_explains.py",   # 46 s
 ]
 
 
