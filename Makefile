@@ -28,9 +28,10 @@ check: $(STAMP) | $(REPORTS)
 prove: $(STAMP)
 	$(BIN)/paraspec prove
 
-# loadfile: a test file runs on one worker, so its module fixtures (the vector suite) are built once
+# loadfile: a test file runs on one worker, so its module fixtures (the vector suite) are built once;
+# files are handed out in collection order, the slowest first (tests/conftest.py SLOW_FILES)
 test: $(STAMP)
-	$(BIN)/pytest -n $(JOBS) --dist loadfile -m "not ray"
+	$(BIN)/pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not ray"
 
 # `make ray`: install the extra paraspec[ray] into the venv and run the Ray tests (tests/ray, local Ray, 2 workers)
 .PHONY: ray

@@ -60,17 +60,20 @@ class _DiesInAWorker(Toy):
 
     def step(self, s, a):
         if os.getpid() != _SEARCH_PID:
-            os._exit(7)
+            self.in_a_worker()
         return super().step(s, a)
 
+    def in_a_worker(self):
+        os._exit(7)
 
-class _HangsInAWorker(Toy):
+
+class _HangsInAWorker(_DiesInAWorker):
+    """A worker process that steps it sleeps for an hour."""
+
     name = "toy_hangs_in_a_worker"
 
-    def step(self, s, a):
-        if os.getpid() != _SEARCH_PID:
-            time.sleep(3600)
-        return super().step(s, a)
+    def in_a_worker(self):
+        time.sleep(3600)
 
 
 def test_a_worker_that_dies_stops_the_search_with_an_error():
