@@ -48,8 +48,8 @@ def measure(machine: str, preset: str, engine: str) -> dict:
     full = _run(machine, preset, engine, None)
     per_m = (full["max_rss_mb"] - base["max_rss_mb"]) / full["states"] * 1e6 if full["states"] else None
     return {"machine": machine, "preset": preset, "engine": engine, "states": full["states"],
-            "complete": full["complete"], "search_s": full["elapsed_s"], "max_rss_mb": full["max_rss_mb"],
-            "baseline_rss_mb": base["max_rss_mb"], "mb_per_million_states": per_m}
+            "complete": full["complete"], "ok": full["ok"], "search_s": full["elapsed_s"],
+            "max_rss_mb": full["max_rss_mb"], "baseline_rss_mb": base["max_rss_mb"], "mb_per_million_states": per_m}
 
 
 def memory_rows(quick: bool = False, log=print) -> list[dict]:
@@ -66,7 +66,8 @@ def print_rows(rows: list[dict]) -> None:
     print("\nMemory per million states (peak RSS minus the process's RSS after one state; goal <= 250 MB)")
     for r in rows:
         print(f"  {r['machine']:13s} {r['preset']:6s} {r['engine']:9s} {r['states']:>10,} states  "
-              f"peak {r['max_rss_mb']:7.1f} MB  {r['mb_per_million_states']:7.1f} MB per million states")
+              f"peak {r['max_rss_mb']:7.1f} MB  {r['mb_per_million_states']:7.1f} MB per million states"
+              + ("" if r["complete"] and r["ok"] else "  (NOT a complete, passing check)"))
 
 
 if __name__ == "__main__":

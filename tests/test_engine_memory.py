@@ -65,3 +65,13 @@ def test_progress_is_plain_lines_off_a_terminal():
     p.update(12_345, 7, 2.0)
     p.stop()
     assert buf.getvalue() == "inclusion [x] @ tiny: 12,345 states, depth 7, 6,172 states/s, 2 s\n"
+
+
+def test_state_list_forgets_the_chunks_a_forward_reader_has_passed():
+    items = [(i, S(i)) for i in range(3 * StateList.CHUNK + 5)]
+    sl = StateList(items)
+    sl.forget_before(2 * StateList.CHUNK + 1)
+    assert sl.chunks[0] is None and sl.chunks[1] is None and sl.chunks[2] is not None
+    assert [sl[k] for k in range(2 * StateList.CHUNK, len(items))] == items[2 * StateList.CHUNK:]
+    sl.forget_before(0)  # never brings a chunk back nor drops a later one
+    assert sl.chunks[2] is not None

@@ -175,3 +175,58 @@ def test_check_leads_to_on_a_handmade_graph():
     # with no fairness the self-loop at 1 is a counterexample
     lasso = check_leads_to(g, trig, goal, 0, dead)
     assert lasso is not None and lasso.states[lasso.loop] == 1
+
+
+def _reference_violated(n, edges, enabled, trig, goal, dead, n_fair) -> bool:
+    """``trig ~> goal`` by the definition, with networkx: some trigger state outside the goal
+    reaches, outside the goal, a fair component of the non-goal subgraph."""
+    keep = [not x for x in goal]
+    G = nx.DiGraph()
+    G.add_nodes_from(v for v in range(n) if keep[v])
+    G.add_edges_from((a, b) for a, b, _ in edges if keep[a] and keep[b])
+    fair_nodes = set()
+    for comp in nx.strongly_connected_components(G):
+        inner = [lab for a, b, lab in edges if a in comp and b in comp]
+        everywhere, taken = (1 << n_fair) - 1, 0
+        for v in comp:
+            everywhere &= enabled[v]
+        for lab in inner:
+            taken |= lab
+        if (inner or any(dead[v] for v in comp)) and not everywhere & ~taken:
+            fair_nodes |= comp
+    return any(trig[v] and keep[v] and ({v} | nx.descendants(G, v)) & fair_nodes for v in range(n))
+
+
+@given(st.integers(1, 12), st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.integers(0, 3)),
+                                    max_size=40),
+       st.lists(st.booleans(), min_size=12, max_size=12), st.lists(st.booleans(), min_size=12, max_size=12),
+       st.integers(0, 2))
+def test_one_pass_verdict_matches_the_definition(n, raw, trig, goal, n_fair):
+    """The Tarjan pass that decides fairness and reachability as it completes components agrees
+    with the definition computed separately (components, their fairness, then reachability)."""
+    edges = sorted({(a % n, b % n, lab & ((1 << n_fair) - 1)) for a, b, lab in raw})
+    g = Graph()
+    for _ in range(n):
+        g.add_state(-1, 0)
+    for a, b, lab in edges:
+        g.add_edge(a, b, 0, lab)
+    dead = [not any(a == v for a, _, _ in edges) for v in range(n)]
+    lasso = check_leads_to(g, trig[:n], goal[:n], n_fair, dead)
+    assert (lasso is not None) == _reference_violated(n, edges, list(g.enabled), trig[:n], goal[:n], dead, n_fair)
+    if lasso is not None:  # a path of edges of the graph, outside the goal from the trigger on
+        pairs = {(a, b) for a, b, _ in edges}
+        assert all((u, v) in pairs for u, v in zip(lasso.states, lasso.states[1:]))
+        assert not any(goal[v] for v in lasso.states[lasso.loop:])
+
+
+def test_edges_are_recorded_in_source_order():
+    g = Graph()
+    for _ in range(4):
+        g.add_state(-1, 0)
+    g.add_edge(0, 1, 0, 0)
+    g.add_edge(2, 3, 1, 0)  # state 1 has no edge
+    g.add_edge(2, 0, 2, 0)
+    assert list(g.offsets()) == [0, 1, 1, 3, 3]
+    assert list(g.edges()) == [(0, 1, 0, 0), (2, 3, 1, 0), (2, 0, 2, 0)]
+    with pytest.raises(ValueError):
+        g.add_edge(1, 0, 0, 0)
