@@ -11,9 +11,10 @@ fingerprint is the first 8 bytes of the BLAKE2b digest of the form's ``repr``.
 directly (:func:`text`, equal to ``repr(canonical(x))`` character for character, so
 the fingerprints are those of the form). The text of a record, tuple or set is
 memoized by identity (the successors of a state share most of its sub-values, and
-an identity lookup costs no hashing) and, for a record, by value; the memos are
-bounded (``_MEMO_LIMIT`` entries) and never hold the fingerprinted value itself, so
-a search does not keep its states alive through them.
+an identity lookup costs no hashing; not by value: ``Rec(0, False)`` equals
+``Rec(0, 0)`` but its form differs); the memo is bounded (``_MEMO_LIMIT`` entries) and
+never holds the fingerprinted value itself, so a search does not keep its states
+alive through it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,24 @@ def _map(x):
     return ("#map",) + tuple(sorted(((canonical(k), canonical(v)) for k, v in x.items()), key=repr))
 
 
+def _by_value(raw: Callable[[Any], Any], memo: dict[Any, Any]) -> Callable[[Any], Any]:
+    """``raw`` memoized by value in ``memo`` (bounded: cleared when full)."""
+    def by_value(x):
+        try:
+            return memo[x]
+        except KeyError:
+            pass
+        except TypeError:  # a record holding an unhashable value
+            return raw(x)
+        v = raw(x)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[x] = v
+        return v
+
+    return by_value
+
+
 def _encoder(t: type) -> Callable[[Any], Any]:
     enc = _ENCODERS.get(t)
     if enc is not None:
@@ -76,21 +95,7 @@ def _encoder(t: type) -> Callable[[Any], Any]:
             return (cname,) + tuple(canonical(getattr(x, n)) for n in names)
 
         _RAW[t] = raw
-        if hashable:
-            def enc(x, raw=raw):
-                try:
-                    return _MEMO[x]
-                except KeyError:
-                    pass
-                except TypeError:  # a record holding an unhashable value
-                    return raw(x)
-                v = raw(x)
-                if len(_MEMO) >= _MEMO_LIMIT:
-                    _MEMO.clear()
-                _MEMO[x] = v
-                return v
-        else:
-            enc = raw
+        enc = _by_value(raw, _MEMO) if hashable else raw
     elif issubclass(t, int):
         enc = int
     else:
@@ -109,8 +114,6 @@ def canonical(x: Any) -> Any:
 #: id(value) -> (value, text): the texts of the records, tuples and sets seen lately (the value is
 #: held, so its id is not reused while the entry lives)
 _BY_ID: dict[int, tuple[Any, str]] = {}
-#: record -> text, by value (records are immutable and hashable)
-_BY_VALUE: dict[Any, str] = {}
 #: type -> the text of a value of that type (memoized); _RAW_TEXT: without the memo
 _TEXTS: dict[type, Callable[[Any], str]] = {}
 _RAW_TEXT: dict[type, Callable[[Any], str]] = {}
@@ -165,23 +168,9 @@ def _record_text(t: type) -> Callable[[Any], str]:
     raw = scope["raw"]
 
     _RAW_TEXT[t] = raw
-    if t.__hash__ is None:
-        return _by_id(raw)
-
-    def by_value(x):
-        try:
-            return _BY_VALUE[x]
-        except KeyError:
-            pass
-        except TypeError:  # a record holding an unhashable value
-            return raw(x)
-        v = raw(x)
-        if len(_BY_VALUE) >= _MEMO_LIMIT:
-            _BY_VALUE.clear()
-        _BY_VALUE[x] = v
-        return v
-
-    return _by_id(by_value)
+    # by identity only: a memo by value would take ``Rec(0, False)`` for ``Rec(0, 0)`` (they are
+    # equal and hash alike), whose forms differ
+    return _by_id(raw)
 
 
 def _texter(t: type) -> Callable[[Any], str]:
