@@ -14,6 +14,7 @@ from paraspec.model.config import HARD_LIMITS
 from paraspec.model.core import Rejected
 from paraspec.model.readings import READINGS
 from paraspec.model.runtime.configuration import ConfigurationState, SetConfiguration
+from paraspec.model.runtime.scheduler import CoreOccupied, SchedulerState
 
 load_all()
 
@@ -37,3 +38,39 @@ def test_a_preset_override_above_a_hard_limit_is_one_line():
     with pytest.raises(UsageError) as e:
         build("configuration", overrides={"max_head_data_size": str(HARD_LIMITS["max_head_data_size"] + 1)})
     assert "CFG-6" in str(e.value) and "max_head_data_size" in str(e.value) and "\n" not in str(e.value)
+
+
+# -- SCH-11 / SCH-14, decision SCH-D9: scheduler.rs availability_timeout_check_required ----------------
+# The facts of sdk's scheduler test `availability_predicate_works`: a session started at block 1,
+# rotation every f blocks, availability period p < f. At block 1 + p no timeout check is required;
+# at the rotation block 1 + f it is, and a candidate pending since now - p times out while one
+# pending since now - p + 1 (or since the rotation) does not; at 1 + f + p it is not required.
+# The window is that of the next block: at block f, the last before the rotation, it is already
+# required under sdk; the seeds' predicate ([IG §2.5.5]) measures from the block itself.
+
+def _sched_and_cfg(reading: str):
+    m = build("scheduler", overrides={"reading": reading, "group_rotation_frequency": 5,
+                                      "chain_availability_period": 2, "thread_availability_period": 2})
+    ss = SchedulerState(groups=((0,), (1,)), cores=(CoreOccupied(0), None), session_start=1)
+    return m, ss, m.cfg
+
+
+def test_sdk_timeout_check_and_predicate_as_in_availability_predicate_works():
+    m, ss, cfg = _sched_and_cfg("sdk")
+    f, p = cfg.group_rotation_frequency, cfg.chain_availability_period
+    assert m.get_availability_timeout_predicate(ss, 1 + p, cfg) is None
+    assert m.get_availability_timeout_predicate(ss, 1 + f + p, cfg) is None
+    now = 1 + f
+    pred = m.get_availability_timeout_predicate(ss, now, cfg)
+    assert pred is not None
+    assert pred(0, now - p) and not pred(0, now - p + 1) and not pred(0, now) and not pred(0, now - 1)
+
+
+@pytest.mark.parametrize("reading, required", [("sdk", True), ("seed", False)])
+def test_the_block_before_a_rotation_opens_the_window_under_sdk_only(reading, required):
+    m, ss, cfg = _sched_and_cfg(reading)
+    now = cfg.group_rotation_frequency  # the block before the rotation at 1 + f
+    pred = m.get_availability_timeout_predicate(ss, now, cfg)
+    assert (pred is not None) == required
+    if required:
+        assert pred(0, now - cfg.chain_availability_period)
