@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from paraspec.checker.registry import UsageError, build, load_all
+from paraspec.checker.runtime_scenario import run_scenario
 from paraspec.model.config import HARD_LIMITS
 from paraspec.model.core import Rejected
 from paraspec.model.readings import READINGS
@@ -74,3 +75,16 @@ def test_the_block_before_a_rotation_opens_the_window_under_sdk_only(reading, re
     assert (pred is not None) == required
     if required:
         assert pred(0, now - cfg.chain_availability_period)
+
+
+@pytest.mark.parametrize("reading, freed_at", [("sdk", 9), ("seed", 10)])
+def test_a_pending_candidate_times_out_in_the_block_before_the_rotation_under_sdk(reading, freed_at):
+    """The composed runtime (``tiny``: rotation every 10 blocks from block 0, availability
+    period 2): a candidate backed in block 1 and never made available is freed by the
+    timeout in block 9 under sdk (``free_timedout`` once ``availability_timeout_check_required``
+    holds for block 10), in block 10 under the seeds' window."""
+    backed = {"backed_candidates": [{"para": 0, "head": 1, "backers": "group"}], "expect": "ok"}
+    out = run_scenario({"preset": "tiny", "blocks": [backed] + [{"bitfields": []}] * 10}, reading=reading)
+    freed = [b["number"] for b in out["blocks"] if "timed_out:0" in b["events"]]
+    assert freed == [freed_at]
+    assert all(b["outcome"] == "ok" for b in out["blocks"])
