@@ -13,6 +13,8 @@ from paraspec.checker.registry import UsageError, build, load_all
 from paraspec.checker.runtime_scenario import run_scenario
 from paraspec.model.config import HARD_LIMITS
 from paraspec.model.core import Rejected
+from paraspec.model.disputes import Block, Build, Side, Tick, Vote
+from paraspec.model.escalation import INVALID_OUTCOMES
 from paraspec.model.readings import READINGS
 from paraspec.model.runtime.configuration import ConfigurationState, SetConfiguration
 from paraspec.model.runtime.scheduler import CoreOccupied, SchedulerState
@@ -88,3 +90,41 @@ def test_a_pending_candidate_times_out_in_the_block_before_the_rotation_under_sd
     freed = [b["number"] for b in out["blocks"] if "timed_out:0" in b["events"]]
     assert freed == [freed_at]
     assert all(b["outcome"] == "ok" for b in out["blocks"])
+
+
+# -- DSP-13, decision DSP-D5: disputes.rs, freeze when just concluded against an included candidate ------
+# The facts of sdk's `process_checked_dispute_data` and its tests (`test_revert_and_freeze`): the
+# statements that make a dispute conclude against a candidate the chain included revert the chain
+# to the block before the inclusion and freeze it in the same block; under the seeds' reading the
+# revert waits for the dispute window to close.
+
+def _conclude_invalid_on_fork_a(reading: str):
+    m = build("disputes", overrides={"reading": reading})
+    s = [x for x in m.init() if not x.truth_valid][0]
+    s = m.step(s, Build(Block.A1))  # A1 includes X
+    s = m.step(s, Build(Block.A2))
+    while s.records[0].outcome not in INVALID_OUTCOMES:
+        vote = next(a for a in m.actions(s) if isinstance(a, Vote) and a.fork == 0 and a.side == Side.INVALID
+                    and not (s.records[0].votes_against >> a.validator) & 1)
+        s = m.step(s, vote)
+    return m, s
+
+
+def test_a_dispute_concluding_invalid_reverts_at_once_under_sdk():
+    m, s = _conclude_invalid_on_fork_a("sdk")
+    reverted = {b for b in Block if (s.reverted >> b) & 1}
+    assert reverted == {Block.A1, Block.A2} and s.blacklisted
+
+
+def test_under_the_seed_reading_the_revert_waits_for_the_window():
+    m, s = _conclude_invalid_on_fork_a("seed")
+    assert s.reverted == 0 and not s.blacklisted
+    ticks = 0
+    while ticks <= m.params.window:
+        t = m.try_step(s, Tick())
+        if isinstance(t, Rejected):  # DSP-12: a due honest statement first
+            t = m.step(s, next(a for a in m.actions(s) if isinstance(a, Vote) and a.side == Side.INVALID))
+        else:
+            ticks += 1
+        s = t
+    assert {b for b in Block if (s.reverted >> b) & 1} == {Block.A1, Block.A2} and s.blacklisted
