@@ -42,7 +42,7 @@ import enum
 import attrs
 
 from .config import ConfigError, check_choice_field, check_int_fields
-from .readings import check_reading
+from .readings import check_reading, is_sdk
 from .core import Machine, register_machine, require
 from .escalation import INVALID_OUTCOMES, losing_side
 from .rules import implements
@@ -400,6 +400,22 @@ class DisputesMachine(Machine):
         return sum(1 << b for b in Block if (s.built >> b) & 1 and self.is_on_chain(inc, b))
 
     @implements("DSP-7", "ESC-5")
+    @implements("DSP-7", "DSP-13")
+    def is_revert_at_conclusion(self) -> bool:
+        """DSP-13 (reading=sdk): the revert and the blacklisting happen when a dispute
+        concludes invalid, not when its window closes (polkadot-sdk ``disputes.rs``: freeze
+        when ``AGAINST_SUPERMAJORITY`` is newly set on an included candidate; decision DSP-D5)."""
+        return is_sdk(self.params)
+
+    def _conclude(self, s: DisputesState, fork: int, before: Record, r: Record) -> DisputesState:
+        """Store ``r`` on ``fork``; under DSP-13, a newly invalid outcome reverts the fork and
+        blacklists X at once."""
+        s = _evolve(s, records=_set(s.records, fork, r))
+        if (self.is_revert_at_conclusion() and r.outcome in INVALID_OUTCOMES
+                and before.outcome not in INVALID_OUTCOMES):
+            s = _evolve(s, reverted=s.reverted | self.compute_revert(s, fork), blacklisted=True)
+        return s
+
     def may_build_on(self, s: DisputesState, parent: Block) -> bool:
         """DSP-7, ESC-5: nobody builds on an abandoned block or on a chain whose X was
         found invalid."""
@@ -579,10 +595,9 @@ class DisputesMachine(Machine):
                 r = _evolve(r, phase=Phase.OPEN, kind=Kind.LOCAL,
                                  votes_for=r.votes_for | self.get_backers(s), age=0)
                 r = self._decide(r)
-            return _evolve(s, records=_set(s.records, a.fork, r))
+            return self._conclude(s, a.fork, s.records[a.fork], r)
         require(self.is_accepting(r), "DSP-6", f"the record is {r.phase.name}")
-        r = self._decide(self._with_vote(r, a.validator, a.side))
-        return _evolve(s, records=_set(s.records, a.fork, r))
+        return self._conclude(s, a.fork, r, self._decide(self._with_vote(r, a.validator, a.side)))
 
     def process_dispute(self, s: DisputesState, a: Dispute) -> DisputesState:
         self._check_voter(s, a.validator, Side.INVALID)
@@ -605,7 +620,7 @@ class DisputesMachine(Machine):
         r = _evolve(r, avail=r.avail | (1 << v))
         if self.is_available(r.avail):
             r = self._decide(_evolve(r, phase=Phase.OPEN, age=0))
-        return _evolve(s, records=_set(s.records, a.fork, r))
+        return self._conclude(s, a.fork, s.records[a.fork], r)
 
     def process_rollup(self, s: DisputesState, a: Rollup) -> DisputesState:
         src = s.records[a.source]
@@ -617,8 +632,7 @@ class DisputesMachine(Machine):
         r = Record(phase=Phase.OPEN, kind=Kind.ROLLUP, votes_for=r.votes_for | src.votes_for,
                    votes_against=r.votes_against | src.votes_against,
                    slashed=r.slashed, fee=r.fee, penalized=r.penalized)
-        r = self._decide(r)
-        return _evolve(s, records=_set(s.records, a.fork, r))
+        return self._conclude(s, a.fork, s.records[a.fork], self._decide(r))
 
     def process_finalize(self, s: DisputesState, a: Finalize) -> DisputesState:
         b = a.block

@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from paraspec.model.core import Rejected
+from paraspec.model.readings import is_sdk
 from paraspec.model.disputes import (
     FORK_BLOCKS,
     PARENT,
@@ -189,7 +190,14 @@ def outcome_follows_rule(m, s):
     return all(not _has_outcome(r) or r.outcome == _expected_outcome(m, r) for r in s.records)
 
 
-@always(M, ["DSP-7"], witness=lambda m, s: s.reverted != 0)
+def _found_invalid(m, r) -> bool:
+    """X is found invalid by record ``r``: its window closed with an invalid outcome, or under
+    ``reading=sdk`` (DSP-13) it concluded invalid (under sdk an invalid outcome stays invalid)."""
+    decided = r.phase == Phase.CLOSED or (is_sdk(m.params) and r.phase == Phase.CONCLUDED)
+    return decided and r.outcome in INVALID_OUTCOMES
+
+
+@always(M, ["DSP-7", "DSP-13"], witness=lambda m, s: s.reverted != 0)
 def revert_to_last_ancestor_before_inclusion(m, s):
     """When X is found invalid on a fork that includes it, the fork reverts to the last
     ancestor before the inclusion: the inclusion block and its descendants are abandoned,
@@ -197,15 +205,16 @@ def revert_to_last_ancestor_before_inclusion(m, s):
     expected = 0
     for fork, r in enumerate(s.records):
         inc = _inclusion(s, fork)
-        if inc is not None and r.phase == Phase.CLOSED and r.outcome in INVALID_OUTCOMES:
+        if inc is not None and _found_invalid(m, r):
             expected |= sum(1 << b for b in _descendants(inc))
     return s.reverted == expected & s.built
 
 
-@always(M, ["DSP-8"], witness=lambda m, s: s.blacklisted)
+@always(M, ["DSP-8", "DSP-13"], witness=lambda m, s: s.blacklisted)
 def blacklist_follows_invalid_outcome(m, s):
-    """X is blacklisted exactly when a record closed with an invalid outcome."""
-    return s.blacklisted == any(r.phase == Phase.CLOSED and r.outcome in INVALID_OUTCOMES for r in s.records)
+    """X is blacklisted exactly when a record closed with an invalid outcome (under
+    ``reading=sdk``: concluded invalid, DSP-13)."""
+    return s.blacklisted == any(_found_invalid(m, r) for r in s.records)
 
 
 @always(M, ["SLS-1", "SLS-4"], witness=lambda m, s: any(r.phase == Phase.CLOSED and r.outcome == OUTCOME_INVALID
@@ -432,7 +441,18 @@ class NoBlacklist(DisputesMachine):
         return True
 
 
-@mutant(M, "dsp_blacklist_at_conclusion", kills=["blacklist_follows_invalid_outcome"])
+@mutant(M, "dsp_revert_at_close_under_sdk", kills=["revert_to_last_ancestor_before_inclusion"],
+        overrides={"reading": "sdk"})
+class RevertAtCloseUnderSdk(DisputesMachine):
+    """Under reading=sdk the fork is still reverted only when the window closes (the seed's
+    DSP-7 kept where DSP-13 applies)."""
+
+    def is_revert_at_conclusion(self):
+        return False
+
+
+@mutant(M, "dsp_blacklist_at_conclusion", kills=["blacklist_follows_invalid_outcome"],
+        overrides={"reading": "seed"})
 class BlacklistAtConclusion(DisputesMachine):
     """X is blacklisted as soon as a dispute concludes invalid, before its window closes."""
 

@@ -23,7 +23,7 @@ from paraspec.model.thresholds import is_backable, is_more_than_two_thirds
 from .core import always, mutant, sometimes, transition
 from .configuration import _consistent
 from .paras import code_history_agrees, pruned_codes_absent, some_pruned
-from .scheduler import group_sizes_as_seeded, groups_partition, rotation_is_bijective
+from .scheduler import group_sizes_as_seeded, groups_partition, rotation_is_bijective, timeout_window_block
 
 M = "runtime"
 
@@ -149,7 +149,7 @@ def inherent_exactly_once(m, s, a, t):
 
 def _timeout_window(t) -> bool:
     c = _cfg(t)
-    since = (t.now - t.scheduler.session_start) % c.group_rotation_frequency
+    since = (timeout_window_block(t.now, c) - t.scheduler.session_start) % c.group_rotation_frequency
     return since < max(c.chain_availability_period, c.thread_availability_period)
 
 
@@ -234,15 +234,16 @@ def enacted_only_above_two_thirds(m, s, a, t):
     return True
 
 
-@transition(M, ["SCH-11", "INC-27", "INC-8"], on=[RelayBlock], witness=lambda m, s, a, t: _accepted(t)
+@transition(M, ["SCH-11", "SCH-14", "INC-27", "INC-8"], on=[RelayBlock], witness=lambda m, s, a, t: _accepted(t)
             and bool(_events(t, "timed_out")))
 def timeouts_only_near_rotation(m, s, a, t):
     """A pending candidate times out only within its core kind's availability period of
-    the last rotation, and only after pending that long."""
+    the last rotation (measured at the next block under ``reading=sdk``, SCH-14), and only
+    after pending that long."""
     if not _accepted(t):
         return True
     c = _cfg(t)
-    since = (t.now - t.scheduler.session_start) % c.group_rotation_frequency
+    since = (timeout_window_block(t.now, c) - t.scheduler.session_start) % c.group_rotation_frequency
     for p in _paras(t, "timed_out"):
         cpa = mget(s.inclusion.pending, p)
         occ = s.scheduler.cores[cpa.core] if cpa is not None else None
@@ -603,6 +604,14 @@ class TimeoutAnyTime(RuntimeMachine):
 
     def is_in_timeout_window(self, since_rotation, period):
         return True
+
+
+@mutant(M, "rt_timeout_window_at_now", kills=["timeouts_only_near_rotation"], overrides={"reading": "sdk"})
+class TimeoutWindowAtNow(RuntimeMachine):
+    """Under reading=sdk the timeout window is placed by the block itself, not the next one."""
+
+    def get_timeout_window_block(self, now, cfg):
+        return now
 
 
 @mutant(M, "rt_any_validator_backs", kills=["backed_by_assigned_group"])

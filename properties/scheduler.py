@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from paraspec.model.core import Rejected
 from paraspec.model.groups import group_size
+from paraspec.model.readings import is_sdk
 from paraspec.model.runtime.common import replace
 from paraspec.model.runtime.scheduler import (
     AddParathreadClaim,
@@ -145,14 +146,21 @@ def _timed_out(m, s, a, t):
             if since is not None and c not in a.available and t.since[c] != since]
 
 
-@transition(M, ["SCH-11"], on=[SchedBlock], witness=lambda m, s, a, t: bool(_timed_out(m, s, a, t)))
+def timeout_window_block(now: int, cfg) -> int:
+    """SCH-11, SCH-14: the block whose place in the rotation opens the timeout window at
+    ``now``: ``now`` itself, or under ``reading=sdk`` the next block (decision SCH-D9)."""
+    return now + 1 if is_sdk(cfg) else now
+
+
+@transition(M, ["SCH-11", "SCH-14"], on=[SchedBlock], witness=lambda m, s, a, t: bool(_timed_out(m, s, a, t)))
 def timeout_only_near_rotation(m, s, a, t):
     """An occupied core times out only within its kind's availability period of the
-    last rotation, and only once pending for that period."""
+    last rotation (measured at the next block under ``reading=sdk``), and only once
+    pending for that period."""
     if not _accepted(t):
         return True
     c = m.cfg
-    since_rotation = (t.now - s.scheduler.session_start) % c.group_rotation_frequency
+    since_rotation = (timeout_window_block(t.now, c) - s.scheduler.session_start) % c.group_rotation_frequency
     for core in _timed_out(m, s, a, t):
         occ = s.scheduler.cores[core]
         period = c.chain_availability_period if occ.entry is None else c.thread_availability_period
@@ -344,6 +352,15 @@ class TimeoutAnyTime(SchedulerMachine):
 
     def is_in_timeout_window(self, since_rotation, period):
         return True
+
+
+@mutant(M, "sch_timeout_window_at_now", kills=["timeout_only_near_rotation"], overrides={"reading": "sdk"})
+class TimeoutWindowAtNow(SchedulerMachine):
+    """Under reading=sdk the timeout window is placed by the block itself, not the next
+    one (the seed's SCH-11 kept where SCH-14 applies)."""
+
+    def get_timeout_window_block(self, now, cfg):
+        return now
 
 
 @mutant(M, "sch_occupy_unchecked", kills=["occupied_only_when_scheduled"])

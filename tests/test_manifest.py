@@ -123,7 +123,9 @@ MANIFEST = [
           {"BCK-1", "BCK-2", "BCK-4", "BCK-9", "BCK-10"}, {}),
     Entry("escalation", "tiny", {"reading": "sdk"}, 1100, 10294, 11,
           {"DSP-9", "ESC-2", "ESC-5", "ESC-7", "ESC-8"}, {}),
-    Entry("disputes", "tiny", {"reading": "sdk"}, 13515, 79899, 17,
+    # disputes under sdk: 13,275 states, 78,227 transitions (were 13,515 / 79,899, those of dispute_rule=sdk):
+    # the fork is reverted and X blacklisted when the dispute concludes invalid (DSP-13, decision DSP-D5)
+    Entry("disputes", "tiny", {"reading": "sdk"}, 13275, 78227, 17,
           {"DSP-1", "DSP-2", "DSP-4", "DSP-6", "DSP-7", "DSP-8", "DSP-10", "DSP-12"}, {}),
     # inclusion: backing_threshold=sdk and free_core_bit=bit reach the same space as the seed reading (a bitfield
     # that keeps its live bits leads where one without the free bit does); the verdicts are checked under sdk.
@@ -131,9 +133,14 @@ MANIFEST = [
     Entry("inclusion", "tiny", {"reading": "sdk", "max_candidates": 1}, 4980, 60464, 15,
           {"AV-1", "AV-2", "AV-3", "AV-4", "INC-3", "INC-4"},
           {"core_freed_and_reoccupied_in_one_block": "unwitnessed"}),
-    # runtime: the same space; the bad bitfields are dropped (INC-31), so AV-1 .. AV-4 reject nothing
-    Entry("runtime", "tiny", {"reading": "sdk"}, 19975, 53703, 5,
+    # runtime: the bad bitfields are dropped (INC-31), so AV-1 .. AV-4 reject nothing; 17,752 states and
+    # 58,168 transitions (were 19,975 / 53,703): the timeout window is placed by the next block (SCH-14,
+    # decision SCH-D9), so within the five explored blocks candidates time out one block earlier
+    Entry("runtime", "tiny", {"reading": "sdk"}, 17752, 58168, 5,
           {"INC-3", "INC-4", "INC-23", "INC-24", "INC-25", "INC-29", "INI-3"}, {}),
+    # scheduler: the timeout window of the next block (SCH-14) times cores out at other blocks
+    Entry("scheduler", "tiny", {"reading": "sdk"}, 13494, 85027, 9,
+          {"SCH-7", "SCH-8", "SCH-9"}, {}),
 ]
 # inclusion with one candidate per para: a core cannot be freed and occupied again by the same para's next
 # candidate in one block (the witness needs two candidates); upgrades on trio: with n = 3 a single reject

@@ -10,10 +10,14 @@ from __future__ import annotations
 import pytest
 
 from paraspec.checker.registry import UsageError, build, load_all
+from paraspec.checker.runtime_scenario import run_scenario
 from paraspec.model.config import HARD_LIMITS
 from paraspec.model.core import Rejected
+from paraspec.model.disputes import Block, Build, Side, Tick, Vote
+from paraspec.model.escalation import INVALID_OUTCOMES
 from paraspec.model.readings import READINGS
 from paraspec.model.runtime.configuration import ConfigurationState, SetConfiguration
+from paraspec.model.runtime.scheduler import CoreOccupied, SchedulerState
 
 load_all()
 
@@ -37,3 +41,90 @@ def test_a_preset_override_above_a_hard_limit_is_one_line():
     with pytest.raises(UsageError) as e:
         build("configuration", overrides={"max_head_data_size": str(HARD_LIMITS["max_head_data_size"] + 1)})
     assert "CFG-6" in str(e.value) and "max_head_data_size" in str(e.value) and "\n" not in str(e.value)
+
+
+# -- SCH-11 / SCH-14, decision SCH-D9: scheduler.rs availability_timeout_check_required ----------------
+# The facts of sdk's scheduler test `availability_predicate_works`: a session started at block 1,
+# rotation every f blocks, availability period p < f. At block 1 + p no timeout check is required;
+# at the rotation block 1 + f it is, and a candidate pending since now - p times out while one
+# pending since now - p + 1 (or since the rotation) does not; at 1 + f + p it is not required.
+# The window is that of the next block: at block f, the last before the rotation, it is already
+# required under sdk; the seeds' predicate ([IG §2.5.5]) measures from the block itself.
+
+def _sched_and_cfg(reading: str):
+    m = build("scheduler", overrides={"reading": reading, "group_rotation_frequency": 5,
+                                      "chain_availability_period": 2, "thread_availability_period": 2})
+    ss = SchedulerState(groups=((0,), (1,)), cores=(CoreOccupied(0), None), session_start=1)
+    return m, ss, m.cfg
+
+
+def test_sdk_timeout_check_and_predicate_as_in_availability_predicate_works():
+    m, ss, cfg = _sched_and_cfg("sdk")
+    f, p = cfg.group_rotation_frequency, cfg.chain_availability_period
+    assert m.get_availability_timeout_predicate(ss, 1 + p, cfg) is None
+    assert m.get_availability_timeout_predicate(ss, 1 + f + p, cfg) is None
+    now = 1 + f
+    pred = m.get_availability_timeout_predicate(ss, now, cfg)
+    assert pred is not None
+    assert pred(0, now - p) and not pred(0, now - p + 1) and not pred(0, now) and not pred(0, now - 1)
+
+
+@pytest.mark.parametrize("reading, required", [("sdk", True), ("seed", False)])
+def test_the_block_before_a_rotation_opens_the_window_under_sdk_only(reading, required):
+    m, ss, cfg = _sched_and_cfg(reading)
+    now = cfg.group_rotation_frequency  # the block before the rotation at 1 + f
+    pred = m.get_availability_timeout_predicate(ss, now, cfg)
+    assert (pred is not None) == required
+    if required:
+        assert pred(0, now - cfg.chain_availability_period)
+
+
+@pytest.mark.parametrize("reading, freed_at", [("sdk", 9), ("seed", 10)])
+def test_a_pending_candidate_times_out_in_the_block_before_the_rotation_under_sdk(reading, freed_at):
+    """The composed runtime (``tiny``: rotation every 10 blocks from block 0, availability
+    period 2): a candidate backed in block 1 and never made available is freed by the
+    timeout in block 9 under sdk (``free_timedout`` once ``availability_timeout_check_required``
+    holds for block 10), in block 10 under the seeds' window."""
+    backed = {"backed_candidates": [{"para": 0, "head": 1, "backers": "group"}], "expect": "ok"}
+    out = run_scenario({"preset": "tiny", "blocks": [backed] + [{"bitfields": []}] * 10}, reading=reading)
+    freed = [b["number"] for b in out["blocks"] if "timed_out:0" in b["events"]]
+    assert freed == [freed_at]
+    assert all(b["outcome"] == "ok" for b in out["blocks"])
+
+
+# -- DSP-13, decision DSP-D5: disputes.rs, freeze when just concluded against an included candidate ------
+# The facts of sdk's `process_checked_dispute_data` and its tests (`test_revert_and_freeze`): the
+# statements that make a dispute conclude against a candidate the chain included revert the chain
+# to the block before the inclusion and freeze it in the same block; under the seeds' reading the
+# revert waits for the dispute window to close.
+
+def _conclude_invalid_on_fork_a(reading: str):
+    m = build("disputes", overrides={"reading": reading})
+    s = [x for x in m.init() if not x.truth_valid][0]
+    s = m.step(s, Build(Block.A1))  # A1 includes X
+    s = m.step(s, Build(Block.A2))
+    while s.records[0].outcome not in INVALID_OUTCOMES:
+        vote = next(a for a in m.actions(s) if isinstance(a, Vote) and a.fork == 0 and a.side == Side.INVALID
+                    and not (s.records[0].votes_against >> a.validator) & 1)
+        s = m.step(s, vote)
+    return m, s
+
+
+def test_a_dispute_concluding_invalid_reverts_at_once_under_sdk():
+    m, s = _conclude_invalid_on_fork_a("sdk")
+    reverted = {b for b in Block if (s.reverted >> b) & 1}
+    assert reverted == {Block.A1, Block.A2} and s.blacklisted
+
+
+def test_under_the_seed_reading_the_revert_waits_for_the_window():
+    m, s = _conclude_invalid_on_fork_a("seed")
+    assert s.reverted == 0 and not s.blacklisted
+    ticks = 0
+    while ticks <= m.params.window:
+        t = m.try_step(s, Tick())
+        if isinstance(t, Rejected):  # DSP-12: a due honest statement first
+            t = m.step(s, next(a for a in m.actions(s) if isinstance(a, Vote) and a.side == Side.INVALID))
+        else:
+            ticks += 1
+        s = t
+    assert {b for b in Block if (s.reverted >> b) & 1} == {Block.A1, Block.A2} and s.blacklisted

@@ -19,6 +19,7 @@ from ..config import HostConfiguration
 from ..core import Machine, register_machine, require
 from ..groups import group_of_core, partition
 from ..inclusion import is_candidate_timed_out
+from ..readings import is_sdk
 from ..rules import implements
 from .bounds import exploration_presets
 from .common import compute_shuffle, replace
@@ -132,6 +133,14 @@ class SchedulerModule:
         """SCH-13: availability timeouts apply only in the first ``period`` blocks of a rotation."""
         return since_rotation < period
 
+    @implements("SCH-11", "SCH-14")
+    def get_timeout_window_block(self, now: int, cfg: HostConfiguration) -> int:
+        """The block whose place in the rotation decides whether timeouts apply at ``now``:
+        ``now`` itself (SCH-11, [IG §2.5.5]); under ``reading=sdk`` the next block,
+        ``now + 1`` (SCH-14, polkadot-sdk ``availability_timeout_check_required``;
+        decision SCH-D9)."""
+        return now + 1 if is_sdk(cfg) else now
+
     @implements("SCH-10")
     def may_retry(self, retries: int, cfg: HostConfiguration) -> bool:
         """SCH-10: a claim may be scheduled again while its retries are within the limit."""
@@ -160,13 +169,16 @@ class SchedulerModule:
                 return a.para
         return None
 
-    @implements("SCH-13")
+    @implements("SCH-11", "SCH-14")
     def get_availability_timeout_predicate(self, ss: SchedulerState, now: int,
                                            cfg: HostConfiguration) -> Callable[[int, int], bool] | None:
-        """SCH-13: ``None`` unless the block is within ``max(chain, thread)`` availability
+        """SCH-11: ``None`` unless the block is within ``max(chain, thread)`` availability
         periods of the last rotation; else a predicate on (core, pending since) that times
-        out a core pending for its kind's period, only within that period of the rotation."""
-        since_rotation = max(now - ss.session_start, 0) % cfg.group_rotation_frequency
+        out a core pending for its kind's period, only within that period of the rotation.
+        The place in the rotation is that of :meth:`get_timeout_window_block` (``now + 1``
+        under ``reading=sdk``, SCH-14); the age is always counted to ``now``."""
+        at = self.get_timeout_window_block(now, cfg)
+        since_rotation = max(at - ss.session_start, 0) % cfg.group_rotation_frequency
         cutoff = max(cfg.chain_availability_period, cfg.thread_availability_period)
         if not self.is_in_timeout_window(since_rotation, cutoff):
             return None
