@@ -3,6 +3,7 @@ Ray or join a cluster, and turn a dead worker into one line."""
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -35,6 +36,9 @@ def connect(address: str | None, workers: int) -> Any:
         if address:
             ray.init(address=address, log_to_driver=False, logging_level="ERROR")
         else:
+            # Ray's notice that its own local cluster uses token authentication (its default) is not ours
+            # to print on every run
+            logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
             # "local": a new Ray of our own even when `ray start` left a cluster on this node (or
             # RAY_ADDRESS names one), which ray.init() without an address would join instead
             ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False,

@@ -38,6 +38,8 @@ def head():
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
     p = subprocess.Popen([str(BIN / "ray"), "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
                           "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats", "--block",
+                          # no fixed ports (Ray's defaults 8265 and 52365 may be taken)
+                          f"--dashboard-port={_free_port()}", f"--dashboard-agent-listen-port={_free_port()}",
                           f"--temp-dir={tmp}"], stdout=log, stderr=subprocess.STDOUT, env=env,
                          start_new_session=True)
     try:
