@@ -30,11 +30,11 @@ SOURCE = ROOT / "examples" / "adapters" / "go"
 
 
 
-def write_walks(out: Path, walks: int = 40, depth: int = 6, seed: int = 7) -> int:
-    """Cases from seeded random walks of the ``runtime`` machine at ``tiny``: each step is a
-    case (accepted or rejected) with the reference answer; a walk goes on from accepted steps."""
+def write_walks(out: Path, walks: int = 40, depth: int = 6, seed: int = 7, reading: str = "seed") -> int:
+    """Cases from seeded random walks of the ``runtime`` machine at ``tiny`` under ``reading``: each
+    step is a case (accepted or rejected) with the reference answer; a walk goes on from accepted steps."""
     load_all()
-    m = build("runtime", "tiny")
+    m = build("runtime", "tiny", overrides={"reading": reading})
     base = out / "tiny" / "runtime"
     (base / "relay_block").mkdir(parents=True)
     (base / "config.json").write_text(dump(config_json(m)))
@@ -83,8 +83,17 @@ def walks(tmp_path_factory) -> Path:
     return out
 
 
-def test_the_go_adapter_passes_every_case_of_a_runtime_suite(adapter, walks):
-    cases = load_suite(walks)
+@pytest.fixture(scope="module")
+def sdk_walks(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sdk_walks")
+    write_walks(out, reading="sdk", seed=11)
+    return out
+
+
+@pytest.mark.parametrize("reading", ["seed", "sdk"])
+def test_the_go_adapter_passes_every_case_of_a_runtime_suite(adapter, walks, sdk_walks, reading):
+    cases = load_suite(walks if reading == "seed" else sdk_walks)
+    assert {c.config["reading"] for c in cases} == {reading}
     assert len(cases) >= 150
     kinds = {json.dumps(e.split(":")[0]) for c in cases for e in c.data["post_state"]["events"]}
     assert {'"enacted"', '"timed_out"', '"session_change"', '"call"'} <= kinds  # the walks reach deep blocks
