@@ -72,7 +72,7 @@ vectors: $(STAMP)
 	$(BIN)/paraspec vectors generate --out vectors
 	$(BIN)/paraspec vectors run vectors --adapter "$(BIN)/paraspec adapter" --quiet
 	@if command -v node >/dev/null 2>&1; then \
-		$(BIN)/paraspec vectors run vectors --adapter "node examples/adapters/node/adapter.js" --quiet; \
+		$(BIN)/paraspec vectors run vectors --machine availability --machine inclusion --adapter "node examples/adapters/node/adapter.js" --quiet; \
 	else echo "node not found: the Node.js adapter is not run"; fi
 	@if command -v go >/dev/null 2>&1; then \
 		(cd examples/adapters/go && GOFLAGS=-mod=mod GOPROXY=off go build -o ../../../build/go-adapter .) && \

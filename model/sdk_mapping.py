@@ -47,7 +47,7 @@ FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("runtime", "has_initialized"): ("initializer::HasInitialized", "false between blocks"),
     ("runtime", "included"): ("paras_inherent::Included", "false between blocks"),
     ("runtime", "events"): ("frame_system::Events (the module events, in order)",
-                            "names only; a client compares the order of its own events"),
+                            "the names, their order and their arguments are listed in docs/vectors.md (Runtime events)"),
     ("runtime", "notification"): ("initializer::SessionChangeNotification of the block", "null when none"),
     # -- runtime: input (one relay-chain block) ---------------------------------------------------
     ("runtime", "input.session_change"): ("initializer::on_new_session / BufferedSessionChanges",

@@ -1,7 +1,8 @@
 """The Go adapter (issue 20, item 6): a second implementation of the ``runtime`` suite,
 written in Go from docs/vectors.md, the schemas and docs/vectors-mapping.md, builds with
 the standard library alone and answers every case of a small runtime suite as the
-reference does. Skipped where ``go`` is not installed (``.ci/run`` installs it).
+reference does. The adapter tests are skipped where ``go`` is not installed (``.ci/run``
+installs it).
 
 The suite here is made cheaply: seeded random walks of relay blocks through the reference
 model (``paraspec vectors generate --machine runtime`` takes minutes; ``make vectors`` runs
@@ -27,14 +28,13 @@ from paraspec.model.handlers import handlers_for
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "examples" / "adapters" / "go"
 
-pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="go is not installed (apt-get install golang-go)")
 
 
-def write_walks(out: Path, walks: int = 40, depth: int = 6, seed: int = 7) -> int:
-    """Cases from seeded random walks of the ``runtime`` machine at ``tiny``: each step is a
-    case (accepted or rejected) with the reference answer; a walk goes on from accepted steps."""
+def write_walks(out: Path, walks: int = 40, depth: int = 6, seed: int = 7, reading: str = "seed") -> int:
+    """Cases from seeded random walks of the ``runtime`` machine at ``tiny`` under ``reading``: each
+    step is a case (accepted or rejected) with the reference answer; a walk goes on from accepted steps."""
     load_all()
-    m = build("runtime", "tiny")
+    m = build("runtime", "tiny", overrides={"reading": reading})
     base = out / "tiny" / "runtime"
     (base / "relay_block").mkdir(parents=True)
     (base / "config.json").write_text(dump(config_json(m)))
@@ -64,6 +64,8 @@ def write_walks(out: Path, walks: int = 40, depth: int = 6, seed: int = 7) -> in
 
 @pytest.fixture(scope="module")
 def adapter(tmp_path_factory) -> str:
+    if shutil.which("go") is None:
+        pytest.skip("go is not installed (apt-get install golang-go)")
     tmp = tmp_path_factory.mktemp("goadapter")
     env = dict(os.environ, GOFLAGS="-mod=mod", GOPROXY="off", GO111MODULE="on")
     env.setdefault("GOCACHE", str(tmp / "cache"))
@@ -81,8 +83,17 @@ def walks(tmp_path_factory) -> Path:
     return out
 
 
-def test_the_go_adapter_passes_every_case_of_a_runtime_suite(adapter, walks):
-    cases = load_suite(walks)
+@pytest.fixture(scope="module")
+def sdk_walks(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sdk_walks")
+    write_walks(out, reading="sdk", seed=11)
+    return out
+
+
+@pytest.mark.parametrize("reading", ["seed", "sdk"])
+def test_the_go_adapter_passes_every_case_of_a_runtime_suite(adapter, walks, sdk_walks, reading):
+    cases = load_suite(walks if reading == "seed" else sdk_walks)
+    assert {c.config["reading"] for c in cases} == {reading}
     assert len(cases) >= 150
     kinds = {json.dumps(e.split(":")[0]) for c in cases for e in c.data["post_state"]["events"]}
     assert {'"enacted"', '"timed_out"', '"session_change"', '"call"'} <= kinds  # the walks reach deep blocks
@@ -120,3 +131,10 @@ def test_other_handlers_are_unsupported(adapter, tmp_path):
     assert p.returncode == 0 and len(lines) == 2
     assert lines[0]["id"] == req["id"] and "unsupported" in lines[0]
     assert "error" in lines[1]
+
+
+def test_a_record_schema_carries_its_whole_docstring():
+    """What ``signers: null`` means was in the second paragraph of BackedCandidate's docstring,
+    which the schema used to drop: the Go adapter had to guess it."""
+    schema = json.loads((ROOT / "checker" / "schemas" / "runtime.relay_block.schema.json").read_text())
+    assert "the backers themselves" in schema["$defs"]["BackedCandidate"]["description"]
