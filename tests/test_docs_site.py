@@ -45,15 +45,22 @@ def test_a_state_diagram_is_drawn_from_the_model():
 
 
 def test_without_a_suite_on_disk_the_vector_column_comes_from_the_kept_index(tmp_path, monkeypatch):
-    """A plain `make docs` (no vectors/) fills the vector-case column from docs/vector_rules.json and says so."""
+    """A plain `make docs` (no vectors/) fills the vector-case column from docs/vector_rules.json and says so;
+    without that file the page says the column is empty and why."""
     monkeypatch.setenv("PARASPEC_DOCS_VECTORS", str(tmp_path / "none"))
+    kept = tmp_path / "kept.json"
+    kept.write_text(json.dumps({"generator": "g", "presets": ["tiny"], "machines": ["m"], "cases": 7,
+                                "options": {"max_states": 12000, "reading": "seed"},
+                                "rules": {"AV-6": {"positive": ["tiny/m/h/rule_AV-6_positive"],
+                                                   "negative": ["tiny/m/h/rule_AV-6_negative"], "cases": 5}}}))
+    monkeypatch.setattr(gen_site, "VECTOR_INDEX", kept)
     cases, note = gen_site._vector_cases()
-    assert "docs/vector_rules.json" in note
-    kept = set(json.loads(gen_site.VECTOR_INDEX.read_text())["rules"])
-    assert kept and set(cases) == kept
-    with_cases = [r for r in load_rules().values()
-                  if not r.is_decision and any("_positive" in c for c in cases.get(r.id, []))]
-    assert len(with_cases) > 200
+    assert "`docs/kept.json`, the rule index of the default suite" in note and "7 cases" in note
+    assert cases == {"AV-6": ["tiny/m/h/rule_AV-6_positive", "tiny/m/h/rule_AV-6_negative",
+                              "3 more case(s) exercising it"]}
+    monkeypatch.setattr(gen_site, "VECTOR_INDEX", tmp_path / "absent.json")
+    cases, note = gen_site._vector_cases()
+    assert cases == {} and "column is empty" in note
 
 
 def test_the_kept_index_is_written_from_a_suite_and_bad_input_is_one_line(tmp_path, monkeypatch, capsys):

@@ -113,6 +113,8 @@ def test_the_docs_rule_index_is_the_default_suites(suite):
         import gen_site
     finally:
         sys.path.remove(str(ROOT / "docs"))
+    if not gen_site.VECTOR_INDEX.exists():
+        pytest.skip("docs/vector_rules.json is not kept (the site's vector-case column then says it is empty)")
     index = json.loads((suite[0] / "index.json").read_text())
     kept = json.loads(gen_site.VECTOR_INDEX.read_text())
     assert kept == gen_site.vector_index(index), (
