@@ -4,7 +4,8 @@
   the spec text, the model functions that enforce it (``@implements``) with links to their source lines, the
   properties that check it, the mutants that break those properties, and the conformance-vector cases whose
   ``rules`` name it (from a vector suite on disk: ``$PARASPEC_DOCS_VECTORS``, else ``vectors/`` when
-  ``make vectors`` made it);
+  ``make vectors`` made it; else ``docs/vector_rules.json``, the default suite's rule index kept in the
+  repository);
 * ``_gen/diagrams.md`` with SVG state diagrams of small machines' control states (projections of the reachable
   graph, ``checker/stategraph.py``) and a mutant's counterexample as a sequence diagram;
 * ``_extra/src/...``: the model's source as HTML with line anchors (the targets of the source links).
@@ -51,24 +52,56 @@ def _model_functions() -> dict[str, list[tuple[str, str, int]]]:
     return out
 
 
-def _vector_cases() -> tuple[dict[str, list[str]], str]:
-    """rule ID -> case ids, and a sentence saying where they came from."""
-    root = Path(os.environ.get("PARASPEC_DOCS_VECTORS") or ROOT / "vectors")
-    if not root.is_dir():
-        return {}, ("No vector suite was on disk when this page was built (`make vectors` writes `vectors/`, or "
-                    "set `PARASPEC_DOCS_VECTORS`), so the vector-case column is empty; every rule has a "
-                    "positive and a negative case named `rule_<ID>_positive` and `rule_<ID>_negative`.")
-    try:  # the suite's index.json: rule ID -> its positive and negative cases and how many cases exercise it
-        index = json.loads((root / "index.json").read_text())
-        rules = index["rules"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}, f"The vector suite in `{root.name}/` has no readable `index.json`, so the vector-case column is empty."
+#: the rule index of the default vector suite, committed so that a plain `make docs` fills the vector-case column
+#: (generating the suite takes minutes); ``python docs/gen_site.py --vector-index SUITE`` refreshes it, and
+#: ``tests/test_vectors.py`` checks it against the suite it generates from the current code
+VECTOR_INDEX = Path(__file__).resolve().parent / "vector_rules.json"
+
+
+def _rule_entries(rules: dict) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for rid, entry in rules.items():
         ids = list(entry.get("positive", [])) + list(entry.get("negative", []))
         extra = int(entry.get("cases", 0)) - len(ids)
         out[rid] = ids + ([f"{extra} more case(s) exercising it"] if extra > 0 else [])
-    return out, f"Vector cases: from the index of the suite in `{root.name}/` (its positive and negative case per rule)."
+    return out
+
+
+def vector_index(index: dict) -> dict:
+    """What ``VECTOR_INDEX`` keeps of a suite's ``index.json``: how it was generated and its rule index."""
+    return {"generator": index["generator"], "presets": index["presets"], "machines": index["machines"],
+            "options": index["options"], "cases": index["cases"], "rules": index["rules"]}
+
+
+def _vector_cases() -> tuple[dict[str, list[str]], str]:
+    """rule ID -> case ids, and a sentence saying where they came from: a suite on disk
+    (``$PARASPEC_DOCS_VECTORS``, else ``vectors/`` when ``make vectors`` made it), else ``VECTOR_INDEX``."""
+    root = Path(os.environ.get("PARASPEC_DOCS_VECTORS") or ROOT / "vectors")
+    if not root.is_dir():
+        try:
+            kept = json.loads(VECTOR_INDEX.read_text())
+            rules = kept["rules"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}, (f"No vector suite was on disk when this page was built and `docs/{VECTOR_INDEX.name}` is "
+                        "missing or unreadable, so the vector-case column is empty; every rule has a positive and "
+                        "a negative case named `rule_<ID>_positive` and `rule_<ID>_negative`.")
+        o = kept.get("options", {})
+        return _rule_entries(rules), (
+            f"Vector cases: from `docs/{VECTOR_INDEX.name}`, the rule index of the default suite "
+            f"(`paraspec vectors generate --out vectors`: {kept.get('cases', 0):,} cases on presets "
+            f"{', '.join(kept.get('presets', []))}, at most {o.get('max_states', '?'):,} states per exploration, "
+            f"reading {o.get('reading', 'seed')}), kept in the repository so that this page needs no suite; "
+            "`tests/test_vectors.py` checks it against the suite generated from the current code, and "
+            f"`python docs/gen_site.py --vector-index vectors/` refreshes it. A suite in `vectors/` (or "
+            "`$PARASPEC_DOCS_VECTORS`) when the site is built takes its place.")
+    try:  # the suite's index.json: rule ID -> its positive and negative cases and how many cases exercise it
+        index = json.loads((root / "index.json").read_text())
+        rules = index["rules"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}, (f"The vector suite in `{root.name}/` has no readable `index.json`, so the vector-case column "
+                    "is empty.")
+    return _rule_entries(rules), (f"Vector cases: from the index of the suite in `{root.name}/` (its positive "
+                                  "and negative case per rule).")
 
 
 def _source_pages(paths: set[str], extra: Path) -> None:
@@ -213,3 +246,28 @@ def generate(docs: Path) -> None:
         d.mkdir()
     _traceability(out, extra)
     _diagrams(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python docs/gen_site.py --vector-index SUITE``: write ``VECTOR_INDEX`` from a generated suite."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--vector-index", metavar="SUITE", required=True,
+                    help="a suite written by `paraspec vectors generate` with the default options")
+    args = ap.parse_args(argv)
+    try:
+        index = json.loads((Path(args.vector_index) / "index.json").read_text())
+        kept = vector_index(index)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f"{args.vector_index}/index.json: not a readable suite index ({e})", file=sys.stderr)
+        return 2
+    tmp = VECTOR_INDEX.with_suffix(".tmp")
+    tmp.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
+    tmp.replace(VECTOR_INDEX)
+    print(f"{VECTOR_INDEX}: {len(kept['rules'])} rules, from {kept['cases']:,} cases")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

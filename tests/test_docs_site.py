@@ -3,6 +3,7 @@ point at the functions' lines, and a state diagram drawn from a model."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -41,3 +42,36 @@ def test_a_state_diagram_is_drawn_from_the_model():
     assert g.nodes["RUNNING"].get("initial") and g.has_edge("RUNNING", "EMERGENCY_HALT", key="EmergencyHalt")
     svg = to_svg(g, "halt modes")
     assert svg.count("<rect") == 4 and "EmergencyHalt" in svg
+
+
+def test_without_a_suite_on_disk_the_vector_column_comes_from_the_kept_index(tmp_path, monkeypatch):
+    """A plain `make docs` (no vectors/) fills the vector-case column from docs/vector_rules.json and says so;
+    without that file the page says the column is empty and why."""
+    monkeypatch.setenv("PARASPEC_DOCS_VECTORS", str(tmp_path / "none"))
+    kept = tmp_path / "kept.json"
+    kept.write_text(json.dumps({"generator": "g", "presets": ["tiny"], "machines": ["m"], "cases": 7,
+                                "options": {"max_states": 12000, "reading": "seed"},
+                                "rules": {"AV-6": {"positive": ["tiny/m/h/rule_AV-6_positive"],
+                                                   "negative": ["tiny/m/h/rule_AV-6_negative"], "cases": 5}}}))
+    monkeypatch.setattr(gen_site, "VECTOR_INDEX", kept)
+    cases, note = gen_site._vector_cases()
+    assert "`docs/kept.json`, the rule index of the default suite" in note and "7 cases" in note
+    assert cases == {"AV-6": ["tiny/m/h/rule_AV-6_positive", "tiny/m/h/rule_AV-6_negative",
+                              "3 more case(s) exercising it"]}
+    monkeypatch.setattr(gen_site, "VECTOR_INDEX", tmp_path / "absent.json")
+    cases, note = gen_site._vector_cases()
+    assert cases == {} and "column is empty" in note
+
+
+def test_the_kept_index_is_written_from_a_suite_and_bad_input_is_one_line(tmp_path, monkeypatch, capsys):
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "index.json").write_text(json.dumps({
+        "generator": "g", "presets": ["tiny"], "machines": ["m"], "options": {}, "cases": 2,
+        "rules": {"X-1": {"positive": ["a"], "negative": ["b"], "cases": 2}}}))
+    monkeypatch.setattr(gen_site, "VECTOR_INDEX", tmp_path / "kept.json")
+    assert gen_site.main(["--vector-index", str(suite)]) == 0
+    assert json.loads((tmp_path / "kept.json").read_text())["rules"]["X-1"]["positive"] == ["a"]
+    assert gen_site.main(["--vector-index", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "index.json" in err[0]

@@ -105,6 +105,22 @@ def test_schemas_travel_with_the_suite_and_are_current(suite):
         assert json.loads(f.read_text()) == json.loads((SCHEMA_DIR / f.name).read_text()), f.name
 
 
+def test_the_docs_rule_index_is_the_default_suites(suite):
+    """docs/vector_rules.json (the site's vector-case column when no suite is on disk) is the rule index of
+    the default suite this code generates; refresh it with `python docs/gen_site.py --vector-index SUITE`."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import gen_site
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    if not gen_site.VECTOR_INDEX.exists():
+        pytest.skip("docs/vector_rules.json is not kept (the site's vector-case column then says it is empty)")
+    index = json.loads((suite[0] / "index.json").read_text())
+    kept = json.loads(gen_site.VECTOR_INDEX.read_text())
+    assert kept == gen_site.vector_index(index), (
+        f"docs/vector_rules.json is stale: python docs/gen_site.py --vector-index {suite[0]}")
+
+
 def test_errors_leave_the_state_unchanged_and_name_a_spec_rule(cases):
     rules = load_rules()
     errs = [c for c in cases if "err" in c.data["output"]]
