@@ -377,7 +377,8 @@ class _Driver:
         enabled = np.zeros(len(fps), dtype=np.uint8)
         np.bitwise_or.at(enabled, src, label)
         s = self.s
-        g = Graph(n=len(fps), src=array("i", src.astype(np.int32).tobytes()),
+        off = np.searchsorted(src, np.arange(len(fps)), side="left")  # edges sorted by source
+        g = Graph(n=len(fps), off=array("q", off.astype(np.int64).tobytes()),
                   dst=array("i", dst.astype(np.int32).tobytes()), act=array("i", act.astype(np.int32).tobytes()),
                   label=array("B", label.astype(np.uint8).tobytes()), enabled=array("B", enabled.tobytes()),
                   parent=parent, parent_act=pact)  # the exploration's own arrays, shared
