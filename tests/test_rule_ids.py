@@ -33,3 +33,16 @@ def test_tracing_reads_the_declarations():
     assert codes[AvailabilityMachine.is_available.__code__] == rule_ids(AvailabilityMachine.is_available) == ("AV-6",)
     assert codes[is_more_than_two_thirds.__code__] == rule_ids(is_more_than_two_thirds)
     assert rule_ids(is_more_than_two_thirds)[0] == "TH-2"
+
+
+def test_every_declared_rule_id_is_a_rule_of_spec():
+    """A model function may only declare rule IDs that spec/ defines (``@implements("SCH-13")`` on a
+    function once named a rule no spec file has, so no vector case or traceability row could reach it)."""
+    from paraspec.checker.spec import load_rules
+
+    rules = set(load_rules())
+    declared = {rid: code for code, ids in rule_functions().items() for rid in ids}
+    unknown = sorted(f"{rid} ({code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno})"
+                     for rid, code in declared.items() if rid not in rules)
+    assert unknown == []
+    assert {"SCH-2", "SCH-11", "AV-6"} <= set(declared)

@@ -5,7 +5,7 @@ validator groups from a seeded shuffle partitioned with ``model.groups.partition
 (SCH-2, SCH-3), round-robin rotation with ``model.groups.group_of_core`` (SCH-4),
 parathread claims in a queue pre-assigned to thread cores (SCH-7 .. SCH-10),
 ``schedule`` / ``occupied`` (SCH-8, SCH-9), ``core_para``, ``group_validators`` and
-the availability timeout predicate, active only near a rotation (SCH-13).
+the availability timeout predicate, active only near a rotation (SCH-11).
 """
 
 from __future__ import annotations
@@ -128,9 +128,9 @@ class SchedulerModule:
             return None
         return group_of_core(core, self.get_rotations(ss, now, cfg), len(ss.groups))
 
-    @implements("SCH-13")
+    @implements("SCH-11")
     def is_in_timeout_window(self, since_rotation: int, period: int) -> bool:
-        """SCH-13: availability timeouts apply only in the first ``period`` blocks of a rotation."""
+        """SCH-11: availability timeouts apply only in the first ``period`` blocks of a rotation."""
         return since_rotation < period
 
     @implements("SCH-11", "SCH-14")
@@ -152,9 +152,9 @@ class SchedulerModule:
         return cfg.scheduling_lookahead * cfg.parathread_cores
 
     # -- accessors -----------------------------------------------------------------------------
-    @implements("SCH-12")
+    @implements("SCH-2")
     def get_group_validators(self, ss: SchedulerState, group: int) -> tuple[int, ...] | None:
-        """SCH-12: the validators of ``group``, if the index is valid this session."""
+        """SCH-2: the validators of ``group``, if the index is valid this session."""
         if 0 <= group < len(ss.groups):
             return ss.groups[group]
         return None
