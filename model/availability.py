@@ -76,18 +76,15 @@ def check_bitfield(bf: SignBitfield, n_validators: int, n_cores: int, next_valid
     this block already carries: bitfields come in strictly ascending validator order,
     which is how a duplicate is detected (decision AV-D3).
     """
-    # (tests, then messages: every explored state runs these checks, most of them pass)
-    v = bf.validator
-    if not 0 <= v < n_validators:
-        raise Rejected("AV-1", f"validator index {v} is not in the session's {n_validators} validators")
-    if bf.length != n_cores:
-        raise Rejected("AV-2", f"bitfield has {bf.length} bits, expected one per core ({n_cores})")
-    if not 0 <= bf.bits < (1 << n_cores):
-        raise Rejected("AV-2", "bitfield has bits beyond its length")
-    if v < next_validator:
-        raise Rejected("AV-3", f"validator {v}'s bitfield is a duplicate or out of order in this block")
-    if bf.signer != v:
-        raise Rejected("AV-4", f"signature by {bf.signer} is not validator {v}'s")
+    require(0 <= bf.validator < n_validators, "AV-1",
+            f"validator index {bf.validator} is not in the session's {n_validators} validators")
+    require(bf.length == n_cores, "AV-2",
+            f"bitfield has {bf.length} bits, expected one per core ({n_cores})")
+    require(0 <= bf.bits < (1 << n_cores), "AV-2", "bitfield has bits beyond its length")
+    require(bf.validator >= next_validator, "AV-3",
+            f"validator {bf.validator}'s bitfield is a duplicate or out of order in this block")
+    require(bf.signer == bf.validator, "AV-4",
+            f"signature by {bf.signer} is not validator {bf.validator}'s")
 
 
 @implements("AV-5")
