@@ -445,11 +445,21 @@ func (b *block) groupOfCore(c int) int {
 	return (c + b.rotations()) % n
 }
 
+// sinceRotation: the place in the rotation of the block that decides whether timeouts apply:
+// the block itself (SCH-11), or under reading=sdk the next block (SCH-14, decision SCH-D9).
 func (b *block) sinceRotation() int {
-	if b.cfg.GroupRotationFrequency <= 0 {
-		return b.s.Now - b.s.Scheduler.SessionStart
+	at := b.s.Now
+	if b.cfg.Reading == "sdk" {
+		at++
 	}
-	return (b.s.Now - b.s.Scheduler.SessionStart) % b.cfg.GroupRotationFrequency
+	since := at - b.s.Scheduler.SessionStart
+	if since < 0 {
+		since = 0
+	}
+	if b.cfg.GroupRotationFrequency <= 0 {
+		return since
+	}
+	return since % b.cfg.GroupRotationFrequency
 }
 
 func (b *block) timeoutActive() bool {
