@@ -215,17 +215,8 @@ class Machine:
 
         Engines use this; a machine may override it with a faster equivalent.
         """
-        if type(self).try_step is not Machine.try_step:  # a machine's own try_step
-            for i, a in enumerate(self.actions(state)):
-                yield i, a, self.try_step(state, a)
-            return
-        step = self.step
         for i, a in enumerate(self.actions(state)):
-            try:
-                t = step(state, a)
-            except Rejected as r:
-                t = r
-            yield i, a, t
+            yield i, a, self.try_step(state, a)
 
     def answer(self, state, action, next_state) -> Any:
         """The value an accepted input returns besides its next state: a query's result,
