@@ -28,7 +28,8 @@ __all__ = ["HostConfiguration", "PRESETS", "get_preset", "ConfigError", "DEFAULT
 #: CFG-6: the hard limits of the three size members, in bytes (polkadot-sdk
 #: ``configuration.rs`` ``check_consistency``: ``MAX_CODE_SIZE`` and ``MAX_HEAD_DATA_SIZE``
 #: of the primitives, 3 MiB and 1 MiB; the PoV against the network's largest response,
-#: ``sc_network::MAX_RESPONSE_SIZE``, 16 MiB). Decision CFG-D7.
+#: ``sc_network::MAX_RESPONSE_SIZE``, defined as ``16 * 1024 * 1024`` in
+#: ``substrate/client/network/src/lib.rs``). Decision CFG-D7.
 HARD_LIMITS: dict[str, int] = {
     "max_code_size": 3 * 1024 * 1024,
     "max_head_data_size": 1 * 1024 * 1024,

@@ -22,6 +22,21 @@ def _accepted(t) -> bool:
     return not isinstance(t, Rejected)
 
 
+def _due(ps: ParasState, session: int) -> set[int]:
+    """The paras whose registration or cleanup is queued for ``session``."""
+    return {p for at, p in ps.actions_queue if at == session}
+
+
+def _live(ps: ParasState) -> set[int]:
+    return set(ps.parachains) | set(ps.parathreads)
+
+
+def spec_session_delay(m) -> int:
+    """PAR-10, stated apart from the model: sdk's ``SESSION_DELAY`` (2) under
+    ``reading=sdk``, the next session ([IG §2.5.4]) under ``reading=seed``."""
+    return 2 if getattr(m.params, "reading", "seed") == "sdk" else 1
+
+
 def known_paras(ps: ParasState) -> set[int]:
     return set(ps.parachains) | set(ps.parathreads) | {r.para for r in ps.replacements}
 
@@ -182,6 +197,26 @@ def outgoing_code_kept(m, s, a, t):
     return True
 
 
+@transition(M, ["PAR-1", "PAR-2", "PAR-10"], on=[ParasBlock],
+            witness=lambda m, s, a, t: _accepted(t) and a.session_change and bool(s.paras.actions_queue))
+def paras_change_at_session_delay(m, s, a, t):
+    """A registration or cleanup accepted in session ``k`` is queued for session
+    ``k + delay`` (1 under reading=seed, 2 under reading=sdk: PAR-10); a session change
+    to session ``n`` makes live exactly the paras queued for ``n`` and removes exactly
+    those; a para queued for a later session keeps its state."""
+    if not _accepted(t):
+        return True
+    new = set(t.paras.actions_queue) - set(s.paras.actions_queue)
+    if a.call is not None and any(at != t.sessions + spec_session_delay(m) for at, _ in new):
+        return False
+    if not a.session_change:
+        return True
+    due = _due(s.paras, t.sessions)
+    upcoming = {p for p, _ in s.paras.upcoming}
+    want = (_live(s.paras) - (due & set(s.paras.outgoing))) | (due & upcoming)
+    return _live(t.paras) == want and not _due(t.paras, t.sessions)
+
+
 # -- reachability -----------------------------------------------------------------------------------
 
 
@@ -265,29 +300,51 @@ class UpgradeOverwrites(ParasMachine):
 class RegisterImmediately(ParasMachine):
     """A registered para becomes live at once instead of at the next session."""
 
-    def process_schedule_para_initialize(self, ps, call):
-        ps = super().process_schedule_para_initialize(ps, call)
-        live = self.process_paras_session_change(replace(ps, outgoing=()), 0)
-        return replace(live, outgoing=ps.outgoing)
+    def process_schedule_para_initialize(self, ps, call, session, cfg):
+        ps = super().process_schedule_para_initialize(ps, call, session, cfg)
+        live = self.process_paras_session_change(replace(ps, outgoing=(), actions_queue=((0, call.para),)), 0, 0)
+        return replace(live, outgoing=ps.outgoing, actions_queue=ps.actions_queue)
 
 
 @mutant(M, "par_outgoing_code_dropped", kills=["outgoing_code_kept"])
 class OutgoingCodeDropped(ParasMachine):
     """Cleanup drops an outgoing para's code instead of keeping it as past code."""
 
-    def process_paras_session_change(self, ps, now):
-        stripped = replace(ps, code=tuple((p, c) for p, c in ps.code if p not in ps.outgoing))
-        return super().process_paras_session_change(stripped, now)
+    def process_paras_session_change(self, ps, now, session):
+        gone = _due(ps, session) & set(ps.outgoing)
+        stripped = replace(ps, code=tuple((p, c) for p, c in ps.code if p not in gone))
+        return super().process_paras_session_change(stripped, now, session)
 
 
 @mutant(M, "par_cleanup_keeps_head", kills=["registry_consistent"])
 class CleanupKeepsHead(ParasMachine):
     """Cleanup leaves the outgoing para's head behind."""
 
-    def process_paras_session_change(self, ps, now):
-        out = super().process_paras_session_change(ps, now)
-        kept = tuple((p, h) for p, h in ps.heads if p in ps.outgoing)
+    def process_paras_session_change(self, ps, now, session):
+        out = super().process_paras_session_change(ps, now, session)
+        gone = _due(ps, session) & set(ps.outgoing)
+        kept = tuple((p, h) for p, h in ps.heads if p in gone)
         return replace(out, heads=tuple(sorted(out.heads + kept)))
+
+
+@mutant(M, "par_sdk_next_session", kills=["paras_change_at_session_delay"], overrides={"reading": "sdk"})
+class SdkNextSession(ParasMachine):
+    """Under reading=sdk a registration or cleanup still takes effect at the next session
+    (the seed's timing kept where sdk's ``SESSION_DELAY`` applies: PAR-10)."""
+
+    def session_delay(self, cfg):
+        return 1
+
+
+@mutant(M, "par_action_applied_early", kills=["paras_change_at_session_delay"], overrides={"reading": "sdk"})
+class ActionAppliedEarly(ParasMachine):
+    """A session change applies every queued registration and cleanup, not only those
+    queued for the new session (invisible under reading=seed, where every entry is for
+    the next session)."""
+
+    def process_paras_session_change(self, ps, now, session):
+        ps = replace(ps, actions_queue=tuple((min(at, session), p) for at, p in ps.actions_queue))
+        return super().process_paras_session_change(ps, now, session)
 
 
 # -- the answer of a query (issue 20: an implementation that drops it must be caught) ----------------

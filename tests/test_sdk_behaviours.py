@@ -128,3 +128,87 @@ def test_under_the_seed_reading_the_revert_waits_for_the_window():
             ticks += 1
         s = t
     assert {b for b in Block if (s.reverted >> b) & 1} == {Block.A1, Block.A2} and s.blacklisted
+
+
+# -- PAR-10, decision PAR-D8: paras/mod.rs ActionsQueue, session + SESSION_DELAY --------------------------
+# The facts of sdk's paras tests `para_incoming_at_session` and `full_parachain_cleanup_storage`:
+# three paras registered in one session (two parachains, one parathread) stay `Onboarding`, outside
+# `Parachains`, through a block without a session change, and are queued for the scheduled session
+# (current + 2); they are live, with their genesis code, only once two session changes have passed.
+# A cleanup scheduled in a block is applied at the second session change after it: the para's head
+# and code are gone and its code is past code replaced at that block (expected_at = activated_at).
+# Under the seeds' reading ([IG §2.5.4]) both take effect at the next session change.
+
+_SC = {"session_change": {"validators": [0, 1, 2, 3]}}
+
+
+def _paras_after(reading: str, calls: list[dict], blocks: list[dict]) -> list[dict]:
+    doc = {"preset": "tiny", "blocks": [{"calls": calls}] + blocks}
+    out = run_scenario(doc, reading=reading, every_state=True)
+    assert all(b["outcome"] == "ok" for b in out["blocks"])
+    return [dict(b["state"]["paras"], number=b["number"], events=b["events"]) for b in out["blocks"]]
+
+
+_REGISTER = [{"call": "register_para", "para": 9, "parachain": True, "code": 91},
+             {"call": "register_para", "para": 8, "parachain": False, "code": 81},
+             {"call": "register_para", "para": 7, "parachain": True, "code": 71}]
+
+
+def test_registered_paras_go_live_after_two_session_changes_under_sdk():
+    after = _paras_after("sdk", _REGISTER, [{"bitfields": []}, dict(_SC), dict(_SC)])
+    registered, quiet, first, second = after
+    for ps in (registered, quiet, first):
+        assert ps["parachains"] == [0, 1] and ps["parathreads"] == []
+        assert sorted(ps["upcoming"]) == ["7", "8", "9"]
+        assert ps["actions_queue"] == [[2, 7], [2, 8], [2, 9]]  # session 0 + SESSION_DELAY
+    assert second["parachains"] == [0, 1, 7, 9] and second["parathreads"] == [8]
+    assert second["upcoming"] == {} and second["actions_queue"] == []
+    assert {p: second["code"][p] for p in ("7", "8", "9")} == {"7": 71, "8": 81, "9": 91}
+
+
+def test_registered_paras_go_live_at_the_next_session_change_under_seed():
+    registered, first = _paras_after("seed", _REGISTER, [dict(_SC)])
+    assert registered["actions_queue"] == [[1, 7], [1, 8], [1, 9]]
+    assert first["parachains"] == [0, 1, 7, 9] and first["parathreads"] == [8] and first["upcoming"] == {}
+
+
+@pytest.mark.parametrize("reading, removed_at", [("sdk", 3), ("seed", 2)])
+def test_a_cleanup_takes_effect_at_the_session_its_reading_names(reading, removed_at):
+    """Cleanup of parachain 1 (of the genesis parachains 0 and 1) in block 1; session changes in
+    blocks 2 and 3."""
+    after = _paras_after(reading, [{"call": "deregister_para", "para": 1}], [dict(_SC), dict(_SC)])
+    for ps in after:
+        gone = ps["number"] >= removed_at
+        assert (1 in ps["parachains"]) == (not gone)
+        assert ("1" in ps["heads"], "1" in ps["code"]) == (not gone, not gone)
+        assert (ps["outgoing"] == [1]) == (not gone)
+    last = after[-1]
+    assert last["past_code"] == {f"1@{removed_at}": 101}  # the cleaned-up code, replaced at that block
+    assert [1, removed_at] in last["past_code_pruning"]
+
+
+@pytest.mark.parametrize("reading", READINGS)
+def test_no_registration_of_an_offboarding_para_nor_cleanup_of_an_onboarding_one(reading):
+    """sdk: `schedule_para_initialize` needs no lifecycle (CannotOnboard), `schedule_para_cleanup`
+    a stable one (CannotOffboard for `Onboarding`)."""
+    calls = [{"call": "deregister_para", "para": 1}, {"call": "register_para", "para": 1},
+             {"call": "register_para", "para": 5}, {"call": "deregister_para", "para": 5}]
+    (ps,) = _paras_after(reading, calls, [])
+    assert [e for e in ps["events"] if e.startswith("call")] == [
+        "call:DeregisterPara", "call_failed:RegisterPara:PAR-1", "call:RegisterPara", "call_failed:DeregisterPara:PAR-2"]
+    assert ps["outgoing"] == [1] and sorted(ps["upcoming"]) == ["5"]
+
+
+def test_the_sdk_delay_mutant_is_caught_by_its_property():
+    """The `paras` machine under sdk: `par_sdk_next_session` (the seed's delay kept) breaks
+    `paras_change_at_session_delay` on the first registration it explores."""
+    from paraspec.model.runtime.paras import ParasBlock, RegisterPara
+    from paraspec.properties.core import MUTANTS, PROPERTIES
+
+    prop = PROPERTIES["paras"]["paras_change_at_session_delay"]
+    for cls, holds in ((build("paras", overrides={"reading": "sdk"}).__class__, True),
+                       (MUTANTS["par_sdk_next_session"].cls, False)):
+        m = cls(build("paras", overrides={"reading": "sdk"}).params)
+        s = next(iter(m.init()))
+        a = ParasBlock(call=RegisterPara(2, parachain=True, head=0, code=102))
+        assert bool(prop.predicate(m, s, a, m.step(s, a))) is holds

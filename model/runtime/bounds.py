@@ -76,15 +76,16 @@ class RuntimeBounds:
     @classmethod
     def of(cls, genesis: HostConfiguration) -> "RuntimeBounds":
         """The bounds of the exploration from ``genesis``: its ``n_parachains``
-        parachains and one parathread at genesis, five blocks, one session change, one
-        upgrade per para, the next para id registered by governance."""
+        parachains and one parathread at genesis, five blocks, one session change (two
+        under ``reading=sdk``, where a registration takes effect at session + 2: PAR-10),
+        one upgrade per para, the next para id registered by governance."""
         n_parathreads = 1
         return cls(
             genesis=genesis,
             n_parachains=genesis.n_parachains,
             n_parathreads=n_parathreads,
             max_blocks=5,
-            max_sessions=1,
+            max_sessions=2 if getattr(genesis, "reading", "seed") == "sdk" else 1,
             genesis_seed=1,
             seeds=(2,),
             max_upgrades=1,

@@ -3,7 +3,9 @@
 Registered paras (parachains and parathreads), their heads and validation code,
 future code upgrades, and past code kept for the acceptance period with
 ``PastCodeMeta`` / ``PastCodePruning``. Paras change only at session boundaries
-(PAR-1, PAR-2); an upgrade scheduled for ``expected_at`` is applied by the first
+(PAR-1, PAR-2): a registration or cleanup takes effect at the start of the next
+session under ``reading=seed``, of the session after it under ``reading=sdk``
+(``ActionsQueue``, PAR-10, decision PAR-D8); an upgrade scheduled for ``expected_at`` is applied by the first
 new head executed in the context of a relay block ``>= expected_at`` (PAR-5); past
 code is pruned at initialization once its acceptance period is over (PAR-7), and
 ``validation_code_at`` returns past, current or future code, or nothing once pruned
@@ -21,6 +23,7 @@ import attrs
 
 from ..config import PRESETS
 from ..core import Machine, register_machine, require
+from ..readings import is_sdk
 from ..rules import implements
 from .bounds import exploration_preset
 from .common import FMap, mdel, mget, mhas, mset, replace
@@ -87,10 +90,13 @@ class ParasState:
     past_code_pruning: tuple[tuple[int, int], ...] = ()
     future_code_upgrades: tuple[tuple[int, int], ...] = ()  # FMap para -> expected_at
     future_code: tuple[tuple[int, int], ...] = ()  # FMap para -> code
-    #: para -> ParaGenesisArgs, applied at the next session change
+    #: para -> ParaGenesisArgs, applied at the session its ``actions_queue`` entry names
     upcoming: tuple[tuple[int, ParaGenesisArgs], ...] = ()  # FMap
-    #: paras cleaned up at the next session change, ascending
+    #: paras cleaned up at the session their ``actions_queue`` entry names, ascending
     outgoing: tuple[int, ...] = ()
+    #: ``ActionsQueue``: (session, para), ascending: the upcoming or outgoing para takes
+    #: effect at the start of that session (PAR-10)
+    actions_queue: tuple[tuple[int, int], ...] = ()
     #: ghost: every code replacement ever made (PAR-8 is checked against it)
     replacements: tuple[CodeReplacement, ...] = ()
 
@@ -178,23 +184,44 @@ class ParasModule:
         return mget(ps.code, para)
 
     # -- routines ----------------------------------------------------------------------------
+    @implements("PAR-10")
+    def session_delay(self, cfg: Any) -> int:
+        """PAR-10 (decision PAR-D8): sessions from a registration or cleanup to the session
+        at whose start it takes effect: 1 ([IG §2.5.4], the next session change) under
+        ``reading=seed``, polkadot-sdk's ``SESSION_DELAY`` (2) under ``reading=sdk``."""
+        return 2 if is_sdk(cfg) else 1
+
+    @implements("PAR-10")
+    def queue_action(self, ps: ParasState, para: int, session: int, cfg: Any) -> ParasState:
+        """PAR-10: note ``para``'s registration or cleanup in ``ActionsQueue`` for the
+        session ``session_delay(cfg)`` after the current ``session`` (``cfg``: the active
+        configuration, which carries the reading)."""
+        entry = (session + self.session_delay(cfg), para)
+        return replace(ps, actions_queue=tuple(sorted(ps.actions_queue + (entry,))))
+
     @implements("PAR-1")
-    def process_schedule_para_initialize(self, ps: ParasState, call: RegisterPara) -> ParasState:
-        """``schedule_para_initialize``: the para becomes live at the next session (PAR-1)."""
+    def process_schedule_para_initialize(self, ps: ParasState, call: RegisterPara, session: int,
+                                         cfg: Any) -> ParasState:
+        """``schedule_para_initialize``: the para becomes live at the start of session
+        ``session + session_delay(cfg)`` (PAR-1, PAR-10)."""
         require(call.origin == "root", "PAR-1", f"registration needs the root origin, not {call.origin!r}")
         require(call.para >= 0, "PAR-1", f"para id {call.para} is negative")
         require(not self.is_registered(ps, call.para) and not mhas(ps.upcoming, call.para), "PAR-1",
                 f"para {call.para} is already registered or upcoming")
         args = ParaGenesisArgs(call.head, call.code, call.parachain)
-        return replace(ps, upcoming=mset(ps.upcoming, call.para, args))
+        ps = replace(ps, upcoming=mset(ps.upcoming, call.para, args))
+        return self.queue_action(ps, call.para, session, cfg)
 
     @implements("PAR-2")
-    def process_schedule_para_cleanup(self, ps: ParasState, call: DeregisterPara) -> ParasState:
-        """``schedule_para_cleanup``: the para is removed at the next session (PAR-2)."""
+    def process_schedule_para_cleanup(self, ps: ParasState, call: DeregisterPara, session: int,
+                                      cfg: Any) -> ParasState:
+        """``schedule_para_cleanup``: the para is removed at the start of session
+        ``session + session_delay(cfg)`` (PAR-2, PAR-10)."""
         require(call.origin == "root", "PAR-2", f"cleanup needs the root origin, not {call.origin!r}")
         require(self.is_registered(ps, call.para), "PAR-2", f"para {call.para} is not registered")
         require(call.para not in ps.outgoing, "PAR-2", f"para {call.para} is already outgoing")
-        return replace(ps, outgoing=tuple(sorted(ps.outgoing + (call.para,))))
+        ps = replace(ps, outgoing=tuple(sorted(ps.outgoing + (call.para,))))
+        return self.queue_action(ps, call.para, session, cfg)
 
     @implements("PAR-5", "PAR-2")
     def note_past_code(self, ps: ParasState, para: int, expected_at: int, activated_at: int,
@@ -210,13 +237,18 @@ class ParasModule:
             replacements=ps.replacements + (CodeReplacement(para, expected_at, activated_at, old_code),),
         )
 
-    @implements("PAR-1", "PAR-2", "PAR-3")
-    def process_paras_session_change(self, ps: ParasState, now: int) -> ParasState:
-        """Session change (PAR-1, PAR-2, PAR-3): clean up outgoing paras (keeping their
-        code as past code), apply upcoming ones, amend the parachains list."""
+    @implements("PAR-1", "PAR-2", "PAR-3", "PAR-10")
+    def process_paras_session_change(self, ps: ParasState, now: int, session: int) -> ParasState:
+        """Session change to ``session`` (PAR-1, PAR-2, PAR-3, PAR-10): the paras queued
+        for it take effect: outgoing ones are cleaned up (keeping their code as past
+        code), upcoming ones become live; the parachains list is amended."""
+        due = {p for at, p in ps.actions_queue if at == session}
+        queue = tuple(e for e in ps.actions_queue if e[0] != session)
         parachains = set(ps.parachains)
         parathreads = set(ps.parathreads)
         for para in ps.outgoing:
+            if para not in due:
+                continue
             code = mget(ps.code, para)
             ps = replace(
                 ps,
@@ -231,11 +263,15 @@ class ParasModule:
             parathreads.discard(para)
         heads, code = ps.heads, ps.code
         for para, args in ps.upcoming:
+            if para not in due:
+                continue
             heads = mset(heads, para, args.head)
             code = mset(code, para, args.code)
             (parachains if args.parachain else parathreads).add(para)
         return replace(ps, parachains=tuple(sorted(parachains)), parathreads=tuple(sorted(parathreads)),
-                            heads=heads, code=code, upcoming=(), outgoing=())
+                       heads=heads, code=code, actions_queue=queue,
+                       upcoming=tuple((p, a) for p, a in ps.upcoming if p not in due),
+                       outgoing=tuple(p for p in ps.outgoing if p not in due))
 
     @implements("PAR-7")
     def process_paras_initialize(self, ps: ParasState, now: int, acceptance_period: int) -> ParasState:
@@ -398,8 +434,8 @@ class ParasMachine(ParasModule, Machine):
         now = state.now + 1
         sessions = state.sessions
         if action.session_change:
-            ps = self.process_paras_session_change(ps, now)
             sessions += 1
+            ps = self.process_paras_session_change(ps, now, sessions)
         ps = self.process_paras_initialize(ps, now, self.acceptance_period)
         codes = state.codes
         if action.para is not None:
@@ -413,7 +449,7 @@ class ParasMachine(ParasModule, Machine):
                 ps = self.process_schedule_code_upgrade(ps, p, 300 + codes, relay_parent + self.upgrade_delay)
             ps = self.process_note_new_head(ps, p, 1 - self.get_head(ps, p), relay_parent, now)
         if isinstance(action.call, RegisterPara):
-            ps = self.process_schedule_para_initialize(ps, action.call)
+            ps = self.process_schedule_para_initialize(ps, action.call, sessions, self.config)
         elif isinstance(action.call, DeregisterPara):
-            ps = self.process_schedule_para_cleanup(ps, action.call)
+            ps = self.process_schedule_para_cleanup(ps, action.call, sessions, self.config)
         return ParasMachineState(ps, now, sessions, codes)

@@ -221,7 +221,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
         return replace(st, configuration=cs, notification=notification)
 
     def session_change_paras(self, st: RuntimeState, sc: SessionChange) -> RuntimeState:
-        return replace(st, paras=self.process_paras_session_change(st.paras, st.now))
+        return replace(st, paras=self.process_paras_session_change(st.paras, st.now, st.session))
 
     def session_change_scheduler(self, st: RuntimeState, sc: SessionChange) -> RuntimeState:
         new = st.configuration.current
@@ -328,9 +328,11 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
         if isinstance(call, SetConfiguration):
             return replace(st, configuration=self.process_set_configuration(st.configuration, call))
         if isinstance(call, RegisterPara):
-            return replace(st, paras=self.process_schedule_para_initialize(st.paras, call))
+            return replace(st, paras=self.process_schedule_para_initialize(st.paras, call, st.session,
+                                                                              st.configuration.current))
         if isinstance(call, DeregisterPara):
-            return replace(st, paras=self.process_schedule_para_cleanup(st.paras, call))
+            return replace(st, paras=self.process_schedule_para_cleanup(st.paras, call, st.session,
+                                                                           st.configuration.current))
         if isinstance(call, AddParathreadClaim):
             ss = self.process_add_parathread_claim(st.scheduler, call, st.paras.parathreads,
                                                    st.configuration.current)
