@@ -104,7 +104,23 @@ func (b *block) sessionChange(sc SessionChange) {
 func (b *block) parasSessionChange() {
 	p := &b.s.Paras
 	now := b.s.Now
+	// PAR-10: only the paras queued for the new session take effect
+	due := map[int]bool{}
+	queue := [][2]int{}
+	for _, e := range p.ActionsQueue {
+		if e[0] == b.s.Session {
+			due[e[1]] = true
+		} else {
+			queue = append(queue, e)
+		}
+	}
+	p.ActionsQueue = queue
+	outgoing := []int{}
 	for _, para := range p.Outgoing {
+		if !due[para] {
+			outgoing = append(outgoing, para)
+			continue
+		}
 		if code, ok := p.Code.Get(para); ok {
 			b.notePastCode(para, now, now, code)
 		}
@@ -115,8 +131,13 @@ func (b *block) parasSessionChange() {
 		p.Parachains = without(p.Parachains, para)
 		p.Parathreads = without(p.Parathreads, para)
 	}
-	p.Outgoing = []int{}
+	p.Outgoing = outgoing
+	upcoming := IntMap[ParaGenesisArgs]{}
 	for _, u := range p.Upcoming {
+		if !due[u.K] {
+			upcoming.Set(u.K, u.V)
+			continue
+		}
 		p.Heads.Set(u.K, u.V.Head)
 		p.Code.Set(u.K, u.V.Code)
 		if u.V.Parachain {
@@ -125,7 +146,25 @@ func (b *block) parasSessionChange() {
 			p.Parathreads = insertSorted(p.Parathreads, u.K)
 		}
 	}
-	p.Upcoming = IntMap[ParaGenesisArgs]{}
+	p.Upcoming = upcoming
+}
+
+// queueAction notes a registration or cleanup for the session it takes effect at (PAR-10):
+// the next one, or under reading=sdk the one after (SESSION_DELAY, decision PAR-D8).
+func (b *block) queueAction(para int) {
+	p := &b.s.Paras
+	delay := 1
+	if b.cfg.Reading == "sdk" {
+		delay = 2
+	}
+	e := [2]int{b.s.Session + delay, para}
+	i := sort.Search(len(p.ActionsQueue), func(i int) bool {
+		q := p.ActionsQueue[i]
+		return q[0] > e[0] || (q[0] == e[0] && q[1] >= e[1])
+	})
+	p.ActionsQueue = append(p.ActionsQueue, [2]int{})
+	copy(p.ActionsQueue[i+1:], p.ActionsQueue[i:])
+	p.ActionsQueue[i] = e
 }
 
 func (b *block) notePastCode(para, expectedAt, activatedAt, code int) {
@@ -719,12 +758,14 @@ func (b *block) dispatch(kind string, c Call) string {
 			return "PAR-1"
 		}
 		p.Upcoming.Set(*c.Para, ParaGenesisArgs{*c.Head, *c.Code, *c.Parachain})
+		b.queueAction(*c.Para)
 	case "DeregisterPara":
 		live := contains(p.Parachains, *c.Para) || contains(p.Parathreads, *c.Para)
 		if !root || !live || contains(p.Outgoing, *c.Para) {
 			return "PAR-2"
 		}
 		p.Outgoing = insertSorted(p.Outgoing, *c.Para)
+		b.queueAction(*c.Para)
 	case "AddParathreadClaim":
 		sch := &s.Scheduler
 		ptc := b.cfg.ParathreadCores

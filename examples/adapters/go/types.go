@@ -130,6 +130,7 @@ type ParasState struct {
 	FutureCode         IntMap[int]             `json:"future_code"`
 	Upcoming           IntMap[ParaGenesisArgs] `json:"upcoming"`
 	Outgoing           []int                   `json:"outgoing"`
+	ActionsQueue       [][2]int                `json:"actions_queue"`
 	Replacements       []CodeReplacement       `json:"replacements"`
 }
 
