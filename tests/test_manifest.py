@@ -133,11 +133,17 @@ MANIFEST = [
     Entry("inclusion", "tiny", {"reading": "sdk", "max_candidates": 1}, 4980, 60464, 15,
           {"AV-1", "AV-2", "AV-3", "AV-4", "INC-3", "INC-4"},
           {"core_freed_and_reoccupied_in_one_block": "unwitnessed"}),
-    # runtime: the bad bitfields are dropped (INC-31), so AV-1 .. AV-4 reject nothing; 17,752 states and
-    # 58,168 transitions (were 19,975 / 53,703): the timeout window is placed by the next block (SCH-14,
-    # decision SCH-D9), so within the five explored blocks candidates time out one block earlier
-    Entry("runtime", "tiny", {"reading": "sdk"}, 17752, 58168, 5,
+    # runtime: the bad bitfields are dropped (INC-31), so AV-1 .. AV-4 reject nothing; the timeout window
+    # is placed by the next block (SCH-14, decision SCH-D9), so within the five explored blocks candidates
+    # time out one block earlier (19,975 / 53,703 -> 17,752 / 58,168); and a registration takes effect at
+    # session + 2 (PAR-10, decision PAR-D8), so the sdk run explores two session changes, not one:
+    # 33,503 states, 113,217 transitions (were 17,752 / 58,168)
+    Entry("runtime", "tiny", {"reading": "sdk"}, 33503, 113217, 5,
           {"INC-3", "INC-4", "INC-23", "INC-24", "INC-25", "INC-29", "INI-3"}, {}),
+    # paras: a registration or cleanup takes effect at session + 2 (PAR-10, decision PAR-D8): 18,098 states,
+    # 65,024 transitions (the seed reading's 18,057 / 65,716 hold for sdk before this change)
+    Entry("paras", "tiny", {"reading": "sdk"}, 18098, 65024, 6,
+          {"PAR-1", "PAR-2", "PAR-6"}, {}),
     # scheduler: the timeout window of the next block (SCH-14) times cores out at other blocks
     Entry("scheduler", "tiny", {"reading": "sdk"}, 13494, 85027, 9,
           {"SCH-7", "SCH-8", "SCH-9"}, {}),
