@@ -5,9 +5,10 @@ future code upgrades, and past code kept for the acceptance period with
 ``PastCodeMeta`` / ``PastCodePruning``. Paras change only at session boundaries
 (PAR-1, PAR-2): a registration or cleanup takes effect at the start of the next
 session under ``reading=seed``, of the session after it under ``reading=sdk``
-(``ActionsQueue``, PAR-10, decision PAR-D8); an upgrade scheduled for ``expected_at`` is applied by the first
-new head executed in the context of a relay block ``>= expected_at`` (PAR-5); past
-code is pruned at initialization once its acceptance period is over (PAR-7), and
+(``ActionsQueue``, PAR-10, decision PAR-D8); an upgrade scheduled for
+``expected_at`` is applied by the first new head executed in the context of a
+relay block ``>= expected_at`` (PAR-5); past code is pruned at initialization
+once its acceptance period is over (PAR-7), and
 ``validation_code_at`` returns past, current or future code, or nothing once pruned
 (PAR-6, PAR-8).
 
