@@ -49,6 +49,7 @@ from .thresholds import (
     byzantine_threshold,
     dispute_outcome,
     has_supermajority_either_way,
+    is_dispute_session_kept,
     is_byzantine_exceeded,
 )
 
@@ -297,7 +298,7 @@ class EscalationMachine(Machine):
     def is_duty_session(self, s: EscalationState, key_session: int) -> bool:
         """DSP-9, DSP-14: votes are signed with keys of the candidate's session and accepted
         until :meth:`duty_sessions` sessions after it."""
-        return key_session == 0 and s.session <= self.duty_sessions()
+        return key_session == 0 and is_dispute_session_kept(0, s.session, self.duty_sessions())
 
     def duty_rule(self) -> str:
         """The rule that refuses a statement out of duty: DSP-14 under reading=sdk, else DSP-9."""
