@@ -23,8 +23,10 @@ Each fork's runtime keeps its own dispute record for ``X``:
 * statements on one fork are evidence on every fork: block authors include them, and
   a concluded dispute is rolled up on every fork (DSP-11).
 
-(Validator duty across sessions, DSP-9, is a rule on votes and is modelled by the
-count-level ``escalation`` machine.) The environment is partially synchronous
+(Validator duty across sessions, DSP-9, and its sdk reading, DSP-14, are rules on votes
+and sessions, modelled by the count-level ``escalation`` machine; the rule itself,
+:func:`is_dispute_session_kept`, is exported here for a runtime that consumes dispute
+statement sets.) The environment is partially synchronous
 (DSP-12): a block (``Tick``) does not happen while an honest validator's due vote, or
 evidence known on one fork and missing on another, is outstanding. Validators 0 .. n-2
 are honest; the last one is byzantine when the run has a byzantine validator (one, so
@@ -54,6 +56,7 @@ from .thresholds import (
     dispute_outcome,
     has_supermajority_either_way,
     is_byzantine_exceeded,
+    is_dispute_session_kept,
     is_more_than_two_thirds,
 )
 
@@ -76,6 +79,7 @@ __all__ = [
     "DisputesMachine",
     "PARENT",
     "FORK_BLOCKS",
+    "is_dispute_session_kept",
 ]
 
 

@@ -20,10 +20,12 @@ outcome (both sides above n/3) and shows the bound is needed.
 
 Votes are signed with the keys of the candidate's session, and the validators of that
 session keep their duty one session after it (DSP-9 of ``spec/disputes.md``, modelled
-here because this machine has the votes).
+here because this machine has the votes); under ``reading=sdk`` statements on the
+candidate are accepted for ``dispute_period`` sessions after its session (DSP-14,
+decision DSP-D3).
 
 Rules ESC-1 .. ESC-10 of ``spec/escalation.md``; SLS-1 .. SLS-3 and DSP-9 of
-``spec/disputes.md``. The outcome arithmetic is :func:`model.thresholds.dispute_outcome`,
+``spec/disputes.md`` (and DSP-14, reading=sdk). The outcome arithmetic is :func:`model.thresholds.dispute_outcome`,
 shared with the ``disputes`` machine.
 """
 
@@ -34,7 +36,7 @@ import enum
 import attrs
 
 from .config import check_choice_field, check_int_fields
-from .readings import check_reading
+from .readings import check_reading, is_sdk
 from .core import Machine, register_machine, require
 from .rules import implements
 from .thresholds import (
@@ -47,6 +49,7 @@ from .thresholds import (
     byzantine_threshold,
     dispute_outcome,
     has_supermajority_either_way,
+    is_dispute_session_kept,
     is_byzantine_exceeded,
 )
 
@@ -118,10 +121,13 @@ class EscalationConfig:
     timeout: int = 1
     #: "seed" or "sdk" (decision ESC-D1)
     dispute_rule: str = "seed"
-    #: sessions after the candidate's during which its validators still vote (DSP-9)
+    #: sessions after the candidate's during which its validators still vote (DSP-9, reading=seed)
     dispute_sessions: int = 1
-    #: exploration bound on session changes
-    max_session: int = 2
+    #: sessions after a dispute's session during which its statements are accepted (DSP-14, reading=sdk;
+    #: polkadot-sdk's ``HostConfiguration::dispute_period``, 6 by default)
+    dispute_period: int = 6
+    #: exploration bound: session changes explored beyond the last session of duty
+    max_session: int = 1
 
     @property
     def fault_bound(self) -> int:
@@ -135,7 +141,7 @@ class EscalationConfig:
 
     def validate(self) -> "EscalationConfig":
         check_int_fields(self, {"n_validators": 1, "window": 0, "timeout": 1, "dispute_sessions": 0,
-                                "max_session": 0})
+                                "dispute_period": 0, "max_session": 0})
         check_choice_field(self, "dispute_rule", DISPUTE_RULES)
         check_reading(self)
         return self
@@ -279,11 +285,28 @@ class EscalationMachine(Machine):
         return s.phase in (Phase.ESCALATED, Phase.DECIDED) and self.honest_can_attest(s)
 
     # -- rules ------------------------------------------------------------------------------------
-    @implements("DSP-9")
+    @implements("DSP-9", "DSP-14")
+    def duty_sessions(self) -> int:
+        """The sessions after the candidate's in which statements on it are accepted: DSP-9
+        (reading=seed, [IG §2.5.8]: one more session, ``dispute_sessions``); DSP-14
+        (reading=sdk: ``dispute_period``, polkadot-sdk ``session_info.rs`` keeps a session's
+        validators while ``s + dispute_period >= current``, and ``disputes.rs`` refuses a
+        statement set of an unkept session as ``AncientDisputeStatement``)."""
+        return self.params.dispute_period if is_sdk(self.params) else self.params.dispute_sessions
+
+    @implements("DSP-9", "DSP-14")
     def is_duty_session(self, s: EscalationState, key_session: int) -> bool:
-        """DSP-9: votes are signed with keys of the candidate's session and accepted until
-        ``dispute_sessions`` sessions after it."""
-        return key_session == 0 and s.session <= self.params.dispute_sessions
+        """DSP-9, DSP-14: votes are signed with keys of the candidate's session and accepted
+        until :meth:`duty_sessions` sessions after it."""
+        return key_session == 0 and is_dispute_session_kept(0, s.session, self.duty_sessions())
+
+    def duty_rule(self) -> str:
+        """The rule that refuses a statement out of duty: DSP-14 under reading=sdk, else DSP-9."""
+        return "DSP-14" if is_sdk(self.params) else "DSP-9"
+
+    def session_bound(self) -> int:
+        """Exploration bound: the last session explored (``max_session`` past the duty)."""
+        return self.duty_sessions() + self.params.max_session
 
     @implements("ESC-1")
     def is_escalated(self, votes_for: int, votes_against: int) -> bool:
@@ -366,7 +389,7 @@ class EscalationMachine(Machine):
         yield Finalize()
         yield Build()
         yield Tick()
-        if s.session < self.params.max_session:
+        if s.session < self.session_bound():
             yield NewSession()
 
     def _after_vote(self, s: EscalationState) -> EscalationState:
@@ -383,7 +406,7 @@ class EscalationMachine(Machine):
 
     def process_attest_honest(self, s: EscalationState, a: AttestHonest) -> EscalationState:
         key_session = a.key_session
-        require(self.is_duty_session(s, key_session), "DSP-9",
+        require(self.is_duty_session(s, key_session), self.duty_rule(),
                 f"a key of session {key_session} in session {s.session}: not the candidate's validators on duty")
         require(self.honest_can_attest(s), "ESC-8", "no honest validator can attest now")
         if self.honest_side(s) == Side.VALID:
@@ -393,7 +416,7 @@ class EscalationMachine(Machine):
         return self._after_vote(s)
 
     def process_attest_byzantine(self, s: EscalationState, a: AttestByzantine) -> EscalationState:
-        require(self.is_duty_session(s, 0), "DSP-9", "the candidate's validators are no longer on duty")
+        require(self.is_duty_session(s, 0), self.duty_rule(), "the candidate's validators are no longer on duty")
         require(s.phase != Phase.CLOSED, "ESC-7", "the vote is closed")
         if a.double:
             one_sided = s.byz_invalid if a.side == Side.VALID else s.byz_valid
@@ -432,6 +455,6 @@ class EscalationMachine(Machine):
         return attrs.evolve(s, age=age)
 
     def process_new_session(self, s: EscalationState, a: NewSession) -> EscalationState:
-        require(s.session < self.params.max_session, "DSP-9", "exploration bound on sessions")
+        require(s.session < self.session_bound(), "DSP-9", "exploration bound on sessions")
         require(not self.honest_due(s), "ESC-8", "an honest validator's attestation is still due")
         return attrs.evolve(s, session=s.session + 1)

@@ -35,6 +35,7 @@ __all__ = [
     "DISPUTE_RULES",
     "dispute_outcome",
     "has_supermajority_either_way",
+    "is_dispute_session_kept",
     "OUTCOME_NONE",
     "OUTCOME_VALID",
     "OUTCOME_INVALID",
@@ -335,3 +336,12 @@ def halt_safety_threshold(n: Any) -> Any:
     return halt_quorum(n) + 1
 
 
+@implements("DSP-9", "DSP-14")
+def is_dispute_session_kept(session: int, current: int, period: int) -> bool:
+    """DSP-9 / DSP-14: statements on a candidate of ``session`` are accepted in session
+    ``current`` while ``session <= current <= session + period``: ``period`` is one session of
+    duty ([IG §2.5.8], reading=seed) or ``dispute_period`` (polkadot-sdk: ``session_info``
+    keeps the sessions from ``current - dispute_period`` on; an older set is an
+    ``AncientDisputeStatement``, reading=sdk). Shared by the ``escalation`` machine and any
+    runtime that consumes dispute statement sets."""
+    return session <= current <= session + period

@@ -235,14 +235,37 @@ def late_votes_counted(m, s, a, t):
         not _decided(t) or t.outcome == _expected_outcome(m, t))
 
 
-@transition(M, ["DSP-9"], on=[AttestHonest, AttestByzantine], witness=lambda m, s, a, t: s.session > 0)
+def _duty(m) -> int:
+    """The last session after the candidate's whose statements count: one ([IG §2.5.8], DSP-9)
+    under reading=seed, ``dispute_period`` (polkadot-sdk, DSP-14) under reading=sdk."""
+    return m.params.dispute_period if m.params.reading == "sdk" else 1
+
+
+@transition(M, ["DSP-9", "DSP-14"], on=[AttestHonest, AttestByzantine], witness=lambda m, s, a, t: s.session > 0)
 def votes_within_duty(m, s, a, t):
     """Votes are accepted only when signed with keys of the candidate's session, and only
-    until one session after it: validator duty extends one session back."""
+    until one session after it (seed: validator duty extends one session back), or
+    ``dispute_period`` sessions after it (sdk)."""
     if not _accepted(t):
         return True
     key = a.key_session if isinstance(a, AttestHonest) else 0
-    return key == 0 and s.session <= 1
+    return key == 0 and s.session <= _duty(m)
+
+
+def _out_of_duty(t) -> bool:
+    return isinstance(t, Rejected) and t.rule_id in ("DSP-9", "DSP-14")
+
+
+@transition(M, ["DSP-9", "DSP-14"], on=[AttestHonest, AttestByzantine],
+            witness=lambda m, s, a, t: _out_of_duty(t))
+def statements_within_duty_not_ancient(m, s, a, t):
+    """A statement signed with the candidate's session key while that session is within the
+    duty (one session, seed; ``dispute_period`` sessions, sdk) is never refused as out of
+    duty (polkadot-sdk: not an ``AncientDisputeStatement``)."""
+    if not _out_of_duty(t):
+        return True
+    key = a.key_session if isinstance(a, AttestHonest) else 0
+    return not (key == 0 and s.session <= _duty(m))
 
 
 # -- reachability witnesses -----------------------------------------------------------------------------
@@ -440,12 +463,37 @@ class CurrentSessionKeys(EscalationMachine):
     """Votes signed with the current session's keys are accepted (not the candidate's)."""
 
     def is_duty_session(self, s, key_session):
-        return key_session in (0, s.session) and s.session <= self.params.dispute_sessions
+        return key_session in (0, s.session) and s.session <= self.duty_sessions()
 
 
 @mutant(M, "esc_duty_two_sessions", kills=["votes_within_duty"])
 class DutyTwoSessions(EscalationMachine):
-    """The candidate's validators are still on duty two sessions later."""
+    """The candidate's validators are still on duty one session past the reading's duty (two
+    sessions later under seed; ``dispute_period + 1`` under sdk: an ancient statement accepted)."""
 
     def is_duty_session(self, s, key_session):
-        return key_session == 0 and s.session <= self.params.dispute_sessions + 1
+        return key_session == 0 and s.session <= self.duty_sessions() + 1
+
+    def session_bound(self):
+        return super().session_bound() + 1
+
+
+@mutant(M, "esc_sdk_duty_one_session", kills=["statements_within_duty_not_ancient"], overrides={"reading": "sdk"})
+class SdkDutyOneSession(EscalationMachine):
+    """Under sdk, statements are refused one session after the candidate's ([IG]'s duty), not
+    kept for ``dispute_period`` sessions (DSP-14)."""
+
+    def duty_sessions(self):
+        return self.params.dispute_sessions
+
+
+@mutant(M, "esc_duty_ends_with_the_session", kills=["statements_within_duty_not_ancient"])
+class DutyEndsWithTheSession(EscalationMachine):
+    """Statements on the candidate are refused once its session has ended (no session of duty
+    after it, under either reading)."""
+
+    def duty_sessions(self):
+        return 0
+
+    def session_bound(self):
+        return super().session_bound() + 1

@@ -117,12 +117,14 @@ MANIFEST = [
           {"precheck_open_only_while_undecided": "vacuous", "bits_only_from_active_code_holders": "vacuous",
            "backers_hold_current_code": "vacuous", "some_validator_lacks_current_code": "unwitnessed"}),
     # -- reading=sdk (decision CFG-D5), on tiny only, for the machines whose space or outcomes change --
-    # backing, escalation, disputes: the reading sets only their switch, so the figures are those of
-    # backing_threshold=sdk / dispute_rule=sdk above
+    # backing: the reading sets only its switch, so the figures are those of backing_threshold=sdk above
     Entry("backing", "tiny", {"reading": "sdk"}, 8776, 68900, 11,
           {"BCK-1", "BCK-2", "BCK-4", "BCK-9", "BCK-10"}, {}),
-    Entry("escalation", "tiny", {"reading": "sdk"}, 1100, 10294, 11,
-          {"DSP-9", "ESC-2", "ESC-5", "ESC-7", "ESC-8"}, {}),
+    # escalation under sdk: 3,070 states, 29,994 transitions, depth 16 (were 1,100 / 10,294 / 11, those of
+    # dispute_rule=sdk): statements are accepted for dispute_period = 6 sessions after the candidate's (DSP-14,
+    # decision DSP-D3), so sessions up to 7 are explored (not 2), and DSP-14 (not DSP-9) refuses the ancient ones
+    Entry("escalation", "tiny", {"reading": "sdk"}, 3070, 29994, 16,
+          {"DSP-14", "ESC-2", "ESC-5", "ESC-7", "ESC-8"}, {}),
     # disputes under sdk: 13,275 states, 78,227 transitions (were 13,515 / 79,899, those of dispute_rule=sdk):
     # the fork is reverted and X blacklisted when the dispute concludes invalid (DSP-13, decision DSP-D5)
     Entry("disputes", "tiny", {"reading": "sdk"}, 13275, 78227, 17,

@@ -14,7 +14,9 @@ from paraspec.checker.runtime_scenario import run_scenario
 from paraspec.model.config import HARD_LIMITS
 from paraspec.model.core import Rejected
 from paraspec.model.disputes import Block, Build, Side, Tick, Vote
-from paraspec.model.escalation import INVALID_OUTCOMES
+from paraspec.model.escalation import INVALID_OUTCOMES, AttestByzantine, AttestHonest, EscalationState
+from paraspec.model.escalation import Phase as EscPhase
+from paraspec.model.escalation import Side as EscSide
 from paraspec.model.readings import READINGS
 from paraspec.model.runtime.configuration import ConfigurationState, SetConfiguration
 from paraspec.model.runtime.scheduler import CoreOccupied, SchedulerState
@@ -212,3 +214,48 @@ def test_the_sdk_delay_mutant_is_caught_by_its_property():
         s = next(iter(m.init()))
         a = ParasBlock(call=RegisterPara(2, parachain=True, head=0, code=102))
         assert bool(prop.predicate(m, s, a, m.step(s, a))) is holds
+# -- DSP-14, decision DSP-D3: disputes.rs process_checked_dispute_data / filter_dispute_data ---------
+# The facts of sdk's `test_provide_multi_dispute_is_providing`: with a new session at every block, a
+# statement set for a candidate of session 1 (its backing vote and an explicit invalid vote) is processed
+# in session 2. A set is refused as `AncientDisputeStatement` once its session's validators are no longer
+# kept: `session_info.rs` keeps the sessions from `current - dispute_period` on (with dispute_period = 3,
+# as in sdk's `test_initializer_on_new_session`, a set of 3 sessions back is kept, 4 back is not). The
+# seeds keep the candidate's validators on duty one session after it (DSP-9), which `seed` keeps.
+
+def _escalation_in_session(reading: str, session: int, dispute_period: int = 3):
+    m = build("escalation", overrides={"reading": reading, "dispute_period": dispute_period})
+    s = EscalationState(truth_valid=False, byzantine=2, obtainable=True, byz_valid=1, session=session)
+    return m, s
+
+
+@pytest.mark.parametrize("reading", READINGS)
+def test_a_statement_of_the_previous_session_is_accepted(reading):
+    m, s = _escalation_in_session(reading, 1)
+    t = m.step(s, AttestHonest(0))
+    assert t.honest_invalid == 1 and t.phase == EscPhase.ESCALATED
+
+
+@pytest.mark.parametrize("back", [2, 3])
+def test_statements_within_dispute_period_are_accepted_under_sdk_only(back):
+    m, s = _escalation_in_session("sdk", back)
+    assert m.step(s, AttestHonest(0)).honest_invalid == 1
+    assert m.step(s, AttestByzantine(EscSide.INVALID)).byz_invalid == 1
+    seed, s = _escalation_in_session("seed", back)
+    for a in (AttestHonest(0), AttestByzantine(EscSide.INVALID)):
+        with pytest.raises(Rejected) as e:
+            seed.step(s, a)
+        assert e.value.rule_id == "DSP-9"
+
+
+def test_a_statement_older_than_dispute_period_is_ancient_under_sdk():
+    m, s = _escalation_in_session("sdk", 4)
+    for a in (AttestHonest(0), AttestByzantine(EscSide.INVALID)):
+        with pytest.raises(Rejected) as e:
+            m.step(s, a)
+        assert e.value.rule_id == "DSP-14"
+
+
+def test_sdk_default_dispute_period_and_the_explored_sessions():
+    m = build("escalation", overrides={"reading": "sdk"})
+    assert m.params.dispute_period == 6 and m.duty_sessions() == 6 and m.session_bound() == 7
+    assert build("escalation").session_bound() == 2  # seed: one session of duty, one past it
