@@ -108,8 +108,8 @@ def test_successors_leave_no_reference_cycles_behind():
 def test_a_search_holds_little_beyond_its_stored_states():
     """Peak of the Python objects a search allocates (tracemalloc), on the first 6,000 states of
     availability at tiny: the fingerprint memo used to keep 65,536 sub-values (and their texts)
-    alive, 12 MB here and most of the search's peak (388 MB per million states in
-    ``benchmarks/memory.py``); a stored state costs about 30 bytes."""
+    alive, 11 MB here (1.9 KB a state; 0.55 KB now) and most of the search's peak (388 MB per
+    million states in ``benchmarks/memory.py``); a stored state costs about 30 bytes."""
     import tracemalloc
 
     from paraspec.checker import fingerprint as F
@@ -118,7 +118,8 @@ def test_a_search_holds_little_beyond_its_stored_states():
 
     load_all()
     m = build("availability", "tiny")
-    c = Checker(m).with_properties(properties_of("availability")).with_engine("explicit").with_max_states(6_000)
+    c = Checker(m).with_properties(properties_of("availability")).with_engine("explicit")
+    c = c.with_max_states(6_000)
     F._BY_ID.clear()
     F._MEMO.clear()
     tracemalloc.start()
@@ -129,4 +130,4 @@ def test_a_search_holds_little_beyond_its_stored_states():
     finally:
         tracemalloc.stop()
     assert r.states >= 6_000
-    assert peak < 600 * r.states, f"{peak / 2**20:.1f} MB for {r.states} states"
+    assert peak < 1_000 * r.states, f"{peak / 2**20:.1f} MB for {r.states} states"
