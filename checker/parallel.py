@@ -152,7 +152,7 @@ class Pool:
         bounds = [(k, min(k + size, end)) for k in range(pos, end, size)]
         self.generation += 1
         run = _Run(self, self.generation, frontier, bounds)
-        for want in range(len(chunks)):
+        for want in range(len(bounds)):
             try:
                 res = run.result(want)
             except WorkerDied as e:
