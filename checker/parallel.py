@@ -145,12 +145,14 @@ class Pool:
     def expand(self, frontier: list, pos: int, skip: Callable[[int], bool]) -> Iterator:
         """Per frontier state from ``pos`` on, in order: (succs, tviol, twit), an error tuple, or a
         :class:`WorkerDied` (then nothing more)."""
-        todo = frontier[pos:]
-        size = max(32, min(2000, len(todo) // (self.workers * 8) + 1))
-        chunks = [[s for _, s in todo[k:k + size]] for k in range(0, len(todo), size)]
+        end = len(frontier)
+        size = max(32, min(2000, (end - pos) // (self.workers * 8) + 1))
+        # a chunk's states are read from the frontier (a compressed ``StateList``) when the chunk is
+        # sent: never the whole level as Python objects at once
+        bounds = [(k, min(k + size, end)) for k in range(pos, end, size)]
         self.generation += 1
-        run = _Run(self, self.generation, chunks)
-        for want in range(len(chunks)):
+        run = _Run(self, self.generation, frontier, bounds)
+        for want in range(len(bounds)):
             try:
                 res = run.result(want)
             except WorkerDied as e:
@@ -182,9 +184,11 @@ class _Run:
     """One level's chunks: handed to idle workers in order, a few ahead of the one the
     search waits for; the results kept until the search asks for them."""
 
-    def __init__(self, pool: Pool, generation: int, chunks: list):
+    def __init__(self, pool: Pool, generation: int, frontier, chunks: list):
         self.pool = pool
         self.gen = generation
+        self.frontier = frontier
+        #: (start, end) positions in the frontier of each chunk
         self.chunks = chunks
         self.sent = 0
         self.done: dict[int, list] = {}
@@ -225,8 +229,10 @@ class _Run:
     def _send(self, w: int) -> None:
         pool = self.pool
         tag = (self.gen, self.sent)
+        start, end = self.chunks[self.sent]
+        chunk = [self.frontier[k][1] for k in range(start, end)]
         try:
-            pool.conns[w].send((tag, self.chunks[self.sent]))
+            pool.conns[w].send((tag, chunk))
         except OSError:
             raise WorkerDied(self._death(w)) from None
         pool.busy[w] = tag

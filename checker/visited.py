@@ -131,7 +131,7 @@ def _place(table: np.ndarray, pos: np.ndarray, idx: np.ndarray, mask: int) -> No
 class StateList:
     """An append-only list of ``(index, state)`` pairs (a frontier, a next level) that holds
     its states as zlib-compressed pickles of ``CHUNK`` states each: a few dozen bytes a
-    state instead of a few hundred. Read in order (the last chunk read stays decoded);
+    state instead of a few hundred. Read in order (the last two chunks read stay decoded);
     states that cannot be pickled are kept as they are."""
 
     CHUNK = 2048
@@ -141,7 +141,10 @@ class StateList:
         self.chunks: list = []  # bytes (packed) or a list of states (not picklable)
         self.tail: list = []
         self.plain = False
+        #: the last two chunks read, decoded (two readers at different places, the search and the
+        #: chunks sent to worker processes, do not decode the same chunk again and again)
         self._cached = (-1, None)
+        self._before = (-1, None)
         self._dropped = 0
         for pair in items:
             self.append(pair)
@@ -178,10 +181,15 @@ class StateList:
             return got
         k, states = self._cached
         if k != c:
-            import pickle
-            import zlib
+            k2, states2 = self._before
+            if k2 == c:
+                states = states2
+            else:
+                import pickle
+                import zlib
 
-            states = pickle.loads(zlib.decompress(got))
+                states = pickle.loads(zlib.decompress(got))
+            self._before = self._cached
             self._cached = (c, states)
         return states
 
