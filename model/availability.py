@@ -9,12 +9,12 @@ implementation.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Iterator
 
 import attrs
 
 from .core import Machine, Rejected, register_machine, require
-from .logic import And, Not, Or, ite, max_, popcount
+from .logic import And, Not, Or, and_then, ite, max_, popcount
 from .rules import implements
 from .space import Space, chain, submask
 from .thresholds import FREE_CORE_BIT, is_more_than_two_thirds
@@ -266,11 +266,16 @@ class AvailabilityMachine(Machine):
         return p.status == Status.NO_CANDIDATE
 
     def free_bits(self, state: AvailabilityState, bf: SignBitfield):
-        """AV-5: the bits of ``bf`` set for a para whose bit does not count (AV-9)."""
+        """AV-5: the bits of ``bf`` set for a para whose bit does not count (AV-9). Under
+        ``disregard`` and ``reject`` only whether there is one matters: on one state the first
+        is returned alone (the paras after it are not asked)."""
         free = 0
+        whole = self.config.free_core_bit != "bit"
         for i, p in enumerate(state.paras):
             if (bf.bits >> i) & 1:
                 free = free | ite(self.counts_bit(p), 0, 1 << i)
+                if whole and free.__class__ is int and free:
+                    break
         return free
 
     def decide(self, p: ParaAvailability) -> ParaAvailability:
@@ -282,8 +287,8 @@ class AvailabilityMachine(Machine):
         decided = Or(p.status == S.AVAILABLE, p.status == S.UNAVAILABLE)
         age = p.age + 1
         serial = 1 << max_(p.noted - 1, 0)
-        avail = And(pending, self.is_available(p.votes))
-        timed = And(pending, Not(avail), self.is_timed_out(age))
+        avail = and_then(pending, lambda: self.is_available(p.votes))
+        timed = and_then(And(pending, Not(avail)), lambda: self.is_timed_out(age))
         return ParaAvailability(
             status=ite(decided, S.NO_CANDIDATE, ite(avail, S.AVAILABLE, ite(timed, S.UNAVAILABLE, p.status))),
             votes=ite(decided, 0, p.votes), age=ite(decided, 0, ite(pending, age, p.age)), noted=p.noted,
@@ -347,33 +352,30 @@ class AvailabilityMachine(Machine):
                      None, "not tried after this block's bitfields")]
         return [(self.live_mask(state) == a.bits, None, "a malformed input carries the live mask")]
 
-    def rule_guards(self, state: AvailabilityState, a) -> list:
+    def rule_guards(self, state: AvailabilityState, a) -> Iterator[tuple[Any, str, str]]:
         """The conditions an input needs, each with the rule that rejects it otherwise, in the
-        order they are checked."""
+        order they are checked. A generator: :meth:`step` stops at the first that fails, so the
+        later ones are not evaluated (as in a chain of ``require``)."""
         c = self.config
         if isinstance(a, SignBitfield):
-            out = self.bitfield_guards(state, a)
+            yield from self.bitfield_guards(state, a)
             if c.free_core_bit == "reject":
                 free = self.free_bits(state, a)
                 first = (free & -free).bit_length() - 1 if free.__class__ is int else "i"
-                out.append((free == 0, "AV-5",
-                            f"bit {first} set but para {first} has no candidate to be determined"))
-            return out
-        if isinstance(a, EndBlock):
+                yield free == 0, "AV-5", f"bit {first} set but para {first} has no candidate to be determined"
+        elif isinstance(a, EndBlock):
             note = a.note
-            out = [(0 <= note < (1 << c.n_parachains), "AV-10", f"note mask {note} names no para")]
+            yield 0 <= note < (1 << c.n_parachains), "AV-10", f"note mask {note} names no para"
             for i, p in enumerate(state.paras):
                 if (note >> i) & 1:
                     d = self.decide(p)
-                    out.append((self.may_note(d), "AV-10",
-                                f"para {i} already has a candidate ({getattr(d.status, 'name', d.status)})"))
-            return out
-        return []
+                    yield (self.may_note(d), "AV-10",
+                           f"para {i} already has a candidate ({getattr(d.status, 'name', d.status)})")
 
     def guards(self, state: AvailabilityState, a) -> list:
         """What the vectorized engine evaluates on a frontier: :meth:`explored` (rule ``None``)
         then :meth:`rule_guards`."""
-        return self.explored(state, a) + self.rule_guards(state, a)
+        return self.explored(state, a) + list(self.rule_guards(state, a))
 
     def effect(self, state: AvailabilityState, a) -> AvailabilityState:
         """The next state of an input its guards accept: its ``process_<input>`` (the dispatch
@@ -406,7 +408,6 @@ class AvailabilityMachine(Machine):
         return chain(bitfield_actions(self.config.n_validators, self.config.n_parachains, live, state.signed), notes)
 
     # -- transitions: one ``process_<input>`` per input class (``effect`` dispatches), after the guards --
-    @implements("AV-5", "AV-9")
     def process_sign_bitfield(self, state: AvailabilityState, bf: SignBitfield) -> AvailabilityState:
         """The bitfield's counted bits become its validator's votes. AV-5: a 1 bit for a para
         without a candidate to be determined voids the whole bitfield (``disregard``), or only

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["is_symbolic", "is_array", "And", "Or", "Not", "Implies", "ite", "div", "mod", "max_", "min_", "popcount"]
+__all__ = ["is_symbolic", "is_array", "And", "Or", "Not", "Implies", "and_then", "ite", "div", "mod", "max_", "min_", "popcount"]
 
 
 def is_array(*xs: Any) -> bool:
@@ -63,6 +63,15 @@ def And(*xs: Any) -> Any:
     if is_array(*xs):
         return _reduce(_np().logical_and, xs)
     return all(xs)
+
+
+def and_then(c: Any, then) -> Any:
+    """``c and then()``: on a plain condition ``then`` is called only when ``c`` holds (so a rule
+    predicate is evaluated where the interpreter's branch would reach it, which is what vector
+    tracing records); on arrays and Z3 terms, ``And(c, then())``."""
+    if c.__class__ is bool or c.__class__ is int:
+        return bool(c) and then()
+    return And(c, then())
 
 
 def Or(*xs: Any) -> Any:
