@@ -10,6 +10,12 @@ space the machine's own guard and effect methods run on the whole frontier at on
 deduplicated with ``numpy.unique`` and a visited table; properties marked
 ``@vectorized`` are evaluated on the batches the same way.
 
+A guard whose rule is ``None`` is not a protocol rule but the search's choice of inputs
+(a machine whose ``actions`` depend on the state, such as ``availability``, states them
+that way over its fixed ``action_space``): an input it excludes is neither tried nor
+counted, so the transition and rejection counts are the explicit engine's. Transition
+properties see the rejected inputs too (with a ``Rejected`` value as the next state).
+
 Parent pointers (the index of the parent in its level and the action index) are
 kept per level as arrays, so traces are rebuilt by replaying the machine's ``step``
 from the initial state, exactly as the explicit engine does; memory per state is

@@ -162,6 +162,8 @@ def popcount(x: Any, width: int | None = None) -> Any:
     if is_array(x):
         np = _np()
         return np.bitwise_count(x).astype(np.int64)
+    if hasattr(x, "bit_count"):  # e.g. a set known only by its size (``checker.symbolic.counting.Count``)
+        return x.bit_count()
     return int(x).bit_count()
 
 

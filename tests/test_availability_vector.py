@@ -182,3 +182,22 @@ def test_vector_counterexample_replays(tmp_path):
     assert traces
     r = subprocess.run(cmd + ["trace", "replay", *map(str, traces)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_rule_predicates_run_only_where_the_interpreter_branch_reaches_them():
+    """Vector tracing records each rule predicate a step evaluates: the dual-use rules must not
+    evaluate AV-6/AV-7 for a para with no candidate, nor ask about the paras after the first
+    free bit of a disregarded bitfield (else the vector suite's cases would change)."""
+    from paraspec.checker.vectors.tracing import RuleTracer
+    from paraspec.model.availability import EndBlock, SignBitfield
+
+    m = _machine("tiny", {})
+    tracer = RuleTracer(m, [])
+    s0 = next(iter(m.init()))
+    _, seen = tracer.step(m.step, s0, EndBlock(0))
+    assert "AV-6" not in seen and "AV-7" not in seen
+    s1 = m.step(s0, EndBlock(0b10))  # para 1 pending, para 0 free
+    _, seen = tracer.step(m.step, s1, EndBlock(0))
+    assert seen["AV-6"] == {False} and seen["AV-7"] == {False}
+    _, seen = tracer.step(m.step, s1, SignBitfield(0, 0b11, 2, 0))
+    assert seen["AV-9"] == {False}  # para 0's bit voids the bitfield: para 1 is not asked
