@@ -56,7 +56,10 @@ def _z3():
 
 
 def And(*xs: Any) -> Any:
-    if _plain(xs):
+    for x in xs:  # the interpreter's fast path: every operand a Python bool or int
+        if x.__class__ is not bool and x.__class__ is not int:
+            break
+    else:
         return all(xs)
     if is_symbolic(*xs):
         return _z3().And(*xs)
@@ -75,7 +78,10 @@ def and_then(c: Any, then) -> Any:
 
 
 def Or(*xs: Any) -> Any:
-    if _plain(xs):
+    for x in xs:
+        if x.__class__ is not bool and x.__class__ is not int:
+            break
+    else:
         return any(xs)
     if is_symbolic(*xs):
         return _z3().Or(*xs)

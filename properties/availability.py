@@ -38,19 +38,33 @@ def _accepted(t) -> bool:
 
 
 def _all(s, f):
-    return And(*[f(i, p) for i, p in enumerate(s.paras)])
+    """``f`` holds for every para; on one state, stops at the first para where it fails."""
+    out = []
+    for i, p in enumerate(s.paras):
+        v = f(i, p)
+        if v is False:
+            return False
+        out.append(v)
+    return And(*out)
 
 
 def _any(s, f):
-    return Or(*[f(i, p) for i, p in enumerate(s.paras)])
+    """``f`` holds for some para; on one state, stops at the first para where it holds."""
+    out = []
+    for i, p in enumerate(s.paras):
+        v = f(i, p)
+        if v is True:
+            return True
+        out.append(v)
+    return Or(*out)
 
 
 def _pairs_all(s, t, f):
-    return And(*[f(i, p, q) for i, (p, q) in enumerate(zip(s.paras, t.paras))])
+    return _all(s, lambda i, p: f(i, p, t.paras[i]))
 
 
 def _pairs_any(s, t, f):
-    return Or(*[f(i, p, q) for i, (p, q) in enumerate(zip(s.paras, t.paras))])
+    return _any(s, lambda i, p: f(i, p, t.paras[i]))
 
 
 def _bit(x, i):
