@@ -132,10 +132,15 @@ def timed_out_never_enacted(m, s):
 # -- transition properties ---------------------------------------------------------------
 
 
+#: ALLOWED as two bitmasks over ``4 * old status + new status``: the moves of one candidate
+#: (same) and those that note a new one (new), so a move is looked up by shifts, on ints and arrays
+_SAME = sum(1 << (4 * a + b) for a, b, kind in ALLOWED if kind == "same")
+_NEW = sum(1 << (4 * a + b) for a, b, kind in ALLOWED if kind == "new")
+
+
 def _allowed(p, q):
     """AV-8: the move of one para's status is in the seed's table."""
-    new = q.noted != p.noted
-    return Or(*[And(p.status == a, q.status == b, new if kind == "new" else Not(new)) for a, b, kind in ALLOWED])
+    return (ite(q.noted != p.noted, _NEW, _SAME) >> (4 * p.status + q.status)) & 1 == 1
 
 
 @vectorized
