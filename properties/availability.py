@@ -37,26 +37,25 @@ def _accepted(t) -> bool:
 # then a Rejected value, on either engine).
 
 
-def _all(s, f):
-    """``f`` holds for every para; on one state, stops at the first para where it fails."""
+def _fold(s, f, stop, combine):
+    """``combine`` of ``f`` over the paras; on one state, ``stop`` as soon as a para gives it."""
     out = []
     for i, p in enumerate(s.paras):
         v = f(i, p)
-        if v is False:
-            return False
+        if v is stop:
+            return stop
         out.append(v)
-    return And(*out)
+    return combine(*out)
+
+
+def _all(s, f):
+    """``f`` holds for every para."""
+    return _fold(s, f, False, And)
 
 
 def _any(s, f):
-    """``f`` holds for some para; on one state, stops at the first para where it holds."""
-    out = []
-    for i, p in enumerate(s.paras):
-        v = f(i, p)
-        if v is True:
-            return True
-        out.append(v)
-    return Or(*out)
+    """``f`` holds for some para."""
+    return _fold(s, f, True, Or)
 
 
 def _pairs_all(s, t, f):
