@@ -14,8 +14,9 @@ fingerprinted by :func:`checker.fingerprint.fingerprint`.
 
 from __future__ import annotations
 
+import enum
 import weakref
-from typing import Any
+from typing import Any, Iterator
 
 import attrs
 
@@ -25,13 +26,34 @@ __all__ = ["Layout", "layout_of"]
 @attrs.frozen
 class Field:
     name: str
+    #: bits of one element (of one whole record, for a tuple of records)
     bits: int
     #: number of elements (a tuple field), or None for a plain int field
     count: int | None
     offset: int
+    #: a tuple of records (``attrs`` instances): their class and their own fields, whose offsets
+    #: count from the start of one record
+    record: type | None = None
+    sub: tuple = ()
+    #: an ``enum.IntEnum`` the plain ints are read back into (an enum-valued field, e.g. a status)
+    enum: type | None = None
+
+
+def _enum_of(v: Any) -> type | None:
+    return type(v) if isinstance(v, enum.IntEnum) else None
+
+
+def _read(code: Any, off: int, f: Field) -> Any:
+    v = (code >> off) & ((1 << f.bits) - 1)
+    return f.enum(v) if f.enum is not None and v.__class__ is int else v
 
 
 class Layout:
+    """A state's fields side by side. A field's spec is ``(name, bits)`` for an int or a tuple
+    of ints (``bits`` per element), or ``(name, ((sub, bits), ...))`` for a tuple of records
+    (``attrs`` instances, e.g. one per para), whose own fields are laid out the same way
+    within each record. An ``IntEnum`` value is stored as its int and read back as the enum."""
+
     def __init__(self, state_class: type, spec, example: Any):
         self.state_class = state_class
         fields = []
@@ -39,8 +61,20 @@ class Layout:
         for name, bits in spec:
             v = getattr(example, name)
             count = len(v) if isinstance(v, tuple) else None
-            fields.append(Field(name, bits, count, offset))
-            offset += bits * (count or 1)
+            if isinstance(bits, tuple):  # a tuple of records
+                if not count:
+                    raise ValueError(f"layout field {name} of records needs a non-empty tuple")
+                rec = type(v[0])
+                sub, width = [], 0
+                for sname, sbits in bits:
+                    sub.append(Field(sname, sbits, None, width, enum=_enum_of(getattr(v[0], sname))))
+                    width += sbits
+                if sorted(a.name for a in attrs.fields(rec)) != sorted(s.name for s in sub):
+                    raise ValueError(f"layout of {rec.__name__} must name every field")
+                fields.append(Field(name, width, count, offset, rec, tuple(sub)))
+            else:
+                fields.append(Field(name, bits, count, offset, enum=_enum_of(v[0] if count else v)))
+            offset += fields[-1].bits * (count or 1)
         self.fields = tuple(fields)
         self.bits = offset
         names = [f.name for f in attrs.fields(state_class)]
@@ -51,17 +85,39 @@ class Layout:
     def fits_int64(self) -> bool:
         return self.bits <= 63
 
+    def leaves(self, s: Any) -> Iterator[tuple[str, int, int, Any]]:
+        """Every stored value of a state (or batch): (field name, bits, offset, value)."""
+        for f in self.fields:
+            v = getattr(s, f.name)
+            if f.count is None:
+                yield f.name, f.bits, f.offset, v
+            elif f.record is None:
+                for i in range(f.count):
+                    yield f.name, f.bits, f.offset + i * f.bits, v[i]
+            else:
+                for i in range(f.count):
+                    for sf in f.sub:
+                        yield f"{f.name}[{i}].{sf.name}", sf.bits, f.offset + i * f.bits + sf.offset, \
+                            getattr(v[i], sf.name)
+
+    def map(self, s: Any, fn) -> Any:
+        """The state (or batch) with ``fn`` applied to every stored value."""
+        vals = {}
+        for f in self.fields:
+            v = getattr(s, f.name)
+            if f.count is None:
+                vals[f.name] = fn(v)
+            elif f.record is None:
+                vals[f.name] = tuple(fn(x) for x in v)
+            else:
+                vals[f.name] = tuple(f.record(**{sf.name: fn(getattr(r, sf.name)) for sf in f.sub}) for r in v)
+        return self.state_class(**vals)
+
     def pack(self, s: Any) -> Any:
         """The code of a state (an int), or of a batch of states (an int64 array)."""
         code = 0
-        for f in self.fields:
-            v = getattr(s, f.name)
-            mask = (1 << f.bits) - 1
-            if f.count is None:
-                code = code | ((v & mask) << f.offset)
-            else:
-                for i in range(f.count):
-                    code = code | ((v[i] & mask) << (f.offset + i * f.bits))
+        for _, bits, off, v in self.leaves(s):
+            code = code | ((v & ((1 << bits) - 1)) << off)
         return code
 
     def code(self, s: Any) -> int:
@@ -74,33 +130,43 @@ class Layout:
                 if v < 0 or v >> f.bits:
                     self.check(s)
                 code |= v << f.offset
-            else:
+            elif f.record is None:
                 off = f.offset
                 for x in v:
                     if x < 0 or x >> f.bits:
                         self.check(s)
                     code |= x << off
                     off += f.bits
+            else:
+                off = f.offset
+                for r in v:
+                    for sf in f.sub:
+                        x = getattr(r, sf.name)
+                        if x < 0 or x >> sf.bits:
+                            self.check(s)
+                        code |= x << (off + sf.offset)
+                    off += f.bits
         return code
 
     def unpack(self, code: Any) -> Any:
         values = {}
         for f in self.fields:
-            mask = (1 << f.bits) - 1
             if f.count is None:
-                values[f.name] = (code >> f.offset) & mask
+                values[f.name] = _read(code, f.offset, f)
+            elif f.record is None:
+                values[f.name] = tuple(_read(code, f.offset + i * f.bits, f) for i in range(f.count))
             else:
-                values[f.name] = tuple((code >> (f.offset + i * f.bits)) & mask for i in range(f.count))
+                values[f.name] = tuple(
+                    f.record(**{sf.name: _read(code, f.offset + i * f.bits + sf.offset, sf) for sf in f.sub})
+                    for i in range(f.count))
         return self.state_class(**values)
 
     def check(self, s: Any) -> None:
         """Raise ValueError when a field value does not fit its declared bits."""
-        for f in self.fields:
-            v = getattr(s, f.name)
-            for x in (v if f.count is not None else (v,)):
-                if not 0 <= x < (1 << f.bits):
-                    raise ValueError(f"field {f.name}={x} does not fit in {f.bits} bits (layout of "
-                                     f"{self.state_class.__name__})")
+        for name, bits, _, x in self.leaves(s):
+            if not 0 <= x < (1 << bits):
+                raise ValueError(f"field {name}={x} does not fit in {bits} bits (layout of "
+                                 f"{self.state_class.__name__})")
 
 
 def layout_of(machine) -> Layout | None:

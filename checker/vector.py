@@ -10,6 +10,12 @@ space the machine's own guard and effect methods run on the whole frontier at on
 deduplicated with ``numpy.unique`` and a visited table; properties marked
 ``@vectorized`` are evaluated on the batches the same way.
 
+A guard whose rule is ``None`` is not a protocol rule but the search's choice of inputs
+(a machine whose ``actions`` depend on the state, such as ``availability``, states them
+that way over its fixed ``action_space``): an input it excludes is neither tried nor
+counted, so the transition and rejection counts are the explicit engine's. Transition
+properties see the rejected inputs too (with a ``Rejected`` value as the next state).
+
 Parent pointers (the index of the parent in its level and the action index) are
 kept per level as arrays, so traces are rebuilt by replaying the machine's ``step``
 from the initial state, exactly as the explicit engine does; memory per state is
@@ -36,6 +42,10 @@ from .packing import layout_of
 from .trace import Trace
 
 __all__ = ["unsupported", "run_vector"]
+
+#: what a transition property sees as the next state of a rejected input (the explicit engine
+#: passes the Rejected value the step returned; the properties only ask whether it is one)
+_REJECTED = Rejected("guard", "rejected by a guard")
 
 #: visited table as a dense byte array when the code space is at most this many bits
 DENSE_BITS = 30
@@ -69,25 +79,15 @@ def unsupported(checker) -> str | None:
     return None
 
 
-def _take(S, idx, names):
-    cls = type(S)
-    vals = {}
-    for n in names:
-        v = getattr(S, n)
-        vals[n] = tuple(x[idx] for x in v) if isinstance(v, tuple) else v[idx]
-    return cls(**vals)
+def _take(lay, S, idx):
+    """The states of a batch at positions ``idx``."""
+    return lay.map(S, lambda x: x[idx])
 
 
-def _broadcast(T, size, names):
-    cls = type(T)
-    vals = {}
-    for n in names:
-        v = getattr(T, n)
-        if isinstance(v, tuple):
-            vals[n] = tuple(np.broadcast_to(np.asarray(x, dtype=np.int64), (size,)) for x in v)
-        else:
-            vals[n] = np.broadcast_to(np.asarray(v, dtype=np.int64), (size,))
-    return cls(**vals)
+def _broadcast(lay, T, size):
+    """A batch whose every stored value is an int64 array of ``size`` (an effect may leave
+    a value scalar, the same for every state)."""
+    return lay.map(T, lambda x: np.broadcast_to(np.asarray(x, dtype=np.int64), (size,)))
 
 
 def _mask(x, size) -> np.ndarray:
@@ -249,12 +249,12 @@ class _VectorSearch:
 
     def fits(self, T, size) -> None:
         lay = self.lay
-        for f in lay.fields:
-            v = getattr(T, f.name)
-            for x in (v if isinstance(v, tuple) else (v,)):
-                if size and (int(np.max(x)) >= (1 << f.bits) or int(np.min(x)) < 0):
-                    raise ValueError(f"field {f.name} does not fit in {f.bits} bits (layout of "
-                                     f"{lay.state_class.__name__})")
+        if not size:
+            return
+        for name, bits, _, x in lay.leaves(T):
+            if int(np.max(x)) >= (1 << bits) or int(np.min(x)) < 0:
+                raise ValueError(f"field {name} does not fit in {bits} bits (layout of "
+                                 f"{lay.state_class.__name__})")
 
     # -- the search ----------------------------------------------------------------------------------
     def roots(self) -> np.ndarray:
@@ -319,18 +319,28 @@ class _VectorSearch:
         if self.canon is not None:
             # skip actions naming a validator/core interchangeable with the previous one
             ok &= ~_mask(self.canon.redundant(S, a), size)
+        guards = m.guards(S, a)
+        for cond, rule, _ in guards:
+            if rule is None:  # not an input the search tries in this state (an exploration bound)
+                ok &= _mask(cond, size)
         self.transitions += int(ok.sum())
-        for cond, rule, _ in m.guards(S, a):
-            cond = _mask(cond, size)
-            failed = int((ok & ~cond).sum())
-            if failed:
-                self.rejections[rule] = self.rejections.get(rule, 0) + failed
-            ok &= cond
+        tried = ok.copy() if self.trans_for[ai] else None
+        for cond, rule, _ in guards:
+            if rule is not None:
+                cond = _mask(cond, size)
+                failed = int((ok & ~cond).sum())
+                if failed:
+                    self.rejections[rule] = self.rejections.get(rule, 0) + failed
+                ok &= cond
+        if tried is not None and (tried & ~ok).any():
+            # the transition properties see the rejected inputs too, as the explicit engine's do
+            bad = np.nonzero(tried & ~ok)[0]
+            self.check_transitions(depth, ai, bad, _take(self.lay, S, bad), _REJECTED)
         idx = np.nonzero(ok)[0]
         if len(idx) == 0:
             return None
-        Ssub = S if len(idx) == size else _take(S, idx, self.names)
-        T = _broadcast(m.effect(Ssub, a), len(idx), self.names)
+        Ssub = S if len(idx) == size else _take(self.lay, S, idx)
+        T = _broadcast(self.lay, m.effect(Ssub, a), len(idx))
         self.fits(T, len(idx))
         self.check_transitions(depth, ai, idx, Ssub, T)
         any_ok[idx] = True

@@ -102,8 +102,8 @@ class _VectorWalks:
             idx = np.nonzero(choice == ai)[0]
             if len(idx) == 0:
                 continue
-            Ssub = _take(S, idx, self.names)
-            T = _broadcast(m.effect(Ssub, a), len(idx), self.names)
+            Ssub = _take(self.lay, S, idx)
+            T = _broadcast(self.lay, m.effect(Ssub, a), len(idx))
             for p in self.trans:
                 if p.on and not isinstance(a, p.on):
                     continue

@@ -9,10 +9,12 @@ implementation.
 from __future__ import annotations
 
 import enum
+from typing import Any, Iterator
 
 import attrs
 
 from .core import Machine, Rejected, register_machine, require
+from .logic import And, Not, Or, and_then, ite, max_, popcount
 from .rules import implements
 from .space import Space, chain, submask
 from .thresholds import FREE_CORE_BIT, is_more_than_two_thirds
@@ -26,6 +28,7 @@ __all__ = [
     "AvailabilityState",
     "AvailabilityMachine",
     "check_bitfield",
+    "bitfield_guards",
     "is_bitfield_counted",
     "counted_bits",
     "FREE_CORE_BIT",
@@ -69,22 +72,32 @@ SignedBitfield = SignBitfield
 
 
 @implements("AV-1", "AV-4")
-def check_bitfield(bf: SignBitfield, n_validators: int, n_cores: int, next_validator: int) -> None:
-    """The structural checks of ``process_bitfields`` (AV-1 .. AV-4); raises Rejected.
+def bitfield_guards(bf: SignBitfield, n_validators: int, n_cores: int, next_validator: Any) -> list:
+    """The structural checks of ``process_bitfields`` (AV-1 .. AV-4) as guards: a list of
+    ``(condition, rule, reason)``, in the order they are checked.
 
     ``next_validator`` is one more than the index of the last validator whose bitfield
     this block already carries: bitfields come in strictly ascending validator order,
-    which is how a duplicate is detected (decision AV-D3).
+    which is how a duplicate is detected (decision AV-D3). It may be a whole frontier's
+    values (a numpy array, ``checker.vector``); the bitfield is one input.
     """
-    require(0 <= bf.validator < n_validators, "AV-1",
-            f"validator index {bf.validator} is not in the session's {n_validators} validators")
-    require(bf.length == n_cores, "AV-2",
-            f"bitfield has {bf.length} bits, expected one per core ({n_cores})")
-    require(0 <= bf.bits < (1 << n_cores), "AV-2", "bitfield has bits beyond its length")
-    require(bf.validator >= next_validator, "AV-3",
-            f"validator {bf.validator}'s bitfield is a duplicate or out of order in this block")
-    require(bf.signer == bf.validator, "AV-4",
-            f"signature by {bf.signer} is not validator {bf.validator}'s")
+    return [
+        (0 <= bf.validator < n_validators, "AV-1",
+         f"validator index {bf.validator} is not in the session's {n_validators} validators"),
+        (bf.length == n_cores, "AV-2", f"bitfield has {bf.length} bits, expected one per core ({n_cores})"),
+        (0 <= bf.bits < (1 << n_cores), "AV-2", "bitfield has bits beyond its length"),
+        (bf.validator >= next_validator, "AV-3",
+         f"validator {bf.validator}'s bitfield is a duplicate or out of order in this block"),
+        (bf.signer == bf.validator, "AV-4", f"signature by {bf.signer} is not validator {bf.validator}'s"),
+    ]
+
+
+@implements("AV-1", "AV-4")
+def check_bitfield(bf: SignBitfield, n_validators: int, n_cores: int, next_validator: int) -> None:
+    """The structural checks of ``process_bitfields`` (AV-1 .. AV-4, :func:`bitfield_guards`);
+    raises Rejected."""
+    for cond, rule, reason in bitfield_guards(bf, n_validators, n_cores, next_validator):
+        require(cond, rule, reason)
 
 
 @implements("AV-5")
@@ -225,31 +238,156 @@ class AvailabilityMachine(Machine):
                   "max_candidates")
 
     # -- rules (methods, so mutants can override one) -------------------------------
+    # Field arithmetic with the helpers of ``model.logic``: each runs on one state (ints: the
+    # interpreter and the explicit engine) and on a whole frontier (numpy arrays in the fields:
+    # ``checker.vector``), so both engines run this one text.
     @implements("AV-6")
-    def is_available(self, votes: int) -> bool:
+    def is_available(self, votes):
         """AV-6: more than 2/3 of the validators have set the candidate's bit."""
-        return is_more_than_two_thirds(votes.bit_count(), self.config.n_validators)
+        return is_more_than_two_thirds(popcount(votes), self.config.n_validators)
 
     @implements("AV-7")
-    def is_timed_out(self, age: int) -> bool:
+    def is_timed_out(self, age):
         """AV-7: the candidate has had ``t`` blocks of voting and is not available."""
         return age >= self.config.chain_availability_period
 
-    def check_bitfield(self, state: AvailabilityState, bf: SignBitfield) -> None:
-        check_bitfield(bf, self.config.n_validators, self.config.n_parachains, state.signed)
+    def bitfield_guards(self, state: AvailabilityState, bf: SignBitfield) -> list:
+        """AV-1 .. AV-4 (:func:`bitfield_guards`) against the block's bitfields so far."""
+        return bitfield_guards(bf, self.config.n_validators, self.config.n_parachains, state.signed)
 
     @implements("AV-9")
-    def counts_bit(self, p: ParaAvailability) -> bool:
+    def counts_bit(self, p: ParaAvailability):
         """AV-9: a bit counts only for a candidate whose status is to be determined."""
         return p.status == Status.TO_BE_DETERMINED
 
     @implements("AV-10")
-    def may_note(self, p: ParaAvailability) -> bool:
+    def may_note(self, p: ParaAvailability):
         """AV-10: a new candidate receipt is accepted only for a para with no candidate."""
         return p.status == Status.NO_CANDIDATE
 
+    def free_bits(self, state: AvailabilityState, bf: SignBitfield):
+        """AV-5: the bits of ``bf`` set for a para whose bit does not count (AV-9). Under
+        ``disregard`` and ``reject`` only whether there is one matters: on one state the first
+        is returned alone (the paras after it are not asked)."""
+        free = 0
+        whole = self.config.free_core_bit != "bit"
+        for i, p in enumerate(state.paras):
+            if (bf.bits >> i) & 1:
+                free = free | ite(self.counts_bit(p), 0, 1 << i)
+                if whole and free.__class__ is int and free:
+                    break
+        return free
+
+    def decide(self, p: ParaAvailability) -> ParaAvailability:
+        """Algorithm 10 steps 2-5 for one para at a block's end, before new receipts are
+        noted: a decided candidate's record is cleared; one to be determined has had one more
+        block of voting and becomes available (AV-6) or else, at the timeout, unavailable (AV-7)."""
+        S = Status
+        pending = p.status == S.TO_BE_DETERMINED
+        decided = Or(p.status == S.AVAILABLE, p.status == S.UNAVAILABLE)
+        age = p.age + 1
+        serial = 1 << max_(p.noted - 1, 0)
+        avail = and_then(pending, lambda: self.is_available(p.votes))
+        timed = and_then(And(pending, Not(avail)), lambda: self.is_timed_out(age))
+        return ParaAvailability(
+            status=ite(decided, S.NO_CANDIDATE, ite(avail, S.AVAILABLE, ite(timed, S.UNAVAILABLE, p.status))),
+            votes=ite(decided, 0, p.votes), age=ite(decided, 0, ite(pending, age, p.age)), noted=p.noted,
+            enacted=ite(avail, p.enacted | serial, p.enacted),
+            timed_out=ite(timed, p.timed_out | serial, p.timed_out))
+
     # -- declarations for proofs (``availability_proofs``) ------------------------------------
     proofs = ".availability_proofs"
+
+    # -- the compact layout and the fixed action space (``checker.vector``) ---------------------
+    #: the vectorized engine may run this machine (when its layout fits 63 bits)
+    vectorized = True
+    state_class = AvailabilityState
+
+    def layout(self):
+        """Bits of each field (``checker.packing``): per para its status, votes (one bit per
+        validator), age (at most ``t``), ``noted`` (at most ``max_candidates``) and the two ghost
+        masks (one bit per candidate); then ``signed``. None when it needs more than 63 bits
+        (the ``polkadot`` preset): the engines then fingerprint the state."""
+        c = self.config
+        mc = c.max_candidates
+        per = (("status", 2), ("votes", c.n_validators), ("age", c.chain_availability_period.bit_length()),
+               ("noted", mc.bit_length()), ("enacted", mc), ("timed_out", mc))
+        signed = c.n_validators.bit_length()
+        if sum(b for _, b in per) * c.n_parachains + signed > 63:
+            return None
+        return (("paras", per), ("signed", signed))
+
+    def action_space(self) -> tuple:
+        """Every input :meth:`actions` may try, in any state: each validator's bitfield over each
+        subset of cores, the three malformed inputs for each live mask, and each note mask.
+        :meth:`explored` says which of them ``actions`` tries in a given state."""
+        c = self.config
+        n, k = c.n_validators, c.n_parachains
+        per = 1 << k
+        acts: list[Any] = [SignBitfield(v, b, k, v) for v in range(n) for b in range(per)]
+        forger = 1 % n if n > 1 else 1
+        for live in range(per):
+            acts += [SignBitfield(n, live, k, n), SignBitfield(0, live, k + 1, 0), SignBitfield(0, live, k, forger)]
+        acts += [EndBlock(note) for note in range(per)]
+        return tuple(acts)
+
+    def live_mask(self, state: AvailabilityState):
+        """The bitmask of the paras whose candidate is to be determined."""
+        live = 0
+        for i, p in enumerate(state.paras):
+            live = live | ite(p.status == Status.TO_BE_DETERMINED, 1 << i, 0)
+        return live
+
+    def explored(self, state: AvailabilityState, a) -> list:
+        """Whether :meth:`actions` tries the input ``a`` of :meth:`action_space` in ``state``, as a
+        guard with rule ``None`` (the search's choice of inputs, not a protocol rule)."""
+        c = self.config
+        if isinstance(a, EndBlock):
+            # exploration bound (not a protocol rule): each para notes at most max_candidates
+            return [(And(*[p.noted < c.max_candidates for i, p in enumerate(state.paras) if (a.note >> i) & 1]),
+                     None, "a note beyond max_candidates")]
+        if a.validator < c.n_validators and a.length == c.n_parachains and a.signer == a.validator:
+            # a later validator's bitfield, or the last validator's again (empty): the AV-3 input
+            return [(Or(a.validator >= state.signed, And(a.validator == state.signed - 1, a.bits == 0)),
+                     None, "not tried after this block's bitfields")]
+        return [(self.live_mask(state) == a.bits, None, "a malformed input carries the live mask")]
+
+    def rule_guards(self, state: AvailabilityState, a) -> Iterator[tuple[Any, str, str]]:
+        """The conditions an input needs, each with the rule that rejects it otherwise, in the
+        order they are checked. A generator: :meth:`step` stops at the first that fails, so the
+        later ones are not evaluated (as in a chain of ``require``)."""
+        c = self.config
+        if isinstance(a, SignBitfield):
+            yield from self.bitfield_guards(state, a)
+            if c.free_core_bit == "reject":
+                free = self.free_bits(state, a)
+                first = (free & -free).bit_length() - 1 if free.__class__ is int else "i"
+                yield free == 0, "AV-5", f"bit {first} set but para {first} has no candidate to be determined"
+        elif isinstance(a, EndBlock):
+            note = a.note
+            yield 0 <= note < (1 << c.n_parachains), "AV-10", f"note mask {note} names no para"
+            for i, p in enumerate(state.paras):
+                if (note >> i) & 1:
+                    d = self.decide(p)
+                    yield (self.may_note(d), "AV-10",
+                           f"para {i} already has a candidate ({getattr(d.status, 'name', d.status)})")
+
+    def guards(self, state: AvailabilityState, a) -> list:
+        """What the vectorized engine evaluates on a frontier: :meth:`explored` (rule ``None``)
+        then :meth:`rule_guards`."""
+        return self.explored(state, a) + list(self.rule_guards(state, a))
+
+    def effect(self, state: AvailabilityState, a) -> AvailabilityState:
+        """The next state of an input its guards accept: its ``process_<input>`` (the dispatch
+        of :meth:`Machine.step`), on one state or on a whole frontier."""
+        return super().step(state, a)
+
+    def step(self, state: AvailabilityState, a) -> AvailabilityState:
+        """The rule guards, then the effect (kept apart, as in ``avail_core``: on a frontier
+        ``require`` cannot branch, so the vectorized engine masks by the guards instead)."""
+        for cond, rule, reason in self.rule_guards(state, a):
+            require(cond, rule, reason)
+        return self.effect(state, a)
 
     # -- machine --------------------------------------------------------------------
     def init(self):
@@ -269,45 +407,27 @@ class AvailabilityMachine(Machine):
         notes = Space(1 << notable.bit_count(), lambda k: EndBlock(submask(notable, k)))
         return chain(bitfield_actions(self.config.n_validators, self.config.n_parachains, live, state.signed), notes)
 
-    # -- transitions: one ``process_<input>`` per input class (``Machine.step`` dispatches) ----------
+    # -- transitions: one ``process_<input>`` per input class (``effect`` dispatches), after the guards --
     def process_sign_bitfield(self, state: AvailabilityState, bf: SignBitfield) -> AvailabilityState:
-        self.check_bitfield(state, bf)
-        signed = bf.validator + 1
-        # AV-5: a 1 bit for a core with no candidate to be determined
-        bits = bf.bits
-        for i, p in enumerate(state.paras):
-            if (bf.bits >> i) & 1 and not self.counts_bit(p):
-                if self.config.free_core_bit == "reject":
-                    raise Rejected("AV-5", f"bit {i} set but para {i} has no candidate to be determined")
-                if self.config.free_core_bit == "bit":
-                    bits &= ~(1 << i)  # that bit alone is ignored
-                    continue
-                return attrs.evolve(state, signed=signed)  # disregarded
+        """The bitfield's counted bits become its validator's votes. AV-5: a 1 bit for a para
+        without a candidate to be determined voids the whole bitfield (``disregard``), or only
+        that bit (``bit``); under ``reject`` the guards refused it."""
+        free = self.free_bits(state, bf)
+        counted = bf.bits & ~free if self.config.free_core_bit == "bit" else ite(free == 0, bf.bits, 0)
+        me = 1 << bf.validator
         paras = tuple(
-            attrs.evolve(p, votes=p.votes | (1 << bf.validator)) if (bits >> i) & 1 else p
-            for i, p in enumerate(state.paras)
-        )
-        return AvailabilityState(paras=paras, signed=signed)
+            ParaAvailability(p.status, p.votes | ite((counted >> i) & 1 == 1, me, 0), p.age, p.noted, p.enacted,
+                             p.timed_out)
+            for i, p in enumerate(state.paras))
+        return AvailabilityState(paras=paras, signed=bf.validator + 1)
 
     def process_end_block(self, state: AvailabilityState, a: EndBlock) -> AvailabilityState:
-        note = a.note
-        require(0 <= note < (1 << self.config.n_parachains), "AV-10", f"note mask {note} names no para")
+        """Every para's candidate is decided (:meth:`decide`); then the noted paras get a new
+        candidate to be determined (AV-10 is a guard)."""
         paras = []
         for i, p in enumerate(state.paras):
-            # step 5 of the previous round: act on decided candidates, clear the record
-            if p.status in (Status.AVAILABLE, Status.UNAVAILABLE):
-                p = attrs.evolve(p, status=Status.NO_CANDIDATE, votes=0, age=0)
-            elif p.status == Status.TO_BE_DETERMINED:
-                age = p.age + 1
-                serial = 1 << (p.noted - 1)
-                if self.is_available(p.votes):
-                    p = attrs.evolve(p, status=Status.AVAILABLE, age=age, enacted=p.enacted | serial)
-                elif self.is_timed_out(age):
-                    p = attrs.evolve(p, status=Status.UNAVAILABLE, age=age, timed_out=p.timed_out | serial)
-                else:
-                    p = attrs.evolve(p, age=age)
-            if (note >> i) & 1:
-                require(self.may_note(p), "AV-10", f"para {i} already has a candidate ({p.status.name})")
-                p = attrs.evolve(p, status=Status.TO_BE_DETERMINED, votes=0, age=0, noted=p.noted + 1)
+            p = self.decide(p)
+            if (a.note >> i) & 1:
+                p = ParaAvailability(Status.TO_BE_DETERMINED, 0, 0, p.noted + 1, p.enacted, p.timed_out)
             paras.append(p)
         return AvailabilityState(paras=tuple(paras), signed=0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["is_symbolic", "is_array", "And", "Or", "Not", "Implies", "ite", "div", "mod", "max_", "min_", "popcount"]
+__all__ = ["is_symbolic", "is_array", "And", "Or", "Not", "Implies", "and_then", "ite", "div", "mod", "max_", "min_", "popcount"]
 
 
 def is_array(*xs: Any) -> bool:
@@ -56,7 +56,10 @@ def _z3():
 
 
 def And(*xs: Any) -> Any:
-    if _plain(xs):
+    for x in xs:  # the interpreter's fast path: every operand a Python bool or int
+        if x.__class__ is not bool and x.__class__ is not int:
+            break
+    else:
         return all(xs)
     if is_symbolic(*xs):
         return _z3().And(*xs)
@@ -65,8 +68,20 @@ def And(*xs: Any) -> Any:
     return all(xs)
 
 
+def and_then(c: Any, then) -> Any:
+    """``c and then()``: on a plain condition ``then`` is called only when ``c`` holds (so a rule
+    predicate is evaluated where the interpreter's branch would reach it, which is what vector
+    tracing records); on arrays and Z3 terms, ``And(c, then())``."""
+    if c.__class__ is bool or c.__class__ is int:
+        return bool(c) and then()
+    return And(c, then())
+
+
 def Or(*xs: Any) -> Any:
-    if _plain(xs):
+    for x in xs:
+        if x.__class__ is not bool and x.__class__ is not int:
+            break
+    else:
         return any(xs)
     if is_symbolic(*xs):
         return _z3().Or(*xs)
@@ -153,6 +168,8 @@ def popcount(x: Any, width: int | None = None) -> Any:
     if is_array(x):
         np = _np()
         return np.bitwise_count(x).astype(np.int64)
+    if hasattr(x, "bit_count"):  # e.g. a set known only by its size (``checker.symbolic.counting.Count``)
+        return x.bit_count()
     return int(x).bit_count()
 
 

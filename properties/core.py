@@ -196,7 +196,9 @@ def vectorized(fn: Callable) -> Callable:
     :mod:`model.logic` and field arithmetic only, so that it also evaluates
     element-wise when the state's fields are numpy arrays (``checker.vector``).
     For a transition property, the vectorized engine evaluates it on accepted
-    transitions only: it must hold on every rejected one."""
+    transitions with the next states as arrays, and on rejected ones (the inputs a
+    state's guards refuse) with a :class:`~paraspec.model.core.Rejected` value as the
+    next state, as the explicit engine does."""
     fn.vectorized = True
     return fn
 

@@ -51,7 +51,9 @@ def wide_applicable(machine: Machine) -> bool:
     vectorized engine's contract (``checker/vector.py``: ``action_space()``, ``guards``,
     ``effect``). ``action_space()`` holds every action of every state; were some state to
     offer fewer, the relation would over-approximate the machine, which keeps a proof sound."""
-    return (bool(type(machine).vectorized) and machine.layout() is not None and machine.state_class is not None
+    lay = machine.layout() if type(machine).vectorized else None
+    # a tuple of records (``availability``'s paras) is not encoded here yet: flat int fields only
+    return (lay is not None and machine.state_class is not None and all(isinstance(b, int) for _, b in lay)
             and all(callable(getattr(machine, f, None)) for f in ("action_space", "guards", "effect")))
 
 
