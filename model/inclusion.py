@@ -286,11 +286,12 @@ class InclusionMachine(Machine):
     # -- node side: the candidate before the relay chain ------------------------------------
     def _set_para(self, state: InclusionState, para: int, pp: ParaPipeline, outcome: int | None = None):
         paras = state.paras[:para] + (pp,) + state.paras[para + 1:]
+        # the constructor, not ``attrs.evolve``: this is the hot path of the explicit search
         if outcome is None:
-            return attrs.evolve(state, paras=paras)
+            return InclusionState(paras, state.cores, state.signed, state.exits, state.last_exit)
         exits = state.exits[:para] + (state.exits[para] + 1,) + state.exits[para + 1:]
         last = state.last_exit[:para] + (int(outcome),) + state.last_exit[para + 1:]
-        return attrs.evolve(state, paras=paras, exits=exits, last_exit=last)
+        return InclusionState(paras, state.cores, state.signed, exits, last)
 
     def process_collate(self, state: InclusionState, a: Collate) -> InclusionState:
         para = a.para
@@ -306,7 +307,7 @@ class InclusionMachine(Machine):
         require(pp.stage == Stage.CANDIDATE, "INC-1", f"para {para}'s candidate is not awaiting a second")
         stmts = 1 << validator
         stage = Stage.BACKABLE if self.is_backable(stmts, para) else Stage.SECONDED
-        return self._set_para(state, para, attrs.evolve(pp, stage=stage, statements=stmts))
+        return self._set_para(state, para, ParaPipeline(stage, stmts, pp.produced))
 
     def process_valid(self, state: InclusionState, a: Valid) -> InclusionState:
         para, validator = a.para, a.validator
@@ -316,7 +317,7 @@ class InclusionMachine(Machine):
                 f"para {para}'s candidate has not been seconded")
         stmts = pp.statements | (1 << validator)
         stage = Stage.BACKABLE if self.is_backable(stmts, para) else Stage.SECONDED
-        return self._set_para(state, para, attrs.evolve(pp, stage=stage, statements=stmts))
+        return self._set_para(state, para, ParaPipeline(stage, stmts, pp.produced))
 
     def process_drop(self, state: InclusionState, a: Drop) -> InclusionState:
         para = a.para
@@ -335,14 +336,15 @@ class InclusionMachine(Machine):
             if core is not None:
                 live |= 1 << i
         bits = counted_bits(bf, live, self.config.free_core_bit)
-        if not bits:
-            return attrs.evolve(state, signed=signed)  # AV-5: disregarded
+        # the constructors, not ``attrs.evolve``: this is the hot path of the explicit search
+        if not bits:  # AV-5: disregarded
+            return InclusionState(state.paras, state.cores, signed, state.exits, state.last_exit)
         bit = 1 << bf.validator
         cores = tuple(
-            attrs.evolve(core, votes=core.votes | bit) if (bits >> i) & 1 else core
+            PendingAvailability(core.para, core.serial, core.votes | bit, core.age) if (bits >> i) & 1 else core
             for i, core in enumerate(state.cores)
         )
-        return attrs.evolve(state, cores=cores, signed=signed)
+        return InclusionState(state.paras, cores, signed, state.exits, state.last_exit)
 
     @implements("INC-9")
     def process_block(self, state: InclusionState, a: Block) -> InclusionState:
@@ -368,7 +370,7 @@ class InclusionMachine(Machine):
                 last_exit[core.para] = Outcome.TIMED_OUT
                 cores[i] = None
             else:
-                cores[i] = attrs.evolve(core, age=age)
+                cores[i] = PendingAvailability(core.para, core.serial, core.votes, age)
         # 3. schedule: every free parachain core is scheduled for its para
         scheduled = {i for i, core in enumerate(cores) if core is None}
         # 4. process_candidates: each backed candidate occupies its para's scheduled core
