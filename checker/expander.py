@@ -44,6 +44,8 @@ class Expander:
         self._inv = [(p.name, p.predicate) for p in self.invariants]
         self._wit = [(p.name, p.witness) for p in self.state_witnesses]
         self._some = [(p.name, p.predicate) for p in self.somes]
+        #: ``state_info`` compiled once (``_compile_info``)
+        self._info: Callable[[Any, Any], tuple] | None = None
         self.by_action: dict[type, tuple[list[Property], list[Property], int]] = {}
         #: action class -> (compiled transition checks or None, fairness label): ``check_for``
         self.checks: dict[type, tuple[Callable[..., None] | None, int]] = {}
@@ -114,11 +116,10 @@ class Expander:
 
     def state_info(self, s) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """(violated invariants, fired state witnesses, satisfied sometimes) of a state."""
-        m = self.m
-        bad = [name for name, f in self._inv if not f(m, s)]
-        wit = [name for name, f in self._wit if f(m, s)]
-        some = [name for name, f in self._some if f(m, s)]
-        return tuple(bad), tuple(wit), tuple(some)
+        info = self._info
+        if info is None:
+            info = self._info = _compile_info(self._inv, self._wit, self._some)
+        return info(self.m, s)
 
     def _reduced_successors(self, s):
         """Successors, skipping actions interchangeable with an earlier one (same orbit)."""
@@ -203,3 +204,25 @@ def _compile_checks(tprops: list[Property], twits: list[Property]) -> Callable[.
         lines.append(f"        tviol.append((pn{k}, idx))")
     exec(compile("\n".join(lines) + "\n", "<transition checks>", "exec"), scope)
     return scope["check"]
+
+
+def _compile_info(inv, wit, some) -> Callable[[Any, Any], tuple]:
+    """``info(m, s)``: (violated invariants, fired witnesses, satisfied sometimes) of a state,
+    as tuples of names in declaration order, evaluated by straight-line code (``inv``, ``wit``,
+    ``some``: (name, function) pairs)."""
+    scope: dict[str, Any] = {}
+    lines = ["def info(m, s):"]
+    outs = []
+    for group, (tag, neg) in zip((inv, wit, some), (("i", "not "), ("w", ""), ("o", ""))):
+        if not group:
+            outs.append("()")
+            continue
+        lines.append(f"    {tag} = []")
+        for k, (name, f) in enumerate(group):
+            scope[f"{tag}f{k}"], scope[f"{tag}n{k}"] = f, name
+            lines.append(f"    if {neg}{tag}f{k}(m, s):")
+            lines.append(f"        {tag}.append({tag}n{k})")
+        outs.append(f"tuple({tag})")
+    lines.append(f"    return {outs[0]}, {outs[1]}, {outs[2]}")
+    exec(compile("\n".join(lines) + "\n", "<state properties>", "exec"), scope)
+    return scope["info"]
