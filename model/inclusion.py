@@ -22,7 +22,7 @@ from .availability import SignBitfield, bitfield_actions, check_bitfield, counte
 from .core import Machine, register_machine, require
 from .groups import partition
 from .rules import implements
-from .space import Space, chain, submask
+from .space import Space, chain, space, submask
 from .thresholds import is_backable, is_more_than_two_thirds
 
 __all__ = [
@@ -40,6 +40,10 @@ __all__ = [
     "is_candidate_available",
     "is_candidate_timed_out",
 ]
+
+
+#: a bitfield space of at most this many inputs is listed once and kept (and at most this many kept)
+_LISTED = 4096
 
 
 @implements("INC-7", "AV-6")
@@ -194,6 +198,8 @@ class InclusionMachine(Machine):
         super().__init__(config)
         n_cores = config.n_parachains
         self.groups = partition(list(range(config.n_validators)), n_cores)
+        #: (cores, occupied cores, next validator) -> the bitfield inputs, listed once (a small space)
+        self._bitfields: dict[tuple[int, int, int], Space] = {}
 
     # -- rules --------------------------------------------------------------------------
     @implements("INC-5")
@@ -258,8 +264,25 @@ class InclusionMachine(Machine):
         not_backable = ((1 << c.n_parachains) - 1) & ~backable
         # INC-4: one block carrying a candidate without backing
         unbacked = [Block(not_backable & -not_backable)] if not_backable else []
-        return chain(self._node_actions(state), bitfield_actions(c.n_validators, len(state.cores), live, state.signed),
+        return chain(self._node_actions(state), self._bitfield_space(len(state.cores), live, state.signed),
                      blocks, unbacked)
+
+    def _bitfield_space(self, n_cores: int, live: int, signed: int) -> Space:
+        """``bitfield_actions`` of a state, kept (as a listed tuple) when small: the same inputs
+        come back in many states, and the explicit search need not build them again."""
+        if live.__class__ is not int or signed.__class__ is not int:  # symbolic (``paraspec prove``)
+            return bitfield_actions(self.config.n_validators, n_cores, live, signed)
+        key = (n_cores, live, signed)
+        got = self._bitfields.get(key)
+        if got is None:
+            got = bitfield_actions(self.config.n_validators, n_cores, live, signed)
+            if got.size > _LISTED:
+                return got  # too many to list (the ``polkadot`` preset): lazy, not kept
+            got = space(tuple(got))
+            if len(self._bitfields) >= _LISTED:
+                self._bitfields.clear()
+            self._bitfields[key] = got
+        return got
 
     def _node_actions(self, state: InclusionState):
         c = self.config
