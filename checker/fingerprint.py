@@ -131,8 +131,29 @@ def _tuple_text(parts: list[str]) -> str:
 
 
 def _seq_text(x) -> str:
-    # ints (most items) inline, without the call of ``text``
-    return _tuple_text([_INT(y) if y.__class__ is int else text(y) for y in x])
+    # ints and ``None`` (most items) inline, without the call of ``text``; one frame
+    parts = []
+    for y in x:
+        parts.append(_INT(y) if y.__class__ is int else "None" if y is None else text(y))
+    if len(parts) == 1:
+        return "(" + parts[0] + ",)"
+    return "(" + ", ".join(parts) + ")"
+
+
+def _tuple_memo(x) -> str:
+    """:func:`_seq_text` of a tuple, memoized by identity (as :func:`_by_id`, inline: a tuple
+    of a new state misses the memo often)."""
+    got = _BY_ID.get(id(x))
+    if got is not None and got[0] is x:
+        return got[1]
+    parts = []
+    for y in x:
+        parts.append(_INT(y) if y.__class__ is int else "None" if y is None else text(y))
+    v = "(" + parts[0] + ",)" if len(parts) == 1 else "(" + ", ".join(parts) + ")"
+    if len(_BY_ID) >= _MEMO_LIMIT:
+        _BY_ID.clear()
+    _BY_ID[id(x)] = (x, v)
+    return v
 
 
 def _set_text(x) -> str:
@@ -195,7 +216,7 @@ def _texter(t: type) -> Callable[[Any], str]:
         f = repr
     elif t in (tuple, list):
         _RAW_TEXT[t] = _seq_text
-        f = _by_id(_seq_text) if t is tuple else _seq_text
+        f = _tuple_memo if t is tuple else _seq_text
     elif t in (frozenset, set):
         _RAW_TEXT[t] = _set_text
         f = _by_id(_set_text) if t is frozenset else _set_text
