@@ -44,7 +44,11 @@ class Expander:
         self._inv = [(p.name, p.predicate) for p in self.invariants]
         self._wit = [(p.name, p.witness) for p in self.state_witnesses]
         self._some = [(p.name, p.predicate) for p in self.somes]
+        #: ``state_info`` compiled once (``_compile_info``)
+        self._info: Callable[[Any, Any], tuple] | None = None
         self.by_action: dict[type, tuple[list[Property], list[Property], int]] = {}
+        #: action class -> (compiled transition checks or None, fairness label): ``check_for``
+        self.checks: dict[type, tuple[Callable[..., None] | None, int]] = {}
         self.fair = tuple(machine.fairness)
         self.labels: dict[type, int] = {}
         self.canon = None
@@ -83,6 +87,18 @@ class Expander:
             self.by_action[cls] = got
         return got
 
+    def check_for(self, cls: type) -> tuple[Callable[..., None] | None, int]:
+        """(the function evaluating the transition properties of an input of class ``cls``,
+        or ``None`` when none concerns it; the fairness label of ``cls``), compiled once per
+        class: ``check(m, s, a, t, idx, tviol, twit)`` counts the witnesses that fire into
+        ``twit`` and appends ``(name, idx)`` to ``tviol`` for each predicate that fails, in
+        the order of :meth:`trans_for` (witnesses first)."""
+        got = self.checks.get(cls)
+        if got is None:
+            tprops, twits, label = self.trans_for(cls)
+            got = self.checks[cls] = (_compile_checks(tprops, twits), label)
+        return got
+
     def key(self, s) -> tuple[Any, int]:
         """(the state to store, its fingerprint): the orbit representative under symmetry."""
         if self.canon is not None:
@@ -100,11 +116,10 @@ class Expander:
 
     def state_info(self, s) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """(violated invariants, fired state witnesses, satisfied sometimes) of a state."""
-        m = self.m
-        bad = [name for name, f in self._inv if not f(m, s)]
-        wit = [name for name, f in self._wit if f(m, s)]
-        some = [name for name, f in self._some if f(m, s)]
-        return tuple(bad), tuple(wit), tuple(some)
+        info = self._info
+        if info is None:
+            info = self._info = _compile_info(self._inv, self._wit, self._some)
+        return info(self.m, s)
 
     def _reduced_successors(self, s):
         """Successors, skipping actions interchangeable with an earlier one (same orbit)."""
@@ -118,14 +133,18 @@ class Expander:
             except Rejected as r:
                 yield i, a, r
 
-    def expand(self, s, skip: Callable[[int], bool] | None = None):
+    def expand(self, s, skip: Callable[[int], bool] | None = None, lazy: bool = False):
         """Expand one state.
 
         Returns ``(succs, tviol, twit)``: ``succs`` a list of ``(act_idx, label, rule,
         fp, state, info)`` (``rule`` the rejecting rule ID or None; for an accepted
         successor its fingerprint, and when ``skip(fp)`` is false the stored state and
         its ``state_info``); ``tviol`` the transition properties violated, as
-        ``(name, act_idx)`` in action order; ``twit`` witness hits by name.
+        ``(name, act_idx)`` in action order; ``twit`` witness hits by name. ``lazy``
+        (the search process, which looks each successor up once itself): every accepted
+        successor carries its state and ``info`` is ``None`` (the caller computes
+        ``state_info`` for the new ones only); ``skip`` is then asked only when a limit is
+        checked inside a long expansion.
         """
         m = self.m
         succs = []
@@ -134,24 +153,21 @@ class Expander:
         canon = self.canon
         interrupt = self.interrupt
         fresh: set[int] | None = None if interrupt is None else set()
-        by_action = self.by_action
+        checks = self.checks
         # the key of a successor: the plain fingerprint inline when there is no symmetry and no
         # compact layout (the common case), else ``key``
         key = None if canon is not None or self.layout is not None else fingerprint
         for n, (idx, a, t) in enumerate(m.successors(s) if canon is None else self._reduced_successors(s), 1):
             if interrupt is not None and not n % CHECK_EVERY:
+                if lazy and skip is not None:  # the lookups the lazy path leaves to the caller
+                    fresh = {f for _, _, r, f, _, _ in succs if r is None and not skip(f)}
                 why = interrupt(len(fresh), n)
                 if why is not None:
                     raise Interrupted(why)
-            cls = type(a)
-            got = by_action.get(cls)
-            tprops, twits, label = got if got is not None else self.trans_for(cls)
-            for p in twits:
-                if p.witness(m, s, a, t):
-                    twit[p.name] = twit.get(p.name, 0) + 1
-            for p in tprops:
-                if not p.predicate(m, s, a, t):
-                    tviol.append((p.name, idx))
+            got = checks.get(type(a))
+            check, label = got if got is not None else self.check_for(type(a))
+            if check is not None:
+                check(m, s, a, t, idx, tviol, twit)
             if isinstance(t, Rejected):
                 succs.append((idx, 0, t.rule_id, 0, None, None))
                 continue
@@ -159,10 +175,54 @@ class Expander:
                 rep, tfp = t, key(t)
             else:
                 rep, tfp = self.key(t)
-            if skip is not None and skip(tfp):
+            if lazy:
+                succs.append((idx, label, None, tfp, rep, None))
+            elif skip is not None and skip(tfp):
                 succs.append((idx, label, None, tfp, None, None))
             else:
                 if fresh is not None:
                     fresh.add(tfp)
                 succs.append((idx, label, None, tfp, rep, self.state_info(rep)))
         return succs, tviol, twit
+
+
+def _compile_checks(tprops: list[Property], twits: list[Property]) -> Callable[..., None] | None:
+    """One function evaluating ``twits``' witnesses then ``tprops``' predicates on a
+    transition (see :meth:`Expander.check_for`): straight-line code, no loop over
+    property records per edge. ``None`` when there is nothing to evaluate."""
+    if not tprops and not twits:
+        return None
+    scope: dict[str, Any] = {}
+    lines = ["def check(m, s, a, t, idx, tviol, twit):"]
+    for k, p in enumerate(twits):
+        scope[f"w{k}"], scope[f"wn{k}"] = p.witness, p.name
+        lines.append(f"    if w{k}(m, s, a, t):")
+        lines.append(f"        twit[wn{k}] = twit.get(wn{k}, 0) + 1")
+    for k, p in enumerate(tprops):
+        scope[f"p{k}"], scope[f"pn{k}"] = p.predicate, p.name
+        lines.append(f"    if not p{k}(m, s, a, t):")
+        lines.append(f"        tviol.append((pn{k}, idx))")
+    exec(compile("\n".join(lines) + "\n", "<transition checks>", "exec"), scope)
+    return scope["check"]
+
+
+def _compile_info(inv, wit, some) -> Callable[[Any, Any], tuple]:
+    """``info(m, s)``: (violated invariants, fired witnesses, satisfied sometimes) of a state,
+    as tuples of names in declaration order, evaluated by straight-line code (``inv``, ``wit``,
+    ``some``: (name, function) pairs)."""
+    scope: dict[str, Any] = {}
+    lines = ["def info(m, s):"]
+    outs = []
+    for group, (tag, neg) in zip((inv, wit, some), (("i", "not "), ("w", ""), ("o", ""))):
+        if not group:
+            outs.append("()")
+            continue
+        lines.append(f"    {tag} = []")
+        for k, (name, f) in enumerate(group):
+            scope[f"{tag}f{k}"], scope[f"{tag}n{k}"] = f, name
+            lines.append(f"    if {neg}{tag}f{k}(m, s):")
+            lines.append(f"        {tag}.append({tag}n{k})")
+        outs.append(f"tuple({tag})")
+    lines.append(f"    return {outs[0]}, {outs[1]}, {outs[2]}")
+    exec(compile("\n".join(lines) + "\n", "<state properties>", "exec"), scope)
+    return scope["info"]

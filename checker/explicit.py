@@ -240,7 +240,7 @@ class _Search(Visitor):
             succs, tviol, twit = got
         else:
             try:
-                succs, tviol, twit = self.x.expand(s, self.ex.index.__contains__)
+                succs, tviol, twit = self.x.expand(s, self.ex.index.__contains__, lazy=True)
             except Interrupted as e:  # the state stays unexpanded (a resumed search expands it)
                 self.ex.stopped = e.reason
                 raise Halt from None
@@ -261,11 +261,22 @@ class _Search(Visitor):
         if rule is not None:
             self.rejections[rule] = self.rejections.get(rule, 0) + 1
 
+    def admit(self, parent: int, succ) -> bool:
+        """Every new state is stored; the properties of a state the expander left lazy
+        (``info`` ``None``: it was new when found) are evaluated here, once, for ``on_state``."""
+        if succ[5] is None:
+            try:
+                self._info = self.x.state_info(succ[4])
+            except Exception as e:  # a bug in a property: reported like one met while expanding
+                self.error = model_error(e, self.rebuild(parent), self.props)
+                raise Halt from None
+        return True
+
     def on_state(self, i: int, parent: int, succ) -> None:
         if self.graph is not None:
             self.graph.add_state(parent, succ[0])
             self.dead.append(0)
-        bad, wit, some = succ[5]
+        bad, wit, some = succ[5] if succ[5] is not None else self._info
         for name in bad:
             if name not in self.violations:
                 self.violations[name] = (i, None)

@@ -123,6 +123,10 @@ _TEXTS: dict[type, Callable[[Any], str]] = {}
 _RAW_TEXT: dict[type, Callable[[Any], str]] = {}
 
 
+#: the text of an int (``repr``)
+_INT = int.__repr__
+
+
 def _tuple_text(parts: list[str]) -> str:
     """``repr`` of a tuple whose items have the texts ``parts``."""
     if len(parts) == 1:
@@ -131,7 +135,29 @@ def _tuple_text(parts: list[str]) -> str:
 
 
 def _seq_text(x) -> str:
-    return _tuple_text([text(y) for y in x])
+    # ints and ``None`` (most items) inline, without the call of ``text``; one frame
+    parts = []
+    for y in x:
+        parts.append(_INT(y) if y.__class__ is int else "None" if y is None else text(y))
+    if len(parts) == 1:
+        return "(" + parts[0] + ",)"
+    return "(" + ", ".join(parts) + ")"
+
+
+def _tuple_memo(x) -> str:
+    """:func:`_seq_text` of a tuple, memoized by identity (as :func:`_by_id`, inline: a tuple
+    of a new state misses the memo often)."""
+    got = _BY_ID.get(id(x))
+    if got is not None and got[0] is x:
+        return got[1]
+    parts = []
+    for y in x:
+        parts.append(_INT(y) if y.__class__ is int else "None" if y is None else text(y))
+    v = "(" + parts[0] + ",)" if len(parts) == 1 else "(" + ", ".join(parts) + ")"
+    if len(_BY_ID) >= _MEMO_LIMIT:
+        _BY_ID.clear()
+    _BY_ID[id(x)] = (x, v)
+    return v
 
 
 def _set_text(x) -> str:
@@ -158,23 +184,33 @@ def _by_id(raw: Callable[[Any], str]) -> Callable[[Any], str]:
 
 
 def _record_text(t: type) -> Callable[[Any], str]:
+    """The text of a record of class ``t``: two functions compiled for the class, ``raw`` and
+    the same memoized by identity (as :func:`_by_id`, inline)."""
     names = tuple(f.name for f in attrs.fields(t))
     head = repr(t.__name__)
-    # one expression per class: ``"('Name', " + text(x.a) + ", " + text(x.b) + ")"`` (field
-    # names are identifiers, so the source is safe to compile)
-    if names:
-        body = " + ', ' + ".join(f"text(x.{n})" for n in names)
-        src = f"def raw(x):\n    return {'(' + head + ', '!r} + {body} + ')'\n"
-    else:
-        src = f"def raw(x):\n    return {'(' + head + ',)'!r}\n"
-    scope: dict[str, Any] = {"text": text}
+    # ``"('Name', " + text(x.a) + ", " + text(x.b) + ")"`` as one f-string, with an int or
+    # ``None`` field written inline, without the call of ``text`` (field names are identifiers
+    # and the head a repr without braces, so the source is safe to compile)
+    lines = "".join(f"    v = x.{n}\n    t{k} = _INT(v) if v.__class__ is int else 'None' if v is None else text(v)\n"
+                    for k, n in enumerate(names))
+    shown = (head + ", " + ", ".join("{t%d}" % k for k in range(len(names)))) if names else head + ","
+    assert "{" not in head and "}" not in head
+    src = (f"def raw(x):\n{lines}    return f{'(' + shown + ')'!r}\n"
+           f"def memo(x):\n"
+           f"    got = _BY_ID.get(id(x))\n"
+           f"    if got is not None and got[0] is x:\n"
+           f"        return got[1]\n"
+           f"{lines}    r = f{'(' + shown + ')'!r}\n"
+           f"    if len(_BY_ID) >= _MEMO_LIMIT:\n"
+           f"        _BY_ID.clear()\n"
+           f"    _BY_ID[id(x)] = (x, r)\n"
+           f"    return r\n")
+    scope: dict[str, Any] = {"text": text, "_INT": _INT, "_BY_ID": _BY_ID, "_MEMO_LIMIT": _MEMO_LIMIT}
     exec(compile(src, f"<fingerprint text of {t.__name__}>", "exec"), scope)
-    raw = scope["raw"]
-
-    _RAW_TEXT[t] = raw
+    _RAW_TEXT[t] = scope["raw"]
     # by identity only: a memo by value would take ``Rec(0, False)`` for ``Rec(0, 0)`` (they are
     # equal and hash alike), whose forms differ
-    return _by_id(raw)
+    return scope["memo"]
 
 
 def _texter(t: type) -> Callable[[Any], str]:
@@ -184,7 +220,7 @@ def _texter(t: type) -> Callable[[Any], str]:
         f = repr
     elif t in (tuple, list):
         _RAW_TEXT[t] = _seq_text
-        f = _by_id(_seq_text) if t is tuple else _seq_text
+        f = _tuple_memo if t is tuple else _seq_text
     elif t in (frozenset, set):
         _RAW_TEXT[t] = _set_text
         f = _by_id(_set_text) if t is frozenset else _set_text

@@ -187,13 +187,14 @@ class AvailCoreMachine(Machine):
     def process_back(self, s: CoreState, a: Back) -> CoreState:
         """AC-1: the candidate starts with no votes at age 0."""
         c = a.core
-        return attrs.evolve(s, occupied=_put(s.occupied, c, 1), votes=_put(s.votes, c, 0), age=_put(s.age, c, 0))
+        # the constructor, not ``attrs.evolve`` (the explicit search's hot path); same fields
+        return CoreState(_put(s.occupied, c, 1), _put(s.votes, c, 0), _put(s.age, c, 0), s.enacted, s.timed_out)
 
     @implements("AC-2")
     def process_vote(self, s: CoreState, a: Vote) -> CoreState:
         """AC-2: the validator's bit is set."""
         c, v = a.core, a.validator
-        return attrs.evolve(s, votes=_put(s.votes, c, s.votes[c] | (1 << v)))
+        return CoreState(s.occupied, _put(s.votes, c, s.votes[c] | (1 << v)), s.age, s.enacted, s.timed_out)
 
     @implements("AC-3", "AC-6")
     def process_tick(self, s: CoreState, a: Tick) -> CoreState:

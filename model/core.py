@@ -194,13 +194,7 @@ class Machine:
         machine whose input is one composite action (a relay block) may override it."""
         # the method is read from the instance, not its class, so an engine that records
         # which attributes a step reads (``checker.symbolic.encoding``) sees it
-        name = _PROCESSORS.get(type(action))
-        if name is None:
-            name = _PROCESSORS[type(action)] = "process_" + snake_case(type(action).__name__)
-        method = getattr(self, name, None)
-        if method is None:
-            raise TypeError(f"machine {self.name!r} has no {name} for action {action!r}")
-        return method(state, action)
+        return self._processor(action)(state, action)
 
     def try_step(self, state, action) -> Any:
         """The next state, or the :class:`Rejected` value (not raised) for a rejected input."""
@@ -213,10 +207,33 @@ class Machine:
     def successors(self, state) -> Iterator[tuple[int, Any, Any]]:
         """Yield ``(index, action, next_state_or_Rejected)`` for every action.
 
-        Engines use this; a machine may override it with a faster equivalent.
+        Engines use this; a machine may override it with a faster equivalent. With the
+        default ``step`` and ``try_step``, each input class's ``process_`` method is looked up
+        once per call (the hot path of the explicit engine), not once per input.
         """
+        cls = type(self)
+        if cls.step is not Machine.step or cls.try_step is not Machine.try_step or "step" in vars(self):
+            for i, a in enumerate(self.actions(state)):
+                yield i, a, self.try_step(state, a)
+            return
+        methods: dict[type, Any] = {}
         for i, a in enumerate(self.actions(state)):
-            yield i, a, self.try_step(state, a)
+            method = methods.get(type(a))
+            if method is None:
+                method = methods[type(a)] = self._processor(a)
+            # the rejection is caught in ``_attempt``'s frame, never in this generator's (a
+            # caught exception kept here would tie frame, exception and traceback into a cycle)
+            yield i, a, _attempt(method, state, a)
+
+    def _processor(self, action) -> Any:
+        """The bound ``process_<action>`` method ``step`` dispatches ``action`` to."""
+        name = _PROCESSORS.get(type(action))
+        if name is None:
+            name = _PROCESSORS[type(action)] = "process_" + snake_case(type(action).__name__)
+        method = getattr(self, name, None)
+        if method is None:
+            raise TypeError(f"machine {self.name!r} has no {name} for action {action!r}")
+        return method
 
     def answer(self, state, action, next_state) -> Any:
         """The value an accepted input returns besides its next state: a query's result,
@@ -292,6 +309,14 @@ class Machine:
     def __repr__(self) -> str:
         m = f" mutant={self.mutant_name}" if self.mutant_name else ""
         return f"<{type(self).__name__} {self.name}{m} {self.preset}>"
+
+
+def _attempt(method, state, action) -> Any:
+    """``method(state, action)``, or the :class:`Rejected` value it raised (not raised)."""
+    try:
+        return method(state, action)
+    except Rejected as r:
+        return r
 
 
 #: action class -> the name of its ``process_<action>`` method (the dispatch of ``Machine.step``)

@@ -22,7 +22,7 @@ from .availability import SignBitfield, bitfield_actions, check_bitfield, counte
 from .core import Machine, register_machine, require
 from .groups import partition
 from .rules import implements
-from .space import Space, chain, submask
+from .space import Space, chain, space, submask
 from .thresholds import is_backable, is_more_than_two_thirds
 
 __all__ = [
@@ -40,6 +40,10 @@ __all__ = [
     "is_candidate_available",
     "is_candidate_timed_out",
 ]
+
+
+#: a bitfield space of at most this many inputs is listed once and kept (and at most this many kept)
+_LISTED = 4096
 
 
 @implements("INC-7", "AV-6")
@@ -194,6 +198,8 @@ class InclusionMachine(Machine):
         super().__init__(config)
         n_cores = config.n_parachains
         self.groups = partition(list(range(config.n_validators)), n_cores)
+        #: (cores, occupied cores, next validator) -> the bitfield inputs, listed once (a small space)
+        self._bitfields: dict[tuple[int, int, int], Space] = {}
 
     # -- rules --------------------------------------------------------------------------
     @implements("INC-5")
@@ -258,8 +264,25 @@ class InclusionMachine(Machine):
         not_backable = ((1 << c.n_parachains) - 1) & ~backable
         # INC-4: one block carrying a candidate without backing
         unbacked = [Block(not_backable & -not_backable)] if not_backable else []
-        return chain(self._node_actions(state), bitfield_actions(c.n_validators, len(state.cores), live, state.signed),
+        return chain(self._node_actions(state), self._bitfield_space(len(state.cores), live, state.signed),
                      blocks, unbacked)
+
+    def _bitfield_space(self, n_cores: int, live: int, signed: int) -> Space:
+        """``bitfield_actions`` of a state, kept (as a listed tuple) when small: the same inputs
+        come back in many states, and the explicit search need not build them again."""
+        if live.__class__ is not int or signed.__class__ is not int:  # symbolic (``paraspec prove``)
+            return bitfield_actions(self.config.n_validators, n_cores, live, signed)
+        key = (n_cores, live, signed)
+        got = self._bitfields.get(key)
+        if got is None:
+            got = bitfield_actions(self.config.n_validators, n_cores, live, signed)
+            if got.size > _LISTED:
+                return got  # too many to list (the ``polkadot`` preset): lazy, not kept
+            got = space(tuple(got))
+            if len(self._bitfields) >= _LISTED:
+                self._bitfields.clear()
+            self._bitfields[key] = got
+        return got
 
     def _node_actions(self, state: InclusionState):
         c = self.config
@@ -286,11 +309,12 @@ class InclusionMachine(Machine):
     # -- node side: the candidate before the relay chain ------------------------------------
     def _set_para(self, state: InclusionState, para: int, pp: ParaPipeline, outcome: int | None = None):
         paras = state.paras[:para] + (pp,) + state.paras[para + 1:]
+        # the constructor, not ``attrs.evolve``: this is the hot path of the explicit search
         if outcome is None:
-            return attrs.evolve(state, paras=paras)
+            return InclusionState(paras, state.cores, state.signed, state.exits, state.last_exit)
         exits = state.exits[:para] + (state.exits[para] + 1,) + state.exits[para + 1:]
         last = state.last_exit[:para] + (int(outcome),) + state.last_exit[para + 1:]
-        return attrs.evolve(state, paras=paras, exits=exits, last_exit=last)
+        return InclusionState(paras, state.cores, state.signed, exits, last)
 
     def process_collate(self, state: InclusionState, a: Collate) -> InclusionState:
         para = a.para
@@ -306,7 +330,7 @@ class InclusionMachine(Machine):
         require(pp.stage == Stage.CANDIDATE, "INC-1", f"para {para}'s candidate is not awaiting a second")
         stmts = 1 << validator
         stage = Stage.BACKABLE if self.is_backable(stmts, para) else Stage.SECONDED
-        return self._set_para(state, para, attrs.evolve(pp, stage=stage, statements=stmts))
+        return self._set_para(state, para, ParaPipeline(stage, stmts, pp.produced))
 
     def process_valid(self, state: InclusionState, a: Valid) -> InclusionState:
         para, validator = a.para, a.validator
@@ -316,7 +340,7 @@ class InclusionMachine(Machine):
                 f"para {para}'s candidate has not been seconded")
         stmts = pp.statements | (1 << validator)
         stage = Stage.BACKABLE if self.is_backable(stmts, para) else Stage.SECONDED
-        return self._set_para(state, para, attrs.evolve(pp, stage=stage, statements=stmts))
+        return self._set_para(state, para, ParaPipeline(stage, stmts, pp.produced))
 
     def process_drop(self, state: InclusionState, a: Drop) -> InclusionState:
         para = a.para
@@ -335,14 +359,15 @@ class InclusionMachine(Machine):
             if core is not None:
                 live |= 1 << i
         bits = counted_bits(bf, live, self.config.free_core_bit)
-        if not bits:
-            return attrs.evolve(state, signed=signed)  # AV-5: disregarded
+        # the constructors, not ``attrs.evolve``: this is the hot path of the explicit search
+        if not bits:  # AV-5: disregarded
+            return InclusionState(state.paras, state.cores, signed, state.exits, state.last_exit)
         bit = 1 << bf.validator
         cores = tuple(
-            attrs.evolve(core, votes=core.votes | bit) if (bits >> i) & 1 else core
+            PendingAvailability(core.para, core.serial, core.votes | bit, core.age) if (bits >> i) & 1 else core
             for i, core in enumerate(state.cores)
         )
-        return attrs.evolve(state, cores=cores, signed=signed)
+        return InclusionState(state.paras, cores, signed, state.exits, state.last_exit)
 
     @implements("INC-9")
     def process_block(self, state: InclusionState, a: Block) -> InclusionState:
@@ -368,7 +393,7 @@ class InclusionMachine(Machine):
                 last_exit[core.para] = Outcome.TIMED_OUT
                 cores[i] = None
             else:
-                cores[i] = attrs.evolve(core, age=age)
+                cores[i] = PendingAvailability(core.para, core.serial, core.votes, age)
         # 3. schedule: every free parachain core is scheduled for its para
         scheduled = {i for i, core in enumerate(cores) if core is None}
         # 4. process_candidates: each backed candidate occupies its para's scheduled core

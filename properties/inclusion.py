@@ -32,8 +32,19 @@ def _pending(s, para):
     return [c for c in s.cores if c is not None and c.para == para]
 
 
+def _pending_counts(s, n):
+    """How many candidates are pending availability for each of the paras 0..n-1."""
+    counts = [0] * n
+    for c in s.cores:
+        if c is not None and 0 <= c.para < n:
+            counts[c.para] += 1
+    return counts
+
+
 def _exits(s, t):
     """(para, outcome) for every candidate that left the pipeline in the step."""
+    if t.exits is s.exits:  # unchanged (most steps share the tuple): nobody left
+        return []
     return [(p, t.last_exit[p]) for p in range(len(s.paras)) if t.exits[p] != s.exits[p]]
 
 
@@ -108,11 +119,15 @@ def exits_are_final(m, s, a, t):
     left (timed out, say) is never counted out again (enacted later, say)."""
     if not _accepted(t):
         return True
-    for p in range(len(s.paras)):
+    if t.paras is s.paras and t.exits is s.exits and t.cores is s.cores:
+        return True  # nothing it reads changed (a disregarded bitfield): every difference is 0
+    n = len(s.paras)
+    pend_s, pend_t = _pending_counts(s, n), _pending_counts(t, n)
+    for p in range(n):
         d = t.exits[p] - s.exits[p]
-        before = (1 if s.paras[p].stage != Stage.IDLE else 0) + len(_pending(s, p))
+        before = (1 if s.paras[p].stage != Stage.IDLE else 0) + pend_s[p]
         produced = t.paras[p].produced - s.paras[p].produced
-        after = (1 if t.paras[p].stage != Stage.IDLE else 0) + len(_pending(t, p))
+        after = (1 if t.paras[p].stage != Stage.IDLE else 0) + pend_t[p]
         if d < 0 or before + produced - after != d:
             return False
     return True
