@@ -29,7 +29,6 @@ one line naming the file, the pin and the field (exit 2).
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -69,16 +68,23 @@ class Pin:
         return r.mutant is None and r.machine == self.machine and r.parameters == self.parameters
 
 
-def load(path: str | Path) -> list[Pin]:
+def load(path: str) -> list[Pin]:
     """The pins of the manifest at ``path``; a file that cannot be read, is not TOML, or has a pin
     with a missing or unknown field, a machine, preset or override the registry refuses, or an
     unknown property is a :class:`UsageError` (one line naming the file, the pin and the field)."""
+    from .limits import MAX_FILE_BYTES
+
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise UsageError(f"--manifest {path}: {e.strerror or e}") from None
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"--manifest {path}: {getattr(e, 'strerror', None) or e}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise UsageError(f"--manifest {path}: larger than {MAX_FILE_BYTES:,} bytes (MAX_FILE_BYTES)")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise UsageError(f"--manifest {path}: not a TOML file ({e})") from None
+        raise UsageError(f"--manifest {path}: not a TOML file ({' '.join(str(e).split())})") from None
     unknown = set(data) - {"pin"}
     if unknown:
         raise UsageError(f"--manifest {path}: unknown top-level key {sorted(unknown)[0]!r} (expected [[pin]] tables)")
