@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 def _manifest_pins(args: argparse.Namespace):
     """The pins of ``--manifest`` (None without it), read before any search: a bad file is one line,
     exit 2. Simulation and symmetry reduction do not give the figures a manifest pins."""
-    if not args.manifest:
+    if not getattr(args, "manifest", None):
         return None
     for flag, on in (("--simulate", args.simulate), ("--symmetry", args.symmetry)):
         if on:
