@@ -24,8 +24,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 #: states among them, and every mutant are checked by ``make check``, against tests/manifest.toml.)
 SLOW_FILES = [
     "tests/test_vectors.py",        # the default vector suite (31,294 cases), generated and run
-    "tests/test_checkpoint.py",     # 36 s CPU: killed and resumed searches of disputes tiny, in subprocesses
     "tests/test_manifest.py",       # 56 s CPU (was ~1,100 s wall with the default presets): the other pins
+    "tests/test_checkpoint.py",     # 36 s CPU: killed and resumed searches of disputes tiny, in subprocesses
     "tests/test_authors_doc.py",    # 109 s: the authors' tutorial as a shell script
     "tests/test_authors.py",        # 97 s: paraspec subprocesses on a loaded spec
     "tests/test_parallel.py",       # 31 s CPU: one and two workers on availability trio and inclusion
