@@ -1,5 +1,6 @@
-# paraspec: `make check` runs the model checker on the default preset and the symbolic proofs (lemmas for
-# every n, k-induction of the machines); `make test` runs the tests.
+# paraspec: `make check` runs the model checker on the default preset (its figures checked against the pins of
+# tests/manifest.toml), every mutant, and the symbolic proofs (lemmas for every n, k-induction of the machines);
+# `make test` runs the tests.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -21,7 +22,7 @@ $(REPORTS):
 	mkdir -p $(REPORTS)
 
 check: $(STAMP) | $(REPORTS)
-	$(BIN)/paraspec check --json $(REPORTS)/check.json --junit $(REPORTS)/check.xml --trace-dir $(REPORTS)/traces
+	$(BIN)/paraspec check --manifest tests/manifest.toml --json $(REPORTS)/check.json --junit $(REPORTS)/check.xml --trace-dir $(REPORTS)/traces
 	$(BIN)/paraspec check --all-mutants --json $(REPORTS)/mutants.json
 	$(BIN)/paraspec prove --json $(REPORTS)/prove.json
 

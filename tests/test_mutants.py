@@ -1,5 +1,14 @@
-"""Every mutant of every machine is caught, with a shortest counterexample that replays
-on it, by every property it names (the correct model passes them: test_manifest.py)."""
+"""Mutants are caught, with a shortest counterexample that replays on the mutant, by every
+property they name (the correct model passes them: tests/manifest.toml).
+
+Every mutant is checked by ``make check`` (``paraspec check --all-mutants``, which exits 1 when one
+survives); here a sample runs through the engine with its counterexamples replayed step by step:
+the first mutant of every machine (by name), every mutant killed by a liveness property (a lasso),
+and mutants whose shape of counterexample or configuration is of its own kind (listed in ``SHAPES``).
+"""
+
+import re
+from pathlib import Path
 
 import pytest
 
@@ -11,8 +20,30 @@ from paraspec.properties.core import MUTANTS
 
 load_all()
 
+ROOT = Path(__file__).resolve().parent.parent
 
-@pytest.mark.parametrize("name", sorted(MUTANTS))
+#: the shapes the sample must hold besides one mutant per machine and the liveness kills: a preset of the
+#: mutant's own (trio), a reading of its own (sdk), two overrides of its own, a counterexample of length 0
+#: (the initial state violates the property), and one that ends in a rejected input
+SHAPES = {
+    "av_threshold_ge": "its own preset",
+    "dsp_revert_at_close_under_sdk": "reading=sdk",
+    "esc_case_three_shadowed": "two overrides",
+    "apr_mod_all_parablocks": "violated in the initial state",
+    "hlt_evidence_refused_in_hard_halt": "ends in a rejected input",
+}
+
+
+def _liveness(name: str) -> bool:
+    mut = MUTANTS[name]
+    return any(p.kind.value in ("eventually", "leads_to") for p in properties_of(mut.machine) if p.name in mut.kills)
+
+
+SAMPLE = sorted({*{m.machine: n for n, m in sorted(MUTANTS.items(), reverse=True)}.values(),
+                 *filter(_liveness, MUTANTS), *SHAPES})
+
+
+@pytest.mark.parametrize("name", SAMPLE)
 def test_mutant_is_killed(name):
     mut = MUTANTS[name]
     machine = build(mut.machine, None, name)
@@ -30,3 +61,17 @@ def test_mutant_is_killed(name):
             with pytest.raises(Rejected) as e:
                 machine.step(pr.trace.states[-1], pr.trace.actions[-1])
             assert e.value.rule_id == pr.trace.rejection.rule_id
+    shape = SHAPES.get(name)
+    if shape == "violated in the initial state":
+        assert any(len(pr.trace) == 0 for pr in r.properties)
+    if shape == "ends in a rejected input":
+        assert any(pr.trace.rejection is not None for pr in r.properties)
+
+
+def test_the_sample_covers_every_machine_and_make_check_runs_every_mutant():
+    assert {MUTANTS[n].machine for n in SAMPLE} == {m.machine for m in MUTANTS.values()}
+    assert all(_liveness(n) for n in ("hlt_emergency_never_lapses", "inc_unvoted_never_ages")) and \
+        {"hlt_emergency_never_lapses", "inc_unvoted_never_ages"} <= set(SAMPLE)
+    recipe = re.search(r"^check:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert re.search(r"paraspec check --all-mutants(?!.*--(machine|mutant|property|max-|preset|set|reading))",
+                     recipe), recipe

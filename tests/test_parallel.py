@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from paraspec.checker.explicit import Checker
+from paraspec.checker.manifest import load, problems
 from paraspec.checker.parallel import Pool, WorkerDied
 from paraspec.checker.registry import build, properties_of
 from paraspec.model.config import get_preset
 from tests.toy import Count, Toy
 
 ROOT = Path(__file__).resolve().parent.parent
+PINS = load(ROOT / "tests" / "manifest.toml")
 
 
 @pytest.mark.parametrize("machine,preset,mutant,overrides", [
@@ -35,6 +37,9 @@ def test_two_workers_agree_with_one(machine, preset, mutant, overrides):
     for a, b in zip(one.properties, two.properties):
         assert (a.property.name, a.verdict, a.witnessed) == (b.property.name, b.verdict, b.witnessed)
         assert a.trace == b.trace
+    if mutant is None:  # the one-process run is the pinned one (test_manifest.py runs these pins nowhere else)
+        pins = [p for p in PINS if p.matches(one)]
+        assert len(pins) == 1 and problems(pins[0], one) == [], [problems(p, one) for p in pins]
 
 
 def test_parallel_symmetry_and_stop_on_violation():

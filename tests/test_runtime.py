@@ -1,5 +1,5 @@
 """The composed runtime: the spine's rules reused, not rewritten (one implementation of
-every rule). Its exhaustive run at tiny is pinned in ``test_manifest.py``; its mutants
+every rule). Its exhaustive run at tiny is pinned in ``tests/manifest.toml``; its mutants
 are run in ``test_mutants.py``."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The runtime modules explored alone: configuration, paras, scheduler, on random walks
 deeper than their exhaustive bounds. Their exhaustive runs are pinned in
-``test_manifest.py``; their mutants are run in ``test_mutants.py``."""
+``tests/manifest.toml``; their mutants are run in ``test_mutants.py``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Tests of the ``upgrades`` machine (spec/upgrades.md): every mutant killed with its
-pinned shortest counterexample (state counts and verdicts: test_manifest.py), the
+pinned shortest counterexample (state counts and verdicts: tests/manifest.toml), the
 rule map between spec and properties, the interpreter at the RFC's values, and
 Hypothesis random walks."""
 
@@ -96,7 +96,7 @@ def _spec_ids():
     return rules, decisions
 
 
-# == exhaustive exploration: pinned in test_manifest.py ==================================================
+# == exhaustive exploration: pinned in tests/manifest.toml ==================================================
 
 
 # == mutants ===================================================================================================
@@ -437,7 +437,7 @@ class _EveryChoice(UpgradesMachine):
 
 def test_explorer_choices_lose_no_state():
     """Trying every choice reaches exactly the states of the machine's own pruned choices
-    (pinned for trio in test_manifest.py)."""
+    (pinned for trio in tests/manifest.toml)."""
     m = _EveryChoice(build(M, "trio").config)
     r = Checker(m).run()
     mine = Checker(build(M, "trio")).run()

@@ -70,6 +70,10 @@ def register(sub) -> None:
     from ..distributed.options import add_ray_args
 
     add_ray_args(p, "search (or simulate)")
+    p.add_argument("--manifest", metavar="FILE",
+                   help="compare every run that matches a pin of FILE (machine, preset, reading, --set values) "
+                        "with its pinned states, transitions, depth, rejecting rules and verdicts; a difference "
+                        "fails the check (exit 1), one line naming the pin (docs/guide.md)")
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--junit", metavar="FILE", help="write the report as JUnit XML")
     p.add_argument("--trace-dir", metavar="DIR", help="write counterexamples (and witnesses) as ITF traces")
@@ -90,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.preset is not None:  # a preset a selected machine does not define: one line, exit 2
         _args.check_preset(args.preset, names)
     jobs = _jobs(args, names)
+    pins = _manifest_pins(args)
     selected = select_properties(args.property, sorted({m for m, _ in jobs}))
     if args.property and args.all_mutants:  # the mutants that some selected property must kill
         from paraspec.properties.core import MUTANTS
@@ -125,7 +130,34 @@ def run(args: argparse.Namespace) -> int:
             for one in (result if isinstance(result, list) else [result]):
                 print_done(console, one)
         results.extend(result if isinstance(result, list) else [result])
-    return _report(args, console, results, trace_dir)
+    code = _report(args, console, results, trace_dir)
+    return code if pins is None else _manifest_verdict(args, console, pins, results, code)
+
+
+def _manifest_pins(args: argparse.Namespace):
+    """The pins of ``--manifest`` (None without it), read before any search: a bad file is one line,
+    exit 2. Simulation and symmetry reduction do not give the figures a manifest pins."""
+    if not getattr(args, "manifest", None):
+        return None
+    for flag, on in (("--simulate", args.simulate), ("--symmetry", args.symmetry)):
+        if on:
+            raise UsageError(f"--manifest: {flag} does not explore the full space a manifest pins")
+    from ..manifest import load
+
+    return load(args.manifest)
+
+
+def _manifest_verdict(args: argparse.Namespace, console: Console, pins, results: list[Result], code: int) -> int:
+    """Compare the runs with the pins they match: one line per pin a run differs from (exit 1)."""
+    from ..manifest import verify
+
+    matched, failures = verify(pins, results, args.manifest)
+    if not args.quiet:
+        console.print(f"manifest {escape(args.manifest)}: {matched} of {len(results)} run(s) match a pin"
+                      + ("" if failures else ", all as pinned"))
+    for line in failures:
+        print(line, flush=True)
+    return 1 if failures else code
 
 
 def select_properties(patterns: list[str], machines: list[str]) -> dict[str, list]:

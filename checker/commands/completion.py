@@ -58,7 +58,7 @@ _paraspec() {{
     --mutant) COMPREPLY=($(compgen -W "{' '.join(sorted(MUTANTS))}" -- "$cur")); return;;
     --preset) COMPREPLY=($(compgen -W "{' '.join(presets)}" -- "$cur")); return;;
     --machine) COMPREPLY=($(compgen -W "{' '.join(machine_names())}" -- "$cur")); return;;
-    --json|--junit|--trace-dir|--out|-o|--html|--checkpoint|--resume) COMPREPLY=($(compgen -f -- "$cur")); return;;
+    --json|--junit|--manifest|--trace-dir|--out|-o|--html|--checkpoint|--resume) COMPREPLY=($(compgen -f -- "$cur")); return;;
   esac
   local words; words="$(_paraspec_words "$path")"
   case "$path" in check|prove|graph) words="$words {' '.join(machine_names())}";; esac

@@ -44,7 +44,7 @@ OPTIONS = {
               "--continue": "flag", "--simulate": "flag", "--seed": "num", "--steps": "num", "--walk-depth": "num",
               "--symmetry": "flag", "--workers": "workers", "--engine": "engine", "--checkpoint": "path",
               "--checkpoint-every": "num", "--resume": "path", "--json": "path", "--junit": "path",
-              "--trace-dir": "path", "--quiet": "flag", "--preset": "preset", "--set": "set"},
+              "--trace-dir": "path", "--quiet": "flag", "--preset": "preset", "--set": "set", "--manifest": "path"},
     "prove": {"--depth": "num", "--timeout": "num", "--mutant": "mutant", "--no-strengthening": "flag",
               "--crosscheck": "num", "--json": "path", "--junit": "path", "--trace-dir": "path", "--quiet": "flag",
               "--preset": "preset", "--set": "set"},
