@@ -593,10 +593,10 @@ class DisputesMachine(Machine):
             s = _evolve(s, incl_age=_set(s.incl_age, 0, 0))
         if b == Block.B1 and with_x:
             s = _evolve(s, x_on_b=True, incl_age=_set(s.incl_age, 1, 0))
-        fork = self.get_fork(b)
-        if with_x and self.is_revert_at_conclusion():
+        if (b == Block.A1 or (b == Block.B1 and with_x)) and self.is_revert_at_conclusion():
             # DSP-13, note_included: X included while its dispute on this chain has a
             # supermajority against (no fork of the model has a record before X's inclusion)
+            fork = self.get_fork(b)
             if self.is_freeze_triggered(0, s.records[fork].votes_against.bit_count(), included_now=True):
                 s = _evolve(s, reverted=s.reverted | self.compute_revert(s, fork))
         return s

@@ -7,13 +7,15 @@ under ``reading=sdk`` only (and the seed reading is checked to differ).
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from paraspec.checker.registry import UsageError, build, load_all
 from paraspec.checker.runtime_scenario import run_scenario
 from paraspec.model.config import HARD_LIMITS
 from paraspec.model.core import Rejected
-from paraspec.model.disputes import Block, Build, Side, Tick, Vote, is_sdk_freeze_triggered
+from paraspec.model.disputes import Block, Build, DisputesState, Record, Side, Tick, Vote, is_sdk_freeze_triggered
+from paraspec.model.disputes import Phase as DspPhase
 from paraspec.model.escalation import INVALID_OUTCOMES, AttestByzantine, AttestHonest, EscalationState
 from paraspec.model.escalation import Phase as EscPhase
 from paraspec.model.escalation import Side as EscSide
@@ -162,6 +164,20 @@ def test_the_sdk_freeze_trigger_of_statements_and_of_inclusion():
     assert not is_sdk_freeze_triggered(2, 0, 1, included_now=True)
     assert not is_sdk_freeze_triggered(8, 0, 5, included_now=True)  # 5 of 8 is not n - f = 6
     assert is_sdk_freeze_triggered(8, 0, 6, included_now=True)
+
+
+def test_inclusion_with_a_supermajority_against_reverts_at_once_under_sdk():
+    # sdk's note_included: the dispute already holds n - f = 3 votes against when B1 includes X. The
+    # model's forks never hold a record before X's inclusion, so the state is built by hand: this
+    # checks the machine's inclusion path, which exploration cannot reach.
+    for reading, want in (("sdk", {Block.B1}), ("seed", set())):
+        m = build("disputes", overrides={"reading": reading})
+        s = DisputesState(truth_valid=False, byzantine=True, built=(1 << Block.G) | (1 << Block.A1),
+                          records=(Record(), Record(phase=DspPhase.OPEN, votes_against=0b0111)))
+        t = m.step(s, Build(Block.B1, True))
+        assert {b for b in Block if (t.reverted >> b) & 1} == want, reading
+        one_short = attrs.evolve(s, records=(Record(), Record(phase=DspPhase.OPEN, votes_against=0b0011)))
+        assert m.step(one_short, Build(Block.B1, True)).reverted == 0, reading
 
 
 def test_under_the_seed_reading_the_revert_waits_for_the_window():
