@@ -18,8 +18,10 @@ Each fork's runtime keeps its own dispute record for ``X``:
   record stays open ``window`` blocks after its outcome for late votes (DSP-6); when it
   closes, the losing side is slashed (SLS-1 .. SLS-3) and, after an invalid outcome,
   the fork reverts to the last ancestor before the inclusion and ``X`` is blacklisted
-  on every fork (DSP-7, DSP-8); ``Y`` is invalidated with ``X``, but only ``X``'s
-  backers are slashed (SLS-4);
+  on every fork (DSP-7, DSP-8); under ``reading=sdk`` the fork reverts as soon as more
+  than f validators vote against X on it and X is blacklisted when a dispute concludes
+  invalid (DSP-13, :func:`is_sdk_freeze_triggered`); ``Y`` is invalidated with ``X``, but
+  only ``X``'s backers are slashed (SLS-4);
 * statements on one fork are evidence on every fork: block authors include them, and
   a concluded dispute is rolled up on every fork (DSP-11).
 
@@ -58,6 +60,7 @@ from .thresholds import (
     is_byzantine_exceeded,
     is_dispute_session_kept,
     is_more_than_two_thirds,
+    is_supermajority,
 )
 
 __all__ = [
@@ -80,6 +83,7 @@ __all__ = [
     "PARENT",
     "FORK_BLOCKS",
     "is_dispute_session_kept",
+    "is_sdk_freeze_triggered",
 ]
 
 
@@ -263,6 +267,23 @@ class Tick:
     """A relay-chain block passes on every fork."""
 
 
+@implements("DSP-13")
+def is_sdk_freeze_triggered(n_validators: int, against_before: int, against_after: int,
+                            included_now: bool = False) -> bool:
+    """DSP-13 (reading=sdk): the runtime of a chain that includes X reverts to the block before the
+    inclusion and freezes, given the votes against X before and after one block's statements.
+
+    polkadot-sdk ``disputes.rs``: ``process_checked_dispute_data`` freezes when the statements newly
+    set ``AGAINST_BYZANTINE`` (more than f against) on a candidate the chain included;
+    ``note_included`` freezes when a candidate is included (``included_now``) while its dispute
+    already has a supermajority against (at least n - f). Counts, not bitmasks, so a runtime
+    that keeps its own dispute state can call it; decision DSP-D5."""
+    if included_now:
+        return bool(is_supermajority(against_after, n_validators))
+    return bool(not is_byzantine_exceeded(against_before, n_validators)
+                and is_byzantine_exceeded(against_after, n_validators))
+
+
 def _set(t: tuple, i: int, v) -> tuple:
     return t[:i] + (v,) + t[i + 1:]
 
@@ -403,23 +424,36 @@ class DisputesMachine(Machine):
             return 0
         return sum(1 << b for b in Block if (s.built >> b) & 1 and self.is_on_chain(inc, b))
 
-    @implements("DSP-7", "ESC-5")
     @implements("DSP-7", "DSP-13")
     def is_revert_at_conclusion(self) -> bool:
-        """DSP-13 (reading=sdk): the revert and the blacklisting happen when a dispute
-        concludes invalid, not when its window closes (polkadot-sdk ``disputes.rs``: freeze
-        when ``AGAINST_SUPERMAJORITY`` is newly set on an included candidate; decision DSP-D5)."""
+        """DSP-13: the sdk timing of the revert and the blacklisting applies (``reading=sdk``): the
+        fork reverts when :meth:`is_freeze_triggered` says so, X is blacklisted when a dispute
+        concludes invalid, and the close of the window adds nothing; ``False`` under the seed
+        reading, where both wait for the window to close (DSP-7, DSP-8). (The name predates the
+        sdk trigger at more than f against; it is kept for callers of the machine.)"""
         return is_sdk(self.params)
 
+    @implements("DSP-13")
+    def is_freeze_triggered(self, against_before: int, against_after: int, included_now: bool = False) -> bool:
+        """DSP-13 (reading=sdk) on a fork that includes X, given the counts of votes against X
+        before and after one block's statements (or X's inclusion, ``included_now``): the
+        machine's own parameters; :func:`is_sdk_freeze_triggered` is the rule."""
+        return is_sdk_freeze_triggered(self.params.n_validators, against_before, against_after, included_now)
+
     def _conclude(self, s: DisputesState, fork: int, before: Record, r: Record) -> DisputesState:
-        """Store ``r`` on ``fork``; under DSP-13, a newly invalid outcome reverts the fork and
-        blacklists X at once."""
+        """Store ``r`` on ``fork``; under DSP-13, against votes newly above f on a fork that
+        includes X revert it, and a newly invalid outcome blacklists X, at once."""
         s = _evolve(s, records=_set(s.records, fork, r))
-        if (self.is_revert_at_conclusion() and r.outcome in INVALID_OUTCOMES
-                and before.outcome not in INVALID_OUTCOMES):
-            s = _evolve(s, reverted=s.reverted | self.compute_revert(s, fork), blacklisted=True)
+        if not self.is_revert_at_conclusion():
+            return s
+        if self.has_x(s, fork) and self.is_freeze_triggered(before.votes_against.bit_count(),
+                                                             r.votes_against.bit_count()):
+            s = _evolve(s, reverted=s.reverted | self.compute_revert(s, fork))
+        if r.outcome in INVALID_OUTCOMES and before.outcome not in INVALID_OUTCOMES:
+            s = _evolve(s, blacklisted=True)
         return s
 
+    @implements("DSP-7", "ESC-5")
     def may_build_on(self, s: DisputesState, parent: Block) -> bool:
         """DSP-7, ESC-5: nobody builds on an abandoned block or on a chain whose X was
         found invalid."""
@@ -559,6 +593,12 @@ class DisputesMachine(Machine):
             s = _evolve(s, incl_age=_set(s.incl_age, 0, 0))
         if b == Block.B1 and with_x:
             s = _evolve(s, x_on_b=True, incl_age=_set(s.incl_age, 1, 0))
+        if (b == Block.A1 or (b == Block.B1 and with_x)) and self.is_revert_at_conclusion():
+            # DSP-13, note_included: X included while its dispute on this chain has a
+            # supermajority against (no fork of the model has a record before X's inclusion)
+            fork = self.get_fork(b)
+            if self.is_freeze_triggered(0, s.records[fork].votes_against.bit_count(), included_now=True):
+                s = _evolve(s, reverted=s.reverted | self.compute_revert(s, fork))
         return s
 
     def _check_voter(self, s: DisputesState, v: int, side: Side) -> None:
@@ -659,8 +699,9 @@ class DisputesMachine(Machine):
                 r = _evolve(r, age=r.age + 1)
                 if self.is_window_over(r.age):
                     r = self.compute_closing(s, r)
-                    if r.outcome in INVALID_OUTCOMES:
-                        # DSP-7, DSP-8: the revert signal, with X's blacklisting
+                    if r.outcome in INVALID_OUTCOMES and not self.is_revert_at_conclusion():
+                        # DSP-7, DSP-8: the revert signal, with X's blacklisting (under DSP-13
+                        # both happened before the window closed)
                         reverted |= self.compute_revert(s, fork)
                         blacklisted = True
             records[fork] = r

@@ -197,15 +197,25 @@ def _found_invalid(m, r) -> bool:
     return decided and r.outcome in INVALID_OUTCOMES
 
 
+def _reverts(m, r) -> bool:
+    """Record ``r``, on a fork that includes X, reverts that fork: its window closed with an
+    invalid outcome, or under ``reading=sdk`` (DSP-13) more than f validators voted against X
+    on it (sdk freezes on ``AGAINST_BYZANTINE``; in the model X's inclusion precedes every
+    statement on its fork, so ``note_included``'s supermajority case never arises)."""
+    if is_sdk(m.params):
+        return r.votes_against.bit_count() > byzantine_threshold(_n(m))
+    return _found_invalid(m, r)
+
+
 @always(M, ["DSP-7", "DSP-13"], witness=lambda m, s: s.reverted != 0)
 def revert_to_last_ancestor_before_inclusion(m, s):
-    """When X is found invalid on a fork that includes it, the fork reverts to the last
-    ancestor before the inclusion: the inclusion block and its descendants are abandoned,
-    nothing else is."""
+    """When X is found invalid on a fork that includes it (under ``reading=sdk``: more than f
+    vote against it there), the fork reverts to the last ancestor before the inclusion: the
+    inclusion block and its descendants are abandoned, nothing else is."""
     expected = 0
     for fork, r in enumerate(s.records):
         inc = _inclusion(s, fork)
-        if inc is not None and _found_invalid(m, r):
+        if inc is not None and _reverts(m, r):
             expected |= sum(1 << b for b in _descendants(inc))
     return s.reverted == expected & s.built
 
@@ -449,6 +459,17 @@ class RevertAtCloseUnderSdk(DisputesMachine):
 
     def is_revert_at_conclusion(self):
         return False
+
+
+@mutant(M, "dsp_revert_at_supermajority_under_sdk", kills=["revert_to_last_ancestor_before_inclusion"],
+        overrides={"reading": "sdk"})
+class RevertAtSupermajorityUnderSdk(DisputesMachine):
+    """Under reading=sdk the fork reverts only when the votes against X reach the supermajority
+    (the dispute concludes against), not as soon as they exceed f."""
+
+    def is_freeze_triggered(self, against_before, against_after, included_now=False):
+        n = self.params.n_validators
+        return not is_supermajority(against_before, n) and is_supermajority(against_after, n)
 
 
 @mutant(M, "dsp_blacklist_at_conclusion", kills=["blacklist_follows_invalid_outcome"],

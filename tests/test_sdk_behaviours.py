@@ -7,13 +7,15 @@ under ``reading=sdk`` only (and the seed reading is checked to differ).
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from paraspec.checker.registry import UsageError, build, load_all
 from paraspec.checker.runtime_scenario import run_scenario
 from paraspec.model.config import HARD_LIMITS
 from paraspec.model.core import Rejected
-from paraspec.model.disputes import Block, Build, Side, Tick, Vote
+from paraspec.model.disputes import Block, Build, DisputesState, Record, Side, Tick, Vote, is_sdk_freeze_triggered
+from paraspec.model.disputes import Phase as DspPhase
 from paraspec.model.escalation import INVALID_OUTCOMES, AttestByzantine, AttestHonest, EscalationState
 from paraspec.model.escalation import Phase as EscPhase
 from paraspec.model.escalation import Side as EscSide
@@ -94,10 +96,13 @@ def test_a_pending_candidate_times_out_in_the_block_before_the_rotation_under_sd
     assert all(b["outcome"] == "ok" for b in out["blocks"])
 
 
-# -- DSP-13, decision DSP-D5: disputes.rs, freeze when just concluded against an included candidate ------
-# The facts of sdk's `process_checked_dispute_data` and its tests (`test_revert_and_freeze`): the
-# statements that make a dispute conclude against a candidate the chain included revert the chain
-# to the block before the inclusion and freeze it in the same block; under the seeds' reading the
+# -- DSP-13, decision DSP-D5: disputes.rs, revert and freeze at more than f against an included candidate --
+# The facts of sdk's `process_checked_dispute_data`, `note_included` and their tests
+# (`test_freeze_provided_against_byzantine_threshold_for_included`, `test_freeze_on_note_included`,
+# `test_has_supermajority_against`): statements that take the votes against a candidate the chain
+# included above the byzantine threshold f revert the chain to the block before the inclusion and
+# freeze it in that block, before any conclusion; a candidate included while its dispute already has
+# a supermajority against (at least n - f) is frozen at its inclusion. Under the seeds' reading the
 # revert waits for the dispute window to close.
 
 def _conclude_invalid_on_fork_a(reading: str):
@@ -116,6 +121,63 @@ def test_a_dispute_concluding_invalid_reverts_at_once_under_sdk():
     m, s = _conclude_invalid_on_fork_a("sdk")
     reverted = {b for b in Block if (s.reverted >> b) & 1}
     assert reverted == {Block.A1, Block.A2} and s.blacklisted
+
+
+def _votes_against_x_on_fork_a(reading: str, count: int):
+    m = build("disputes", overrides={"reading": reading})
+    s = [x for x in m.init() if not x.truth_valid][0]
+    s = m.step(s, Build(Block.A1))  # A1 includes X: the block before the inclusion is G
+    s = m.step(s, Build(Block.A2))
+    for v in range(count):  # honest validators 0, 1, ... state X invalid in one block's statements
+        s = m.step(s, Vote(0, v, Side.INVALID))
+    return m, s
+
+
+def test_more_than_f_against_an_included_candidate_reverts_before_the_conclusion_under_sdk():
+    m, s = _votes_against_x_on_fork_a("sdk", 1)  # n = 4, f = 1: one vote against is not enough
+    assert m.params.f == 1 and s.reverted == 0
+    m, s = _votes_against_x_on_fork_a("sdk", 2)  # more than f against, no outcome yet (n - f = 3)
+    assert s.records[0].outcome not in INVALID_OUTCOMES
+    assert {b for b in Block if (s.reverted >> b) & 1} == {Block.A1, Block.A2}
+    # the revert point is the block before the inclusion: G stays and B1 may still be built on it
+    assert not isinstance(m.try_step(s, Build(Block.B1)), Rejected)
+    # X is blacklisted only when the dispute concludes against it (`concluded_invalid`)
+    assert not s.blacklisted
+    s = m.step(s, Vote(0, 2, Side.INVALID))
+    assert s.records[0].outcome in INVALID_OUTCOMES and s.blacklisted
+
+
+def test_under_the_seed_reading_more_than_f_against_reverts_nothing():
+    m, s = _votes_against_x_on_fork_a("seed", 2)
+    assert s.reverted == 0 and not s.blacklisted
+
+
+def test_the_sdk_freeze_trigger_of_statements_and_of_inclusion():
+    # statements: the votes against newly exceed f (AGAINST_BYZANTINE newly set), whatever the outcome
+    assert is_sdk_freeze_triggered(4, 1, 2) and not is_sdk_freeze_triggered(4, 0, 1)
+    assert not is_sdk_freeze_triggered(4, 2, 3)  # already above f: the flag is not new
+    assert is_sdk_freeze_triggered(7, 2, 3) and not is_sdk_freeze_triggered(7, 1, 2)
+    # two validators (f = 0), both against an included candidate, in one block: frozen at once
+    assert is_sdk_freeze_triggered(2, 0, 2)
+    # inclusion: frozen when the dispute already has a supermajority against (at least n - f)
+    assert is_sdk_freeze_triggered(2, 0, 2, included_now=True)
+    assert not is_sdk_freeze_triggered(2, 0, 1, included_now=True)
+    assert not is_sdk_freeze_triggered(8, 0, 5, included_now=True)  # 5 of 8 is not n - f = 6
+    assert is_sdk_freeze_triggered(8, 0, 6, included_now=True)
+
+
+def test_inclusion_with_a_supermajority_against_reverts_at_once_under_sdk():
+    # sdk's note_included: the dispute already holds n - f = 3 votes against when B1 includes X. The
+    # model's forks never hold a record before X's inclusion, so the state is built by hand: this
+    # checks the machine's inclusion path, which exploration cannot reach.
+    for reading, want in (("sdk", {Block.B1}), ("seed", set())):
+        m = build("disputes", overrides={"reading": reading})
+        s = DisputesState(truth_valid=False, byzantine=True, built=(1 << Block.G) | (1 << Block.A1),
+                          records=(Record(), Record(phase=DspPhase.OPEN, votes_against=0b0111)))
+        t = m.step(s, Build(Block.B1, True))
+        assert {b for b in Block if (t.reverted >> b) & 1} == want, reading
+        one_short = attrs.evolve(s, records=(Record(), Record(phase=DspPhase.OPEN, votes_against=0b0011)))
+        assert m.step(one_short, Build(Block.B1, True)).reverted == 0, reading
 
 
 def test_under_the_seed_reading_the_revert_waits_for_the_window():
