@@ -309,9 +309,12 @@ def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | No
 
 
 def _outcome_text(a: Any, t: Any) -> str:
+    """The input and its outcome in words: an input that can describe itself (a relay block,
+    ``describe()``) does, any other is its repr."""
+    said = a.describe() if callable(getattr(a, "describe", None)) else repr(a)
     if isinstance(t, Rejected):
-        return f"{a!r} is rejected by {t.rule_id}: {t.reason}"
-    return f"{a!r} is accepted"
+        return f"{said} is rejected by {t.rule_id}: {t.reason}"
+    return f"{said} is accepted"
 
 
 @attrs.define
