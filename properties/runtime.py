@@ -496,16 +496,18 @@ def _invalid_disputes(t) -> list:
 
 @transition(M, ["INC-33"], on=[RelayBlock], witness=lambda m, s, a, t: _accepted(t) and bool(_invalid_disputes(t)))
 def disputed_candidate_dropped_and_chain_reverted(m, s, a, t):
-    """After a block, no candidate whose dispute concluded invalid is pending availability, and
-    the chain has reverted to a block before it was backed: at the conclusion under reading=sdk
-    (DSP-13), from the next block on under seed (the window closes, DSP-7)."""
+    """After a block, the chain has reverted to a block before the backing of every candidate
+    whose dispute concluded invalid: at the conclusion under reading=sdk (DSP-13), from the next
+    block on under seed (the window closes, DSP-7), where the candidate, if still pending
+    availability, was dropped at the conclusion."""
     if not _accepted(t):
         return True
+    sdk = is_sdk(_cfg(t))
     for sess, para, backed_in in _invalid_disputes(t):
         cpa = mget(t.inclusion.pending, para)
-        if cpa is not None and cpa.backed_in == backed_in:
+        if not sdk and cpa is not None and cpa.backed_in == backed_in:
             return False
-        due = is_sdk(_cfg(t)) or mget(t.disputes, (sess, para, backed_in)).concluded_at < t.now
+        due = sdk or mget(t.disputes, (sess, para, backed_in)).concluded_at < t.now
         if due and (t.frozen is None or t.frozen >= backed_in):
             return False
     return True
@@ -833,9 +835,11 @@ class PruningKeepsCode(RuntimeMachine):
 
 
 
-@mutant(M, "rt_disputed_candidate_kept", kills=["disputed_candidate_dropped_and_chain_reverted"])
+@mutant(M, "rt_disputed_candidate_kept", kills=["disputed_candidate_dropped_and_chain_reverted"],
+        overrides={"reading": "seed"})
 class DisputedCandidateKept(RuntimeMachine):
-    """A candidate concluded invalid stays pending availability (its core is not freed)."""
+    """Under reading=seed a candidate concluded invalid stays pending availability (its core is
+    not freed)."""
 
     def collect_disputed(self, st):
         inc = st.inclusion
@@ -849,3 +853,12 @@ class OneSidedDisputeOpened(RuntimeMachine):
 
     def check_dispute_set(self, st, ds, seen):
         super().check_dispute_set(st, replace(ds, invalid=ds.invalid or (1 if not ds.valid & 1 else 2)), seen)
+
+
+@mutant(M, "rt_sdk_revert_at_window_close", kills=["disputed_candidate_dropped_and_chain_reverted"],
+        overrides={"reading": "sdk"})
+class SdkRevertAtWindowClose(RuntimeMachine):
+    """Under reading=sdk the chain reverts when the window closes, not at the conclusion (DSP-13)."""
+
+    def is_revert_at_conclusion(self, cfg):
+        return False

@@ -110,9 +110,10 @@ class RuntimeDisputesModule:
     @implements("INC-32", "INC-33")
     def process_inherent_disputes(self, st, sets: tuple) -> tuple:
         """INC-32, INC-33: the inherent's dispute statement sets, first: the votes are recorded,
-        the outcome decided (DSP-5); a candidate concluded invalid that is still pending
-        availability is dropped and its core freed, and the chain reverts now (DSP-13) or when the
-        window closes (DSP-7). Returns the state and the freed cores (ascending)."""
+        the outcome decided (DSP-5); then a dispute concluded invalid reverts and freezes the chain
+        at once (DSP-13, reading=sdk: its candidates stay where they are), or (reading=seed) its
+        candidate still pending availability is dropped and its core freed, the revert waiting for
+        the window to close (DSP-7). Returns the state and the freed cores (ascending)."""
         cfg = st.configuration.current
         n = len(st.validators)
         events = list(st.events)
@@ -135,13 +136,15 @@ class RuntimeDisputesModule:
                 events.append(f"dispute_concluded:{ds.para}:{ds.backed_in}:{word}")
             disputes = mset(disputes, key, replace(d, outcome=outcome))
         st = replace(st, disputes=disputes, events=tuple(events))
+        if self.is_revert_at_conclusion(cfg):
+            return self.revert_to(st, [k for k, d in disputes if d.outcome in INVALID_OUTCOMES]), ()
         return self.collect_disputed(st)
 
     @implements("INC-33")
     def collect_disputed(self, st) -> tuple:
-        """INC-33: drop every candidate pending availability whose dispute concluded invalid
-        (sdk ``free_disputed``); under DSP-13 revert to the block before the earliest such
-        backing now. Returns the state and the freed cores."""
+        """INC-33 (reading=seed): drop every candidate pending availability whose dispute
+        concluded invalid (sdk ``free_disputed``, which a frozen chain never reaches). Returns the
+        state and the freed cores."""
         invalid = [k for k, d in st.disputes if d.outcome in INVALID_OUTCOMES]
         pending = st.inclusion.pending
         freed = []
@@ -153,8 +156,6 @@ class RuntimeDisputesModule:
                 freed.append(cpa.core)
                 events.append(f"dispute_freed:{para}")
         st = replace(st, inclusion=replace(st.inclusion, pending=pending), events=tuple(events))
-        if self.is_revert_at_conclusion(st.configuration.current):
-            st = self.revert_to(st, [k for k in invalid])
         return st, tuple(sorted(freed))
 
     @implements("DSP-7", "INC-33")
