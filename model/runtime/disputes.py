@@ -49,10 +49,15 @@ class DisputeStatementSet:
     carry an invalidity statement.
     """
 
+    #: the para of the disputed candidate
     para: int
+    #: the block whose inherent backed it (with ``para``: its CandidateHash)
     backed_in: int
+    #: the session it was backed in: the current one or the one before (DSP-9)
     session: int
+    #: bitmask over the session's validators: bit v set = ValidatorIndex v states the candidate valid
     valid: int = 0
+    #: bitmask over the session's validators: bit v set = ValidatorIndex v states it invalid
     invalid: int = 0
 
 
@@ -60,8 +65,9 @@ class DisputeStatementSet:
 class DisputeState:
     """A dispute's record in the runtime (polkadot-sdk ``DisputeState``, storage ``Disputes``)."""
 
-    #: bitmasks over the session's validators: bit v = ValidatorIndex v voted valid / invalid
+    #: bitmask over the session's validators: bit v = ValidatorIndex v stated valid
     votes_for: int
+    #: bitmask over the session's validators: bit v = ValidatorIndex v stated invalid
     votes_against: int
     #: the block whose inherent opened the dispute
     start: int
