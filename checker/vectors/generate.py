@@ -466,10 +466,13 @@ class _MachineGen:
                 rules = {r: {True} for r in self.tracer.last_entered}
             n = numbers[h.name]
             numbers[h.name] += 1
-            self.drafts.append(self._draft(
-                i, a, f"cover_{n:03d}", "coverage",
-                f"{type(a).__name__} in a state of shape [{pool.shapes[i]}]: {_outcome_text(a, t2)}",
-                set(rules), {"shape": pool.shapes[i]}))
+            if callable(getattr(a, "describe", None)):  # a self-describing input: words, not the shape's tuple
+                checks = ", ".join(sorted(rules, key=rule_key))
+                text = f"coverage of a new state shape (in `shape`), exercising {checks}: {_outcome_text(a, t2)}"
+            else:
+                text = f"{type(a).__name__} in a state of shape [{pool.shapes[i]}]: {_outcome_text(a, t2)}"
+            self.drafts.append(self._draft(i, a, f"cover_{n:03d}", "coverage", text, set(rules),
+                                           {"shape": pool.shapes[i]}))
 
     # -- rule scenarios ------------------------------------------------------------------------------
     def _rules(self, targets: set[str]) -> None:
