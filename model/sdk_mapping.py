@@ -50,6 +50,13 @@ FIELDS: dict[tuple[str, str], tuple[str, str]] = {
                                        "[para, entry]; runtime API availability_cores() shows it as Occupied"),
     ("runtime", "has_initialized"): ("initializer::HasInitialized", "false between blocks"),
     ("runtime", "included"): ("paras_inherent::Included", "false between blocks"),
+    ("runtime", "disputable"): ("disputes::Included", "[session, para, backed_in]: the candidates the chain backed in this "
+                                "and the previous session, which a dispute may name; backed_in - 1 is the revert point"),
+    ("runtime", "disputes"): ("disputes::Disputes (DisputeState); runtime API disputes()",
+                              "[[session, para, backed_in], state]: votes_for / votes_against bitmasks, start, "
+                              "concluded_at, outcome code (0 none, 1 valid, 2 invalid, 3 invalid no slash, 4 both)"),
+    ("runtime", "frozen"): ("disputes::Frozen (and the header digest ConsensusLog::Revert)",
+                            "the block the chain reverted to; null when it has not"),
     ("runtime", "events"): ("frame_system::Events (the module events, in order)",
                             "the names, their order and their arguments are listed in docs/vectors.md (Runtime events)"),
     ("runtime", "notification"): ("initializer::SessionChangeNotification of the block", "null when none"),
@@ -62,6 +69,9 @@ FIELDS: dict[tuple[str, str], tuple[str, str]] = {
                                      "one entry per call; exactly one is valid (INC-29)"),
     ("runtime", "input.inherents[].bitfields"): ("ParachainsInherentData.bitfields (SignedAvailabilityBitfields)", ""),
     ("runtime", "input.inherents[].backed"): ("ParachainsInherentData.backed_candidates", ""),
+    ("runtime", "input.inherents[].disputes"): ("ParachainsInherentData.disputes (MultiDisputeStatementSet)",
+                                                "processed first; the candidate is (para, backed_in), the session is "
+                                                "DisputeStatementSet.session, statements are the valid/invalid bitmasks"),
     ("runtime", "input.calls"): ("extrinsics: configuration::set_*, paras::force_queue_action / "
                                  "registrar, on-demand place_order", "each fails alone (RT-3)"),
     # -- spine machines ------------------------------------------------------------------------------
@@ -97,6 +107,13 @@ ERRORS: dict[str, tuple[str, str]] = {
     "INC-25": ("InsufficientBacking / InvalidBacking / InvalidGroupIndex", "inclusion::Error"),
     "INC-29": ("TooManyInclusionInherents (twice); a panic at on_finalize when Included is unset (never)",
                "paras_inherent::Error"),
+    "INC-32": ("DuplicateDisputeStatementSets / ValidatorIndexOutOfBounds / SingleSidedDispute",
+               "disputes::Error (current sdk: filter_dispute_data drops the set when the block is authored); "
+               "a set naming a candidate the chain never backed is a remote dispute, which the sdk accepts and the "
+               "model leaves to the disputes machine"),
+    "DSP-9": ("AncientDisputeStatement", "disputes::Error (statements of a session older than dispute_period)"),
+    "DSP-7": ("model only (reading=seed: no block builds on a reverted chain)",
+              "sdk: the chain is Frozen and its inherents carry disputes only (DSP-13)"),
     "INI-3": ("model only", "the initializer buffers a session change until the next block"),
     "INI-5": ("model only", "a session with no validators cannot be produced by the session pallet"),
     "PAR-1": ("registrar / paras errors (e.g. CannotOnboard)", "paras::Error"),
@@ -127,4 +144,8 @@ ABSTRACTIONS: list[tuple[str, str, str]] = [
      "generate one key per integer"),
     ("`statements`, `votes` bitmasks", "BitVec<u8, Lsb0> of the sdk", "bit i of the integer = bit i of the BitVec"),
     ("`events` names", "frame_system events", "compare the names' order"),
+    ("a dispute's candidate `(para, backed_in)`", "its CandidateHash", "keep a map from (para, block backed in) to "
+     "the hash of the candidate your runtime backed there"),
+    ("`valid` / `invalid` of a dispute statement set", "signed DisputeStatements (BackingValid / Explicit valid and "
+     "invalid kinds)", "one statement per set bit, signed by that validator's key in the harness"),
 ]

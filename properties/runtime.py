@@ -14,11 +14,12 @@ import attrs
 
 from paraspec.model.availability import SignBitfield
 from paraspec.model.core import Rejected
+from paraspec.model.escalation import INVALID_OUTCOMES
 from paraspec.model.readings import is_sdk
 from paraspec.model.groups import partition
 from paraspec.model.runtime.common import compute_shuffle, mget, mhas, replace
 from paraspec.model.runtime.runtime import INHERENT_STEPS, INIT_ORDER, InclusionInherent, RelayBlock, RuntimeMachine
-from paraspec.model.thresholds import is_backable, is_more_than_two_thirds
+from paraspec.model.thresholds import is_backable, is_byzantine_exceeded, is_more_than_two_thirds, is_supermajority
 
 from .core import always, mutant, sometimes, transition
 from .configuration import _consistent
@@ -32,6 +33,7 @@ CALL_RULES = {"CFG-1", "CFG-2", "CFG-3", "PAR-1", "PAR-2", "SCH-7", "SCH-8", "RT
 
 #: the phases of a block, in order (RT-1)
 PHASES = {"session_change": 0, "initialize": 1, "inherent": 2, "enacted": 2, "timed_out": 2,
+          "dispute_initiated": 2, "dispute_concluded": 2, "dispute_freed": 2,
           "call": 3, "call_failed": 3, "finalize": 4}
 
 
@@ -79,7 +81,7 @@ def block_phases_in_order(m, s, a, t):
     one more than its parent's."""
     if not _accepted(t):
         return True
-    ranks = [PHASES[k] for k in _event_kinds(t.events)]
+    ranks = [PHASES[k] for k in _event_kinds(t.events) if k != "revert"]  # a revert: initialize or inherent
     return ranks == sorted(ranks) and (a.session_change is None or 0 in ranks) and t.now == s.now + 1
 
 
@@ -159,8 +161,11 @@ def inherent_steps_in_order(m, s, a, t):
     scheduler's predicate is Some), schedule, candidates, occupied, included."""
     if not _accepted(t):
         return True
+    head = ["disputes"] if _inherent(a).disputes else []
+    if t.frozen is not None and m.is_revert_at_conclusion(_cfg(t)):  # DSP-13: a frozen chain's inherent
+        return _events(t, "inherent") == head + ["included"]
     expected = [x for x in INHERENT_STEPS if x != "collect_pending" or _timeout_window(t)]
-    return _events(t, "inherent") == expected
+    return _events(t, "inherent") == head + expected
 
 
 def _well_formed_subset(bfs, n: int, cores: int) -> tuple:
@@ -485,6 +490,59 @@ def para_onboarded_with_its_core(m, s):
     return m.bounds.register_para in s.paras.parachains
 
 
+def _invalid_disputes(t) -> list:
+    return [k for k, d in t.disputes if d.outcome in INVALID_OUTCOMES]
+
+
+@transition(M, ["INC-33"], on=[RelayBlock], witness=lambda m, s, a, t: _accepted(t) and bool(_invalid_disputes(t)))
+def disputed_candidate_dropped_and_chain_reverted(m, s, a, t):
+    """After a block, the chain has reverted to a block before the backing of every candidate
+    whose dispute concluded invalid: under reading=sdk as soon as more than f validators voted
+    against it (DSP-13, polkadot-sdk ``AGAINST_BYZANTINE``), from the next block on under seed
+    (the window closes, DSP-7), where the candidate, if still pending availability, was dropped
+    at the conclusion."""
+    if not _accepted(t):
+        return True
+    sdk = is_sdk(_cfg(t))
+    n = len(t.validators)
+    keys = ([k for k, d in t.disputes if is_byzantine_exceeded(d.votes_against.bit_count(), n)] if sdk
+            else _invalid_disputes(t))
+    for sess, para, backed_in in keys:
+        cpa = mget(t.inclusion.pending, para)
+        if not sdk and cpa is not None and cpa.backed_in == backed_in:
+            return False
+        due = sdk or mget(t.disputes, (sess, para, backed_in)).concluded_at < t.now
+        if due and (t.frozen is None or t.frozen >= backed_in):
+            return False
+    return True
+
+
+def _set_ok(s, t, ds) -> bool:
+    n = len(s.validators)
+    known = (ds.session, ds.para, ds.backed_in) in s.disputable
+    opened = mget(s.disputes, (ds.session, ds.para, ds.backed_in)) is not None
+    return (known and s.session - 1 <= ds.session <= s.session and ds.valid | ds.invalid
+            and not (ds.valid | ds.invalid) >> n and not ds.valid & ds.invalid and (opened or ds.invalid))
+
+
+@transition(M, ["INC-32"], on=[RelayBlock], witness=lambda m, s, a, t: bool(_inherent(a).disputes))
+def dispute_sets_well_formed(m, s, a, t):
+    """A block is valid only if each of its dispute statement sets names a candidate the chain
+    backed in the session or the one before, once, with statements of the session's validators,
+    none on both sides, and states invalidity when it opens a dispute; its votes are recorded."""
+    sets = _inherent(a).disputes
+    if not _accepted(t) or a.session_change is not None:
+        return True
+    keys = [(d.session, d.para, d.backed_in) for d in sets]
+    if len(set(keys)) != len(keys) or not all(_set_ok(s, t, ds) for ds in sets):
+        return False
+    for ds in sets:
+        d = mget(t.disputes, (ds.session, ds.para, ds.backed_in))
+        if d is None or d.votes_for & ds.valid != ds.valid or d.votes_against & ds.invalid != ds.invalid:
+            return False
+    return True
+
+
 # -- mutants --------------------------------------------------------------------------------------------------
 
 
@@ -779,3 +837,42 @@ class PruningKeepsCode(RuntimeMachine):
     def is_prunable(self, activated_at, now, acceptance_period):
         return False
 
+
+
+@mutant(M, "rt_disputed_candidate_kept", kills=["disputed_candidate_dropped_and_chain_reverted"],
+        overrides={"reading": "seed"})
+class DisputedCandidateKept(RuntimeMachine):
+    """Under reading=seed a candidate concluded invalid stays pending availability (its core is
+    not freed)."""
+
+    def collect_disputed(self, st):
+        inc = st.inclusion
+        st, _ = super().collect_disputed(st)
+        return replace(st, inclusion=inc), ()
+
+
+@mutant(M, "rt_one_sided_dispute_opened", kills=["dispute_sets_well_formed"])
+class OneSidedDisputeOpened(RuntimeMachine):
+    """A statement set with only validity statements opens a dispute."""
+
+    def check_dispute_set(self, st, ds, seen):
+        super().check_dispute_set(st, replace(ds, invalid=ds.invalid or (1 if not ds.valid & 1 else 2)), seen)
+
+
+@mutant(M, "rt_sdk_revert_at_conclusion", kills=["disputed_candidate_dropped_and_chain_reverted"],
+        overrides={"reading": "sdk"})
+class SdkRevertAtConclusion(RuntimeMachine):
+    """Under reading=sdk the chain reverts when the dispute concludes invalid (a supermajority
+    against), not as soon as more than f validators vote against (DSP-13)."""
+
+    def is_freeze_triggered(self, n_validators, against_before, against_after):
+        return is_supermajority(against_after, n_validators) and not is_supermajority(against_before, n_validators)
+
+
+@mutant(M, "rt_sdk_revert_at_window_close", kills=["disputed_candidate_dropped_and_chain_reverted"],
+        overrides={"reading": "sdk"})
+class SdkRevertAtWindowClose(RuntimeMachine):
+    """Under reading=sdk the chain reverts when the window closes, not at the conclusion (DSP-13)."""
+
+    def is_revert_at_conclusion(self, cfg):
+        return False

@@ -163,6 +163,31 @@ def test_shipped_scenario_schemas_are_current():
     assert check_shipped() == []
 
 
+def test_vectors_schemas_refreshes_and_checks_the_scenario_schemas(tmp_path, monkeypatch, capsys):
+    """One command for every schema of checker/schemas/: `paraspec vectors schemas` writes the
+    scenario schemas too, and `--check` reports a stale one (it used to leave them to
+    `python -m paraspec.checker.interp.schema`). The vector schemas are stubbed out here (their own
+    test is in test_vectors.py)."""
+    from paraspec.checker.interp import schema as scenario
+    from paraspec.checker.vectors import schemas as vschemas
+
+    monkeypatch.setattr(vschemas, "all_schemas", lambda machines=None: {})
+    monkeypatch.setattr(vschemas, "check_shipped", lambda machines=None: [])
+    out = tmp_path / "out"
+    assert main(["vectors", "schemas", "--out", str(out)]) == 0
+    name = scenario.schema_file("runtime").name
+    assert (out / name).read_text() == (scenario.SCHEMA_DIR / name).read_text()
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    for f in scenario.SCHEMA_DIR.glob("*.scenario.schema.json"):
+        (stale / f.name).write_text(f.read_text())
+    (stale / name).write_text("{}\n")
+    monkeypatch.setattr(scenario, "SCHEMA_DIR", stale)
+    capsys.readouterr()
+    assert main(["vectors", "schemas", "--check"]) == 1
+    assert f"{name}: out of date" in capsys.readouterr().out
+
+
 def test_repl_scripted_session_saves_the_fixture_scenario(tmp_path):
     out = tmp_path / "session.json"
     script = (DATA / "repl_session.txt").read_text().replace("OUT", str(out))

@@ -97,6 +97,9 @@ def test_the_go_adapter_passes_every_case_of_a_runtime_suite(adapter, walks, sdk
     assert len(cases) >= 150
     kinds = {json.dumps(e.split(":")[0]) for c in cases for e in c.data["post_state"]["events"]}
     assert {'"enacted"', '"timed_out"', '"session_change"', '"call"'} <= kinds  # the walks reach deep blocks
+    # and disputes in the inherent (INC-32, INC-33): opened, concluded, the chain reverted
+    assert {'"dispute_initiated"', '"dispute_concluded"', '"revert"'} <= kinds
+    assert {"INC-32", "DSP-9"} <= {c.data["output"].get("err") for c in cases}
     assert any("err" in c.data["output"] for c in cases)
     results = run_cases(cases, adapter, timeout=120)
     bad = [(r.id, r.message) for r in results if r.status != Status.PASS]

@@ -62,3 +62,27 @@ def test_every_config_field_is_described_and_every_config_json_is_valid():
             # a parameter the machine does not honour is never recorded
             assert set(cfg) - {"preset"} == set(get_machine_class(name).parameter_names())
     assert "group_rotation_frequency" not in config_json(build("inclusion", "tiny"))
+
+
+def test_runtime_case_descriptions_are_sentences():
+    """A runtime case's description says in words what the block carries (it used to be the
+    block's nested repr), then what happened to it."""
+    from paraspec.checker.registry import build, load_all
+    from paraspec.checker.vectors.generate import _outcome_text
+    from paraspec.model.core import Rejected
+    from paraspec.model.runtime.disputes import DisputeStatementSet
+    from paraspec.model.runtime.inclusion import BackedCandidate
+    from paraspec.model.runtime.runtime import InclusionInherent, RelayBlock, SessionChange
+
+    load_all()
+    block = RelayBlock(SessionChange((0, 1, 2, 3), (0, 1, 2, 3), 2), False, (InclusionInherent(
+        (), (BackedCandidate(0, 1, (1, 2), None, 111),), (DisputeStatementSet(0, 2, 0, 14, 1),)),))
+    text = _outcome_text(block, Rejected("INC-32", "no candidate of para 0 backed in block 2"))
+    assert "RelayBlock(" not in text and "InclusionInherent(" not in text
+    assert text.startswith("a block with a session change (4 validators, seed 2)")
+    assert "a candidate of para 0 (head 1) backed by 1,2, upgrading to code 111" in text
+    assert "a dispute statement set on para 0's candidate backed in block 2 (session 0; valid: 1,2,3; invalid: 0)" in text
+    assert text.endswith("is rejected by INC-32: no candidate of para 0 backed in block 2")
+    m = build("runtime", "tiny")
+    s = next(iter(m.init()))
+    assert all(a.describe().startswith("a block with ") for a in m.actions(s))

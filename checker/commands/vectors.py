@@ -3,7 +3,8 @@
 * ``generate --out DIR``: write the suite (deterministic; see ``docs/vectors.md``),
   print the cases per handler, the mutation adequacy and the generation time;
 * ``run DIR --adapter COMMAND``: run the suite against an implementation's adapter;
-* ``schemas``: rewrite (or ``--check``) the JSON Schemas shipped in ``checker/schemas/``.
+* ``schemas``: rewrite (or ``--check``) the JSON Schemas shipped in ``checker/schemas/``: the
+  vector format's and the scenario files' (``checker.interp.schema``).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def register(sub) -> None:
     mp.add_argument("--check", action="store_true", help="only check that the file is current")
     mp.set_defaults(func=mapping)
 
-    s = vsub.add_parser("schemas", help="write the JSON Schemas of the vector format into checker/schemas/")
+    s = vsub.add_parser("schemas", help="write the JSON Schemas into checker/schemas/: the vector format's and the "
+                        "scenario files' (<machine>.scenario.schema.json)")
     s.add_argument("--out", metavar="DIR", help="directory to write (default: the package's checker/schemas/)")
     s.add_argument("--check", action="store_true", help="only check that the shipped schemas are current")
     s.set_defaults(func=schemas)
@@ -300,9 +302,11 @@ def schemas(args) -> int:
     from ..vectors.cases import dump
     from ..vectors.schemas import SCHEMA_DIR, all_schemas, check_shipped
 
+    from ..interp import schema as scenario
+
     console = _console()
     if args.check:
-        stale = check_shipped()
+        stale = check_shipped() + scenario.check_shipped()
         for s in stale:
             console.print(f"[red]{escape(s)}[/]")
         console.print("schemas are current" if not stale else
@@ -318,5 +322,8 @@ def schemas(args) -> int:
     files = all_schemas()
     for name, sch in sorted(files.items()):
         atomic_write(out / name, dump(sch))
-    console.print(f"wrote {len(files)} schema files into {out}", markup=False)
+    scenarios = scenario.all_scenario_schemas()
+    for name, sch in sorted(scenarios.items()):  # the scenario schemas (paraspec run), beside them
+        atomic_write(out / name, scenario.render(sch))
+    console.print(f"wrote {len(files)} vector and {len(scenarios)} scenario schema files into {out}", markup=False)
     return 0

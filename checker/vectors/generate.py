@@ -309,9 +309,12 @@ def explore_sampled(m: Machine, per_shape: int, max_states: int, pool: Pool | No
 
 
 def _outcome_text(a: Any, t: Any) -> str:
+    """The input and its outcome in words: an input that can describe itself (a relay block,
+    ``describe()``) does, any other is its repr."""
+    said = a.describe() if callable(getattr(a, "describe", None)) else repr(a)
     if isinstance(t, Rejected):
-        return f"{a!r} is rejected by {t.rule_id}: {t.reason}"
-    return f"{a!r} is accepted"
+        return f"{said} is rejected by {t.rule_id}: {t.reason}"
+    return f"{said} is accepted"
 
 
 @attrs.define
@@ -463,10 +466,13 @@ class _MachineGen:
                 rules = {r: {True} for r in self.tracer.last_entered}
             n = numbers[h.name]
             numbers[h.name] += 1
-            self.drafts.append(self._draft(
-                i, a, f"cover_{n:03d}", "coverage",
-                f"{type(a).__name__} in a state of shape [{pool.shapes[i]}]: {_outcome_text(a, t2)}",
-                set(rules), {"shape": pool.shapes[i]}))
+            if callable(getattr(a, "describe", None)):  # a self-describing input: words, not the shape's tuple
+                checks = ", ".join(sorted(rules, key=rule_key))
+                text = f"coverage of a new state shape (in `shape`), exercising {checks}: {_outcome_text(a, t2)}"
+            else:
+                text = f"{type(a).__name__} in a state of shape [{pool.shapes[i]}]: {_outcome_text(a, t2)}"
+            self.drafts.append(self._draft(i, a, f"cover_{n:03d}", "coverage", text, set(rules),
+                                           {"shape": pool.shapes[i]}))
 
     # -- rule scenarios ------------------------------------------------------------------------------
     def _rules(self, targets: set[str]) -> None:

@@ -1,7 +1,7 @@
 """Which suite a handler's cases belong to: what kind of client entry point they drive.
 
 * ``runtime``: one relay-chain block per case (the ``runtime`` machine's ``relay_block``):
-  the whole inherent (bitfields and backed candidates) and the block's calls as input,
+  the whole inherent (dispute statement sets, bitfields, backed candidates) and the block's calls as input,
   the runtime's storage items (``docs/vectors-mapping.md``) as pre- and post-state, the
   block's events in the state, and the error. What a runtime (a pallet set) executes.
 * ``runtime_module``: runtime logic at one module's entry point, narrower than a block

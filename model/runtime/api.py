@@ -6,8 +6,8 @@ model holds the data (``validators``, ``validator_groups``, ``availability_cores
 ``candidate_pending_availability``). Each answers for a child of the state's block
 (block ``now + 1``), as the sdk's do, and reads the modules' own accessors
 (``get_group_of_core``, ``get_group_validators``, ``get_validation_code_at``). The
-model has no disputes or PVF pre-checking in the runtime: the ``disputes`` and
-``upgrades`` machines answer those.
+runtime's disputes (``disputes``) are those its inherents carried (INC-32); PVF pre-checking is
+the ``upgrades`` machine's.
 
 The selectors name validators by their role in the state, for scenario arguments:
 ``group_of_core`` (the backing group assigned to a core at the next block),
@@ -108,6 +108,21 @@ def _validation_code_at(m, state, para: int, at: int | None = None) -> int | Non
 def _candidate_pending(m, state, para: int) -> Any:
     """The para's candidate pending availability, if any."""
     return mget(state.inclusion.pending, para)
+
+
+@query("runtime", "disputes", sdk="disputes")
+def _disputes(m, state) -> list[dict[str, Any]]:
+    """The disputes the runtime holds (sdk ``disputes()``): per dispute its session, the
+    candidate (para and the block that backed it), the votes (validator indices), the block that
+    opened it, the block it concluded in and the outcome code."""
+    out: list[dict[str, Any]] = []
+    n = len(state.validators)
+    for (session, para, backed_in), d in state.disputes:
+        out.append({"session": session, "para": para, "backed_in": backed_in,
+                    "for": [v for v in range(n) if d.votes_for >> v & 1],
+                    "against": [v for v in range(n) if d.votes_against >> v & 1],
+                    "start": d.start, "concluded_at": d.concluded_at, "outcome": d.outcome})
+    return out
 
 
 @selector("runtime", "group_of_core", params=("core",))

@@ -8,8 +8,9 @@ processed in this order (RT-1):
 1. the session-change notification, if the block brings one, forwarded by the
    Initializer to the modules in initialization order (INI-3, INI-5);
 2. initialization of Configuration, Paras, Scheduler, Inclusion, Validity (INI-1);
-3. the inclusion inherent, which must be invoked exactly once (INC-29), in the six
-   steps of [IG §2.5.7] (INC-30);
+3. the inclusion inherent, which must be invoked exactly once (INC-29): its dispute
+   statement sets first (INC-32, INC-33; ``disputes.py``), then the six steps of
+   [IG §2.5.7] (INC-30), which a chain frozen by a dispute (reading=sdk) skips;
 4. the other extrinsics (governance setters, registration, parathread claims): a
    failing call fails alone, the block stays valid (decision RT-D1);
 5. finalization: the InclusionInherent check, then the modules in reverse order (INI-4).
@@ -30,10 +31,11 @@ from ..readings import is_sdk
 from ..config import HostConfiguration
 from ..core import Machine, Rejected, register_machine, require
 from ..rules import implements
-from ..thresholds import backing_votes_needed, supermajority_threshold
+from ..thresholds import backing_votes_needed, byzantine_threshold, is_supermajority, supermajority_threshold
 from .bounds import RUNTIME_PRESETS, RuntimeBounds
 from .common import mget, mhas, replace
 from .configuration import ConfigurationModule, ConfigurationState, SetConfiguration
+from .disputes import DisputeState, DisputeStatementSet, RuntimeDisputesModule
 from .inclusion import BackedCandidate, InclusionModule, InclusionStorage
 from .paras import DeregisterPara, ParasModule, ParasState, RegisterPara
 from .scheduler import AddParathreadClaim, FreedReason, SchedulerModule, SchedulerState
@@ -41,6 +43,7 @@ from .scheduler import AddParathreadClaim, FreedReason, SchedulerModule, Schedul
 __all__ = [
     "SessionChange",
     "SessionChangeNotification",
+    "DisputeStatementSet",
     "InclusionInherent",
     "RelayBlock",
     "RuntimeState",
@@ -81,10 +84,12 @@ class SessionChangeNotification:
 
 @attrs.frozen
 class InclusionInherent:
-    """One invocation of the inclusion entry point: bitfields and backed candidates."""
+    """One invocation of the inclusion entry point: bitfields, backed candidates and dispute
+    statement sets (polkadot-sdk ``ParachainsInherentData``; the disputes are processed first)."""
 
     bitfields: tuple[SignBitfield, ...] = ()
     backed: tuple[BackedCandidate, ...] = ()
+    disputes: tuple[DisputeStatementSet, ...] = ()
 
 
 #: the extrinsics a block may carry besides the inherent
@@ -105,6 +110,46 @@ class RelayBlock:
     inherents: tuple[InclusionInherent, ...] = (InclusionInherent(),)
     calls: tuple[SetConfiguration | RegisterPara | DeregisterPara | AddParathreadClaim, ...] = ()
 
+    def describe(self) -> str:
+        """What the block carries, in words (the vector cases' descriptions)."""
+        parts = []
+        if self.session_change is not None:
+            sc = self.session_change
+            when = " after initialization" if self.session_change_after_init else ""
+            parts.append(f"a session change{when} ({len(sc.validators)} validators, seed {sc.random_seed})")
+        if len(self.inherents) != 1:
+            parts.append(f"{len(self.inherents)} inclusion inherents" if self.inherents else "no inclusion inherent")
+        for inh in self.inherents:
+            parts.append(_describe_inherent(inh))
+        for call in self.calls:
+            args = ", ".join(f"{f.name}={getattr(call, f.name)}" for f in attrs.fields(type(call)))
+            parts.append(f"the call {type(call).__name__}({args})")
+        return "a block with " + "; ".join(parts)
+
+
+def _ids(mask_or_ids) -> str:
+    ids = [v for v in range(mask_or_ids.bit_length()) if mask_or_ids >> v & 1] if isinstance(mask_or_ids, int) \
+        else list(mask_or_ids)
+    return ",".join(map(str, ids)) if ids else "none"
+
+
+def _describe_inherent(inh: "InclusionInherent") -> str:
+    if not (inh.bitfields or inh.backed or inh.disputes):
+        return "an empty inherent"
+    out = []
+    for d in inh.disputes:
+        out.append(f"a dispute statement set on para {d.para}'s candidate backed in block {d.backed_in} "
+                   f"(session {d.session}; valid: {_ids(d.valid)}; invalid: {_ids(d.invalid)})")
+    if inh.bitfields:
+        bfs = ", ".join(f"{b.validator}" + ("" if b.signer == b.validator else f" signed by {b.signer}")
+                        + f": cores {_ids(b.bits)} of {b.length}" for b in inh.bitfields)
+        out.append(f"{len(inh.bitfields)} bitfield(s) (validator {bfs})")
+    for c in inh.backed:
+        signed = "" if c.signers is None else f", signed by {_ids(c.signers)}"
+        code = "" if c.new_code is None else f", upgrading to code {c.new_code}"
+        out.append(f"a candidate of para {c.para} (head {c.head}) backed by {_ids(c.backers)}{signed}{code}")
+    return "an inherent with " + ", ".join(out)
+
 
 @attrs.frozen(cache_hash=True)
 class RuntimeState:
@@ -123,13 +168,22 @@ class RuntimeState:
     #: Initializer's ``HasInitialized`` and InclusionInherent's ``Included`` (both false between blocks)
     has_initialized: bool = False
     included: bool = False
+    #: the candidates the chain backed in this and the previous session, as (session, para,
+    #: backed_in): the candidates a dispute may name (polkadot-sdk ``disputes::Included``)
+    disputable: tuple[tuple[int, int, int], ...] = ()
+    #: (session, para, backed_in) -> DisputeState: the disputes of this and the previous session
+    #: (polkadot-sdk ``disputes::Disputes``)
+    disputes: tuple[tuple[tuple[int, int, int], DisputeState], ...] = ()  # FMap
+    #: the block the chain reverted to after a dispute concluded invalid (the last block before
+    #: the disputed candidate was backed), null when it has not (polkadot-sdk ``disputes::Frozen``)
+    frozen: int | None = None
     #: ghost: the module events of the last block, in order (for the order properties)
     events: tuple[str, ...] = ()
     #: ghost: the session-change notification of the last block, if it had one
     notification: SessionChangeNotification | None = None
 
 
-class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionModule):
+class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionModule, RuntimeDisputesModule):
     """The composed runtime's rules and block function (no exploration)."""
 
     #: INI-1: initialization order (a class attribute, so a mutant can change it)
@@ -169,6 +223,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
     def begin_block(self, s: RuntimeState, b: RelayBlock) -> RuntimeState:
         """The block up to its extrinsics: session change (if before initialization)
         and initialization, then a session change notified too late (INI-3)."""
+        require(self.may_build_on(s), "DSP-7", f"the chain reverted to block {s.frozen}: no block builds on it")
         st = replace(s, now=s.now + 1, events=(), notification=None)
         if b.session_change is not None and not b.session_change_after_init:
             st = self.process_session_change(st, b.session_change)
@@ -198,7 +253,9 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
         """INI-1, INI-2: initialize the modules in order, then set ``HasInitialized``."""
         events = list(st.events)
         for module in self.init_order:
+            n = len(st.events)
             st = getattr(self, f"initialize_{module}")(st)
+            events.extend(st.events[n:])  # a module's own events (the revert of DSP-7)
             events.append(f"initialize:{module}")
         return replace(st, has_initialized=True, events=tuple(events))
 
@@ -234,7 +291,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
         return replace(st, inclusion=self.process_inclusion_session_change(st.inclusion))
 
     def session_change_validity(self, st: RuntimeState, sc: SessionChange) -> RuntimeState:
-        return st  # the Validity module is modelled elsewhere (decision INI-D2)
+        return self.prune_disputes(st)  # the rest of Validity is the disputes machine's (decision INI-D2)
 
     # initialization handlers ---------------------------------------------------------------------
     def initialize_configuration(self, st: RuntimeState) -> RuntimeState:
@@ -253,7 +310,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
         return st
 
     def initialize_validity(self, st: RuntimeState) -> RuntimeState:
-        return st
+        return self.close_dispute_windows(st) if st.disputes else st
 
     # finalization handlers ------------------------------------------------------------------------
     def finalize_validity(self, st: RuntimeState) -> RuntimeState:
@@ -277,11 +334,19 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
     def process_inclusion_inherent(self, st: RuntimeState, inh: InclusionInherent) -> RuntimeState:
         """The inclusion entry point (INC-29, INC-30): at most once per block, in six steps."""
         require(not st.included, "INC-29", "the inclusion inherent was already invoked in this block")
-        st = self.process_inherent_availability(st, inh.bitfields)
+        disputed: tuple[int, ...] = ()
+        if inh.disputes:
+            st, disputed = self.process_inherent_disputes(st, inh.disputes)
+        if st.frozen is not None and self.is_revert_at_conclusion(st.configuration.current):
+            # DSP-13: a frozen chain includes no parachain block (sdk)
+            return replace(st, included=True, events=st.events + ("inherent:included",))
+        st = self.process_inherent_availability(st, inh.bitfields, disputed)
         return self.process_inherent_candidates(st, inh.backed)
 
-    def process_inherent_availability(self, st: RuntimeState, bitfields: tuple[SignBitfield, ...]) -> RuntimeState:
-        """Steps 1–3: bitfields (enacting available candidates), timeouts, schedule."""
+    def process_inherent_availability(self, st: RuntimeState, bitfields: tuple[SignBitfield, ...],
+                                      disputed: tuple[int, ...] = ()) -> RuntimeState:
+        """Steps 1–3: bitfields (enacting available candidates), timeouts, schedule (with the
+        cores freed by disputes, INC-33)."""
         cfg = st.configuration.current
         ss = st.scheduler
         events = list(st.events)
@@ -291,7 +356,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
         para_on = {cpa.core: para for para, cpa in st.inclusion.pending}
         events.append("inherent:bitfields")
         events.extend(f"enacted:{para_on[c]}" for c in concluded)
-        freed = [(c, FreedReason.CONCLUDED) for c in concluded]
+        freed = [(c, FreedReason.CONCLUDED) for c in disputed + concluded]
         # 2. collect_pending with the availability timeout predicate, if Some
         predicate = self.get_availability_timeout_predicate(ss, st.now, cfg)
         if predicate is not None:
@@ -310,6 +375,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
         inc, occupied = self.process_candidates(st.inclusion, st.paras, st.scheduler, backed, st.now, cfg)
         ss = self.process_occupied(st.scheduler, occupied)
         events = st.events + ("inherent:candidates", "inherent:occupied", "inherent:included")
+        st = self.note_backed(st, [c.para for c in backed])
         return replace(st, inclusion=inc, scheduler=ss, included=True, events=events)
 
     # -- other extrinsics ---------------------------------------------------------------------------------
@@ -358,12 +424,14 @@ class RuntimeMachine(RuntimeModel, Machine):
 
     #: the small host presets with the exploration timing (``model.runtime.bounds``)
     presets = RUNTIME_PRESETS
-    #: what the genesis and the modules read; the size limits, ``session_length`` (session
-    #: changes are inputs here), ``max_candidates`` and ``dispute_rule`` change nothing
+    #: what the genesis and the modules read (``dispute_rule`` decides the inherent's disputes);
+    #: the size limits, ``session_length`` (session changes are inputs here) and ``max_candidates``
+    #: change nothing
     parameters = ("n_validators", "n_parachains", "parathread_cores", "chain_availability_period",
                   "thread_availability_period", "group_rotation_frequency", "scheduling_lookahead",
                   "parathread_retries", "validation_upgrade_frequency", "validation_upgrade_delay",
-                  "acceptance_period", "backing_threshold", "minimum_backing_votes", "free_core_bit")
+                  "acceptance_period", "backing_threshold", "minimum_backing_votes", "free_core_bit",
+                  "dispute_rule")
     parameter_conditions = {"minimum_backing_votes": ("backing_threshold", "sdk")}
 
     def __init__(self, config):
@@ -385,6 +453,15 @@ class RuntimeMachine(RuntimeModel, Machine):
         b = self.bounds
         if s.now >= b.max_blocks:
             return
+        if not self.may_build_on(s):  # DSP-7 (reading=seed): the chain was reverted
+            yield RelayBlock()
+            return
+        if s.frozen is not None:  # DSP-13 (reading=sdk): the frozen chain's inherents carry disputes only
+            pre = self.begin_block(s, RelayBlock())
+            yield RelayBlock()
+            for sets in self.dispute_plans(pre):
+                yield RelayBlock(inherents=(InclusionInherent(disputes=sets),))
+            return
         v = len(s.validators)
         sessions: list[SessionChange | None] = [None]
         if s.session < b.max_sessions:
@@ -403,6 +480,8 @@ class RuntimeMachine(RuntimeModel, Machine):
                     if not bitfields and not backed:
                         for call in self.call_plans(s):
                             yield RelayBlock(sc, False, (inh,), (call,))
+                        for sets in self.dispute_plans(pre):
+                            yield RelayBlock(sc, False, (InclusionInherent(disputes=sets),), ())
         if s.now <= 1 or s.notification is not None:
             yield from self.bad_blocks(s)
 
@@ -423,6 +502,28 @@ class RuntimeMachine(RuntimeModel, Machine):
         if len(live) > 1:
             for c in live:
                 yield tuple(SignBitfield(i, 1 << c, n_cores, i) for i in range(v))
+
+    def dispute_plans(self, pre: RuntimeState) -> Iterator[tuple[DisputeStatementSet, ...]]:
+        """For each candidate of the session not yet decided (at most two, the latest): every
+        validator states invalid (it concludes invalid); validator 0 states invalid and the others
+        valid; validator 0 alone states invalid (the dispute opens, or gets a vote); validators
+        0 .. f state invalid, more than f but short of a supermajority (the dispute opens confirmed:
+        under reading=sdk the chain freezes, DSP-13)."""
+        v = len(pre.validators)
+        everyone = (1 << v) - 1
+        if any(d.outcome for _, d in pre.disputes):  # exploration bound: one dispute decided per run
+            return
+        open_keys = [k for k in pre.disputable if k[0] == pre.session and k[2] < pre.now]
+        for sess, para, backed_in in open_keys[-1:]:
+            d = mget(pre.disputes, (sess, para, backed_in))
+            old = 0 if d is None else d.votes_for | d.votes_against
+            yield (DisputeStatementSet(para, backed_in, sess, 0, everyone & ~old),)
+            if d is None:
+                yield (DisputeStatementSet(para, backed_in, sess, everyone & ~1, 1),)
+                yield (DisputeStatementSet(para, backed_in, sess, 0, 1),)
+                confirmed = (1 << (byzantine_threshold(v) + 1)) - 1
+                if confirmed > 1 and not is_supermajority(confirmed.bit_count(), v):
+                    yield (DisputeStatementSet(para, backed_in, sess, 0, confirmed),)
 
     def upgrades_used(self, s: RuntimeState, para: int) -> int:
         ps = s.paras
@@ -499,6 +600,8 @@ class RuntimeMachine(RuntimeModel, Machine):
         yield RelayBlock(inherents=())  # INC-29: missing
         yield RelayBlock(inherents=(InclusionInherent(), InclusionInherent()))  # INC-29: twice
         n_cores = len(s.scheduler.cores)
+        for sets in self.bad_dispute_plans(s):
+            yield RelayBlock(inherents=(InclusionInherent(disputes=sets),))
         for bfs in (
             # AV-4 forged; under reading=sdk with every bit set, so a kept forgery would count (INC-31)
             (SignBitfield(0, (1 << n_cores) - 1 if is_sdk(self.config) else 0, n_cores, 1 % v if v > 1 else 1),),
@@ -536,3 +639,18 @@ class RuntimeMachine(RuntimeModel, Machine):
         if len(scheduled) > 1:
             two = tuple(self.backed_by_group(mid, q, self.next_head(mid, q)) for q in scheduled[:2])
             yield RelayBlock(inherents=(InclusionInherent((), tuple(reversed(two))),))  # INC-23 order
+
+    def bad_dispute_plans(self, s: RuntimeState) -> Iterator[tuple[DisputeStatementSet, ...]]:
+        """One invalid dispute statement set per check of INC-32 and DSP-9."""
+        v = len(s.validators)
+        yield (DisputeStatementSet(0, 0, s.session + 1, 0, 1),)  # DSP-9: a later session
+        yield (DisputeStatementSet(0, 0, s.session, 0, 1),)  # INC-32: no such candidate
+        if not s.disputable:
+            return
+        sess, para, backed_in = s.disputable[-1]
+        yield (DisputeStatementSet(para, backed_in, sess, 0, 1), DisputeStatementSet(para, backed_in, sess, 0, 2))
+        yield (DisputeStatementSet(para, backed_in, sess, 0, 1 << v),)  # outside the session
+        yield (DisputeStatementSet(para, backed_in, sess, 0, 0),)  # no statement
+        yield (DisputeStatementSet(para, backed_in, sess, 1, 1),)  # both sides
+        if mget(s.disputes, (sess, para, backed_in)) is None:
+            yield (DisputeStatementSet(para, backed_in, sess, 1, 0),)  # opens without invalidity

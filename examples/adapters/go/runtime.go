@@ -43,6 +43,9 @@ func applyBlock(s *RuntimeState, in RelayBlock) (err error) {
 		}
 	}()
 	b := &block{s: s}
+	if s.Frozen != nil && s.Configuration.Current.Reading != "sdk" {
+		fail("DSP-7") // seed: no block builds on a reverted chain
+	}
 	s.Events = []string{}
 	s.Notification = nil
 	s.Now++
@@ -94,6 +97,7 @@ func (b *block) sessionChange(sc SessionChange) {
 	b.event("session_change:scheduler")
 	s.Inclusion.Pending = IntMap[CandidatePendingAvailability]{}
 	b.event("session_change:inclusion")
+	b.pruneDisputes()
 	b.event("session_change:validity")
 	s.Notification = &SessionChangeNotification{
 		Validators: append([]int{}, sc.Validators...), Queued: append([]int{}, sc.Queued...),
@@ -278,6 +282,7 @@ func (b *block) initialize() {
 	b.event("initialize:paras")
 	b.event("initialize:scheduler")
 	b.event("initialize:inclusion")
+	b.closeWindows()
 	b.event("initialize:validity")
 	b.s.HasInitialized = true
 }
@@ -319,6 +324,15 @@ func (b *block) prune() {
 func (b *block) inherent(inh InclusionInherent) {
 	s := b.s
 	var fr []freed
+	if len(inh.Disputes) > 0 {
+		fr = b.processDisputes(inh.Disputes)
+	}
+	if s.Frozen != nil && b.sdk() { // a frozen chain's inherent carries disputes only
+		b.schedule(nil) // the scheduler's initialization still schedules the free cores
+		s.Included = true
+		b.event("inherent:included")
+		return
+	}
 	fr = append(fr, b.processBitfields(inh.Bitfields)...)
 	if b.timeoutActive() {
 		b.event("inherent:collect_pending")
@@ -339,6 +353,11 @@ func (b *block) inherent(inh InclusionInherent) {
 	b.event("inherent:schedule")
 	occupied := b.processCandidates(inh.Backed)
 	b.event("inherent:candidates")
+	var paras []int
+	for _, bc := range inh.Backed {
+		paras = append(paras, bc.Para)
+	}
+	b.noteBacked(paras)
 	b.occupied(occupied)
 	b.event("inherent:occupied")
 	s.Included = true

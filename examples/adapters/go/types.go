@@ -194,19 +194,22 @@ type SessionChangeNotification struct {
 }
 
 type RuntimeState struct {
-	Now            int                        `json:"now"`
-	Session        int                        `json:"session"`
-	Validators     []int                      `json:"validators"`
-	Queued         []int                      `json:"queued"`
-	RandomSeed     int                        `json:"random_seed"`
-	Configuration  ConfigurationState         `json:"configuration"`
-	Paras          ParasState                 `json:"paras"`
-	Scheduler      SchedulerState             `json:"scheduler"`
-	Inclusion      InclusionStorage           `json:"inclusion"`
-	HasInitialized bool                       `json:"has_initialized"`
-	Included       bool                       `json:"included"`
-	Events         []string                   `json:"events"`
-	Notification   *SessionChangeNotification `json:"notification"`
+	Now            int                          `json:"now"`
+	Session        int                          `json:"session"`
+	Validators     []int                        `json:"validators"`
+	Queued         []int                        `json:"queued"`
+	RandomSeed     int                          `json:"random_seed"`
+	Configuration  ConfigurationState           `json:"configuration"`
+	Paras          ParasState                   `json:"paras"`
+	Scheduler      SchedulerState               `json:"scheduler"`
+	Inclusion      InclusionStorage             `json:"inclusion"`
+	HasInitialized bool                         `json:"has_initialized"`
+	Included       bool                         `json:"included"`
+	Disputable     [][3]int                     `json:"disputable"`
+	Disputes       []Pair[[3]int, DisputeState] `json:"disputes"`
+	Frozen         *int                         `json:"frozen"`
+	Events         []string                     `json:"events"`
+	Notification   *SessionChangeNotification   `json:"notification"`
 }
 
 type SignBitfield struct {
@@ -225,8 +228,27 @@ type BackedCandidate struct {
 }
 
 type InclusionInherent struct {
-	Bitfields []SignBitfield    `json:"bitfields"`
-	Backed    []BackedCandidate `json:"backed"`
+	Bitfields []SignBitfield        `json:"bitfields"`
+	Backed    []BackedCandidate     `json:"backed"`
+	Disputes  []DisputeStatementSet `json:"disputes"`
+}
+
+// DisputeStatementSet: the candidate of para Para backed in block BackedIn (session Session);
+// Valid and Invalid are validator bitmasks.
+type DisputeStatementSet struct {
+	Para     int `json:"para"`
+	BackedIn int `json:"backed_in"`
+	Session  int `json:"session"`
+	Valid    int `json:"valid"`
+	Invalid  int `json:"invalid"`
+}
+
+type DisputeState struct {
+	VotesFor     int  `json:"votes_for"`
+	VotesAgainst int  `json:"votes_against"`
+	Start        int  `json:"start"`
+	ConcludedAt  *int `json:"concluded_at"`
+	Outcome      int  `json:"outcome"`
 }
 
 type SessionChange struct {
