@@ -253,6 +253,9 @@ class EscalationMachine(Machine):
     Params = EscalationConfig
     presets = ESCALATION_PRESETS
     default_preset = "tiny"
+    #: each reading reads its own window of duty (DSP-9 under seed, DSP-14 under sdk): the other
+    #: reading's parameter, set to another value, is refused rather than ignored
+    parameter_conditions = {"dispute_sessions": ("reading", "seed"), "dispute_period": ("reading", "sdk")}
 
     def __init__(self, params: EscalationConfig):
         super().__init__(params)

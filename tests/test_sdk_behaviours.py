@@ -285,7 +285,9 @@ def test_the_sdk_delay_mutant_is_caught_by_its_property():
 # seeds keep the candidate's validators on duty one session after it (DSP-9), which `seed` keeps.
 
 def _escalation_in_session(reading: str, session: int, dispute_period: int = 3):
-    m = build("escalation", overrides={"reading": reading, "dispute_period": dispute_period})
+    # dispute_period is read under sdk only (under seed another value is refused, CFG-2)
+    period = {"dispute_period": dispute_period} if reading == "sdk" else {}
+    m = build("escalation", overrides={"reading": reading, **period})
     s = EscalationState(truth_valid=False, byzantine=2, obtainable=True, byz_valid=1, session=session)
     return m, s
 

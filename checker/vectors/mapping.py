@@ -84,7 +84,9 @@ def runtime_rejections() -> set[str]:
             src = Path(inspect.getsourcefile(cls))
             files |= set(src.parent.glob("*.py")) if cls.vector_suite == BLOCK_SUITE else {src}
     pat = re.compile(r'(?:require\([^\n]*?|Rejected\()"([A-Z]+-\d+)"')
-    return {m for f in sorted(files) for m in pat.findall(f.read_text())}
+    # a dual-use machine's guards: ``(condition, "RULE", reason)`` tuples (``Machine.step`` requires each)
+    guard = re.compile(r',\s*"([A-Z]+-\d+)",\s*f?"(?![A-Z]+-\d+")')
+    return {m for f in sorted(files) for p in (pat, guard) for m in p.findall(f.read_text())}
 
 
 def render() -> str:
