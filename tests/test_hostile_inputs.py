@@ -504,3 +504,13 @@ def test_fuzz_adapter_request(request):
     answers = [json.loads(x) for x in out.splitlines()]
     assert isinstance(answers[-1], dict) and answers[-1].get("output") == {"ok": None}
     assert all(isinstance(a, dict) and ("error" in a or "output" in a) for a in answers)
+
+
+@pytest.mark.parametrize("command", ["show", "replay"])
+def test_trace_name_the_system_refuses_is_one_line(command):
+    """A trace name over 255 bytes (ENAMETOOLONG) is refused on one line, exit 2; it raised
+    OSError from the directory test before (found by `make fuzz`)."""
+    name = "a" * 300
+    code, out, err = cli("trace", command, name)
+    assert code == 2 and "File name too long" in err
+    assert_well_behaved(code, out, err)

@@ -61,10 +61,15 @@ def expand_files(items: list[str]) -> list[str]:
     none is a usage error."""
     from pathlib import Path
 
+    from ..outputs import dir_problem
+
     out: list[str] = []
     for item in items:
         p = Path(item)
-        if p.is_dir():
+        problem = dir_problem(item)
+        if problem not in (None, "no such directory", "not a directory"):  # a name the system refuses
+            raise UsageError(f"{item}: {problem}")
+        if problem is None:
             found = sorted(str(f) for f in p.glob("*.itf.json"))
             if not found:
                 raise UsageError(f"{item}: a directory with no *.itf.json files")

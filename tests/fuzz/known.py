@@ -35,7 +35,8 @@ FIXED: dict[str, str] = {
     "untrusted-trace": "5: trace show/replay trust the file (wrong-typed #meta, nondetPicks, args, states)",
     "markup": "6: data printed as Rich markup",
     "output-path": "7: a path that cannot be written or read (a name over 255 bytes, under a file, in /proc), "
-                   "found late (last: --resume and vectors run SUITE with a name over 255 bytes)",
+                   "found late (last: --resume and vectors run SUITE with a name over 255 bytes; trace show/replay with "
+                   "one)",
     "junit-id": "8: a case id that is not a string (with --junit)",
     "two-line-error": "8: a newline in a file name or argument makes the one-line error two",
 }
