@@ -10,7 +10,7 @@ called here, never written again: the outcome is DSP-5's escalation rule
 about; the revert and its timing follow DSP-7 (reading ``seed``: when the dispute's window
 closes, after which no block builds on the chain) and DSP-13 (reading ``sdk``: at once, and the
 chain is frozen: its inherent then carries disputes only). The window of a runtime dispute is
-0 blocks (decision INC-D28), so under ``seed`` the revert comes at the next block's
+0 blocks (decision INC-D29), so under ``seed`` the revert comes at the next block's
 initialization of the Validity module.
 
 A candidate is named by its para and the block that backed it (``backed_in``), which stands
@@ -28,7 +28,7 @@ from ..disputes import is_sdk_freeze_triggered
 from ..escalation import INVALID_OUTCOMES
 from ..readings import is_sdk
 from ..rules import implements
-from ..thresholds import OUTCOME_NONE, OUTCOME_VALID, dispute_outcome
+from ..thresholds import OUTCOME_NONE, OUTCOME_VALID, dispute_outcome, is_dispute_session_kept
 from .common import mget, mset, replace
 
 __all__ = ["DisputeStatementSet", "DisputeState", "RuntimeDisputesModule", "DISPUTE_SESSIONS"]
@@ -108,7 +108,7 @@ class RuntimeDisputesModule:
         current or the previous session, once per block, with statements of the session's
         validators, none on both sides; a set that opens a dispute states invalidity."""
         n = len(st.validators)
-        require(st.session - DISPUTE_SESSIONS <= ds.session <= st.session, "DSP-9",
+        require(is_dispute_session_kept(ds.session, st.session, DISPUTE_SESSIONS), "DSP-9",
                 f"statements of session {ds.session} are not accepted in session {st.session}")
         key = (ds.session, ds.para, ds.backed_in)
         require(key in st.disputable, "INC-32",
