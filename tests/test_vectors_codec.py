@@ -17,6 +17,7 @@ from paraspec.checker.codec import CodecError, SchemaDefs, decode, encode, field
 from paraspec.checker.registry import build, load_all, machine_names
 from paraspec.model.availability import AvailabilityState, EndBlock, SignBitfield
 from paraspec.model.core import MACHINES
+from paraspec.properties.core import MUTANTS
 from paraspec.model.handlers import HANDLERS, generic_shape, handlers_for, snake
 from paraspec.model.inclusion import Block, Collate, Drop, InclusionState, Second, Valid
 
@@ -228,7 +229,7 @@ def test_generic_shape_abstracts_integers_and_keeps_enums():
     assert generic_shape(m, s) == "(((IDLE,0,0),(IDLE,0,0)),(-,-),0,(0,0),(0,0))"
 
 
-def test_every_machine_has_handlers():
+def test_every_machine_has_handlers(monkeypatch):
     from paraspec.checker.vectors.cases import explored_action_classes
 
     for name in MACHINES:
@@ -237,6 +238,30 @@ def test_every_machine_has_handlers():
         assert hs, name
         covered = {c for h in hs for c in h.actions}
         assert set(explored_action_classes(m)) <= covered
+        _halted_lookup_is_the_full_explorations(monkeypatch, m, explored_action_classes(m))
+    m = build("rescue", None, sorted(n for n, x in MUTANTS.items() if x.machine == "rescue")[0])  # a mutant's
+    _halted_lookup_is_the_full_explorations(monkeypatch, m, explored_action_classes(m), unknown=True)
+
+
+def _halted_lookup_is_the_full_explorations(monkeypatch, m, classes, unknown=False):
+    """resolve_handler explores a machine not seen yet (a mutant's, in the adequacy measure and
+    `paraspec adapter --mutant`) only until the action class of the handler asked for appears: it
+    gives the handler the full bounded exploration gives; a name no class has is still an error
+    naming the known handlers, and that exploration, run to its end, is kept as the full one."""
+    from paraspec.checker.vectors import cases as cases_mod
+    from paraspec.checker.vectors.cases import VectorError
+
+    for h in handlers_for(m.name, classes):
+        monkeypatch.setattr(cases_mod, "_ACTION_CLASSES", {})
+        monkeypatch.setattr(cases_mod, "_FIRST_OF_NAME", {})
+        assert cases_mod.resolve_handler(m, h.name) == h, (m.name, h.name)
+        assert cases_mod._ACTION_CLASSES == {}
+    if not unknown:
+        return
+    monkeypatch.setattr(cases_mod, "_ACTION_CLASSES", {})
+    with pytest.raises(VectorError, match="has no handler 'no_such'"):
+        cases_mod.resolve_handler(m, "no_such")
+    assert cases_mod._ACTION_CLASSES == {(type(m), m.params): classes}
 
 
 def test_a_machine_without_declarations_gets_generic_handlers_end_to_end(tmp_path, monkeypatch):

@@ -19,10 +19,10 @@ from typing import Any
 import attrs
 
 from paraspec.model.core import Machine, Rejected
-from paraspec.model.handlers import Handler, handlers_for
+from paraspec.model.handlers import Handler, handlers_for, snake
 
 from ..codec import CodecError, decode, decode_record, encode, json_type
-from ..explore import Exploration, Visitor, explore
+from ..explore import Exploration, Halt, Visitor, explore
 from ..registry import get_machine_class, load_all
 
 __all__ = [
@@ -141,6 +141,8 @@ def decode_input(h: Handler, obj: Any, path: str = "input") -> Any:
 
 #: (machine name, config name) -> action classes met by a bounded exploration
 _ACTION_CLASSES: dict[tuple[str, str], tuple[type, ...]] = {}
+#: (machine class, parameters, handler name) -> the generic handler found by an exploration halted at it
+_FIRST_OF_NAME: dict[tuple[Any, Any, str], Handler] = {}
 
 
 class _ActionClasses(Visitor):
@@ -166,6 +168,25 @@ class _ActionClasses(Visitor):
         return "max_states" if len(ex) >= self.max_states else None
 
 
+class _FirstOfName(_ActionClasses):
+    """The same exploration, halted at the first action class whose generic handler would be
+    named ``name`` (the classes before it are the full exploration's first ones, in the same order)."""
+
+    def __init__(self, machine: Machine, max_states: int, name: str, covered: set[type]):
+        super().__init__(machine, max_states)
+        self.name = name
+        self.covered = covered
+        self.found = False
+
+    def on_transition(self, i: int, succ: tuple) -> None:
+        cls = type(succ[1])
+        if cls not in self.seen:
+            self.seen[cls] = None
+            if cls not in self.covered and snake(cls.__name__) == self.name:
+                self.found = True
+                raise Halt
+
+
 def explored_action_classes(machine: Machine, max_states: int = 3000) -> tuple[type, ...]:
     """The action classes a bounded breadth-first exploration of the machine offers,
     in order of first appearance (how generic handlers are found)."""
@@ -188,6 +209,25 @@ def resolve_handler(machine: Machine, name: str) -> Handler:
     declared = HANDLERS.get(machine.name, {})
     if name in declared:
         return declared[name]
+    # A generic handler: the first action class of the bounded exploration with that name. When the
+    # full exploration is not cached (a mutant's machine, served once per mutant by the adequacy
+    # measure and by `paraspec adapter --mutant`), explore only until that class appears: the
+    # handler is the one the full exploration gives (it depends on that class only), at the cost
+    # of a level or two instead of 3,000 states.
+    key = (type(machine), machine.params)
+    if key not in _ACTION_CLASSES:
+        got = _FIRST_OF_NAME.get((*key, name))
+        if got is not None:
+            return got
+        v = _FirstOfName(machine, 3000, name, {c for h in declared.values() for c in h.actions})
+        explore(v)
+        if v.found:
+            for h in handlers_for(machine.name, tuple(v.seen)):
+                if h.name == name:
+                    _FIRST_OF_NAME[(*key, name)] = h
+                    return h
+        else:
+            _ACTION_CLASSES[key] = tuple(v.seen)  # it ran to its end: the full exploration's classes
     for h in handlers_for(machine.name, explored_action_classes(machine)):
         if h.name == name:
             return h
