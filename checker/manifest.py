@@ -117,7 +117,7 @@ def _pin(path, k: int, raw: dict) -> Pin:
                 raise UsageError(f"{where}: field {key!r} is missing")
             continue
         if not isinstance(raw[key], typ) or (typ is int and (isinstance(raw[key], bool) or raw[key] < 0)):
-            kind = "non-negative integer" if typ is int else {str: "string", list: "list", dict: "table"}[typ]
+            kind = "non-negative integer" if typ is int else {str: "string", list: "list", dict: "table", bool: "boolean"}[typ]
             raise UsageError(f"{where}: field {key!r} must be a {kind}")
     overrides = {str(f): str(v) for f, v in raw.get("set", {}).items()}
     if "reading" in raw:
