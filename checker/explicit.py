@@ -53,6 +53,7 @@ from .results import (
     Verdict,
     property_results,
     stop_on_reached,
+    SymmetryRefused,
 )
 from .trace import Trace
 
@@ -150,7 +151,23 @@ class Checker:
     def run(self) -> Result:
         return attrs.evolve(self._run(), parameters=self.machine.parameter_values())
 
+    def symmetry_refusal(self) -> str | None:
+        """Why the symmetry reduction asked for cannot be applied (None when it can): a property
+        declared ``symmetric=False`` names a particular validator or para, which the machine's
+        permutations move, so the reduced search could miss its violations. It is refused, not
+        silently applied (nor silently dropped): check that property without ``--symmetry``."""
+        if not self.symmetry or getattr(self.machine, "symmetry", None) is None:
+            return None
+        for p in self.properties:
+            if not p.symmetric:
+                return (f"--symmetry: property {p.name} names a particular validator or para, which "
+                        f"{self.machine.name}'s symmetry permutes; check it without --symmetry")
+        return None
+
     def _run(self) -> Result:
+        why = self.symmetry_refusal()
+        if why is not None:
+            raise SymmetryRefused(why)
         if self.chosen_engine() == "vector":
             from .vector import run_vector
 

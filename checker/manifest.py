@@ -19,9 +19,13 @@ The file is TOML, one ``[[pin]]`` table per configuration (``tests/manifest.toml
     depth = 11
     rejects = ["BCK-1", "BCK-2"]
     exceptions = { some_property = "unwitnessed" }   # optional
+    symmetry = true                              # optional, as --symmetry
 
 A run of ``check`` matches a pin when it is of the same machine (not a mutant) with the same
-parameters (``Result.parameters``: the preset's name and every honoured value, overrides applied).
+parameters (``Result.parameters``: the preset's name and every honoured value, overrides applied)
+and the same reduction: a pin with ``symmetry = true`` holds the figures of the search of one state
+per orbit of the machine's declared symmetry (``--symmetry``) and matches only such a run; a pin
+without it matches only a full search. A machine that declares no symmetry takes no such pin.
 A matched run that differs from its pin is a failure, one line naming the pin; a bad manifest is
 one line naming the file, the pin and the field (exit 2).
 """
@@ -36,10 +40,10 @@ import attrs
 from .registry import UsageError, build, properties_of
 from .results import Result, Verdict
 
-__all__ = ["Pin", "load", "problems", "verify"]
+__all__ = ["Pin", "load", "problems", "reduced", "verify"]
 
 _REQUIRED = {"machine": str, "preset": str, "states": int, "transitions": int, "depth": int, "rejects": list}
-_OPTIONAL = {"reading": str, "set": dict, "exceptions": dict}
+_OPTIONAL = {"reading": str, "set": dict, "exceptions": dict, "symmetry": bool}
 _VERDICTS = (Verdict.HOLDS, Verdict.VIOLATED, Verdict.VACUOUS, Verdict.WITNESSED, Verdict.UNWITNESSED)
 
 
@@ -58,14 +62,22 @@ class Pin:
     exceptions: dict[str, str]
     #: the parameters of the configuration (``Machine.parameter_values``), which a run must have
     parameters: dict[str, Any] = attrs.field(eq=False, repr=False)
+    #: the figures are those of the symmetry-reduced search (``--symmetry``)
+    symmetry: bool = False
 
     @property
     def id(self) -> str:
         ov = ",".join(f"{k}={v}" for k, v in self.overrides.items())
-        return f"{self.machine}@{self.preset}" + (f"[{ov}]" if ov else "")
+        return f"{self.machine}@{self.preset}" + (f"[{ov}]" if ov else "") + ("+symmetry" if self.symmetry else "")
 
     def matches(self, r: Result) -> bool:
-        return r.mutant is None and r.machine == self.machine and r.parameters == self.parameters
+        return (r.mutant is None and r.machine == self.machine and r.parameters == self.parameters
+                and reduced(r) == self.symmetry)
+
+
+def reduced(r: Result) -> bool:
+    """Whether the run explored one state per orbit of a symmetry (its engine says so)."""
+    return r.engine.endswith("+symmetry")
 
 
 def load(path: str) -> list[Pin]:
@@ -105,7 +117,7 @@ def _pin(path, k: int, raw: dict) -> Pin:
                 raise UsageError(f"{where}: field {key!r} is missing")
             continue
         if not isinstance(raw[key], typ) or (typ is int and (isinstance(raw[key], bool) or raw[key] < 0)):
-            kind = "non-negative integer" if typ is int else {str: "string", list: "list", dict: "table"}[typ]
+            kind = "non-negative integer" if typ is int else {str: "string", list: "list", dict: "table", bool: "boolean"}[typ]
             raise UsageError(f"{where}: field {key!r} must be a {kind}")
     overrides = {str(f): str(v) for f, v in raw.get("set", {}).items()}
     if "reading" in raw:
@@ -113,9 +125,12 @@ def _pin(path, k: int, raw: dict) -> Pin:
             raise UsageError(f"{where}: 'reading' given both as a field and in 'set'")
         overrides = {"reading": raw["reading"], **overrides}
     try:
-        parameters = build(raw["machine"], raw["preset"], overrides=overrides or None).parameter_values()
+        machine = build(raw["machine"], raw["preset"], overrides=overrides or None)
     except UsageError as e:
         raise UsageError(f"{where}: {e}") from None
+    parameters = machine.parameter_values()
+    if raw.get("symmetry") and getattr(machine, "symmetry", None) is None:
+        raise UsageError(f"{where}: field 'symmetry': {raw['machine']} declares no symmetry")
     names = {p.name for p in properties_of(raw["machine"])}
     exceptions = raw.get("exceptions", {})
     for name, verdict in exceptions.items():
@@ -127,7 +142,7 @@ def _pin(path, k: int, raw: dict) -> Pin:
     if not all(isinstance(r, str) for r in raw["rejects"]):
         raise UsageError(f"{where}: field 'rejects' must list rule IDs (strings)")
     return Pin(raw["machine"], raw["preset"], overrides, raw["states"], raw["transitions"], raw["depth"],
-               frozenset(raw["rejects"]), dict(exceptions), parameters)
+               frozenset(raw["rejects"]), dict(exceptions), parameters, raw.get("symmetry", False))
 
 
 def expected_verdict(pin: Pin, prop) -> str:

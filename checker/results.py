@@ -122,6 +122,10 @@ class CheckpointMismatch(ValueError):
     """A checkpoint that cannot be resumed by this check (one line for the CLI)."""
 
 
+class SymmetryRefused(ValueError):
+    """``--symmetry`` asked for a property the machine's symmetry does not preserve (one line)."""
+
+
 class EngineUnavailable(ValueError):
     """The engine asked for cannot run this check (one line naming why, for the CLI)."""
 

@@ -17,6 +17,7 @@ from .core import Machine, Rejected, register_machine, require
 from .logic import And, Not, Or, and_then, ite, max_, popcount
 from .rules import implements
 from .space import Space, chain, submask
+from .symmetry import Symmetry
 from .thresholds import FREE_CORE_BIT, is_more_than_two_thirds
 
 __all__ = [
@@ -236,6 +237,15 @@ class AvailabilityMachine(Machine):
     #: one core per parachain; the timeout ``t``; the AV-D2 reading; the exploration bound
     parameters = ("n_validators", "n_parachains", "chain_availability_period", "free_core_bit",
                   "max_candidates")
+
+    def __init__(self, params):
+        super().__init__(params)
+        #: AV-D6: the paras (one core each, all configured alike) are interchangeable: no rule
+        #: names a para, and every input naming paras is a bitmask over them (a bitfield's bits, a
+        #: note), permuted alike. The validators are not (AV-3 orders a block's bitfields by index:
+        #: the ``signed`` cursor), so none are declared. ``checker.symmetry`` explores one state per
+        #: orbit under ``--symmetry``; a property naming one para is refused there (``symmetric``).
+        self.symmetry = Symmetry(para_fields=("paras",), n_paras=params.n_parachains)
 
     # -- rules (methods, so mutants can override one) -------------------------------
     # Field arithmetic with the helpers of ``model.logic``: each runs on one state (ints: the

@@ -78,6 +78,10 @@ class Property:
     #: invariants: also an *auxiliary invariant* of ``paraspec prove``, which k-induction
     #: assumes (once it is proved) to prove the machine's other properties
     aux: bool = False
+    #: invariant under the permutations the machine's ``symmetry`` declares (it names no
+    #: particular validator or para, only all of them, or the ones an input names); ``False``
+    #: makes ``--symmetry`` refuse a search that checks it (``Checker.symmetry_refusal``)
+    symmetric: bool = True
 
     @property
     def vectorized(self) -> bool:
@@ -125,7 +129,8 @@ def _doc(fn: Callable) -> str:
     return " ".join((fn.__doc__ or "").split())
 
 
-def always(machine: str, rules: tuple[str, ...] | list[str], witness: Callable | None = None, aux: bool = False):
+def always(machine: str, rules: tuple[str, ...] | list[str], witness: Callable | None = None, aux: bool = False,
+           symmetric: bool = True):
     """Declare an invariant ``pred(m, s) -> bool``.
 
     ``aux=True`` also makes it an auxiliary invariant of ``paraspec prove``: k-induction
@@ -143,7 +148,7 @@ def always(machine: str, rules: tuple[str, ...] | list[str], witness: Callable |
 
 
 def transition(machine: str, rules: tuple[str, ...] | list[str], witness: Callable | None = None,
-               on: tuple[type, ...] | list[type] = ()):
+               on: tuple[type, ...] | list[type] = (), symmetric: bool = True):
     """Declare a transition property ``pred(m, s, a, t) -> bool``.
 
     ``t`` is the next state, or a :class:`model.core.Rejected` when the input was
@@ -153,17 +158,18 @@ def transition(machine: str, rules: tuple[str, ...] | list[str], witness: Callab
 
     def deco(fn):
         _register(Property(fn.__name__, Kind.TRANSITION, machine, tuple(rules), fn, witness, None, _doc(fn),
-                           tuple(on)))
+                           tuple(on), symmetric=symmetric))
         return fn
 
     return deco
 
 
-def sometimes(machine: str, rules: tuple[str, ...] | list[str]):
+def sometimes(machine: str, rules: tuple[str, ...] | list[str], symmetric: bool = True):
     """Declare a reachability witness ``pred(m, s) -> bool``."""
 
     def deco(fn):
-        _register(Property(fn.__name__, Kind.SOMETIMES, machine, tuple(rules), fn, None, None, _doc(fn)))
+        _register(Property(fn.__name__, Kind.SOMETIMES, machine, tuple(rules), fn, None, None, _doc(fn),
+                           symmetric=symmetric))
         return fn
 
     return deco

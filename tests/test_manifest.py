@@ -28,7 +28,8 @@ PINS = load(MANIFEST)
 
 
 def _at_default(pin) -> bool:
-    return pin.parameters == build(pin.machine, None).parameter_values()
+    """A pin ``make check`` checks: the default preset, explored in full."""
+    return pin.parameters == build(pin.machine, None).parameter_values() and not pin.symmetry
 
 
 #: pins whose search another test runs anyway, and compares with the pin there
@@ -40,8 +41,8 @@ OTHERS = [p for p in PINS if not _at_default(p) and p.id not in ELSEWHERE]
 @pytest.mark.parametrize("pin", OTHERS, ids=lambda p: p.id)
 def test_pin(pin):
     r = Checker(build(pin.machine, pin.preset, overrides=pin.overrides or None)).with_properties(
-        properties_of(pin.machine)).run()
-    assert problems(pin, r) == []
+        properties_of(pin.machine)).with_symmetry(pin.symmetry).run()
+    assert pin.matches(r) and problems(pin, r) == []
 
 
 def test_every_machine_has_a_pin_at_its_default_preset():
@@ -66,6 +67,21 @@ def test_make_check_checks_the_manifest():
     plain = [line for line in recipe.splitlines() if "paraspec check" in line
              and not re.search(r"--(all-mutants|mutant|preset|set|reading|property|simulate|symmetry|max-)", line)]
     assert len(plain) == 1 and "--manifest tests/manifest.toml" in plain[0], recipe
+
+
+def test_a_symmetry_pin_matches_only_a_reduced_run():
+    """A pin with ``symmetry = true`` is compared with ``--symmetry`` runs only, a plain pin with full runs."""
+    from paraspec.checker.manifest import reduced
+
+    sym = [p for p in PINS if p.symmetry]
+    assert any(p.id == "availability@tiny+symmetry" for p in sym)
+    m = build("availability", "trio")
+    full = Checker(m).with_properties(properties_of("availability")).with_max_depth(1).run()
+    red = Checker(m).with_properties(properties_of("availability")).with_max_depth(1).with_symmetry().run()
+    assert (reduced(full), reduced(red)) == (False, True)
+    for pin in PINS:
+        if pin.machine == "availability" and pin.preset == "trio":
+            assert pin.matches(red) == pin.symmetry and pin.matches(full) == (not pin.symmetry)
 
 
 # -- the option itself: a run that differs from its pin fails, one line naming the pin ---------------------
@@ -110,6 +126,8 @@ def test_the_manifest_option_passes_on_a_true_pin_and_fails_on_a_wrong_one(tmp_p
     (_CONFIGURATION.format(states=301) + "set = { no_such_field = 1 }\n", "no_such_field"),
     (_CONFIGURATION.format(states=301) + "exceptions = { nope = 'holds' }\n", "configuration has no property 'nope'"),
     ("[[pin]\n", "not a TOML file"),
+    (_CONFIGURATION.format(states=301) + "symmetry = true\n", "field 'symmetry': configuration declares no symmetry"),
+    (_CONFIGURATION.format(states=301) + "symmetry = 1\n", "field 'symmetry' must be a boolean"),
 ])
 def test_a_bad_manifest_is_one_line(tmp_path, capsys, text, message):
     from paraspec.checker.cli import main

@@ -136,12 +136,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _manifest_pins(args: argparse.Namespace):
     """The pins of ``--manifest`` (None without it), read before any search: a bad file is one line,
-    exit 2. Simulation and symmetry reduction do not give the figures a manifest pins."""
+    exit 2. Simulation does not give the figures a manifest pins; a ``--symmetry`` run is compared with
+    the pins marked ``symmetry = true`` (and a machine without a declared symmetry, explored in full,
+    with its plain pins)."""
     if not getattr(args, "manifest", None):
         return None
-    for flag, on in (("--simulate", args.simulate), ("--symmetry", args.symmetry)):
-        if on:
-            raise UsageError(f"--manifest: {flag} does not explore the full space a manifest pins")
+    if args.simulate:
+        raise UsageError("--manifest: --simulate does not explore the full space a manifest pins")
     from ..manifest import load
 
     return load(args.manifest)
@@ -287,6 +288,8 @@ def _search_one(args: argparse.Namespace, machine, props, mutant_name: str | Non
         if engine == "vector":
             raise UsageError("--engine vector: checkpoints are kept by the explicit engine")
         engine = "explicit"
+    if checker.symmetry_refusal() is not None:
+        raise UsageError(checker.symmetry_refusal())
     if mutant_name and not args.keep_going:
         names = {p.name for p in props}
         kills = [k for k in get_mutant(mutant_name).kills if k in names]
