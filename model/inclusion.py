@@ -200,6 +200,9 @@ class InclusionMachine(Machine):
     description = "candidate lifecycle and availability cores ([IG §2.3], [IG §2.5.6–2.5.7])"
     #: liveness: weak fairness of relay-chain blocks (``checker.liveness``): blocks keep coming
     fairness = (Block,)
+    #: the inputs, by name (``step`` is the machine's own, guards then effect, so the contract
+    #: cannot read them off its ``process_<input>`` methods)
+    action_classes = {c.__name__: c for c in (Block, Collate, Drop, Second, SignBitfield, Valid)}
     #: one core per parachain, no parathread cores and no rotation: the other fields of
     #: ``HostConfiguration`` change nothing here
     parameters = ("n_validators", "n_parachains", "chain_availability_period", "backing_threshold",
