@@ -87,7 +87,6 @@ DROP_EXIT = {
 }
 
 
-@implements("INC-2")
 def drop_exit(stage):
     """INC-2: the exit code (:data:`DROP_EXIT`) of a candidate dropped at ``stage`` (dual-use:
     ``stage`` may be a frontier's array)."""
@@ -291,7 +290,6 @@ class InclusionMachine(Machine):
             backable = backable | ite(pp.stage == Stage.BACKABLE, 1 << p, 0)
         return backable
 
-    @implements("INC-9")
     def settle(self, state: InclusionState):
         """INC-9 steps 1–2 of a block: enact the candidates with > 2/3 of the bits (INC-7), time
         out the others that have waited ``chain_availability_period`` blocks (INC-8), freeing their
