@@ -238,9 +238,10 @@ class InclusionMachine(Machine):
         return is_backable(popcount(statements), len(self.group_of(para)),
                            c.backing_threshold, c.minimum_backing_votes)
 
-    @implements("INC-4")
     def may_back(self, pp: ParaPipeline, para: int):
-        """INC-4: a block may carry the para's candidate only once it is backable."""
+        """INC-4 (the guard of ``process_candidates`` that names it): a block may carry the para's
+        candidate only once it is backable. Not a traced rule predicate: a rejected block's vector
+        case reads "its guard rejects the input", as before the machine was vectorized."""
         return pp.stage == Stage.BACKABLE
 
     @implements("INC-7", "AV-6")

@@ -321,8 +321,10 @@ class OccupiedCoreOverwritten(InclusionMachine):
 
 @mutant(M, "inc_second_core", kills=["one_pending_per_para", "type_ok"])
 class SecondCore(InclusionMachine):
-    """A para's backed candidate may occupy any free core, not only its own (its own when it is
-    free, else the first free one), so a para with a candidate pending can get a second one."""
+    """A para's backed candidate may occupy any free core, not only its own, so a para
+    with a candidate pending can get a second one."""
+
+    # its own core when it is free, else the first free one
 
     def _targets(self, cores, a):
         """Per backed para, the core its candidate occupies (-1: none is free)."""
