@@ -43,10 +43,9 @@ from .trace import Trace
 
 __all__ = ["unsupported", "run_vector"]
 
-#: what a transition property sees as the next state of a rejected input (the explicit engine
-#: passes the Rejected value the step returned; the properties only ask whether it is one)
-_REJECTED = Rejected("guard", "rejected by a guard")
-
+#: what a transition property sees as the next state of an input a guard rejected, by rule: the
+#: explicit engine passes the Rejected value the step returned (``inclusion``'s INC-9 property asks
+#: which rule rejected a block)
 _REJECTED_BY: dict[str, Rejected] = {}
 
 
