@@ -184,6 +184,21 @@ def largest_n(budget: float) -> dict:
             "note": "the vectorized engine holds vote masks in int64: N <= 62"}
 
 
+def run_spine() -> dict:
+    """Goal P7 (issue 15): ``paraspec check availability inclusion`` at ``tiny`` (every property, the
+    engine ``auto`` picks), timed in this process."""
+    from paraspec.checker.explicit import Checker
+    from paraspec.checker.registry import build, properties_of
+
+    out: dict = {}
+    for name in ("availability", "inclusion"):
+        t0 = time.perf_counter()
+        r = Checker(build(name, "tiny")).with_properties(properties_of(name)).run()
+        out[name] = {"states": r.states, "engine": r.engine, "ok": r.ok, "wall_s": time.perf_counter() - t0}
+    out["wall_s"] = sum(v["wall_s"] for v in out.values())
+    return out
+
+
 def run_big(n: int = 7) -> dict:
     """A run of more than 10 million states in a fresh process: time and peak memory."""
     code = ("import json, resource, sys; sys.path.insert(0, %r); from benchmarks.run import run_paraspec; "
@@ -271,6 +286,9 @@ def main(argv=None) -> int:
     log(f"bench: paraspec simulation N={sim_n}")
     report["simulation"]["paraspec"] = run_paraspec_sim(sim_n, 2_000_000, 50)
 
+    log("bench: check availability inclusion at tiny (goal P7)")
+    report["spine"] = run_spine()
+
     log("bench: Polkadot-scale block")
     from benchmarks.block import bench_block
 
@@ -298,6 +316,9 @@ def main(argv=None) -> int:
                                       "goal": "<= 0.1"}
         g["raw_rate_vs_spin"] = {"value": ex["paraspec"]["states_per_s"] / ex["spin"]["states_per_s"],
                                  "goal": ">= 0.5"}
+    spin5 = report["exhaustive"].get(5, {}).get("spin")
+    if spin5:
+        g["spine_tiny_vs_spin_n5"] = {"value": report["spine"]["wall_s"] / spin5["search_s"], "goal": "<= 10"}
     if "largest_n" in report:
         g["largest_n_in_60s"] = {"value": report["largest_n"]["largest_n"], "goal": ">= 100"}
     if "largest_n_proof" in report:
@@ -331,6 +352,9 @@ def main(argv=None) -> int:
     print(f"\nPolkadot-scale block ({b['validators']} validators x {b['cores']} cores = {b['bits']:,} bits):")
     print(f"  per-bit loop {b['per_bit_loop_ms']:.2f} ms; per-bitfield (machine) {b['per_bitfield_ms']:.2f} ms; "
           f"block-level {b['block_bitfields_ms']:.2f} ms + process_block {b['process_block_ms']:.2f} ms")
+    sp = report["spine"]
+    print(f"\ncheck availability inclusion at tiny (P7): {sp['wall_s']:.1f} s ("
+          + ", ".join(f"{k} {v['states']:,} states on {v['engine']}" for k, v in sp.items() if k != "wall_s") + ")")
     if "largest_n" in report:
         print(f"\nLargest N decided within 60 s with symmetry: {report['largest_n']['largest_n']}")
     if "largest_n_proof" in report:

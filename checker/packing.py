@@ -20,6 +20,8 @@ from typing import Any, Iterator
 
 import attrs
 
+from paraspec.model.logic import OptionalBatch, _opt_parts as _parts
+
 __all__ = ["Layout", "layout_of"]
 
 
@@ -37,6 +39,9 @@ class Field:
     sub: tuple = ()
     #: an ``enum.IntEnum`` the plain ints are read back into (an enum-valued field, e.g. a status)
     enum: type | None = None
+    #: a tuple of optional records (``X | None``): each element's bit 0 is its presence, the
+    #: record's own fields follow it (all 0 when absent)
+    optional: bool = False
 
 
 def _enum_of(v: Any) -> type | None:
@@ -52,26 +57,31 @@ class Layout:
     """A state's fields side by side. A field's spec is ``(name, bits)`` for an int or a tuple
     of ints (``bits`` per element), or ``(name, ((sub, bits), ...))`` for a tuple of records
     (``attrs`` instances, e.g. one per para), whose own fields are laid out the same way
-    within each record. An ``IntEnum`` value is stored as its int and read back as the enum."""
+    within each record, or ``(name, ((sub, bits), ...), cls)`` for a tuple of optional records of
+    class ``cls`` (``cls | None``, one presence bit each; a batch holds them as
+    :class:`OptionalBatch`). An ``IntEnum`` value is stored as its int and read back as the enum."""
 
     def __init__(self, state_class: type, spec, example: Any):
         self.state_class = state_class
         fields = []
         offset = 0
-        for name, bits in spec:
+        for name, bits, *opt in spec:
             v = getattr(example, name)
             count = len(v) if isinstance(v, tuple) else None
             if isinstance(bits, tuple):  # a tuple of records
                 if not count:
                     raise ValueError(f"layout field {name} of records needs a non-empty tuple")
-                rec = type(v[0])
-                sub, width = [], 0
+                rec = opt[0] if opt else type(v[0])
+                sub, width = [], 1 if opt else 0
                 for sname, sbits in bits:
-                    sub.append(Field(sname, sbits, None, width, enum=_enum_of(getattr(v[0], sname))))
+                    a = attrs.fields_dict(rec)[sname]
+                    sub.append(Field(sname, sbits, None, width,
+                                     enum=a.type if isinstance(a.type, type) and issubclass(a.type, enum.IntEnum)
+                                     else _enum_of(getattr(v[0], sname, None))))
                     width += sbits
                 if sorted(a.name for a in attrs.fields(rec)) != sorted(s.name for s in sub):
                     raise ValueError(f"layout of {rec.__name__} must name every field")
-                fields.append(Field(name, width, count, offset, rec, tuple(sub)))
+                fields.append(Field(name, width, count, offset, rec, tuple(sub), optional=bool(opt)))
             else:
                 fields.append(Field(name, bits, count, offset, enum=_enum_of(v[0] if count else v)))
             offset += fields[-1].bits * (count or 1)
@@ -86,7 +96,8 @@ class Layout:
         return self.bits <= 63
 
     def leaves(self, s: Any) -> Iterator[tuple[str, int, int, Any]]:
-        """Every stored value of a state (or batch): (field name, bits, offset, value)."""
+        """Every stored value of a state (or batch): (field name, bits, offset, value). The
+        fields of an absent optional record are 0 (on a batch: masked by its presence)."""
         for f in self.fields:
             v = getattr(s, f.name)
             if f.count is None:
@@ -96,12 +107,26 @@ class Layout:
                     yield f.name, f.bits, f.offset + i * f.bits, v[i]
             else:
                 for i in range(f.count):
+                    base = f.offset + i * f.bits
+                    r = v[i]
+                    if f.optional:
+                        present, r = _parts(r)
+                        yield f"{f.name}[{i}].present", 1, base, present
+                        if r is None:
+                            continue
+                        if present is not True:
+                            import numpy as np
+
+                            for sf in f.sub:
+                                yield f"{f.name}[{i}].{sf.name}", sf.bits, base + sf.offset, \
+                                    np.where(present, getattr(r, sf.name), 0)
+                            continue
                     for sf in f.sub:
-                        yield f"{f.name}[{i}].{sf.name}", sf.bits, f.offset + i * f.bits + sf.offset, \
-                            getattr(v[i], sf.name)
+                        yield f"{f.name}[{i}].{sf.name}", sf.bits, base + sf.offset, getattr(r, sf.name)
 
     def map(self, s: Any, fn) -> Any:
-        """The state (or batch) with ``fn`` applied to every stored value."""
+        """The state (or batch) with ``fn`` applied to every stored value (an optional record
+        becomes an :class:`OptionalBatch`, its absent fields 0)."""
         vals = {}
         for f in self.fields:
             v = getattr(s, f.name)
@@ -109,6 +134,13 @@ class Layout:
                 vals[f.name] = fn(v)
             elif f.record is None:
                 vals[f.name] = tuple(fn(x) for x in v)
+            elif f.optional:
+                out = []
+                for r in v:
+                    present, r = _parts(r)
+                    out.append(OptionalBatch(fn(present), f.record(**{
+                        sf.name: fn(0 if r is None else getattr(r, sf.name)) for sf in f.sub})))
+                vals[f.name] = tuple(out)
             else:
                 vals[f.name] = tuple(f.record(**{sf.name: fn(getattr(r, sf.name)) for sf in f.sub}) for r in v)
         return self.state_class(**vals)
@@ -140,6 +172,11 @@ class Layout:
             else:
                 off = f.offset
                 for r in v:
+                    if f.optional:
+                        if r is None:
+                            off += f.bits
+                            continue
+                        code |= 1 << off
                     for sf in f.sub:
                         x = getattr(r, sf.name)
                         if x < 0 or x >> sf.bits:
@@ -156,14 +193,22 @@ class Layout:
             elif f.record is None:
                 values[f.name] = tuple(_read(code, f.offset + i * f.bits, f) for i in range(f.count))
             else:
-                values[f.name] = tuple(
-                    f.record(**{sf.name: _read(code, f.offset + i * f.bits + sf.offset, sf) for sf in f.sub})
-                    for i in range(f.count))
+                recs = []
+                for i in range(f.count):
+                    base = f.offset + i * f.bits
+                    r = f.record(**{sf.name: _read(code, base + sf.offset, sf) for sf in f.sub})
+                    if f.optional:
+                        present = (code >> base) & 1
+                        r = (r if present else None) if present.__class__ is int else OptionalBatch(present == 1, r)
+                    recs.append(r)
+                values[f.name] = tuple(recs)
         return self.state_class(**values)
 
     def check(self, s: Any) -> None:
         """Raise ValueError when a field value does not fit its declared bits."""
         for name, bits, _, x in self.leaves(s):
+            if x is True or x is False:
+                continue
             if not 0 <= x < (1 << bits):
                 raise ValueError(f"field {name}={x} does not fit in {bits} bits (layout of "
                                  f"{self.state_class.__name__})")

@@ -43,9 +43,19 @@ from .trace import Trace
 
 __all__ = ["unsupported", "run_vector"]
 
-#: what a transition property sees as the next state of a rejected input (the explicit engine
-#: passes the Rejected value the step returned; the properties only ask whether it is one)
-_REJECTED = Rejected("guard", "rejected by a guard")
+#: what a transition property sees as the next state of an input a guard rejected, by rule: the
+#: explicit engine passes the Rejected value the step returned (``inclusion``'s INC-9 property asks
+#: which rule rejected a block)
+_REJECTED_BY: dict[str, Rejected] = {}
+
+
+def _rejected(rule: str) -> Rejected:
+    """The Rejected value a transition property sees for an input the guard of ``rule`` refused."""
+    got = _REJECTED_BY.get(rule)
+    if got is None:
+        got = _REJECTED_BY[rule] = Rejected(rule, "rejected by a guard")
+    return got
+
 
 #: visited table as a dense byte array when the code space is at most this many bits
 DENSE_BITS = 30
@@ -325,17 +335,21 @@ class _VectorSearch:
                 ok &= _mask(cond, size)
         self.transitions += int(ok.sum())
         tried = ok.copy() if self.trans_for[ai] else None
+        refused = []  # (rule, the rows it rejects first)
         for cond, rule, _ in guards:
             if rule is not None:
                 cond = _mask(cond, size)
-                failed = int((ok & ~cond).sum())
+                fail = ok & ~cond
+                failed = int(fail.sum())
                 if failed:
                     self.rejections[rule] = self.rejections.get(rule, 0) + failed
+                    if tried is not None:
+                        refused.append((rule, np.nonzero(fail)[0]))
                 ok &= cond
-        if tried is not None and (tried & ~ok).any():
-            # the transition properties see the rejected inputs too, as the explicit engine's do
-            bad = np.nonzero(tried & ~ok)[0]
-            self.check_transitions(depth, ai, bad, _take(self.lay, S, bad), _REJECTED)
+        for rule, bad in refused:
+            # the transition properties see the rejected inputs too, as the explicit engine's do (with
+            # the rule that rejected each)
+            self.check_transitions(depth, ai, bad, _take(self.lay, S, bad), _rejected(rule))
         idx = np.nonzero(ok)[0]
         if len(idx) == 0:
             return None

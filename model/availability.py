@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import attrs
 
 from .core import Machine, Rejected, register_machine, require
-from .logic import And, Not, Or, and_then, ite, max_, popcount
+from .logic import And, Not, Or, and_then, is_array, ite, max_, popcount
 from .rules import implements
 from .space import Space, chain, submask
 from .symmetry import Symmetry
@@ -35,6 +35,8 @@ __all__ = [
     "FREE_CORE_BIT",
     "sanitize_bitfields",
     "bitfield_actions",
+    "bitfield_action_space",
+    "bitfield_explored",
 ]
 
 
@@ -112,7 +114,7 @@ def counted_bits(bf: SignBitfield, live: int, free_core_bit: str) -> int:
     candidate); under ``reject`` the block is invalid (decision AV-D2)."""
     if free_core_bit == "bit":
         return bf.bits & live
-    return bf.bits if is_bitfield_counted(bf, live, free_core_bit) else 0
+    return ite(is_bitfield_counted(bf, live, free_core_bit), bf.bits, 0)
 
 
 @implements("INC-31", "AV-1", "AV-2", "AV-3", "AV-4")
@@ -146,6 +148,8 @@ def is_bitfield_counted(bf: SignBitfield, live: int, free_core_bit: str) -> bool
     is ``"reject"`` (polkadot-sdk; decision AV-D2).
     """
     free = bf.bits & ~live
+    if is_array(free):  # a frontier: under ``reject`` the machine's guards refused the free bits
+        return free == 0
     if free == 0:
         return True
     if free_core_bit == "reject":
@@ -179,6 +183,31 @@ def bitfield_actions(n_validators: int, n_cores: int, live_cores: int,
     bad.append(SignBitfield(0, live_cores, n_cores + 1, 0))
     bad.append(SignBitfield(0, live_cores, n_cores, 1 % n_validators if n_validators > 1 else 1))
     return chain(Space(len(later) * per, good), bad)
+
+
+def bitfield_action_space(n_validators: int, n_cores: int) -> tuple:
+    """Every bitfield :func:`bitfield_actions` may list, in any state (a machine's fixed
+    ``action_space``, ``checker.vector``): each validator's bitfield over each subset of cores,
+    and the three malformed inputs for each live mask; :func:`bitfield_explored` says which of
+    them ``bitfield_actions`` lists in a given state."""
+    n, k = n_validators, n_cores
+    per = 1 << k
+    acts: list[Any] = [SignBitfield(v, b, k, v) for v in range(n) for b in range(per)]
+    forger = 1 % n if n > 1 else 1
+    for live in range(per):
+        acts += [SignBitfield(n, live, k, n), SignBitfield(0, live, k + 1, 0), SignBitfield(0, live, k, forger)]
+    return tuple(acts)
+
+
+def bitfield_explored(a: SignBitfield, n_validators: int, n_cores: int, live: Any, signed: Any) -> list:
+    """Whether :func:`bitfield_actions` (``live``, ``signed``) lists the input ``a`` of
+    :func:`bitfield_action_space`, as a guard with rule ``None`` (the search's choice of inputs,
+    not a protocol rule); ``live`` and ``signed`` may be a frontier's arrays."""
+    if a.validator < n_validators and a.length == n_cores and a.signer == a.validator:
+        # a later validator's bitfield, or the last validator's again (empty): the AV-3 input
+        return [(Or(a.validator >= signed, And(a.validator == signed - 1, a.bits == 0)),
+                 None, "not tried after this block's bitfields")]
+    return [(live == a.bits, None, "a malformed input carries the live mask")]
 
 
 @attrs.frozen
@@ -328,18 +357,12 @@ class AvailabilityMachine(Machine):
         return (("paras", per), ("signed", signed))
 
     def action_space(self) -> tuple:
-        """Every input :meth:`actions` may try, in any state: each validator's bitfield over each
-        subset of cores, the three malformed inputs for each live mask, and each note mask.
-        :meth:`explored` says which of them ``actions`` tries in a given state."""
+        """Every input :meth:`actions` may try, in any state: the bitfields of
+        :func:`bitfield_action_space` and each note mask. :meth:`explored` says which of them
+        ``actions`` tries in a given state."""
         c = self.config
-        n, k = c.n_validators, c.n_parachains
-        per = 1 << k
-        acts: list[Any] = [SignBitfield(v, b, k, v) for v in range(n) for b in range(per)]
-        forger = 1 % n if n > 1 else 1
-        for live in range(per):
-            acts += [SignBitfield(n, live, k, n), SignBitfield(0, live, k + 1, 0), SignBitfield(0, live, k, forger)]
-        acts += [EndBlock(note) for note in range(per)]
-        return tuple(acts)
+        return bitfield_action_space(c.n_validators, c.n_parachains) + tuple(
+            EndBlock(note) for note in range(1 << c.n_parachains))
 
     def live_mask(self, state: AvailabilityState):
         """The bitmask of the paras whose candidate is to be determined."""
@@ -356,11 +379,7 @@ class AvailabilityMachine(Machine):
             # exploration bound (not a protocol rule): each para notes at most max_candidates
             return [(And(*[p.noted < c.max_candidates for i, p in enumerate(state.paras) if (a.note >> i) & 1]),
                      None, "a note beyond max_candidates")]
-        if a.validator < c.n_validators and a.length == c.n_parachains and a.signer == a.validator:
-            # a later validator's bitfield, or the last validator's again (empty): the AV-3 input
-            return [(Or(a.validator >= state.signed, And(a.validator == state.signed - 1, a.bits == 0)),
-                     None, "not tried after this block's bitfields")]
-        return [(self.live_mask(state) == a.bits, None, "a malformed input carries the live mask")]
+        return bitfield_explored(a, c.n_validators, c.n_parachains, self.live_mask(state), state.signed)
 
     def rule_guards(self, state: AvailabilityState, a) -> Iterator[tuple[Any, str, str]]:
         """The conditions an input needs, each with the rule that rejects it otherwise, in the

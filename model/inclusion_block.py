@@ -1,10 +1,10 @@
 """A whole block's bitfields at once: ``process_bitfields`` at Polkadot scale.
 
-:meth:`model.inclusion.InclusionMachine.process_sign_bitfield` applies one signed bitfield
-(the explorer's granularity, INC-D2). A relay-chain block carries up to one bitfield
+:meth:`model.inclusion.InclusionMachine.step` applies one signed bitfield (its guards, then
+``process_sign_bitfield``: the explorer's granularity, INC-D2). A relay-chain block carries up to one bitfield
 per validator: 1000 validators × 100 cores at the ``polkadot`` preset, 100k bits.
 :func:`process_bitfields` applies a block's bitfields in one pass with the same rules
-and the same result as applying ``process_sign_bitfield`` to each in order (the test-suite
+and the same result as stepping the machine by each in order (the test-suite
 checks the equality on random blocks):
 
 * every bitfield goes through the one implementation of the structural checks,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["is_symbolic", "is_array", "And", "Or", "Not", "Implies", "and_then", "ite", "div", "mod", "max_", "min_", "popcount"]
+__all__ = ["is_symbolic", "is_array", "And", "Or", "Not", "Implies", "and_then", "ite", "div", "mod", "max_", "min_", "popcount",
+           "OptionalBatch", "is_present", "optional", "opt_ite", "opt_map"]
 
 
 def is_array(*xs: Any) -> bool:
@@ -178,3 +179,82 @@ def _reduce(fn, xs):
     for x in xs[1:]:
         out = fn(out, x)
     return out
+
+
+# -- optional records (``X | None``) on one state and on a frontier -------------------------------
+
+
+class OptionalBatch:
+    """A batch of optional records (``X | None`` per state): ``present`` (a bool array) and
+    ``record``, an instance of the record class whose fields are arrays (their values where
+    ``present`` is False mean nothing: :meth:`Layout.pack` stores 0 there). Reading a field
+    reads the record's."""
+
+    __slots__ = ("present", "record")
+
+    def __init__(self, present: Any, record: Any):
+        self.present = present
+        self.record = record
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.record, name)
+
+
+def is_present(v: Any) -> Any:
+    """Whether an optional value is there: ``v is not None`` on one state, the ``present`` array
+    of a batch (dual-use, as the helpers of :mod:`model.logic`)."""
+    if v is None:
+        return False
+    if v.__class__ is OptionalBatch:
+        return v.present
+    return True
+
+
+def optional(cond: Any, record: Any) -> Any:
+    """``record if cond else None``: on a plain (or symbolic) condition a branch; on a batch
+    condition an :class:`OptionalBatch` (``record`` may itself be one, or None)."""
+    if type(cond).__module__ != "numpy":
+        return record if cond else None
+    if record is None:
+        return None
+    if record.__class__ is OptionalBatch:
+        return OptionalBatch(_np().logical_and(cond, record.present), record.record)
+    return OptionalBatch(cond, record)
+
+
+def _opt_parts(v: Any) -> tuple[Any, Any]:
+    if v is None:
+        return False, None
+    if v.__class__ is OptionalBatch:
+        return v.present, v.record
+    return True, v
+
+
+def opt_ite(cond: Any, a: Any, b: Any) -> Any:
+    """``a if cond else b`` for optional values (each a record, None, or a batch): on a batch
+    condition the two merged state by state."""
+    if type(cond).__module__ != "numpy":
+        return a if cond else b
+    np = _np()
+    import attrs
+
+    pa, ra = _opt_parts(a)
+    pb, rb = _opt_parts(b)
+    if ra is None and rb is None:
+        return None
+    if ra is None or rb is None:
+        rec = ra if rb is None else rb
+    else:
+        rec = type(ra)(**{f.name: np.where(cond, getattr(ra, f.name), getattr(rb, f.name))
+                          for f in attrs.fields(type(ra))})
+    return OptionalBatch(np.where(cond, pa, pb), rec)
+
+
+def opt_map(v: Any, fn) -> Any:
+    """``fn(v)`` for a present optional value, None for an absent one, and on a batch the
+    batch with ``fn`` applied to its record (``present`` kept)."""
+    if v is None:
+        return None
+    if v.__class__ is OptionalBatch:
+        return OptionalBatch(v.present, fn(v.record))
+    return fn(v)

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 from paraspec.model.core import Rejected
 from paraspec.model.inclusion import Block, InclusionMachine, Stage
+from paraspec.model.logic import And, Not, Or, is_present
 
-from .core import mutant, transition
+from .core import mutant, transition, vectorized
 
 M = "inclusion"
 
 
-def _freed(m, s) -> set[int]:
-    """Cores whose pending candidate leaves them in the next block (enacted or timed out)."""
-    return {i for i, c in enumerate(s.cores)
-            if c is not None and (m.is_available(c.votes) or m.is_timed_out(c.age + 1))}
+def _freed(m, s, c):
+    """Core ``c``'s pending candidate leaves it in the next block (enacted or timed out)."""
+    return And(is_present(c), Or(m.is_available(c.votes), m.is_timed_out(c.age + 1)))
 
 
-@transition(M, ["INC-9", "INC-5"], on=[Block], witness=lambda m, s, a, t: bool(_freed(m, s)))
+@vectorized
+def _frees_a_core(m, s, a, t):
+    return Or(*[_freed(m, s, c) for c in s.cores if c is not None])
+
+
+@transition(M, ["INC-9", "INC-5"], on=[Block], witness=_frees_a_core)
+@vectorized
 def freed_core_reusable_in_same_block(m, s, a, t):
     """A block that frees a para's core (enactment or timeout) may occupy it again with
     the para's next backed candidate: availability and timeouts are processed before
@@ -30,9 +36,9 @@ def freed_core_reusable_in_same_block(m, s, a, t):
     if not 0 <= a.backed < (1 << len(s.paras)):
         return True  # the mask names no para
     # the rejection is right only if some backed candidate's core stays occupied
-    free_after = {i for i, c in enumerate(s.cores) if c is None} | _freed(m, s)
-    return any((a.backed >> p) & 1 and s.paras[p].stage == Stage.BACKABLE and m.core_of(p) not in free_after
-               for p in range(len(s.paras)))
+    free_after = [True if c is None else Or(Not(is_present(c)), _freed(m, s, c)) for c in s.cores]
+    return Or(*[And(s.paras[p].stage == Stage.BACKABLE, Not(free_after[m.core_of(p)]))
+                for p in range(len(s.paras)) if (a.backed >> p) & 1])
 
 
 @mutant(M, "inc_candidates_before_availability", kills=["freed_core_reusable_in_same_block"])
@@ -40,9 +46,11 @@ class CandidatesBeforeAvailability(InclusionMachine):
     """Backed candidates are checked against the cores as they were before enactment and
     timeouts, so a core freed in the block cannot be occupied again in it."""
 
-    def process_block(self, state, a):
-        for p in range(len(state.paras)):
-            if (a.backed >> p) & 1 and state.paras[p].stage == Stage.BACKABLE \
-                    and state.cores[self.core_of(p)] is not None:
-                raise Rejected("INC-5", f"core {self.core_of(p)} of para {p} is occupied")
-        return super().process_block(state, a)
+    def rule_guards(self, state, a):
+        if isinstance(a, Block):
+            for p in range(len(state.paras)):
+                if (a.backed >> p) & 1:
+                    core = state.cores[self.core_of(p)]
+                    yield Not(And(state.paras[p].stage == Stage.BACKABLE, is_present(core))), "INC-5", \
+                        f"core {self.core_of(p)} of para {p} is occupied"
+        yield from super().rule_guards(state, a)

@@ -68,7 +68,7 @@ def test_vector_engine_is_chosen_only_when_possible():
     plain = Property("plain", Kind.ALWAYS, "avail_core", ("AC-1",), lambda m, s: True, lambda m, s: True)
     assert Checker(m).with_properties(PROPS).chosen_engine() == "vector"
     assert Checker(m).with_properties([plain]).chosen_engine() == "explicit"
-    assert Checker(build("inclusion", "tiny")).chosen_engine() == "explicit"
+    assert Checker(build("inclusion", "tiny")).chosen_engine() == "vector"
     with pytest.raises(ValueError, match="not marked @vectorized"):
         Checker(m).with_properties([plain]).with_engine("vector").chosen_engine()
 

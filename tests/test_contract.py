@@ -26,6 +26,7 @@ OWN_STEP = {
     "avail_core": "vectorized: its guards are evaluated as masks over a batch of states by the numpy engine, "
                   "so step checks them before the process_<action> effect (which Machine.step dispatches)",
     "availability": "vectorized, as avail_core: step checks its rule_guards, then the process_<action> effect",
+    "inclusion": "vectorized, as availability: step checks its rule_guards, then the process_<action> effect",
 }
 
 #: states explored breadth-first to collect each machine's action classes

@@ -15,8 +15,9 @@ from paraspec.model.inclusion_block import process_bitfields
 
 
 def sequential(m, s, bfs):
+    """One bitfield at a time: the machine's step (its AV-1 .. AV-5 guards, then ``process_sign_bitfield``)."""
     for bf in bfs:
-        s = m.process_sign_bitfield(s, bf)
+        s = m.step(s, bf)
     return s
 
 

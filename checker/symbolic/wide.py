@@ -53,7 +53,7 @@ def wide_applicable(machine: Machine) -> bool:
     offer fewer, the relation would over-approximate the machine, which keeps a proof sound."""
     lay = machine.layout() if type(machine).vectorized else None
     # a tuple of records (``availability``'s paras) is not encoded here yet: flat int fields only
-    return (lay is not None and machine.state_class is not None and all(isinstance(b, int) for _, b in lay)
+    return (lay is not None and machine.state_class is not None and all(isinstance(spec[1], int) for spec in lay)
             and all(callable(getattr(machine, f, None)) for f in ("action_space", "guards", "effect")))
 
 
