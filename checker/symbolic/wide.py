@@ -24,6 +24,13 @@ fields the machine's symmetry declaration names (``Symmetry.validator_args``): t
 field becomes a bit-vector variable ranging over ``0 .. N-1``, so the relation has a
 size independent of N. A proof is for the parameters it ran with, N included; the
 verdict's ``reason``/summary state them and the bit width.
+
+A field may be a tuple of records (``availability``'s paras). The machine's
+``auxiliary_invariants`` join the candidates. Each query asks for all live goals at once
+(a model names the ones it breaks) on a fresh solver, trying a vote count as an ``Int``
+sum (Z3's arithmetic) and as a bit-vector sum (bit-blasted), and, for a concrete action
+still undecided, splitting on the narrow fields (statuses) so that what the step leaves
+unchanged simplifies to the same term.
 """
 
 from __future__ import annotations
