@@ -342,19 +342,24 @@ class AvailabilityMachine(Machine):
     vectorized = True
     state_class = AvailabilityState
 
-    def layout(self):
-        """Bits of each field (``checker.packing``): per para its status, votes (one bit per
-        validator), age (at most ``t``), ``noted`` (at most ``max_candidates``) and the two ghost
-        masks (one bit per candidate); then ``signed``. None when it needs more than 63 bits
-        (the ``polkadot`` preset): the engines then fingerprint the state."""
+    def proof_layout(self):
+        """Bits of each field: per para its status, votes (one bit per validator), age (at most
+        ``t``), ``noted`` (at most ``max_candidates``) and the two ghost masks (one bit per
+        candidate); then ``signed``. Whatever their total (the wide proofs, ``checker.symbolic.wide``)."""
         c = self.config
         mc = c.max_candidates
         per = (("status", 2), ("votes", c.n_validators), ("age", c.chain_availability_period.bit_length()),
                ("noted", mc.bit_length()), ("enacted", mc), ("timed_out", mc))
-        signed = c.n_validators.bit_length()
-        if sum(b for _, b in per) * c.n_parachains + signed > 63:
+        return (("paras", per), ("signed", c.n_validators.bit_length()))
+
+    def layout(self):
+        """:meth:`proof_layout` for the compact code (``checker.packing``); None when it needs
+        more than 63 bits (the ``polkadot`` preset): the engines then fingerprint the state."""
+        spec = self.proof_layout()
+        (_, per), (_, signed) = spec
+        if sum(b for _, b in per) * self.config.n_parachains + signed > 63:
             return None
-        return (("paras", per), ("signed", signed))
+        return spec
 
     def action_space(self) -> tuple:
         """Every input :meth:`actions` may try, in any state: the bitfields of

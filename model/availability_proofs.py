@@ -8,12 +8,12 @@ shape means.
 
 from __future__ import annotations
 
-from .availability import ParaAvailability, Status
-from .logic import And, Implies, Or, ite
+from .availability import ParaAvailability, SignBitfield, Status
+from .logic import And, Implies, Or, ite, max_
 from .proofs import CountingModel, Invariant
 from .thresholds import is_more_than_two_thirds
 
-__all__ = ["symbolic_domain", "AUXILIARY_INVARIANTS", "COUNTING_MODELS"]
+__all__ = ["symbolic_domain", "AUXILIARY_INVARIANTS", "COUNTING_MODELS", "VALIDATOR_ARGS"]
 
 
 def symbolic_domain(c) -> dict[str, tuple[int, int]]:
@@ -29,28 +29,29 @@ def symbolic_domain(c) -> dict[str, tuple[int, int]]:
     }
 
 
-def serials_consistent(m, s) -> bool:
-    """availability: a para's outcome bits name only candidates noted so far; the candidate
-    to be determined has no outcome yet, an available one is enacted, an unavailable one
-    timed out."""
+def serials_consistent(m, s):
+    """availability: a para's outcome bits name only candidates noted so far (at most
+    max_candidates, the exploration bound); the candidate to be determined has no outcome
+    yet, an available one is enacted, an unavailable one timed out."""
+    S = Status
+    out = []
     for p in s.paras:
         seen = p.enacted | p.timed_out
-        if seen >= (1 << p.noted):
-            return False
-        if p.status != Status.NO_CANDIDATE:
-            if p.noted < 1:
-                return False
-            bit = 1 << (p.noted - 1)
-            if p.status == Status.TO_BE_DETERMINED and seen & bit:
-                return False
-            if p.status == Status.AVAILABLE and (not p.enacted & bit or p.timed_out & bit):
-                return False
-            if p.status == Status.UNAVAILABLE and (not p.timed_out & bit or p.enacted & bit):
-                return False
-    return True
+        bit = 1 << max_(p.noted - 1, 0)
+        out.append(And(p.noted <= m.config.max_candidates, seen < (1 << p.noted), Or(p.status == S.NO_CANDIDATE, And(
+            p.noted >= 1,
+            Implies(p.status == S.TO_BE_DETERMINED, seen & bit == 0),
+            Implies(p.status == S.AVAILABLE, And(p.enacted & bit != 0, p.timed_out & bit == 0)),
+            Implies(p.status == S.UNAVAILABLE, And(p.timed_out & bit != 0, p.enacted & bit == 0))))))
+    return And(*out)
 
 
 AUXILIARY_INVARIANTS = (Invariant.of(serials_consistent),)
+
+#: the action fields that name one validator in a well-formed bitfield (the validator and its
+#: signer): the wide proofs (``checker.symbolic.wide``) stand one template with a symbolic
+#: validator for the bitfields of every validator, so the relation's size does not grow with N
+VALIDATOR_ARGS = ((SignBitfield, ("validator", "signer")),)
 
 
 # -- counting abstraction: one para's candidate as (status, votes, age) -----------------------------

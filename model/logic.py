@@ -111,11 +111,45 @@ def Implies(a: Any, b: Any) -> Any:
     return (not a) or bool(b)
 
 
+#: The width of the Z3 bit-vectors a rule is run on, while an engine encodes with them
+#: (:func:`bitvector_constants`): an ``ite`` of a symbolic condition between two integer
+#: constants is then a bit-vector, as its other operands are (Z3 would make it an ``Int``),
+#: and so is a ``popcount`` (a count of at most the width fits it).
+_BV_WIDTH: list[int] = []
+_BV_COUNT: list[bool] = []
+
+
+class bitvector_constants:
+    """``with bitvector_constants(w):`` rules see integer constants chosen by a symbolic
+    condition as ``w``-bit vectors (``checker.symbolic.wide``); outside it, Z3 ``Int``.
+    ``bv_count``: a ``popcount`` is a bit-vector too (else an ``Int`` sum: the solver's
+    arithmetic suits some queries, bit-blasting others)."""
+
+    def __init__(self, width: int, bv_count: bool = True):
+        self.width = width
+        self.bv_count = bv_count
+
+    def __enter__(self):
+        _BV_WIDTH.append(self.width)
+        _BV_COUNT.append(self.bv_count)
+
+    def __exit__(self, *exc):
+        _BV_WIDTH.pop()
+        _BV_COUNT.pop()
+
+
 def ite(c: Any, a: Any, b: Any) -> Any:
     if c.__class__ is bool or c.__class__ is int:  # a plain condition picks a branch, whatever it holds
         return a if c else b
     if is_symbolic(c, a, b):
-        return _z3().If(c, a, b)
+        z3 = _z3()
+        if _BV_WIDTH and isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) \
+                and not isinstance(b, bool):
+            w = _BV_WIDTH[-1]
+            if max(abs(int(a)), abs(int(b))).bit_length() >= w:  # it would wrap: no silent change of value
+                raise OverflowError(f"a constant of ite({a}, {b}) is wider than the {w}-bit vectors")
+            a, b = z3.BitVecVal(int(a), w), z3.BitVecVal(int(b), w)
+        return z3.If(c, a, b)
     if is_array(c, a, b):
         return _np().where(c, a, b)
     return a if c else b
@@ -165,6 +199,12 @@ def popcount(x: Any, width: int | None = None) -> Any:
     if is_symbolic(x):
         z3 = _z3()
         w = width if width is not None else x.size()
+        if _BV_WIDTH and _BV_COUNT[-1] and _BV_WIDTH[-1] == x.size():  # a bit-vector count, as wide as the vectors
+            k = w.bit_length() + 1  # a count of at most w bits fits k bits: add in k, then extend
+            terms = [z3.ZeroExt(k - 1, z3.Extract(i, i, x)) for i in range(w)]
+            while len(terms) > 1:  # a balanced tree of adders
+                terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+            return z3.ZeroExt(x.size() - k, terms[0]) if x.size() > k else terms[0]
         return z3.Sum([z3.If(z3.Extract(i, i, x) == 1, 1, 0) for i in range(w)])
     if is_array(x):
         np = _np()

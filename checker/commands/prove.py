@@ -50,6 +50,11 @@ def register(sub) -> None:
     p.add_argument("--property", action="append", default=[], metavar="NAME",
                    help="prove only the properties matching NAME (a name, MACHINE.NAME or a glob; repeatable); "
                         "the auxiliary invariants declared with aux=True are still used (and proved)")
+    p.add_argument("--route", choices=("auto", "symbolic", "wide"), default="auto",
+                   help="how a machine is proved: k-induction over the symbolic executor's encoding "
+                        "(masks up to 16 bits), 1-induction over bit-vectors as wide as the masks (a machine "
+                        "with dual-use rules: avail_core, availability, any N), or auto (default: wide when "
+                        "the masks do not fit the executor)")
     p.add_argument("--no-strengthening", action="store_true",
                    help="k-induction without the auxiliary invariants the machines declare")
     p.add_argument("--crosscheck", type=_args.nonneg_int, metavar="D",
@@ -180,9 +185,10 @@ def _prove_selected(args, lemmas, machines, mutants, overrides, console: Console
         props = selected[name]
         if args.crosscheck is not None:
             crosscheck_failures += _crosscheck(m, props, args.crosscheck, console, args.quiet)
-        if m.symbolic_domain() is None and wide_applicable(m):  # masks of any width: N >= 100
+        if _wide_route(m, args.route, wide_applicable):  # masks of any width: N >= 100
             proof, its = R.prove_wide_item(m, props, timeout=args.timeout,
-                                           assume=[] if args.no_strengthening else properties_of(name))
+                                           assume=[] if args.no_strengthening else properties_of(name),
+                                           use_aux=not args.no_strengthening)
         else:
             proof, its = R.prove_machine_item(m, props, max_k=args.depth or 4, timeout=args.timeout,
                                               use_aux=not args.no_strengthening,
@@ -203,6 +209,21 @@ def _prove_selected(args, lemmas, machines, mutants, overrides, console: Console
             items.append(R.Item("lemma", lm.name, lm.rules, r.verdict, r.elapsed, lm.doc, mu.machine, None,
                                 mu.name, "lemma", expect_proof=False, decides=False))
     return items, runs, crosscheck_failures
+
+
+def _wide_route(m, route: str, wide_applicable) -> bool:
+    """Whether a machine is proved over wide bit-vectors (``checker.symbolic.wide``): asked for
+    (``--route wide``), or by default when the machine declares no symbolic domain or one whose
+    values need more bits than the symbolic executor's ``WIDTH`` (a vote mask over more than
+    about 14 validators), and its rules are dual-use."""
+    if route == "symbolic" or not wide_applicable(m):
+        return False
+    if route == "wide":
+        return True
+    from ..symbolic.symexec import WIDTH
+
+    dom = m.symbolic_domain()
+    return dom is None or max(hi for _, hi in dom.values()).bit_length() >= WIDTH - 1
 
 
 def _caught(items, mutant: str) -> str:

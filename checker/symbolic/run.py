@@ -120,14 +120,14 @@ def prove_machine_item(machine: Machine, properties: list[Property], max_k: int 
 
 
 def prove_wide_item(machine: Machine, properties: list[Property], timeout: float | None = 120.0,
-                    assume: Iterable[Property] = ()) -> tuple[MachineProof, list[Item]]:
+                    assume: Iterable[Property] = (), use_aux: bool = True) -> tuple[MachineProof, list[Item]]:
     """1-induction over bit-vectors as wide as the machine's masks (``checker.symbolic.wide``):
     for a vectorized machine, at any validator count; ``assume``: the machine's other
-    invariants, candidates for the strengthening."""
+    invariants, candidates for the strengthening; ``use_aux``: its auxiliary invariants too."""
     from .wide import prove_wide
 
     start = time.perf_counter()
-    verdicts, summary = prove_wide(machine, properties, timeout, assume)
+    verdicts, summary = prove_wide(machine, properties, timeout, assume, aux=use_aux)
     proof = MachineProof(machine.name, machine.preset, machine.mutant_name, verdicts, 1, -1,
                          time.perf_counter() - start, summary)
     return proof, _prop_items(proof, machine, properties, "k-induction")
