@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from paraspec.model.core import Rejected
 from paraspec.model.runtime.common import mdel, mget, mhas, replace
-from paraspec.model.runtime.paras import ParasBlock, ParasMachine, ParasState, PastCodeMeta, ValidationCodeQuery
+from paraspec.model.runtime.paras import DeregisterPara, ParasBlock, ParasMachine, ParasState, PastCodeMeta, ValidationCodeQuery
 
 from .core import always, mutant, sometimes, transition
 
@@ -185,6 +185,22 @@ def paras_change_only_at_session_boundary(m, s, a, t):
     return t.paras.parachains == s.paras.parachains and t.paras.parathreads == s.paras.parathreads
 
 
+def _cleans_up_unknown_para(s, a) -> bool:
+    return (isinstance(a.call, DeregisterPara) and a.call.origin == "root" and not a.session_change
+            and a.call.para not in s.paras.parachains + s.paras.parathreads and not mhas(s.paras.upcoming, a.call.para))
+
+
+@transition(M, ["PAR-2"], on=[ParasBlock], witness=lambda m, s, a, t: _cleans_up_unknown_para(s, a))
+def cleanup_of_unknown_para_changes_nothing(m, s, a, t):
+    """The cleanup of a para neither registered nor upcoming is refused (PAR-2) under
+    reading=seed, and under reading=sdk accepted without queueing anything (PAR-D9)."""
+    if not _cleans_up_unknown_para(s, a):
+        return True
+    if getattr(m.params, "reading", "seed") != "sdk":
+        return isinstance(t, Rejected) and t.rule_id == "PAR-2"
+    return _accepted(t) and t.paras.outgoing == s.paras.outgoing and t.paras.actions_queue == s.paras.actions_queue
+
+
 @transition(M, ["PAR-2"], on=[ParasBlock], witness=lambda m, s, a, t: a.session_change and s.paras.outgoing)
 def outgoing_code_kept(m, s, a, t):
     """A para cleaned up at a session change keeps its last code available for the
@@ -325,6 +341,15 @@ class CleanupKeepsHead(ParasMachine):
         gone = _due(ps, session) & set(ps.outgoing)
         kept = tuple((p, h) for p, h in ps.heads if p in gone)
         return replace(out, heads=tuple(sorted(out.heads + kept)))
+
+
+@mutant(M, "par_sdk_cleanup_of_unknown_para_refused", kills=["cleanup_of_unknown_para_changes_nothing"],
+        overrides={"reading": "sdk"})
+class SdkCleanupOfUnknownParaRefused(ParasMachine):
+    """Under reading=sdk the cleanup of a para with no lifecycle is still refused (PAR-D9)."""
+
+    def is_cleanup_noop(self, ps, para, cfg):
+        return False
 
 
 @mutant(M, "par_sdk_next_session", kills=["paras_change_at_session_delay"], overrides={"reading": "sdk"})

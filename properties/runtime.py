@@ -337,16 +337,18 @@ def heads_change_only_by_enactment(m, s, a, t):
 @transition(M, ["INC-22", "PAR-4"], on=[RelayBlock], witness=lambda m, s, a, t: _accepted(t) and any(
     mget(s.inclusion.pending, p).new_code is not None for p in _paras(t, "enacted")))
 def upgrade_scheduled_at_enactment(m, s, a, t):
-    """Enacting a candidate that carries new code schedules it for the candidate's
-    relay parent plus ``validation_upgrade_delay``."""
+    """Enacting a candidate that carries new code schedules it for
+    ``validation_upgrade_delay`` blocks after the candidate's relay parent under
+    reading=seed, after the block that enacts it under reading=sdk (INC-D28)."""
     if not _accepted(t):
         return True
     for p in _paras(t, "enacted"):
         cpa = mget(s.inclusion.pending, p)
         if cpa.new_code is None:
             continue
+        base = t.now if is_sdk(_cfg(t)) else cpa.relay_parent
         if (mget(t.paras.future_code_upgrades, p), mget(t.paras.future_code, p)) != \
-                (cpa.relay_parent + _cfg(t).validation_upgrade_delay, cpa.new_code):
+                (base + _cfg(t).validation_upgrade_delay, cpa.new_code):
             return False
     return True
 
@@ -746,6 +748,16 @@ class UpgradeDelayIgnored(RuntimeMachine):
         if cpa.new_code is not None:
             ps = self.process_schedule_code_upgrade(ps, cpa.para, cpa.new_code, cpa.relay_parent + 1)
         return self.process_note_new_head(ps, cpa.para, cpa.head, cpa.relay_parent, now)
+
+
+@mutant(M, "rt_sdk_upgrade_from_relay_parent", kills=["upgrade_scheduled_at_enactment"],
+        overrides={"reading": "sdk"})
+class SdkUpgradeFromRelayParent(RuntimeMachine):
+    """Under reading=sdk an enacted upgrade is still scheduled ``validation_upgrade_delay``
+    blocks after the candidate's relay parent, not after the enacting block (INC-D28)."""
+
+    def candidate_upgrade_expected_at(self, relay_parent, enacted_in, cfg):
+        return relay_parent + cfg.validation_upgrade_delay
 
 
 @mutant(M, "rt_upgrade_frequency_unchecked", kills=["upgrades_respect_frequency"])

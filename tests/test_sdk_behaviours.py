@@ -263,6 +263,22 @@ def test_no_registration_of_an_offboarding_para_nor_cleanup_of_an_onboarding_one
     assert ps["outgoing"] == [1] and sorted(ps["upcoming"]) == ["5"]
 
 
+@pytest.mark.parametrize("reading, event", [("sdk", "call:DeregisterPara"), ("seed", "call_failed:DeregisterPara:PAR-2")])
+def test_cleanup_of_a_para_with_no_lifecycle_is_a_no_op_under_sdk(reading, event):
+    """sdk `schedule_para_cleanup`: "no-op if para is not registered at all" (`Ok`, nothing queued;
+    decision PAR-D9); the seed reading refuses it (PAR-2). Para 6 was never registered; para 1 is
+    cleaned up and then, once removed, cleaned up again."""
+    (ps,) = _paras_after(reading, [{"call": "deregister_para", "para": 6}], [])
+    assert [e for e in ps["events"] if e.startswith("call")] == [event]
+    assert ps["outgoing"] == [] and ps["actions_queue"] == []
+    delay = 2 if reading == "sdk" else 1
+    after = _paras_after(reading, [{"call": "deregister_para", "para": 1}],
+                         [dict(_SC)] * delay + [{"calls": [{"call": "deregister_para", "para": 1}]}])
+    assert 1 not in after[-1]["parachains"]
+    assert [e for e in after[-1]["events"] if e.startswith("call")] == [event]
+    assert after[-1]["outgoing"] == [] and after[-1]["actions_queue"] == []
+
+
 def test_the_sdk_delay_mutant_is_caught_by_its_property():
     """The `paras` machine under sdk: `par_sdk_next_session` (the seed's delay kept) breaks
     `paras_change_at_session_delay` on the first registration it explores."""
@@ -276,6 +292,88 @@ def test_the_sdk_delay_mutant_is_caught_by_its_property():
         s = next(iter(m.init()))
         a = ParasBlock(call=RegisterPara(2, parachain=True, head=0, code=102))
         assert bool(prop.predicate(m, s, a, m.step(s, a))) is holds
+# -- INC-22, decision INC-D28: inclusion/mod.rs enact_candidate, paras/mod.rs proceed_with_upgrade -------
+# The facts: sdk's `enact_candidate` hands `paras::schedule_code_upgrade` the number of the block that
+# includes (enacts) the candidate, and `proceed_with_upgrade` sets `expected_at` to that block plus
+# `validation_upgrade_delay` (and at least `now + minimum_validation_upgrade_delay`, the pre-check's
+# acceptance; no pre-check on this path here, CFG-D6). `note_new_head` applies the upgrade with the first
+# head whose relay parent is at or after `expected_at`; the replaced code is pruned once
+# `code_retention_period` has passed. The seeds ([IG §2.5.6]) count the delay from the relay parent.
+
+def _upgrade_run(reading: str, delay: int, enact_in: int, blocks: int) -> list[dict]:
+    """Para 0's candidate carries code 500 in block 1 (relay parent 0) and is made available in block
+    ``enact_in``; from then on every block makes para 0's pending candidate available and backs the next."""
+    doc = {"preset": "tiny",
+           "genesis": {"config": {"validation_upgrade_delay": delay, "validation_upgrade_frequency": 2,
+                                  "acceptance_period": 0, "chain_availability_period": 4,
+                                  "group_rotation_frequency": 10},
+                       "paras": [{"id": 0, "parachain": True, "head": 0, "code": 100}]},
+           "blocks": [{"backed_candidates": [{"para": 0, "head": 1, "backers": "group", "new_code": 500}]}]}
+    head = 1
+    for n in range(2, blocks + 1):
+        block: dict = {}
+        if n >= enact_in:
+            head += 1
+            block = {"bitfields": [{"validators": "all", "bits": "1"}],
+                     "backed_candidates": [{"para": 0, "head": head, "backers": "group"}]}
+        doc["blocks"].append(block)
+    out = run_scenario(doc, reading=reading, every_state=True)
+    assert all(b["outcome"] == "ok" for b in out["blocks"]), [b.get("reason") for b in out["blocks"]]
+    return [dict(b["state"]["paras"], number=b["number"], events=b.get("events", [])) for b in out["blocks"]]
+
+
+def _expected_at(reading: str, enact_in: int, delay: int) -> int:
+    return (enact_in if reading == "sdk" else 0) + delay
+
+
+@pytest.mark.parametrize("reading", READINGS)
+@pytest.mark.parametrize("delay, enact_in", [(2, 2), (3, 2), (2, 3)])
+def test_expected_at_counts_from_the_reading_s_block(reading, delay, enact_in):
+    """sdk: `expected_at` = the enacting block + delay; seed: the relay parent (0) + delay. The upgrade
+    is applied by the candidate enacted in the block after the first relay parent >= expected_at, and the
+    old code pruned in the block after that (code_retention_period 0)."""
+    expected_at = _expected_at(reading, enact_in, delay)
+    applied_in, pruned_in = expected_at + 2, expected_at + 3
+    after = _upgrade_run(reading, delay, enact_in, blocks=pruned_in)
+    for ps in after:
+        n = ps["number"]
+        assert ps["future_code_upgrades"] == ({"0": expected_at} if enact_in <= n < applied_in else {}), n
+        assert ps["code"]["0"] == (500 if n >= applied_in else 100), n
+        assert ps["past_code"] == ({f"0@{expected_at}": 100} if n == applied_in else {}), n
+    assert f"enacted:0" in after[enact_in - 1]["events"]
+    assert after[-1]["past_code_meta"]["0"]["last_pruned"] == expected_at
+
+
+def test_under_sdk_an_upgrade_applies_in_block_6_and_is_pruned_in_block_7():
+    """The smallest sdk configuration (validation_upgrade_delay 2, sdk's `check_consistency` refusing
+    less): signalled in block 1, enacted in block 2, expected at 4, applied in 6, pruned in 7 (the
+    `runtime` machine explores these two blocks past its five under sdk, RT-D4)."""
+    after = _upgrade_run("sdk", 2, 2, blocks=7)
+    assert [ps["number"] for ps in after if ps["code"]["0"] == 500][0] == 6
+    assert after[5]["past_code"] == {"0@4": 100} and after[6]["past_code"] == {}
+
+
+def test_the_sdk_expected_at_mutant_is_caught_by_its_property():
+    """The `runtime` machine under sdk: `rt_sdk_upgrade_from_relay_parent` (the seed's count kept)
+    breaks `upgrade_scheduled_at_enactment` when the upgrade candidate is enacted."""
+    from paraspec.properties.core import MUTANTS, PROPERTIES
+
+    prop = PROPERTIES["runtime"]["upgrade_scheduled_at_enactment"]
+    params = build("runtime", overrides={"reading": "sdk"}).params
+    for cls, holds in ((build("runtime", overrides={"reading": "sdk"}).__class__, True),
+                       (MUTANTS["rt_sdk_upgrade_from_relay_parent"].cls, False)):
+        m = cls(params)
+        s = next(iter(m.init()))
+        a = next(a for a in m.actions(s) if a.session_change is None and not a.calls and a.inherents
+                 and any(c.new_code is not None for c in a.inherents[0].backed))
+        s = m.step(s, a)
+        a = next(a for a in m.actions(s) if a.session_change is None and not a.calls and a.inherents
+                 and len(a.inherents[0].bitfields) == len(s.validators))
+        t = m.step(s, a)
+        assert "enacted:0" in t.events
+        assert bool(prop.predicate(m, s, a, t)) is holds
+
+
 # -- DSP-14, decision DSP-D3: disputes.rs process_checked_dispute_data / filter_dispute_data ---------
 # The facts of sdk's `test_provide_multi_dispute_is_providing`: with a new session at every block, a
 # statement set for a candidate of session 1 (its backing vote and an explicit invalid vote) is processed

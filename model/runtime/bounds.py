@@ -62,6 +62,13 @@ class RuntimeBounds:
     n_parathreads: int
     #: relay blocks explored
     max_blocks: int
+    #: blocks explored after ``max_blocks`` while a candidate's code upgrade is in flight (due
+    #: with the pending candidate of its para, or applied with its old code not yet pruned): one
+    #: block each, the honest progress block (every pending core made available, every
+    #: scheduled para backed); 2 under ``reading=sdk``, where ``expected_at`` counts from the
+    #: enacting block (decision INC-D28), so an upgrade is applied in block 6 and its old
+    #: code pruned in block 7 at the earliest; 0 under ``reading=seed``
+    tail_blocks: int
     #: session changes explored, and the random seeds a session change may bring
     max_sessions: int
     genesis_seed: int
@@ -78,14 +85,17 @@ class RuntimeBounds:
         """The bounds of the exploration from ``genesis``: its ``n_parachains``
         parachains and one parathread at genesis, five blocks, one session change (two
         under ``reading=sdk``, where a registration takes effect at session + 2: PAR-10),
-        one upgrade per para, the next para id registered by governance."""
+        one upgrade per para, the next para id registered by governance; under
+        ``reading=sdk`` two more blocks while an upgrade is in flight (INC-D28)."""
         n_parathreads = 1
+        sdk = getattr(genesis, "reading", "seed") == "sdk"
         return cls(
             genesis=genesis,
             n_parachains=genesis.n_parachains,
             n_parathreads=n_parathreads,
             max_blocks=5,
-            max_sessions=2 if getattr(genesis, "reading", "seed") == "sdk" else 1,
+            tail_blocks=2 if sdk else 0,
+            max_sessions=2 if sdk else 1,
             genesis_seed=1,
             seeds=(2,),
             max_upgrades=1,

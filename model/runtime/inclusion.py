@@ -179,10 +179,11 @@ class InclusionModule:
     def enact_candidate(self, ps: ParasState, cpa: CandidatePendingAvailability, now: int,
                         cfg: HostConfiguration) -> ParasState:
         """``enact_candidate`` (INC-22): schedule the candidate's code upgrade for
-        ``relay_parent + validation_upgrade_delay``, then note its new head."""
+        ``validation_upgrade_delay`` blocks from its relay parent (``reading=seed``) or from
+        ``now``, the enacting block (``reading=sdk``; decision INC-D28), then note its new head."""
         if cpa.new_code is not None:
             ps = self.process_schedule_code_upgrade(ps, cpa.para, cpa.new_code,
-                                                    cpa.relay_parent + cfg.validation_upgrade_delay)
+                                                    self.candidate_upgrade_expected_at(cpa.relay_parent, now, cfg))
         return self.process_note_new_head(ps, cpa.para, cpa.head, cpa.relay_parent, now)
 
     @implements("INC-27")

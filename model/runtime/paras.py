@@ -134,6 +134,18 @@ class ParasModule:
         numbered at least ``expected_at``."""
         return relay_parent >= expected_at
 
+    @implements("INC-22")
+    def candidate_upgrade_expected_at(self, relay_parent: int, enacted_in: int, cfg: Any) -> int:
+        """INC-22 (decision INC-D28): the ``expected_at`` of the code upgrade a candidate with
+        relay parent ``relay_parent`` signals, when block ``enacted_in`` enacts it:
+        ``validation_upgrade_delay`` blocks from the relay parent under ``reading=seed``
+        ([IG §2.5.6] ``enact_candidate``), from the enacting block under ``reading=sdk``
+        (polkadot-sdk ``inclusion::enact_candidate`` passes the block number of the
+        candidate's inclusion to ``paras::schedule_code_upgrade``; ``proceed_with_upgrade``
+        counts ``validation_upgrade_delay`` from it, and ``minimum_validation_upgrade_delay``
+        from the pre-check's acceptance, which CFG-D6 leaves out)."""
+        return (enacted_in if is_sdk(cfg) else relay_parent) + cfg.validation_upgrade_delay
+
     @implements("PAR-7")
     def is_prunable(self, activated_at: int, now: int, acceptance_period: int) -> bool:
         """PAR-7: code replaced in block ``activated_at`` is kept for the acceptance
@@ -217,12 +229,24 @@ class ParasModule:
     def process_schedule_para_cleanup(self, ps: ParasState, call: DeregisterPara, session: int,
                                       cfg: Any) -> ParasState:
         """``schedule_para_cleanup``: the para is removed at the start of session
-        ``session + session_delay(cfg)`` (PAR-2, PAR-10)."""
+        ``session + session_delay(cfg)`` (PAR-2, PAR-10). A para neither registered nor
+        upcoming: rejected under ``reading=seed``, nothing done under ``reading=sdk``
+        (decision PAR-D9)."""
         require(call.origin == "root", "PAR-2", f"cleanup needs the root origin, not {call.origin!r}")
+        if self.is_cleanup_noop(ps, call.para, cfg):
+            return ps
         require(self.is_registered(ps, call.para), "PAR-2", f"para {call.para} is not registered")
         require(call.para not in ps.outgoing, "PAR-2", f"para {call.para} is already outgoing")
         ps = replace(ps, outgoing=tuple(sorted(ps.outgoing + (call.para,))))
         return self.queue_action(ps, call.para, session, cfg)
+
+    @implements("PAR-2")
+    def is_cleanup_noop(self, ps: ParasState, para: int, cfg: Any) -> bool:
+        """PAR-2 (decision PAR-D9): under ``reading=sdk`` the cleanup of a para with no
+        lifecycle (neither registered nor upcoming) does nothing and succeeds
+        (polkadot-sdk ``paras::schedule_para_cleanup``); under ``reading=seed`` it is
+        refused like any cleanup of a para that is not registered."""
+        return is_sdk(cfg) and not self.is_registered(ps, para) and not mhas(ps.upcoming, para)
 
     @implements("PAR-5", "PAR-2")
     def note_past_code(self, ps: ParasState, para: int, expected_at: int, activated_at: int,
@@ -387,8 +411,6 @@ class ParasMachine(ParasModule, Machine):
 
     def __init__(self, config):
         super().__init__(config)
-        #: blocks from a candidate's relay parent to its upgrade's ``expected_at`` (PAR-4)
-        self.upgrade_delay = config.validation_upgrade_delay
         #: blocks past code is kept after its replacement (PAR-7)
         self.acceptance_period = config.acceptance_period
 
@@ -443,11 +465,12 @@ class ParasMachine(ParasModule, Machine):
             p = action.para
             require(self.is_registered(ps, p), "PAR-2", f"para {p} is not registered")
             relay_parent = now - 1
+            expected_at = self.candidate_upgrade_expected_at(relay_parent, now, self.config)  # INC-D28
             if action.upgrade and action.same_code:
-                ps = self.process_schedule_code_upgrade(ps, p, self.get_code(ps, p), relay_parent + self.upgrade_delay)
+                ps = self.process_schedule_code_upgrade(ps, p, self.get_code(ps, p), expected_at)
             elif action.upgrade:
                 codes += 1
-                ps = self.process_schedule_code_upgrade(ps, p, 300 + codes, relay_parent + self.upgrade_delay)
+                ps = self.process_schedule_code_upgrade(ps, p, 300 + codes, expected_at)
             ps = self.process_note_new_head(ps, p, 1 - self.get_head(ps, p), relay_parent, now)
         if isinstance(action.call, RegisterPara):
             ps = self.process_schedule_para_initialize(ps, action.call, sessions, self.config)

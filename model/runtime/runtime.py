@@ -452,6 +452,8 @@ class RuntimeMachine(RuntimeModel, Machine):
     def actions(self, s: RuntimeState) -> Iterator[RelayBlock]:
         b = self.bounds
         if s.now >= b.max_blocks:
+            if s.now < b.max_blocks + b.tail_blocks and self.upgrade_in_flight(s):
+                yield from self.progress_block(s)
             return
         if not self.may_build_on(s):  # DSP-7 (reading=seed): the chain was reverted
             yield RelayBlock()
@@ -484,6 +486,36 @@ class RuntimeMachine(RuntimeModel, Machine):
                             yield RelayBlock(sc, False, (InclusionInherent(disputes=sets),), ())
         if s.now <= 1 or s.notification is not None:
             yield from self.bad_blocks(s)
+
+    def upgrade_in_flight(self, s: RuntimeState) -> bool:
+        """Whether a scheduled code upgrade is due with the pending candidate of its para (its
+        relay parent is at or after ``expected_at``), or an applied one's old code is not yet
+        pruned (the blocks after ``max_blocks`` are explored only then: INC-D28)."""
+        ps = s.paras
+        for para, expected_at in ps.future_code_upgrades:
+            cpa = mget(s.inclusion.pending, para)
+            if cpa is not None and cpa.relay_parent >= expected_at:
+                return True
+        return any(r.expected_at != r.activated_at and mhas(ps.past_code, (r.para, r.expected_at))
+                   for r in ps.replacements)
+
+    def progress_block(self, s: RuntimeState) -> Iterator[RelayBlock]:
+        """The one block explored after ``max_blocks``: no session change, every validator's
+        bitfield for every pending core, every scheduled para backed by its group, no upgrade,
+        no call (none while the chain is reverted or frozen)."""
+        if not self.may_build_on(s) or s.frozen is not None:
+            return
+        pre = self.begin_block(s, RelayBlock())
+        plans = list(self.bitfield_plans(pre))
+        bitfields = plans[1] if len(plans) > 1 else ()
+        try:
+            mid = self.process_inherent_availability(pre, bitfields)
+        except Rejected:  # only a mutant rejects the explorer's bitfields
+            yield RelayBlock(None, False, (InclusionInherent(bitfields),), ())
+            return
+        scheduled = sorted(a.para for a in mid.scheduler.scheduled)
+        backed = tuple(self.backed_by_group(mid, p, self.next_head(mid, p)) for p in scheduled)
+        yield RelayBlock(None, False, (InclusionInherent(bitfields, backed),), ())
 
     def bitfield_plans(self, pre: RuntimeState) -> Iterator[tuple[SignBitfield, ...]]:
         """No bitfields; every validator for every pending core; the most validators

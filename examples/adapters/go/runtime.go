@@ -451,7 +451,13 @@ func (b *block) processBitfields(bfs []SignBitfield) []freed {
 		if 3*bits.OnesCount(uint(pe.Votes)) > 2*nv {
 			s.Inclusion.Pending.Del(para)
 			if pe.NewCode != nil {
-				b.scheduleCodeUpgrade(para, *pe.NewCode, pe.RelayParent+b.cfg.ValidationUpgradeDelay)
+				// the delay counts from the relay parent, or under reading=sdk from this
+				// (the enacting) block (INC-22, decision INC-D28)
+				from := pe.RelayParent
+				if sdk {
+					from = s.Now
+				}
+				b.scheduleCodeUpgrade(para, *pe.NewCode, from+b.cfg.ValidationUpgradeDelay)
 			}
 			b.noteNewHead(para, pe.Head, pe.RelayParent)
 			fr = append(fr, freed{c, false})
@@ -780,6 +786,9 @@ func (b *block) dispatch(kind string, c Call) string {
 		b.queueAction(*c.Para)
 	case "DeregisterPara":
 		live := contains(p.Parachains, *c.Para) || contains(p.Parathreads, *c.Para)
+		if _, up := p.Upcoming.Get(*c.Para); root && !live && !up && b.cfg.Reading == "sdk" {
+			return "" // a para with no lifecycle: nothing to do (PAR-2, decision PAR-D9)
+		}
 		if !root || !live || contains(p.Outgoing, *c.Para) {
 			return "PAR-2"
 		}
