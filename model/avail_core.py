@@ -31,7 +31,7 @@ import attrs
 
 from .config import ConfigError
 from .readings import check_reading
-from .core import Machine, register_machine, require
+from .core import Machine, Rejected, register_machine, require
 from .logic import And, Not, Or, ite, min_, popcount
 from .rules import implements
 from .symmetry import Symmetry
@@ -228,6 +228,23 @@ class AvailCoreMachine(Machine):
 
     def actions(self, state):
         return self._actions
+
+    def successors(self, state):
+        """``(index, action, next state or Rejected)`` of every action: :meth:`step` (the
+        guards, then the effect) with a rejection returned as a value, not raised and caught
+        (the explicit engine's hot path; ``tests/test_engine_hot_paths.py`` checks it against
+        ``try_step``). A subclass that overrides ``step`` gets the default."""
+        if type(self).step is not AvailCoreMachine.step:
+            yield from super().successors(state)
+            return
+        guards, effect = self.guards, self.effect
+        for i, a in enumerate(self.actions(state)):
+            for cond, rule, reason in guards(state, a):
+                if not cond:
+                    yield i, a, Rejected(rule, reason)
+                    break
+            else:
+                yield i, a, effect(state, a)
 
     def step(self, state: CoreState, action) -> CoreState:
         """The guards, then the effect. They stay apart (no ``require`` inside the
