@@ -108,6 +108,14 @@ class Tick:
     """The relay-chain block ends: enact, time out or age every occupied core."""
 
 
+def _reasons(a) -> tuple[str, ...]:
+    """The rejection reasons of a ``Back`` (one) or a ``Vote`` (two)."""
+    if isinstance(a, Back):
+        return (f"core {a.core} is occupied",)
+    return (f"core {a.core} holds no candidate",
+            f"validator {a.validator} already voted for the candidate on core {a.core}")
+
+
 def _put(xs: tuple, i: int, v: Any) -> tuple:
     return xs[:i] + (v,) + xs[i + 1:]
 
@@ -136,6 +144,9 @@ class AvailCoreMachine(Machine):
             validator_args=((Vote, "validator"),), para_args=((Back, "core"), (Vote, "core")),
         )
         self._actions = self.action_space()
+        #: id of an action of ``_actions`` -> its guards' rejection reasons, formatted once (the
+        #: search passes these objects; another action's reasons are formatted when asked)
+        self._why = {id(a): _reasons(a) for a in self._actions if not isinstance(a, Tick)}
 
     # -- compact encoding ---------------------------------------------------------------
     def layout(self) -> tuple[tuple[str, int], ...]:
@@ -171,11 +182,12 @@ class AvailCoreMachine(Machine):
     def guards(self, s: CoreState, a) -> list[tuple[Any, str, str]]:
         """The conditions an action needs, each with the rule that rejects it otherwise."""
         if isinstance(a, Back):
-            return [(s.occupied[a.core] == 0, "AC-1", f"core {a.core} is occupied")]
+            why = self._why.get(id(a)) or _reasons(a)
+            return [(s.occupied[a.core] == 0, "AC-1", why[0])]
         if isinstance(a, Vote):
-            return [(s.occupied[a.core] == 1, "AC-2", f"core {a.core} holds no candidate"),
-                    (Not(self.has_voted(s.votes[a.core], a.validator)), "AC-2",
-                     f"validator {a.validator} already voted for the candidate on core {a.core}")]
+            why = self._why.get(id(a)) or _reasons(a)
+            return [(s.occupied[a.core] == 1, "AC-2", why[0]),
+                    (Not(self.has_voted(s.votes[a.core], a.validator)), "AC-2", why[1])]
         return []
 
     def effect(self, s: CoreState, a) -> CoreState:
