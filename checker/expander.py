@@ -157,6 +157,8 @@ class Expander:
         # the key of a successor: the plain fingerprint inline when there is no symmetry and no
         # compact layout (the common case), else ``key``
         key = None if canon is not None or self.layout is not None else fingerprint
+        # with a compact layout and no symmetry: the layout's code, called directly
+        code = self.layout.code if canon is None and self.layout is not None else None
         for n, (idx, a, t) in enumerate(m.successors(s) if canon is None else self._reduced_successors(s), 1):
             if interrupt is not None and not n % CHECK_EVERY:
                 if lazy and skip is not None:  # the lookups the lazy path leaves to the caller
@@ -173,6 +175,10 @@ class Expander:
                 continue
             if key is not None:
                 rep, tfp = t, key(t)
+            elif code is not None:
+                rep, tfp = t, code(t)
+                if tfp >> 64:  # a code wider than a fingerprint: hash it (as ``key``)
+                    tfp = fingerprint(tfp)
             else:
                 rep, tfp = self.key(t)
             if lazy:

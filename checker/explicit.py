@@ -264,6 +264,14 @@ class _Search(Visitor):
             except Exception as e:  # a bug in the model or a property
                 self.error = model_error(e, self.rebuild(i), self.props)
                 raise Halt from None
+        # the transitions and the rejections by rule, counted here (``on_transition`` is not
+        # called per successor)
+        self.transitions += len(succs)
+        rejections = self.rejections
+        for succ in succs:
+            rule = succ[2]
+            if rule is not None:
+                rejections[rule] = rejections.get(rule, 0) + 1
         violations = self.violations
         for name, act in tviol:
             if name not in violations:
@@ -272,11 +280,11 @@ class _Search(Visitor):
             self.witness_hits[name] += k
         return succs
 
-    def on_transition(self, i: int, succ) -> None:
-        self.transitions += 1
-        rule = succ[2]
-        if rule is not None:
-            self.rejections[rule] = self.rejections.get(rule, 0) + 1
+    def records_transitions(self) -> bool:
+        return False  # counted in ``expand``
+
+    def records_edges(self) -> bool:
+        return self.graph is not None
 
     def admit(self, parent: int, succ) -> bool:
         """Every new state is stored; the properties of a state the expander left lazy

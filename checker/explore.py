@@ -87,6 +87,15 @@ class Visitor:
     def on_edge(self, i: int, j: int, succ: tuple) -> None:
         """An accepted transition from state ``i`` to the stored state ``j``."""
 
+    def records_transitions(self) -> bool:
+        """Whether :meth:`on_transition` is to be called (default: when a subclass overrides it;
+        the exploration loop skips a call per successor otherwise)."""
+        return type(self).on_transition is not Visitor.on_transition
+
+    def records_edges(self) -> bool:
+        """Whether :meth:`on_edge` is to be called (default: when a subclass overrides it)."""
+        return type(self).on_edge is not Visitor.on_edge
+
     def begin_level(self, ex: "Exploration") -> None:
         """The frontier (from ``ex.pos`` on) is about to be expanded."""
 
@@ -191,7 +200,12 @@ class Exploration:
         index = self.index
         frontier = self.frontier
         nxt = self.nxt
-        expand, on_transition, admit, on_state, on_edge = v.expand, v.on_transition, v.admit, v.on_state, v.on_edge
+        expand, admit, on_state = v.expand, v.admit, v.on_state
+        # the hooks a visitor does not use are not called once per successor
+        on_transition = v.on_transition if v.records_transitions() else None
+        on_edge = v.on_edge if v.records_edges() else None
+        get = index.get
+        add = self.add
         v.begin_level(self)
         while self.pos < len(frontier):
             self.stopped = v.stop_state(self)
@@ -200,21 +214,23 @@ class Exploration:
             i, s = frontier[self.pos]
             accepted = False
             for succ in expand(i, s):
-                on_transition(i, succ)
+                if on_transition is not None:
+                    on_transition(i, succ)
                 if succ[2] is not None:
                     continue
                 accepted = True
                 fp = succ[3]
-                j = index.get(fp)
+                j = get(fp)
                 if j is None:
                     if succ[4] is None:
                         raise AssertionError("an expander skipped a state the exploration has not stored")
                     if not admit(i, succ):
                         continue
-                    j = self.add(fp, i, succ[0])
+                    j = add(fp, i, succ[0])
                     on_state(j, i, succ)
                     nxt.append((j, succ[4]))
-                on_edge(i, j, succ)
+                if on_edge is not None:
+                    on_edge(i, j, succ)
             self.pos += 1
             self.stopped = v.after_state(self, i, accepted)
             if self.stopped is not None:

@@ -154,7 +154,55 @@ class Layout:
 
     def code(self, s: Any) -> int:
         """The code of one state, checking that every value fits its bits (a state that
-        does not fit is a model bug: ValueError)."""
+        does not fit is a model bug: ValueError). Straight-line code compiled once per
+        layout (:meth:`_compile_code`); a state whose tuples are not of the example's
+        length takes the general loop (:meth:`code_loop`)."""
+        f = self._code
+        if f is None:
+            f = self._code = self._compile_code()
+        return f(s)
+
+    _code = None
+
+    def _compile_code(self):
+        """``code`` for states shaped like the example: one line per stored value, the
+        range checks folded into one test (an OR of ints is negative iff one of them is;
+        of non-negative ints, has bits at or above ``b`` iff one of them has)."""
+        lines = ["def code(s):"]
+        leaves: list[tuple[str, int, int]] = []  # (variable, bits, offset)
+        for k, f in enumerate(self.fields):
+            lines.append(f"    v{k} = s.{f.name}")
+            if f.count is None:
+                leaves.append((f"v{k}", f.bits, f.offset))
+                continue
+            lines.append(f"    if len(v{k}) != {f.count}:")
+            lines.append("        return loop(s)")
+            for i in range(f.count):
+                if f.record is None:
+                    leaves.append((f"v{k}[{i}]", f.bits, f.offset + i * f.bits))
+                else:
+                    for sf in f.sub:
+                        leaves.append((f"v{k}[{i}].{sf.name}", sf.bits, f.offset + i * f.bits + sf.offset))
+        names = []
+        for n, (expr, _, _) in enumerate(leaves):
+            lines.append(f"    x{n} = {expr}")
+            names.append(f"x{n}")
+        if names:
+            tests = [f"({' | '.join(names)}) < 0"]
+            for bits in sorted({b for _, b, _ in leaves}):
+                group = [f"x{n}" for n, (_, b, _) in enumerate(leaves) if b == bits]
+                tests.append(f"({' | '.join(group)}) >> {bits}")
+            lines.append(f"    if {' or '.join(tests)}:")
+            lines.append("        check(s)")
+            lines.append(f"    return {' | '.join(f'x{n} << {off}' if off else f'x{n}' for n, (_, _, off) in enumerate(leaves))}")
+        else:
+            lines.append("    return 0")
+        scope: dict[str, Any] = {"loop": self.code_loop, "check": self.check}
+        exec(compile("\n".join(lines) + "\n", f"<code of {self.state_class.__name__}>", "exec"), scope)
+        return scope["code"]
+
+    def code_loop(self, s: Any) -> int:
+        """:meth:`code` by a loop over the fields (any tuple lengths)."""
         code = 0
         for f in self.fields:
             v = getattr(s, f.name)

@@ -31,7 +31,7 @@ import attrs
 
 from .config import ConfigError
 from .readings import check_reading
-from .core import Machine, register_machine, require
+from .core import Machine, Rejected, register_machine, require
 from .logic import And, Not, Or, ite, min_, popcount
 from .rules import implements
 from .symmetry import Symmetry
@@ -108,6 +108,14 @@ class Tick:
     """The relay-chain block ends: enact, time out or age every occupied core."""
 
 
+def _reasons(a) -> tuple[str, ...]:
+    """The rejection reasons of a ``Back`` (one) or a ``Vote`` (two)."""
+    if isinstance(a, Back):
+        return (f"core {a.core} is occupied",)
+    return (f"core {a.core} holds no candidate",
+            f"validator {a.validator} already voted for the candidate on core {a.core}")
+
+
 def _put(xs: tuple, i: int, v: Any) -> tuple:
     return xs[:i] + (v,) + xs[i + 1:]
 
@@ -136,6 +144,9 @@ class AvailCoreMachine(Machine):
             validator_args=((Vote, "validator"),), para_args=((Back, "core"), (Vote, "core")),
         )
         self._actions = self.action_space()
+        #: id of an action of ``_actions`` -> its guards' rejection reasons, formatted once (the
+        #: search passes these objects; another action's reasons are formatted when asked)
+        self._why = {id(a): _reasons(a) for a in self._actions if not isinstance(a, Tick)}
 
     # -- compact encoding ---------------------------------------------------------------
     def layout(self) -> tuple[tuple[str, int], ...]:
@@ -171,11 +182,12 @@ class AvailCoreMachine(Machine):
     def guards(self, s: CoreState, a) -> list[tuple[Any, str, str]]:
         """The conditions an action needs, each with the rule that rejects it otherwise."""
         if isinstance(a, Back):
-            return [(s.occupied[a.core] == 0, "AC-1", f"core {a.core} is occupied")]
+            why = self._why.get(id(a)) or _reasons(a)
+            return [(s.occupied[a.core] == 0, "AC-1", why[0])]
         if isinstance(a, Vote):
-            return [(s.occupied[a.core] == 1, "AC-2", f"core {a.core} holds no candidate"),
-                    (Not(self.has_voted(s.votes[a.core], a.validator)), "AC-2",
-                     f"validator {a.validator} already voted for the candidate on core {a.core}")]
+            why = self._why.get(id(a)) or _reasons(a)
+            return [(s.occupied[a.core] == 1, "AC-2", why[0]),
+                    (Not(self.has_voted(s.votes[a.core], a.validator)), "AC-2", why[1])]
         return []
 
     def effect(self, s: CoreState, a) -> CoreState:
@@ -228,6 +240,23 @@ class AvailCoreMachine(Machine):
 
     def actions(self, state):
         return self._actions
+
+    def successors(self, state):
+        """``(index, action, next state or Rejected)`` of every action: :meth:`step` (the
+        guards, then the effect) with a rejection returned as a value, not raised and caught
+        (the explicit engine's hot path; ``tests/test_engine_hot_paths.py`` checks it against
+        ``try_step``). A subclass that overrides ``step`` gets the default."""
+        if type(self).step is not AvailCoreMachine.step:
+            yield from super().successors(state)
+            return
+        guards, effect = self.guards, self.effect
+        for i, a in enumerate(self.actions(state)):
+            for cond, rule, reason in guards(state, a):
+                if not cond:
+                    yield i, a, Rejected(rule, reason)
+                    break
+            else:
+                yield i, a, effect(state, a)
 
     def step(self, state: CoreState, action) -> CoreState:
         """The guards, then the effect. They stay apart (no ``require`` inside the

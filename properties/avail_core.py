@@ -22,11 +22,23 @@ def _cores(m):
 
 
 def _all(m, f):
-    return And(*[f(c) for c in _cores(m)])
+    vals = []
+    for c in range(m.params.n_cores):
+        v = f(c)
+        if v is False:  # a plain False decides (an array or a Z3 term never is ``False``)
+            return False
+        vals.append(v)
+    return And(*vals)
 
 
 def _any(m, f):
-    return Or(*[f(c) for c in _cores(m)])
+    vals = []
+    for c in range(m.params.n_cores):
+        v = f(c)
+        if v is True:  # a plain True decides
+            return True
+        vals.append(v)
+    return Or(*vals)
 
 
 def _accepted(t) -> bool:

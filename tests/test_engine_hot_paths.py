@@ -95,3 +95,33 @@ def test_listed_bitfield_inputs_equal_the_lazy_ones():
         want = list(bitfield_actions(c.n_validators, len(s.cores), live, s.signed))
         assert list(m._bitfield_space(len(s.cores), live, s.signed)) == want
         assert list(m._bitfield_space(len(s.cores), live, s.signed)) == want  # kept
+
+
+def _outcome(t):
+    return ("rejected", t.rule_id, t.reason) if isinstance(t, Rejected) else ("ok", t)
+
+
+def test_successors_equal_try_step_of_every_action():
+    """A machine's ``successors`` (avail_core's returns rejections without raising them) is
+    ``try_step`` of every action in order, the correct model and its mutants alike."""
+    from paraspec.model.core import MACHINES
+
+    for name in sorted(MACHINES):
+        if name == "inclusion":  # its inputs are listed lazily (the test above)
+            continue
+        m = build(name, "tiny")
+        for s in _states(m, 3, width=8)[:40]:
+            got = [(i, a, _outcome(t)) for i, a, t in m.successors(s)]
+            want = [(i, a, _outcome(m.try_step(s, a))) for i, a in enumerate(m.actions(s))]
+            assert got == want, name
+
+
+def test_avail_core_mutants_successors_equal_try_step():
+    from paraspec.properties.core import mutants_for
+
+    for mu in mutants_for("avail_core"):
+        m = build("avail_core", "tiny", mutant=mu.name)
+        for s in _states(m, 4, width=10)[:60]:
+            got = [(i, a, _outcome(t)) for i, a, t in m.successors(s)]
+            want = [(i, a, _outcome(m.try_step(s, a))) for i, a in enumerate(m.actions(s))]
+            assert got == want, mu.name

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import operator
 from typing import Any, Iterable
 
 import attrs
@@ -34,17 +35,27 @@ __all__ = [
 
 FMap = tuple  # tuple[tuple[K, V], ...], sorted by K, keys unique
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+#: class -> (a getter of every field, as a tuple; field name -> position)
+_FIELD_PLANS: dict[type, tuple[Any, dict[str, int]]] = {}
 
 
 def replace(inst: Any, **changes: Any) -> Any:
     """``attrs.evolve`` for the runtime's records, without its per-call introspection
-    (the explorer calls it hundreds of thousands of times)."""
+    (the explorer calls it hundreds of thousands of times): the fields are read by one
+    ``attrgetter`` built once per class, and only the changed ones are looked up by name."""
     cls = inst.__class__
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
-    return cls(*[changes[n] if n in changes else getattr(inst, n) for n in names])
+    plan = _FIELD_PLANS.get(cls)
+    if plan is None:
+        names = tuple(f.name for f in attrs.fields(cls))
+        getter = operator.attrgetter(*names) if len(names) > 1 else (lambda x, ns=names: tuple(getattr(x, n) for n in ns))
+        plan = _FIELD_PLANS[cls] = (getter, {n: k for k, n in enumerate(names)})
+    getter, pos = plan
+    vals = list(getter(inst))
+    for n, v in changes.items():
+        k = pos.get(n)
+        if k is not None:  # a name that is not a field is ignored, as before
+            vals[k] = v
+    return cls(*vals)
 
 
 def fmap(pairs: Iterable[tuple[Any, Any]]) -> FMap:
@@ -62,6 +73,11 @@ def _find(m: FMap, key: Any) -> int:
 
 
 def mget(m: FMap, key: Any, default: Any = None) -> Any:
+    if len(m) <= 8:  # a short map (most of them): a scan, without a key function call per probe
+        for k, v in m:
+            if k == key:
+                return v
+        return default
     i = _find(m, key)
     if i < len(m) and m[i][0] == key:
         return m[i][1]
