@@ -167,7 +167,10 @@ class Layout:
     def _compile_code(self):
         """``code`` for states shaped like the example: one line per stored value, the
         range checks folded into one test (an OR of ints is negative iff one of them is;
-        of non-negative ints, has bits at or above ``b`` iff one of them has)."""
+        of non-negative ints, has bits at or above ``b`` iff one of them has). A layout with
+        optional records (a presence bit per element) keeps the general loop."""
+        if any(f.optional for f in self.fields):
+            return self.code_loop
         lines = ["def code(s):"]
         leaves: list[tuple[str, int, int]] = []  # (variable, bits, offset)
         for k, f in enumerate(self.fields):
