@@ -369,6 +369,13 @@ class AvailabilityMachine(Machine):
         return bitfield_action_space(c.n_validators, c.n_parachains) + tuple(
             EndBlock(note) for note in range(1 << c.n_parachains))
 
+    def action_space_size(self) -> int:
+        """How many inputs :meth:`action_space` holds, without building it (``2 ** n_parachains``
+        bitfields per validator: at the ``polkadot`` preset no engine can list them)."""
+        c = self.config
+        per = 1 << c.n_parachains
+        return c.n_validators * per + 3 * per + per
+
     def live_mask(self, state: AvailabilityState):
         """The bitmask of the paras whose candidate is to be determined."""
         live = 0

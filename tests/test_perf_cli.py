@@ -41,7 +41,7 @@ def test_workers_give_the_same_report(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv,needle", [
-    (["check", "inclusion", "--engine", "vector"], "does not declare vectorized rules"),
+    (["check", "disputes", "--engine", "vector"], "does not declare vectorized rules"),
     (["check", "avail_core", "--simulate", "--checkpoint", "/tmp/x"], "simulation is not checkpointed"),
     (["check", "avail_core", "--engine", "vector", "--checkpoint", "/tmp/paraspec-ckpt-test"], "checkpoints"),
     (["check", "avail_core", "--workers", "0"], "--workers"),

@@ -205,3 +205,18 @@ def test_a_selected_transition_property_is_proved_with_the_machine_invariants(ca
     code = main(["prove", "avail_core", "--property", "timeout_exactly_at_period", "--no-strengthening",
                  "--timeout", "600", "-q", "--json", str(out)])
     assert code == 1  # without the age bound the step from an unreachable age fails: no verdict
+
+
+@pytest.mark.parametrize("preset", ["tiny", "trio"])
+def test_availability_action_space_size_counts_its_action_space(preset):
+    # the wide encoding refuses a machine by this count before building the space (at polkadot,
+    # 2**100 bitfields per validator): the count must be the space's length where it can be built
+    m = build("availability", preset)
+    assert m.action_space_size() == len(m.action_space())
+
+
+def test_wide_encoding_refuses_an_action_space_past_its_bound():
+    m = build("availability", "polkadot")
+    assert m.action_space_size() > wide.MAX_WIDE_ACTIONS
+    with pytest.raises(wide.NoWideEncoding, match="does not fit the wide encoding"):
+        wide.WideEncoding(m)

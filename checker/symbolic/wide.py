@@ -59,6 +59,10 @@ class NoWideEncoding(Exception):
 #: constant tables (``availability``'s status-move masks, 16 bits) fit it
 MIN_BITS = 16
 
+#: inputs of ``action_space()`` the encoding enumerates at most (validators are templated, the
+#: rest is not: availability's bitfields and notes range over every subset of its cores)
+MAX_WIDE_ACTIONS = 100_000
+
 
 def field_bits(machine: Machine):
     """The machine's layout (bits per field, ``checker.packing``), whatever its total: a machine
@@ -195,6 +199,11 @@ class WideEncoding:
             raise NoWideEncoding(f"{machine.name} has {len(inits)} initial states; one is supported")
         self.init = inits[0]
         self.fields = [f.name for f in attrs.fields(machine.state_class)]
+        size_fn = getattr(machine, "action_space_size", None)
+        size = size_fn() if callable(size_fn) else None
+        if size is not None and size > MAX_WIDE_ACTIONS:
+            raise NoWideEncoding(f"its action space of {size:,} inputs does not fit the wide encoding "
+                                 f"(at most {MAX_WIDE_ACTIONS:,} are enumerated)")
         missing = [f for f in self.fields if f not in self.layout]
         if missing:
             raise NoWideEncoding(f"fields without a layout: {', '.join(missing)}")
