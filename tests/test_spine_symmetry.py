@@ -173,3 +173,24 @@ def test_a_property_naming_one_para_is_refused_under_symmetry(capsys):
         del PROPERTIES["availability"]["para0_never_available"]
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--symmetry: property para0_never_available" in err, err
+
+
+def test_symmetry_on_a_named_machine_without_one_is_refused_before_any_search(capsys, tmp_path):
+    from paraspec.checker.cli import main
+
+    out = tmp_path / "r.json"
+    assert main(["check", "availability", "disputes", "--symmetry", "--json", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--symmetry: disputes declares no symmetry" in err, err
+    assert not out.exists()  # refused before availability (which has one) was searched
+
+
+def test_symmetry_over_every_machine_says_which_are_explored_in_full(capsys, monkeypatch):
+    from paraspec.checker.cli import main
+    from paraspec.checker.commands import check
+
+    monkeypatch.setattr(check, "machine_names", lambda: ["escalation", "avail_core"])
+    assert main(["check", "--symmetry"]) == 0
+    text = capsys.readouterr().out
+    assert "escalation @ tiny: declares no symmetry, explored in full" in text, text
+    assert "avail_core @ tiny: declares no symmetry" not in text

@@ -56,7 +56,9 @@ def register(sub) -> None:
     p.add_argument("--walk-depth", type=_args.positive_int, default=200, metavar="D",
                    help="simulation: steps per walk (default 200)")
     p.add_argument("--symmetry", action="store_true",
-                   help="explore one state per orbit of the machine's declared symmetry (validators, paras)")
+                   help="explore one state per orbit of the machine's declared symmetry (validators, paras); "
+                        "a named machine that declares none is refused, and of all machines those without "
+                        "one are searched in full, each saying so")
     p.add_argument("--workers", type=_args.positive_int, default=1, metavar="N",
                    help="worker processes expanding the frontier (default 1)")
     p.add_argument("--engine", choices=("auto", "explicit", "vector"), default="auto",
@@ -102,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         jobs = [(m, mu) for m, mu in jobs if mu in args.mutant
                 or {p.name for p in selected[m]} & set(MUTANTS[mu].kills)]
 
+    if args.symmetry and args.machines:
+        _named_symmetry(args, overrides)
     console = Console(stderr=False, width=None if Console().is_terminal else 160)
     if args.ray is not None:
         from ..distributed.cli import start
@@ -113,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
         if machine is None:
             continue
         label = machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}"
+        if args.symmetry and getattr(machine, "symmetry", None) is None and not args.quiet:
+            # every machine asked for (none named): the ones without a symmetry are searched in full, and say so
+            console.print(escape(f"{label}: declares no symmetry, explored in full (--symmetry reduces "
+                                 f"the machines that declare one)"))
         progress = None if args.quiet else Progress(console, label)
         update = None if progress is None else progress.update
         if progress is not None:
@@ -215,6 +223,17 @@ def _build_job(args: argparse.Namespace, console: Console, machine_name: str, mu
     if not args.quiet:
         console.print(escape(f"mutant {mutant_name}: not applicable under reading={overrides['reading']} ({why})"))
     return None
+
+
+def _named_symmetry(args: argparse.Namespace, overrides: dict) -> None:
+    """``--symmetry`` on a machine named on the command line that declares no symmetry is refused
+    before any search (one line, exit 2): the reduction asked for cannot be applied to it."""
+    plain = [n for n in dict.fromkeys(args.machines)
+             if getattr(build(n, args.preset, None, overrides), "symmetry", None) is None]
+    if plain:
+        raise UsageError(f"--symmetry: {', '.join(plain)} declare{'s' if len(plain) == 1 else ''} no symmetry, "
+                         f"so the reduction cannot be applied; check {'it' if len(plain) == 1 else 'them'} "
+                         f"without --symmetry")
 
 
 def _check_paths(args: argparse.Namespace) -> tuple[Path | None, str | None]:
