@@ -53,8 +53,9 @@ def replace(inst: Any, **changes: Any) -> Any:
     vals = list(getter(inst))
     for n, v in changes.items():
         k = pos.get(n)
-        if k is not None:  # a name that is not a field is ignored, as before
-            vals[k] = v
+        if k is None:  # as attrs.evolve: a name that is not a field is a model bug, never a silent no-op
+            raise TypeError(f"{cls.__name__} has no field {n!r}")
+        vals[k] = v
     return cls(*vals)
 
 
