@@ -34,10 +34,10 @@ def test_a_size_limit_above_its_hard_limit_is_refused_at_it_accepted(reading, me
     m = build("configuration", overrides={"reading": reading})
     cs = ConfigurationState(current=m.config)
     limit = HARD_LIMITS[member]
-    at = m.set_configuration(cs, SetConfiguration(member, limit))
-    assert getattr(at.pending, member) == limit
+    at = m.set_configuration(cs, SetConfiguration(member, limit), 0)
+    assert getattr(at.pending[-1][1], member) == limit
     with pytest.raises(Rejected) as e:
-        m.set_configuration(at, SetConfiguration(member, limit + 1))
+        m.set_configuration(at, SetConfiguration(member, limit + 1), 0)
     assert e.value.rule_id == "CFG-6"
 
 
