@@ -343,6 +343,8 @@ def state_to_json(s: RuntimeState) -> dict:
     for g in _GHOSTS:
         out.pop(g, None)
     out["paras"].pop("replacements", None)
+    # PendingConfigs: [session, configuration] pairs, as vectors have them (CFG-7)
+    out["configuration"]["pending"] = [[at, _jsonable(c)] for at, c in s.configuration.pending]
     # votes and bitmasks read better as lists of validator indices
     for cpa in out["inclusion"]["pending"].values():
         v = cpa["votes"]

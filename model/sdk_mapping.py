@@ -19,7 +19,8 @@ FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("runtime", "random_seed"): ("the session change's random_seed (SessionChangeNotification)", "the shuffle seed"),
     ("runtime", "configuration.current"): ("configuration::ActiveConfig", "HostConfiguration; see config.json"),
     ("runtime", "configuration.pending"): ("configuration::PendingConfigs",
-                                           "one buffered configuration (the sdk keeps a list by session)"),
+                                           "[session, configuration], ascending: session + 1 under reading=seed, "
+                                           "session + 2 (SESSION_DELAY) under reading=sdk (CFG-7)"),
     ("runtime", "paras.parachains"): ("paras::Parachains", "sorted para ids"),
     ("runtime", "paras.parathreads"): ("paras::ParaLifecycles (on-demand / parathread entries)",
                                        "older sdk: paras::Parathreads"),

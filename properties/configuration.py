@@ -25,6 +25,17 @@ def _accepted(t) -> bool:
     return not isinstance(t, Rejected)
 
 
+def spec_session_delay(m) -> int:
+    """CFG-7, stated apart from the model: polkadot-sdk's ``SESSION_DELAY`` (2) under
+    ``reading=sdk``, the next session ([IG §2.5.3]) under ``reading=seed``."""
+    return 2 if getattr(m.params, "reading", "seed") == "sdk" else 1
+
+
+def _configs(st: ConfigurationState) -> tuple[HostConfiguration, ...]:
+    """The configuration in force and every pending one."""
+    return (st.current,) + tuple(c for _, c in st.pending)
+
+
 @functools.lru_cache(maxsize=1024)
 def _consistent(cfg: HostConfiguration) -> bool:
     try:
@@ -37,19 +48,17 @@ def _consistent(cfg: HostConfiguration) -> bool:
 # -- invariants -----------------------------------------------------------------------------
 
 
-@always(M, ["CFG-1"], witness=lambda m, s: s.storage.pending is not None)
+@always(M, ["CFG-1"], witness=lambda m, s: bool(s.storage.pending))
 def pending_is_consistent(m, s):
-    """The configuration in force and the pending one always pass the consistency check."""
-    st = s.storage
-    return _consistent(st.current) and (st.pending is None or _consistent(st.pending))
+    """The configuration in force and every pending one always pass the consistency check."""
+    return all(_consistent(c) for c in _configs(s.storage))
 
 
-@always(M, ["CFG-6"], witness=lambda m, s: s.storage.pending is not None)
+@always(M, ["CFG-6"], witness=lambda m, s: bool(s.storage.pending))
 def sizes_within_hard_limits(m, s):
     """No configuration, in force or pending, has a code, head-data or PoV size limit
     above its hard limit (polkadot-sdk ``check_consistency``; decision CFG-D7)."""
-    cfgs = (s.storage.current,) if s.storage.pending is None else (s.storage.current, s.storage.pending)
-    return all(getattr(c, name) <= limit for c in cfgs for name, limit in HARD_LIMITS.items())
+    return all(getattr(c, name) <= limit for c in _configs(s.storage) for name, limit in HARD_LIMITS.items())
 
 
 # -- transition properties ---------------------------------------------------------------------
@@ -74,28 +83,50 @@ def configuration_constant_within_session(m, s, a, t):
 
 
 @transition(M, ["CFG-4"], on=[SetConfiguration],
-            witness=lambda m, s, a, t: _accepted(t) and s.storage.pending is not None
-            and s.storage.pending != s.storage.current)
+            witness=lambda m, s, a, t: _accepted(t) and bool(s.storage.pending)
+            and s.storage.pending[-1][1] != s.storage.current)
 def setter_builds_on_pending(m, s, a, t):
-    """An accepted setter changes exactly its member of the pending configuration and
-    keeps every earlier pending change (the base is the pending configuration, or the
-    current one when none is pending)."""
+    """An accepted setter changes exactly its member of the latest pending configuration
+    and keeps every earlier pending change (the base is the latest pending configuration,
+    or the current one when none is pending)."""
     if not _accepted(t):
         return True
-    base = s.storage.pending if s.storage.pending is not None else s.storage.current
-    new = t.storage.pending
+    base = s.storage.pending[-1][1] if s.storage.pending else s.storage.current
+    new = t.storage.pending[-1][1] if t.storage.pending else None
     if new is None or getattr(new, a.member) != a.value:
         return False
     return all(getattr(new, f.name) == getattr(base, f.name)
                for f in attrs.fields(HostConfiguration) if f.name != a.member)
 
 
-@transition(M, ["CFG-5"], on=[ConfigSessionChange], witness=lambda m, s, a, t: s.storage.pending is not None)
+@transition(M, ["CFG-5", "CFG-7"], on=[ConfigSessionChange],
+            witness=lambda m, s, a, t: any(at == s.session + 1 for at, _ in s.storage.pending))
 def session_change_applies_pending(m, s, a, t):
-    """At a session change the pending configuration (if any) comes into force and
-    nothing stays pending."""
-    expected = s.storage.pending if s.storage.pending is not None else s.storage.current
-    return _accepted(t) and t.storage.current == expected and t.storage.pending is None
+    """At the session change that starts session ``n`` the configuration pending for ``n``
+    (if any) comes into force and leaves the pending list; the configurations pending for
+    later sessions stay pending, as they were."""
+    n = s.session + 1
+    due = [c for at, c in s.storage.pending if at == n]
+    expected = due[0] if due else s.storage.current
+    later = tuple((at, c) for at, c in s.storage.pending if at > n)
+    return _accepted(t) and t.storage.current == expected and t.storage.pending == later
+
+
+@transition(M, ["CFG-7"], on=[SetConfiguration],
+            witness=lambda m, s, a, t: _accepted(t) and any(at == s.session + 1 for at, _ in s.storage.pending)
+            if spec_session_delay(m) > 1 else _accepted(t))
+def setter_pending_for_scheduled_session(m, s, a, t):
+    """An accepted setter in session ``k`` keeps its configuration pending for session
+    ``k + delay`` (1 under reading=seed, 2 under reading=sdk: CFG-7): after it exactly one
+    configuration is pending for that session, none for a later one, and what is pending
+    for an earlier session is unchanged (a setter after the session change that follows an
+    earlier setter keeps both: witnessed under reading=sdk)."""
+    if not _accepted(t):
+        return True
+    at = s.session + spec_session_delay(m)
+    before = tuple(e for e in s.storage.pending if e[0] < at)
+    after = t.storage.pending
+    return bool(after) and after[:-1] == before and after[-1][0] == at
 
 
 # -- reachability --------------------------------------------------------------------------------
@@ -103,11 +134,20 @@ def session_change_applies_pending(m, s, a, t):
 
 @sometimes(M, ["CFG-4", "CFG-5"])
 def two_changes_in_force(m, s):
-    """Two members changed in one session both come into force at the next session change."""
+    """Two members changed in one session both come into force at the session change
+    CFG-7 names."""
     g = m.config
     c = s.storage.current
     changed = [f.name for f in attrs.fields(HostConfiguration) if getattr(c, f.name) != getattr(g, f.name)]
     return len(changed) >= 2
+
+
+@sometimes(M, ["CFG-5", "CFG-7"])
+def most_configurations_pending(m, s):
+    """As many configurations are pending at once as the reading's delay allows (CFG-7):
+    one under reading=seed (for the next session); two under reading=sdk (for the next
+    session and the one after it: a setter of the session after an earlier setter's)."""
+    return len(s.storage.pending) >= spec_session_delay(m)
 
 
 # -- mutants ---------------------------------------------------------------------------------------
@@ -143,11 +183,12 @@ class AnyOrigin(ConfigurationMachine):
 class AnyMember(ConfigurationMachine):
     """Any field of the configuration can be set (and unknown names are ignored)."""
 
-    def set_configuration(self, cs, call):
+    def set_configuration(self, cs, call, session):
         if call.member in GOVERNANCE_MEMBERS:
-            return super().set_configuration(cs, call)
+            return super().set_configuration(cs, call, session)
         if call.member in {f.name for f in attrs.fields(HostConfiguration)}:
-            return ConfigurationState(cs.current, attrs.evolve(self.get_update_base(cs), **{call.member: call.value}))
+            new = attrs.evolve(self.get_update_base(cs), **{call.member: call.value})
+            return self.schedule_pending(cs, new, session)
         return cs
 
 
@@ -155,9 +196,9 @@ class AnyMember(ConfigurationMachine):
 class AppliedImmediately(ConfigurationMachine):
     """A setter changes the configuration in force at once."""
 
-    def update_configuration(self, cs, changes):
-        new = super().update_configuration(cs, changes)
-        return ConfigurationState(new.pending, new.pending)
+    def update_configuration(self, cs, changes, session):
+        new = super().update_configuration(cs, changes, session)
+        return ConfigurationState(new.pending[-1][1], new.pending)
 
 
 @mutant(M, "cfg_builds_on_current", kills=["setter_builds_on_pending"])
@@ -173,7 +214,27 @@ class BuildsOnCurrent(ConfigurationMachine):
 class PendingKept(ConfigurationMachine):
     """The pending slot is not emptied at a session change."""
 
-    def process_configuration_session_change(self, cs):
-        new, prev, cfg = super().process_configuration_session_change(cs)
+    def process_configuration_session_change(self, cs, session):
+        new, prev, cfg = super().process_configuration_session_change(cs, session)
         return ConfigurationState(new.current, cs.pending), prev, cfg
+
+
+@mutant(M, "cfg_sdk_next_session", kills=["setter_pending_for_scheduled_session"], overrides={"reading": "sdk"})
+class SdkNextSession(ConfigurationMachine):
+    """Under reading=sdk a setter's configuration still comes into force at the next
+    session (the seed's timing kept where polkadot-sdk's ``SESSION_DELAY`` applies: CFG-7)."""
+
+    def config_session_delay(self, cfg):
+        return 1
+
+
+@mutant(M, "cfg_pending_applied_early", kills=["session_change_applies_pending"], overrides={"reading": "sdk"})
+class PendingAppliedEarly(ConfigurationMachine):
+    """A session change applies the latest pending configuration, not the one pending for
+    the new session (invisible under reading=seed, where one configuration at most is
+    pending, for the next session)."""
+
+    def process_configuration_session_change(self, cs, session):
+        cs = attrs.evolve(cs, pending=tuple((min(at, session), c) for at, c in cs.pending))
+        return super().process_configuration_session_change(cs, session)
 

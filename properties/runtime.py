@@ -23,6 +23,7 @@ from paraspec.model.thresholds import is_backable, is_byzantine_exceeded, is_mor
 
 from .core import always, mutant, sometimes, transition
 from .configuration import _consistent
+from .configuration import spec_session_delay as spec_config_delay
 from .paras import code_history_agrees, pruned_codes_absent, some_pruned
 from .scheduler import group_sizes_as_seeded, groups_partition, rotation_is_bijective, timeout_window_block
 
@@ -437,11 +438,32 @@ def configuration_constant_within_session(m, s, a, t):
     return not _accepted(t) or a.session_change is not None or t.configuration.current == s.configuration.current
 
 
-@always(M, ["CFG-1"], witness=lambda m, s: s.configuration.pending is not None)
+@transition(M, ["CFG-5", "CFG-7"], on=[RelayBlock],
+            witness=lambda m, s, a, t: _accepted(t) and a.session_change is not None
+            and any(at == s.session + 1 for at, _ in s.configuration.pending))
+def configuration_in_force_at_its_session(m, s, a, t):
+    """A configuration governance sets in session ``k`` comes into force at the start of
+    session ``k + delay`` (1 under reading=seed, 2 under reading=sdk: CFG-7), not earlier:
+    the session change that starts session ``n`` puts in force the configuration pending
+    for ``n`` (the one in force stays when none is), and a block's accepted setter leaves
+    its configuration pending for the block's session + delay."""
+    if not _accepted(t):
+        return True
+    if a.session_change is not None:
+        due = [c for at, c in s.configuration.pending if at == t.session]
+        if t.configuration.current != (due[0] if due else s.configuration.current):
+            return False
+    if "call:SetConfiguration" in t.events:
+        pending = t.configuration.pending
+        return bool(pending) and pending[-1][0] == t.session + spec_config_delay(m)
+    return True
+
+
+@always(M, ["CFG-1"], witness=lambda m, s: bool(s.configuration.pending))
 def configuration_consistent(m, s):
-    """The configuration in force and the pending one are consistent."""
+    """The configuration in force and every pending one are consistent."""
     cs = s.configuration
-    return _consistent(cs.current) and (cs.pending is None or _consistent(cs.pending))
+    return _consistent(cs.current) and all(_consistent(c) for _, c in cs.pending)
 
 
 @always(M, ["PAR-8", "PAR-7", "PAR-9"], witness=lambda m, s: some_pruned(s.paras, s.now, _cfg(s).acceptance_period))
@@ -829,9 +851,19 @@ class RotationClamped(RuntimeMachine):
 class ConfigAppliedImmediately(RuntimeMachine):
     """Setters change the configuration in force at once."""
 
-    def update_configuration(self, cs, changes):
-        new = super().update_configuration(cs, changes)
-        return replace(new, current=new.pending)
+    def update_configuration(self, cs, changes, session):
+        new = super().update_configuration(cs, changes, session)
+        return replace(new, current=new.pending[-1][1])
+
+
+@mutant(M, "rt_sdk_config_next_session", kills=["configuration_in_force_at_its_session"],
+        overrides={"reading": "sdk"})
+class SdkConfigNextSession(RuntimeMachine):
+    """Under reading=sdk a setter's configuration still comes into force at the next
+    session (the seed's timing kept where polkadot-sdk's ``SESSION_DELAY`` applies: CFG-7)."""
+
+    def config_session_delay(self, cfg):
+        return 1
 
 
 @mutant(M, "rt_no_consistency_check", kills=["configuration_consistent"])

@@ -34,10 +34,10 @@ def test_a_size_limit_above_its_hard_limit_is_refused_at_it_accepted(reading, me
     m = build("configuration", overrides={"reading": reading})
     cs = ConfigurationState(current=m.config)
     limit = HARD_LIMITS[member]
-    at = m.set_configuration(cs, SetConfiguration(member, limit))
-    assert getattr(at.pending, member) == limit
+    at = m.set_configuration(cs, SetConfiguration(member, limit), 0)
+    assert getattr(at.pending[-1][1], member) == limit
     with pytest.raises(Rejected) as e:
-        m.set_configuration(at, SetConfiguration(member, limit + 1))
+        m.set_configuration(at, SetConfiguration(member, limit + 1), 0)
     assert e.value.rule_id == "CFG-6"
 
 
@@ -45,6 +45,116 @@ def test_a_preset_override_above_a_hard_limit_is_one_line():
     with pytest.raises(UsageError) as e:
         build("configuration", overrides={"max_head_data_size": str(HARD_LIMITS["max_head_data_size"] + 1)})
     assert "CFG-6" in str(e.value) and "max_head_data_size" in str(e.value) and "\n" not in str(e.value)
+
+
+# -- CFG-7, decision CFG-D1: configuration.rs schedule_config_update / initializer_on_new_session --------
+# The facts of sdk's configuration tests `config_changes_after_2_session_boundary`,
+# `consecutive_changes_within_one_session`, `pending_next_session_but_we_upgrade_once_more`,
+# `scheduled_session_config_update_while_next_session_pending` and `initializer_on_new_session`: a setter
+# in session 0 leaves the active configuration as it was and one pending configuration for session 2
+# (current + SESSION_DELAY); it is still pending, not in force, after the change to session 1, and in force,
+# with nothing pending, after the change to session 2. Setters of one session merge into one pending
+# configuration. A setter in session 1, while a configuration is pending for session 2, schedules a second
+# one for session 3 built on the first; the change to session 2 puts the first in force and keeps the
+# second, the change to session 3 puts the second in force. Under the seeds' reading ([IG §2.5.3]) a
+# change takes effect at the next session change.
+
+def _config_run(reading: str, steps: list) -> list:
+    """The `configuration` machine's storage after each step (a SetConfiguration or a session change)."""
+    from paraspec.model.runtime.configuration import ConfigSessionChange
+
+    m = build("configuration", overrides={"reading": reading})
+    s = next(iter(m.init()))
+    out = []
+    for a in steps:
+        s = m.step(s, ConfigSessionChange() if a == "session change" else a)
+        assert not isinstance(s, Rejected), a
+        out.append(s.storage)
+    return out
+
+
+def _evolve(cfg, **changes):
+    return attrs.evolve(cfg, **changes)
+
+
+@pytest.mark.parametrize("reading, delay", [("sdk", 2), ("seed", 1)])
+def test_a_config_change_takes_effect_at_the_session_its_reading_names(reading, delay):
+    genesis = build("configuration", overrides={"reading": reading}).config
+    want = _evolve(genesis, validation_upgrade_delay=100)
+    set_, first, second = _config_run(reading, [SetConfiguration("validation_upgrade_delay", 100),
+                                                "session change", "session change"])
+    assert set_.current == genesis and set_.pending == ((delay, want),)
+    if reading == "sdk":  # one session passed: still waiting
+        assert first.current == genesis and first.pending == ((2, want),)
+    else:
+        assert first.current == want and first.pending == ()
+    assert second.current == want and second.pending == ()
+
+
+@pytest.mark.parametrize("reading, delay", [("sdk", 2), ("seed", 1)])
+def test_consecutive_changes_within_one_session_merge(reading, delay):
+    genesis = build("configuration", overrides={"reading": reading}).config
+    want = _evolve(genesis, validation_upgrade_delay=100, validation_upgrade_frequency=100)
+    *_, both, _, last = _config_run(reading, [SetConfiguration("validation_upgrade_delay", 100),
+                                              SetConfiguration("validation_upgrade_frequency", 100),
+                                              "session change", "session change"])
+    assert both.current == genesis and both.pending == ((delay, want),)
+    assert last.current == want and last.pending == ()
+
+
+@pytest.mark.parametrize("setters", [
+    [SetConfiguration("validation_upgrade_frequency", 99)],  # pending_next_session_but_we_upgrade_once_more
+    [SetConfiguration("validation_upgrade_frequency", 99), SetConfiguration("acceptance_period", 98)],
+], ids=["one_more", "two_more_merged"])
+def test_a_change_while_one_is_pending_for_the_next_session_is_scheduled_after_it_under_sdk(setters):
+    genesis = build("configuration", overrides={"reading": "sdk"}).config
+    intermediate = _evolve(genesis, validation_upgrade_delay=100)
+    final = _evolve(intermediate, **{a.member: a.value for a in setters})
+    run = _config_run("sdk", [SetConfiguration("validation_upgrade_delay", 100), "session change", *setters,
+                              "session change", "session change"])
+    scheduled, at_2, at_3 = run[-3], run[-2], run[-1]
+    assert scheduled.current == genesis and scheduled.pending == ((2, intermediate), (3, final))
+    assert at_2.current == intermediate and at_2.pending == ((3, final),)
+    assert at_3.current == final and at_3.pending == ()
+    # the seeds' reading: the second change builds on the first, already in force, and is due next
+    seed = _config_run("seed", [SetConfiguration("validation_upgrade_delay", 100), "session change", *setters])
+    assert seed[-1].current.validation_upgrade_delay == 100 and [at for at, _ in seed[-1].pending] == [2]
+
+
+@pytest.mark.parametrize("reading, in_force_at", [("sdk", 3), ("seed", 2)])
+def test_the_runtime_puts_a_setter_in_force_at_the_session_change_its_reading_names(reading, in_force_at):
+    """The composed runtime: a setter in block 1 (session 0), session changes in blocks 2 and 3; the
+    notification's configuration changes in the block `in_force_at` only."""
+    doc = {"preset": "tiny", "blocks": [
+        {"calls": [{"call": "set_configuration", "member": "group_rotation_frequency", "value": 4}]},
+        dict(_SC), dict(_SC)]}
+    out = run_scenario(doc, reading=reading, every_state=True)
+    assert all(b["outcome"] == "ok" for b in out["blocks"])
+    for b in out["blocks"]:
+        cfg = b["state"]["configuration"]
+        assert (cfg["current"]["group_rotation_frequency"] == 4) == (b["number"] >= in_force_at), b["number"]
+        assert [at for at, _ in cfg["pending"]] == ([] if b["number"] >= in_force_at else [1 + (reading == "sdk")])
+
+
+def test_the_config_delay_mutants_are_caught_by_their_properties():
+    """Under sdk: `cfg_sdk_next_session` (the seed's delay kept) breaks
+    `setter_pending_for_scheduled_session` on the first setter; `cfg_pending_applied_early` breaks
+    `session_change_applies_pending` at the first session change after it."""
+    from paraspec.model.runtime.configuration import ConfigSessionChange
+    from paraspec.properties.core import MUTANTS, PROPERTIES
+
+    sdk = build("configuration", overrides={"reading": "sdk"})
+    setter = SetConfiguration("group_rotation_frequency", 2)
+    for name, prop, steps in (("cfg_sdk_next_session", "setter_pending_for_scheduled_session", [setter]),
+                              ("cfg_pending_applied_early", "session_change_applies_pending",
+                               [setter, ConfigSessionChange()])):
+        p = PROPERTIES["configuration"][prop]
+        for cls, holds in ((sdk.__class__, True), (MUTANTS[name].cls, False)):
+            m = cls(sdk.params)
+            s = next(iter(m.init()))
+            for a in steps[:-1]:
+                s = m.step(s, a)
+            assert bool(p.predicate(m, s, steps[-1], m.step(s, steps[-1]))) is holds, (name, cls)
 
 
 # -- SCH-11 / SCH-14, decision SCH-D9: scheduler.rs availability_timeout_check_required ----------------

@@ -1,9 +1,12 @@
 """The Configuration module: [IG §2.5.3] (rules CFG-* of ``spec/configuration.md``).
 
-Storage: the configuration in force and an optional pending one. Governance setters
-(one per configuration member) build on the pending configuration, or on the current
-one when none is pending (``update_configuration``); the pending configuration is
-applied at the next session change, so the configuration is constant within a
+Storage: the configuration in force and the pending ones, each for the session at whose
+start it comes into force (``PendingConfigs``). Governance setters (one per configuration
+member) build on the latest pending configuration, or on the current one when none is
+pending (``update_configuration``, CFG-4), and keep the result pending for the next
+session under ``reading=seed``, for the session after it under ``reading=sdk``
+(polkadot-sdk's ``SESSION_DELAY``; CFG-7, decision CFG-D1); a session change applies the
+configuration pending for its new session, so the configuration is constant within a
 session (CFG-5).
 
 The module is a mixin of rule methods (so a mutant overrides one) used by the
@@ -18,6 +21,7 @@ import attrs
 
 from ..config import HARD_LIMITS, PRESETS, ConfigError, HostConfiguration
 from ..core import Machine, Rejected, register_machine, require
+from ..readings import is_sdk
 from ..rules import implements
 
 __all__ = [
@@ -59,10 +63,14 @@ ORIGINS = ("root", "signed", "parachain", "none")
 
 @attrs.frozen(cache_hash=True)
 class ConfigurationState:
-    """``Configuration`` and ``PendingConfiguration`` storage."""
+    """``ActiveConfig`` and ``PendingConfigs`` storage."""
 
     current: HostConfiguration
-    pending: HostConfiguration | None = None
+    #: ``PendingConfigs``: (session, configuration), ascending by session: each comes into
+    #: force at the start of its session (CFG-5, CFG-7); at most one entry under
+    #: ``reading=seed`` (for the next session), two under ``reading=sdk`` (the next
+    #: session and the one after it)
+    pending: tuple[tuple[int, HostConfiguration], ...] = ()
 
 
 @attrs.frozen
@@ -99,9 +107,28 @@ class ConfigurationModule:
 
     @implements("CFG-4")
     def get_update_base(self, cs: ConfigurationState) -> HostConfiguration:
-        """CFG-4: ``update_configuration`` builds on the pending configuration if any,
-        else on the current one."""
-        return cs.pending if cs.pending is not None else cs.current
+        """CFG-4: ``update_configuration`` builds on the latest pending configuration (the
+        one for the latest session) if any, else on the current one."""
+        return cs.pending[-1][1] if cs.pending else cs.current
+
+    @implements("CFG-7")
+    def config_session_delay(self, cfg: HostConfiguration) -> int:
+        """CFG-7 (decision CFG-D1): sessions from a setter to the session at whose start its
+        configuration comes into force: 1 ([IG §2.5.3], the next session change) under
+        ``reading=seed``, polkadot-sdk's ``SESSION_DELAY`` (2) under ``reading=sdk``."""
+        return 2 if is_sdk(cfg) else 1
+
+    @implements("CFG-7")
+    def schedule_pending(self, cs: ConfigurationState, new: HostConfiguration, session: int) -> ConfigurationState:
+        """CFG-7: keep ``new`` pending for the scheduled session, ``config_session_delay`` after the
+        current ``session``: it replaces the configuration already pending for that session
+        (or a later one), else it is appended (polkadot-sdk ``schedule_config_update``), so
+        the setters of one session come into force together."""
+        at = session + self.config_session_delay(cs.current)
+        for i, (when, _) in enumerate(cs.pending):
+            if when >= at:
+                return attrs.evolve(cs, pending=cs.pending[:i] + ((when, new),) + cs.pending[i + 1:])
+        return attrs.evolve(cs, pending=cs.pending + ((at, new),))
 
     # -- routines -------------------------------------------------------------------------
     def get_configuration(self, cs: ConfigurationState) -> HostConfiguration:
@@ -109,41 +136,49 @@ class ConfigurationModule:
         return cs.current
 
     @implements("CFG-1", "CFG-4")
-    def set_configuration(self, cs: ConfigurationState, call: SetConfiguration) -> ConfigurationState:
-        """The entry point of one configuration member (CFG-1 .. CFG-4)."""
+    def set_configuration(self, cs: ConfigurationState, call: SetConfiguration, session: int) -> ConfigurationState:
+        """The entry point of one configuration member (CFG-1 .. CFG-4, CFG-7), dispatched in
+        session ``session``."""
         require(self.is_governance_origin(call.origin), "CFG-3",
                 f"set_{call.member} needs the governance origin, not {call.origin!r}")
         require(call.member in GOVERNANCE_MEMBERS, "CFG-2",
                 f"no configuration member {call.member!r} has a setter")
         require(isinstance(call.value, int) and not isinstance(call.value, bool), "CFG-1",
                 f"set_{call.member}: value must be an integer, got {call.value!r}")
-        return self.update_configuration(cs, {call.member: call.value})
+        return self.update_configuration(cs, {call.member: call.value}, session)
 
-    def process_set_configuration(self, cs: ConfigurationState, call: SetConfiguration) -> ConfigurationState:
+    def process_set_configuration(self, cs: ConfigurationState, call: SetConfiguration,
+                                  session: int) -> ConfigurationState:
         """:meth:`set_configuration`, under the name the composed runtime calls it by.
 
         (The ``configuration`` machine's ``process_set_configuration`` takes the machine's
         state and action instead; this one goes when ``RuntimeModel`` calls
         ``set_configuration`` itself.)"""
-        return self.set_configuration(cs, call)
+        return self.set_configuration(cs, call, session)
 
     @implements("CFG-4")
-    def update_configuration(self, cs: ConfigurationState, changes: dict[str, Any]) -> ConfigurationState:
-        """``update_configuration(f)``: apply ``changes`` to the base (CFG-4) and keep the
-        result pending, after checking its consistency (CFG-1)."""
+    def update_configuration(self, cs: ConfigurationState, changes: dict[str, Any],
+                             session: int) -> ConfigurationState:
+        """``update_configuration(f)`` in session ``session``: apply ``changes`` to the base
+        (CFG-4) and keep the result pending for the scheduled session (CFG-7), after
+        checking its consistency (CFG-1)."""
         new = attrs.evolve(self.get_update_base(cs), **changes)
         self.check_consistency(new)
-        return attrs.evolve(cs, pending=new)
+        return self.schedule_pending(cs, new, session)
 
     @implements("CFG-5")
     def process_configuration_session_change(
-            self, cs: ConfigurationState) -> tuple[ConfigurationState, HostConfiguration, HostConfiguration]:
-        """CFG-5: at a session change the pending configuration (if any) becomes the
-        current one and the pending slot is emptied. Returns the new storage and the
-        ``prev_config`` / ``new_config`` of the session-change notification (INI-5)."""
+            self, cs: ConfigurationState,
+            session: int) -> tuple[ConfigurationState, HostConfiguration, HostConfiguration]:
+        """CFG-5: at the session change that starts session ``session`` the configuration
+        pending for it (the latest pending for it or an earlier session, polkadot-sdk
+        ``initializer_on_new_session``) becomes the current one and leaves the pending
+        list; the configurations pending for later sessions stay. Returns the new storage
+        and the ``prev_config`` / ``new_config`` of the session-change notification (INI-5)."""
         prev = cs.current
-        new = cs.pending if cs.pending is not None else cs.current
-        return ConfigurationState(current=new, pending=None), prev, new
+        due = [c for when, c in cs.pending if when <= session]
+        new = due[-1] if due else cs.current
+        return ConfigurationState(current=new, pending=tuple(e for e in cs.pending if e[0] > session)), prev, new
 
 
 # -- the module machine ---------------------------------------------------------------------
@@ -201,9 +236,9 @@ class ConfigurationMachine(ConfigurationModule, Machine):
 
     def process_set_configuration(self, state: ConfigurationMachineState,
                                   action: SetConfiguration) -> ConfigurationMachineState:
-        return attrs.evolve(state, storage=self.set_configuration(state.storage, action))
+        return attrs.evolve(state, storage=self.set_configuration(state.storage, action, state.session))
 
     def process_config_session_change(self, state: ConfigurationMachineState,
                                       action: ConfigSessionChange) -> ConfigurationMachineState:
-        storage, _, _ = self.process_configuration_session_change(state.storage)
+        storage, _, _ = self.process_configuration_session_change(state.storage, state.session + 1)
         return ConfigurationMachineState(storage, state.session + 1)

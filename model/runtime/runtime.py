@@ -273,7 +273,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
 
     # session-change handlers (each module reads what it needs from storage) ----------------
     def session_change_configuration(self, st: RuntimeState, sc: SessionChange) -> RuntimeState:
-        cs, prev, new = self.process_configuration_session_change(st.configuration)
+        cs, prev, new = self.process_configuration_session_change(st.configuration, st.session)
         notification = SessionChangeNotification(tuple(sc.validators), tuple(sc.queued), prev, new, sc.random_seed)
         return replace(st, configuration=cs, notification=notification)
 
@@ -392,7 +392,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
 
     def dispatch_call(self, st: RuntimeState, call: Any) -> RuntimeState:
         if isinstance(call, SetConfiguration):
-            return replace(st, configuration=self.process_set_configuration(st.configuration, call))
+            return replace(st, configuration=self.process_set_configuration(st.configuration, call, st.session))
         if isinstance(call, RegisterPara):
             return replace(st, paras=self.process_schedule_para_initialize(st.paras, call, st.session,
                                                                               st.configuration.current))
@@ -605,7 +605,7 @@ class RuntimeMachine(RuntimeModel, Machine):
         ps = s.paras
         if s.session < b.max_sessions:  # governance only matters before the last session change
             cs = s.configuration
-            base = cs.pending if cs.pending is not None else cs.current
+            base = ConfigurationModule.get_update_base(self, cs)  # the specified rule, not a mutant's
             for member, x, y in b.setters:
                 yield SetConfiguration(member, y if getattr(base, member) == x else x)
             if b.register_para is not None and not self.is_registered(ps, b.register_para) \

@@ -81,10 +81,16 @@ func (b *block) sessionChange(sc SessionChange) {
 		fail("INI-5")
 	}
 	prev := s.Configuration.Current
-	if s.Configuration.Pending != nil {
-		s.Configuration.Current = *s.Configuration.Pending
-		s.Configuration.Pending = nil
+	// CFG-5: the configuration pending for the new session comes into force; later ones stay
+	later := []Pair[int, HostConfiguration]{}
+	for _, e := range s.Configuration.Pending {
+		if e.K <= s.Session+1 {
+			s.Configuration.Current = e.V
+		} else {
+			later = append(later, e)
+		}
 	}
+	s.Configuration.Pending = later
 	b.event("session_change:configuration")
 	s.Session++
 	s.Validators = append([]int{}, sc.Validators...)
@@ -151,6 +157,24 @@ func (b *block) parasSessionChange() {
 		}
 	}
 	p.Upcoming = upcoming
+}
+
+// schedulePending keeps a setter's configuration pending for the next session, or under
+// reading=sdk the one after (SESSION_DELAY, CFG-7, decision CFG-D1): it replaces the one pending
+// for that session (the setters of a session merge), else it is appended.
+func (b *block) schedulePending(cfg HostConfiguration) {
+	c := &b.s.Configuration
+	at := b.s.Session + 1
+	if c.Current.Reading == "sdk" {
+		at = b.s.Session + 2
+	}
+	for i := range c.Pending {
+		if c.Pending[i].K >= at {
+			c.Pending[i].V = cfg
+			return
+		}
+	}
+	c.Pending = append(c.Pending, Pair[int, HostConfiguration]{at, cfg})
 }
 
 // queueAction notes a registration or cleanup for the session it takes effect at (PAR-10):
@@ -770,14 +794,14 @@ func (b *block) dispatch(kind string, c Call) string {
 			return "CFG-2"
 		}
 		base := s.Configuration.Current
-		if s.Configuration.Pending != nil {
-			base = *s.Configuration.Pending
+		if n := len(s.Configuration.Pending); n > 0 {
+			base = s.Configuration.Pending[n-1].V
 		}
 		set(&base, *c.Value)
 		if !consistent(&base) {
 			return "CFG-1"
 		}
-		s.Configuration.Pending = &base
+		b.schedulePending(base)
 	case "RegisterPara":
 		if _, up := p.Upcoming.Get(*c.Para); !root || *c.Para < 0 || up || contains(p.Parachains, *c.Para) || contains(p.Parathreads, *c.Para) {
 			return "PAR-1"

@@ -90,9 +90,11 @@ type HostConfiguration struct {
 	DisputeRule                string `json:"dispute_rule"`
 }
 
+// ConfigurationState: ActiveConfig and PendingConfigs, [session, configuration] pairs ascending
+// by session (CFG-5, CFG-7).
 type ConfigurationState struct {
-	Current HostConfiguration  `json:"current"`
-	Pending *HostConfiguration `json:"pending"`
+	Current HostConfiguration              `json:"current"`
+	Pending []Pair[int, HostConfiguration] `json:"pending"`
 }
 
 type ReplacementTimes struct {
