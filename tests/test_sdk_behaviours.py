@@ -341,7 +341,8 @@ def test_expected_at_counts_from_the_reading_s_block(reading, delay, enact_in):
         assert ps["code"]["0"] == (500 if n >= applied_in else 100), n
         assert ps["past_code"] == ({f"0@{expected_at}": 100} if n == applied_in else {}), n
     assert f"enacted:0" in after[enact_in - 1]["events"]
-    assert after[-1]["past_code_meta"]["0"]["last_pruned"] == expected_at
+    # PAR-7, decision PAR-D7: the pruned replacement's expected_at (seed), its activation (sdk)
+    assert after[-1]["past_code_meta"]["0"]["last_pruned"] == (applied_in if reading == "sdk" else expected_at)
 
 
 def test_under_sdk_an_upgrade_applies_in_block_6_and_is_pruned_in_block_7():
