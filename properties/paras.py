@@ -402,16 +402,6 @@ class SdkLastPrunedExpectedAt(ParasMachine):
         return t.expected_at
 
 
-@mutant(M, "par_sdk_code_at_expected_boundary", kills=["validation_code_matches_history"],
-        overrides={"reading": "sdk"})
-class SdkCodeAtExpectedBoundary(ParasMachine):
-    """Under reading=sdk ``validation_code_at`` still switches to the new code after
-    ``expected_at`` (the seed's ``UseCodeAt``), not at ``activated_at`` (PAR-D7)."""
-
-    def uses_replaced_code(self, t, at, cfg=None):
-        return at <= t.expected_at
-
-
 @mutant(M, "par_sdk_next_session", kills=["paras_change_at_session_delay"], overrides={"reading": "sdk"})
 class SdkNextSession(ParasMachine):
     """Under reading=sdk a registration or cleanup still takes effect at the next session
