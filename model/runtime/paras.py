@@ -10,7 +10,9 @@ session under ``reading=seed``, of the session after it under ``reading=sdk``
 relay block ``>= expected_at`` (PAR-5); past code is pruned at initialization
 once its acceptance period is over (PAR-7), and
 ``validation_code_at`` returns past, current or future code, or nothing once pruned
-(PAR-6, PAR-8).
+(PAR-6, PAR-8). Which block ``last_pruned`` records, and which contexts a replacement
+covers, follow the reading (decision PAR-D7: ``expected_at`` under ``seed``,
+``activated_at`` under ``sdk``).
 
 Heads and validation code are abstract: ints (a head is a counter, a code an
 identifier).
