@@ -46,11 +46,29 @@ def is_pruned(activated_at: int, now: int, acceptance_period: int) -> bool:
     return activated_at + acceptance_period < now
 
 
-def expected_code_at(ps: ParasState, para: int, at: int, now: int, acceptance_period: int) -> tuple[int | None, bool]:
+def _sdk(m) -> bool:
+    return getattr(m.params, "reading", "seed") == "sdk"
+
+
+def replaced_in_force(sdk: bool, r, at: int) -> bool:
+    """PAR-6 stated apart from the model (decision PAR-D7): a context ``at`` is validated by
+    the code ``r`` replaced when ``at <= expected_at`` ([IG §2.5.4] ``UseCodeAt``, reading
+    seed), when ``at < activated_at`` (polkadot-sdk's ``code_at`` of the period whose
+    ``last_pruned`` records the activation, reading sdk)."""
+    return at < r.activated_at if sdk else at <= r.expected_at
+
+
+def last_context_of(sdk: bool, r) -> int:
+    """The last context validated by the code ``r`` replaced (if no earlier replacement covers it)."""
+    return r.activated_at - 1 if sdk else r.expected_at
+
+
+def expected_code_at(ps: ParasState, para: int, at: int, now: int, acceptance_period: int,
+                     sdk: bool = False) -> tuple[int | None, bool]:
     """The code in force for ``para`` in the context of block ``at`` according to the
-    history, and whether it has been pruned."""
+    history (under the reading's boundary), and whether it has been pruned."""
     for r in ps.replacements:
-        if r.para == para and r.expected_at >= at:
+        if r.para == para and replaced_in_force(sdk, r, at):
             return r.old_code, is_pruned(r.activated_at, now, acceptance_period)
     return mget(ps.code, para), False
 
@@ -58,7 +76,7 @@ def expected_code_at(ps: ParasState, para: int, at: int, now: int, acceptance_pe
 def code_history_agrees(m, ps: ParasState, now: int, acceptance_period: int) -> bool:
     for para in known_paras(ps):
         for at in range(1, now + 1):
-            code, pruned = expected_code_at(ps, para, at, now, acceptance_period)
+            code, pruned = expected_code_at(ps, para, at, now, acceptance_period, _sdk(m))
             if m.get_validation_code_at(ps, para, at) != (None if pruned else code):
                 return False
     return True
@@ -105,9 +123,29 @@ def past_code_kept_for_acceptance_period(m, s):
     ps = s.paras
     for r in ps.replacements:
         if not is_pruned(r.activated_at, s.now, m.acceptance_period):
-            if m.get_validation_code_at(ps, r.para, r.expected_at) != r.old_code:
+            if m.get_validation_code_at(ps, r.para, last_context_of(_sdk(m), r)) != r.old_code:
                 return False
     return True
+
+
+def last_pruned_agrees(m, ps: ParasState, now: int, acceptance_period: int) -> bool:
+    """Every para's ``last_pruned`` is the reading's block of its last pruned replacement
+    in the ghost history (PAR-7, decision PAR-D7), and absent while none is pruned."""
+    for para, meta in ps.past_code_meta:
+        gone = [r for r in ps.replacements if r.para == para and is_pruned(r.activated_at, now, acceptance_period)]
+        want = None if not gone else (gone[-1].activated_at if _sdk(m) else gone[-1].expected_at)
+        if meta.last_pruned != want:
+            return False
+    return True
+
+
+@always(M, ["PAR-7"], witness=lambda m, s: any(r.expected_at != r.activated_at
+                                               and is_pruned(r.activated_at, s.now, m.acceptance_period)
+                                               for r in s.paras.replacements))
+def last_pruned_records_the_reading_s_block(m, s):
+    """``last_pruned`` records the last pruned replacement's ``expected_at`` under
+    reading=seed and its ``activated_at`` under reading=sdk (PAR-D7)."""
+    return last_pruned_agrees(m, s.paras, s.now, m.acceptance_period)
 
 
 @always(M, ["PAR-6"], witness=lambda m, s: any(at < s.now for _, at in s.paras.future_code_upgrades))
@@ -204,11 +242,12 @@ def cleanup_of_unknown_para_changes_nothing(m, s, a, t):
 @transition(M, ["PAR-2"], on=[ParasBlock], witness=lambda m, s, a, t: a.session_change and s.paras.outgoing)
 def outgoing_code_kept(m, s, a, t):
     """A para cleaned up at a session change keeps its last code available for the
-    contexts before the change."""
+    contexts before the change (the change's block itself under reading=seed, PAR-D7)."""
     if not (a.session_change and _accepted(t)):
         return True
+    at = t.now - 1 if _sdk(m) else t.now
     for para in s.paras.outgoing:
-        if m.get_validation_code_at(t.paras, para, t.now) != mget(s.paras.code, para):
+        if m.get_validation_code_at(t.paras, para, at) != mget(s.paras.code, para):
             return False
     return True
 
@@ -264,8 +303,8 @@ class SameCodeScheduled(ParasMachine):
 class NoLastPruned(ParasMachine):
     """Pruning forgets ``last_pruned``: contexts before the pruned code get the next code."""
 
-    def process_paras_initialize(self, ps, now, acceptance_period):
-        ps = super().process_paras_initialize(ps, now, acceptance_period)
+    def process_paras_initialize(self, ps, now, acceptance_period, cfg=None):
+        ps = super().process_paras_initialize(ps, now, acceptance_period, cfg)
         metas = tuple((p, PastCodeMeta(meta.upgrade_times, None)) for p, meta in ps.past_code_meta)
         return replace(ps, past_code_meta=metas)
 
@@ -290,8 +329,8 @@ class PruneEarly(ParasMachine):
 class IntermediateIgnored(ParasMachine):
     """``assume_intermediate`` is ignored by ``validation_code_at``."""
 
-    def get_validation_code_at(self, ps, para, at, assume_intermediate=None):
-        return super().get_validation_code_at(ps, para, at, None)
+    def get_validation_code_at(self, ps, para, at, assume_intermediate=None, cfg=None):
+        return super().get_validation_code_at(ps, para, at, None, cfg)
 
 
 @mutant(M, "par_upgrade_early", kills=["upgrade_applied_from_expected_block"])
@@ -350,6 +389,17 @@ class SdkCleanupOfUnknownParaRefused(ParasMachine):
 
     def is_cleanup_noop(self, ps, para, cfg):
         return False
+
+
+@mutant(M, "par_sdk_last_pruned_expected_at",
+        kills=["last_pruned_records_the_reading_s_block", "validation_code_matches_history"],
+        overrides={"reading": "sdk"})
+class SdkLastPrunedExpectedAt(ParasMachine):
+    """Under reading=sdk ``last_pruned`` still records the pruned replacement's
+    ``expected_at`` (the seed reading's block, PAR-D7), not its ``activated_at``."""
+
+    def pruned_mark(self, t, cfg=None):
+        return t.expected_at
 
 
 @mutant(M, "par_sdk_next_session", kills=["paras_change_at_session_delay"], overrides={"reading": "sdk"})

@@ -451,7 +451,8 @@ def test_expected_at_counts_from_the_reading_s_block(reading, delay, enact_in):
         assert ps["code"]["0"] == (500 if n >= applied_in else 100), n
         assert ps["past_code"] == ({f"0@{expected_at}": 100} if n == applied_in else {}), n
     assert f"enacted:0" in after[enact_in - 1]["events"]
-    assert after[-1]["past_code_meta"]["0"]["last_pruned"] == expected_at
+    # PAR-7, decision PAR-D7: the pruned replacement's expected_at (seed), its activation (sdk)
+    assert after[-1]["past_code_meta"]["0"]["last_pruned"] == (applied_in if reading == "sdk" else expected_at)
 
 
 def test_under_sdk_an_upgrade_applies_in_block_6_and_is_pruned_in_block_7():
@@ -482,6 +483,96 @@ def test_the_sdk_expected_at_mutant_is_caught_by_its_property():
         t = m.step(s, a)
         assert "enacted:0" in t.events
         assert bool(prop.predicate(m, s, a, t)) is holds
+
+
+# -- PAR-7, PAR-6, decision PAR-D7: paras/mod.rs ParaPastCodeMeta::prune_up_to and code_at ---------------
+# The facts of sdk's paras tests `para_past_code_pruning_works_correctly` and
+# `para_past_code_meta_gives_right_code` (of the period when `prune_up_to` first recorded the activation):
+# with replacements (expected_at, activated_at) = (10, 10), (20, 25), (30, 35), pruning up to block 9
+# prunes nothing, up to 10 leaves `last_pruned` 10, up to 21 nothing more, up to 26 leaves 25 with
+# (30, 35) kept; after (40, 42), (50, 53), (60, 66), pruning up to 60 leaves 53 with (60, 66) kept, and up
+# to 66 leaves 66 with nothing kept. `code_at` gives a replacement's old code to the contexts before its
+# activation: with (10, 12) the contexts 10 and 11 use the code replaced at 10, 12 the current code; with
+# (20, 25) too, 12 and 24 use the code replaced at 20 and 25 the current code. Pruning "up to m" is PAR-7's
+# pruning at the initialization of block m + 1 with acceptance_period 0; the seeds' reading records
+# expected_at and switches code at it ([IG §2.5.4] UseCodeAt).
+
+def _paras_module(reading: str):
+    return build("paras", overrides={"reading": reading})
+
+
+def _with_replacements(m, ps, times):
+    for expected_at, activated_at in times:
+        ps = m.note_past_code(ps, 0, expected_at, activated_at, 1000 + expected_at)
+    return ps
+
+
+def _prune_up_to(m, ps, block: int):
+    return m.process_paras_initialize(ps, block + 1, 0)
+
+
+@pytest.mark.parametrize("reading", READINGS)
+def test_last_pruned_records_the_reading_s_block_of_the_last_pruned_replacement(reading):
+    from paraspec.model.runtime.common import mget
+    from paraspec.model.runtime.paras import ParasState
+
+    m = _paras_module(reading)
+    sdk = reading == "sdk"
+    ps = ParasState(parachains=(0,), heads=((0, 0),), code=((0, 1),))
+    ps = _with_replacements(m, ps, [(10, 10), (20, 25), (30, 35)])
+
+    def meta(ps):
+        mt = mget(ps.past_code_meta, 0)
+        return [(t.expected_at, t.activated_at) for t in mt.upgrade_times], mt.last_pruned
+
+    assert _prune_up_to(m, ps, 9) == ps
+    ps = _prune_up_to(m, ps, 10)
+    assert meta(ps) == ([(20, 25), (30, 35)], 10)
+    assert _prune_up_to(m, ps, 21) == ps
+    ps = _prune_up_to(m, ps, 26)
+    assert meta(ps) == ([(30, 35)], 25 if sdk else 20)
+    ps = _with_replacements(m, ps, [(40, 42), (50, 53), (60, 66)])
+    ps = _prune_up_to(m, ps, 60)
+    assert meta(ps) == ([(60, 66)], 53 if sdk else 50)
+    assert mget(ps.past_code, (0, 60)) == 1060 and mget(ps.past_code, (0, 50)) is None
+    ps = _prune_up_to(m, ps, 66)
+    assert meta(ps) == ([], 66 if sdk else 60)
+
+
+@pytest.mark.parametrize("reading", READINGS)
+def test_a_replacement_covers_the_contexts_its_reading_names(reading):
+    """sdk: the contexts before activated_at; seed: those at or before expected_at."""
+    from paraspec.model.runtime.paras import ParasState
+
+    m = _paras_module(reading)
+    sdk = reading == "sdk"
+    ps = ParasState(parachains=(0,), heads=((0, 0),), code=((0, 1),))
+    ps = _with_replacements(m, ps, [(10, 12)])
+    code = lambda at: m.get_validation_code_at(ps, 0, at)  # noqa: E731
+    assert (code(0), code(10), code(11), code(12)) == (1010, 1010, 1010 if sdk else 1, 1)
+    ps = _with_replacements(m, ps, [(20, 25)])
+    assert (code(1), code(10), code(11), code(12), code(20), code(24), code(25)) == \
+        ((1010, 1010, 1010, 1020, 1020, 1020, 1) if sdk else (1010, 1010, 1020, 1020, 1020, 1, 1))
+    # the first replacement pruned (up to 12): its contexts get nothing, the next code stays
+    ps = _prune_up_to(m, ps, 12)
+    assert [code(at) for at in (1, 10, 11, 12, 24, 25)] == \
+        ([None, None, None, 1020, 1020, 1] if sdk else [None, None, 1020, 1020, 1, 1])
+
+
+def test_the_sdk_last_pruned_mutant_is_caught_by_its_property():
+    """The `paras` machine under sdk: `par_sdk_last_pruned_expected_at` (the seed's record kept) breaks
+    `last_pruned_records_the_reading_s_block` once an upgrade applied late is pruned."""
+    from paraspec.properties.core import MUTANTS, PROPERTIES
+
+    prop = PROPERTIES["paras"]["last_pruned_records_the_reading_s_block"]
+    params = build("paras", overrides={"reading": "sdk"}).params
+    for cls, holds in ((build("paras", overrides={"reading": "sdk"}).__class__, True),
+                       (MUTANTS["par_sdk_last_pruned_expected_at"].cls, False)):
+        m = cls(params)
+        ps = _with_replacements(m, next(iter(m.init())).paras, [(3, 4)])
+        s = next(iter(m.init()))
+        s = type(s)(m.process_paras_initialize(ps, 6, m.acceptance_period), 6, s.sessions, s.codes)
+        assert bool(prop.predicate(m, s)) is holds
 
 
 # -- DSP-14, decision DSP-D3: disputes.rs process_checked_dispute_data / filter_dispute_data ---------

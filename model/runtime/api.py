@@ -101,7 +101,8 @@ def _validation_code_hash(m, state, para: int) -> int | None:
 def _validation_code_at(m, state, para: int, at: int | None = None) -> int | None:
     """The code that validates a block of ``para`` in the context of relay block ``at``
     (default: the next block), PAR-6."""
-    return m.get_validation_code_at(state.paras, para, state.now + 1 if at is None else at)
+    return m.get_validation_code_at(state.paras, para, state.now + 1 if at is None else at, None,
+                                    state.configuration.current)
 
 
 @query("runtime", "candidate_pending_availability", params=("para",), sdk="candidate_pending_availability")

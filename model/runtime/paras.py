@@ -10,7 +10,9 @@ session under ``reading=seed``, of the session after it under ``reading=sdk``
 relay block ``>= expected_at`` (PAR-5); past code is pruned at initialization
 once its acceptance period is over (PAR-7), and
 ``validation_code_at`` returns past, current or future code, or nothing once pruned
-(PAR-6, PAR-8).
+(PAR-6, PAR-8). Which block ``last_pruned`` records, and which contexts a replacement
+covers, follow the reading (decision PAR-D7: ``expected_at`` under ``seed``,
+``activated_at`` under ``sdk``).
 
 Heads and validation code are abstract: ints (a head is a counter, a code an
 identifier).
@@ -60,7 +62,8 @@ class ReplacementTimes:
 @attrs.frozen
 class PastCodeMeta:
     upgrade_times: tuple[ReplacementTimes, ...] = ()
-    #: the ``expected_at`` of the most recent pruned replacement, if any
+    #: the most recent pruned replacement's ``expected_at`` under ``reading=seed``, its
+    #: ``activated_at`` under ``reading=sdk`` (PAR-7, decision PAR-D7), if any
     last_pruned: int | None = None
 
 
@@ -152,6 +155,38 @@ class ParasModule:
         period, and pruned at the initialization of the first block after it."""
         return activated_at + acceptance_period < now
 
+    def paras_reading(self, cfg: Any = None) -> Any:
+        """What carries the reading for the lookups and pruning below: ``cfg`` (the active
+        configuration) when given, else the machine's parameters."""
+        return cfg if cfg is not None else getattr(self, "params", None)
+
+    @implements("PAR-7")
+    def pruned_mark(self, t: ReplacementTimes, cfg: Any = None) -> int:
+        """PAR-7 (decision PAR-D7): the block ``last_pruned`` records of the last replacement
+        pruned: its ``expected_at`` under ``reading=seed`` (polkadot-sdk until late 2021),
+        its ``activated_at`` under ``reading=sdk`` (polkadot-sdk
+        ``ParaPastCodeMeta::prune_up_to``)."""
+        return t.activated_at if is_sdk(self.paras_reading(cfg)) else t.expected_at
+
+    @implements("PAR-6")
+    def uses_replaced_code(self, t: ReplacementTimes, at: int, cfg: Any = None) -> bool:
+        """PAR-6 (decision PAR-D7): whether a parablock executed in the context of relay
+        block ``at`` is validated by the code replacement ``t`` replaced: ``at`` at or
+        before its ``expected_at`` under ``reading=seed`` ([IG §2.5.4] ``UseCodeAt``),
+        before its ``activated_at`` under ``reading=sdk`` (polkadot-sdk's ``code_at`` of
+        the period ``last_pruned`` recorded the activation: a context in
+        ``expected_at..activated_at`` still uses the old code)."""
+        return at < t.activated_at if is_sdk(self.paras_reading(cfg)) else at <= t.expected_at
+
+    @implements("PAR-8")
+    def is_context_pruned(self, last_pruned: int | None, at: int, cfg: Any = None) -> bool:
+        """PAR-8 (decision PAR-D7): whether the code in force at context ``at`` has been
+        pruned, given the para's ``last_pruned`` (read with :meth:`uses_replaced_code`'s
+        boundary: at or before it under ``reading=seed``, before it under ``reading=sdk``)."""
+        if last_pruned is None:
+            return False
+        return at < last_pruned if is_sdk(self.paras_reading(cfg)) else at <= last_pruned
+
     # -- accessors ---------------------------------------------------------------------------
     def get_code(self, ps: ParasState, para: int) -> int | None:
         return mget(ps.code, para)
@@ -175,10 +210,11 @@ class ParasModule:
 
     @implements("PAR-6")
     def get_validation_code_at(self, ps: ParasState, para: int, at: int,
-                               assume_intermediate: int | None = None) -> int | None:
+                               assume_intermediate: int | None = None, cfg: Any = None) -> int | None:
         """PAR-6: the code to validate a block of ``para`` executed in the context of
         relay block ``at``; with ``assume_intermediate``, as if a parablock executed at
-        that (earlier) height had been included. ``None`` once pruned (PAR-8)."""
+        that (earlier) height had been included. ``None`` once pruned (PAR-8). ``cfg``: the
+        active configuration, which carries the reading (default: the machine's parameters)."""
         if assume_intermediate is not None and at <= assume_intermediate:
             return None
         planned = mget(ps.future_code_upgrades, para)
@@ -186,13 +222,13 @@ class ParasModule:
             return mget(ps.future_code, para)
         meta = mget(ps.past_code_meta, para, PastCodeMeta())
         for i, t in enumerate(meta.upgrade_times):
-            if t.expected_at >= at:
-                # the code replaced at t is the one in force at `at` (inclusive endpoint),
-                # unless `at` lies before an already pruned replacement
-                if i == 0 and meta.last_pruned is not None and meta.last_pruned >= at:
+            if self.uses_replaced_code(t, at, cfg):
+                # the code replaced at t is the one in force at `at`, unless `at` lies
+                # before an already pruned replacement
+                if i == 0 and self.is_context_pruned(meta.last_pruned, at, cfg):
                     return None
                 return mget(ps.past_code, (para, t.expected_at))
-        if meta.last_pruned is not None and meta.last_pruned >= at:
+        if self.is_context_pruned(meta.last_pruned, at, cfg):
             return None
         return mget(ps.code, para)
 
@@ -299,8 +335,10 @@ class ParasModule:
                        outgoing=tuple(p for p in ps.outgoing if p not in due))
 
     @implements("PAR-7")
-    def process_paras_initialize(self, ps: ParasState, now: int, acceptance_period: int) -> ParasState:
-        """Initialization: prune past code whose acceptance period is over (PAR-7)."""
+    def process_paras_initialize(self, ps: ParasState, now: int, acceptance_period: int,
+                                 cfg: Any = None) -> ParasState:
+        """Initialization: prune past code whose acceptance period is over (PAR-7); ``cfg``
+        carries the reading (default: the machine's parameters)."""
         prune = [(p, at) for p, at in ps.past_code_pruning if self.is_prunable(at, now, acceptance_period)]
         if not prune:
             return ps
@@ -314,7 +352,7 @@ class ParasModule:
                 continue
             for t in gone:
                 past_code = mdel(past_code, (para, t.expected_at))
-            meta = PastCodeMeta(upgrade_times=meta.upgrade_times[len(gone):], last_pruned=gone[-1].expected_at)
+            meta = PastCodeMeta(upgrade_times=meta.upgrade_times[len(gone):], last_pruned=self.pruned_mark(gone[-1], cfg))
             metas = mset(metas, para, meta)
         return replace(ps, past_code=past_code, past_code_meta=metas, past_code_pruning=keep)
 

@@ -299,7 +299,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
 
     def initialize_paras(self, st: RuntimeState) -> RuntimeState:
         cfg = st.configuration.current
-        ps = self.process_paras_initialize(st.paras, st.now, cfg.acceptance_period)
+        ps = self.process_paras_initialize(st.paras, st.now, cfg.acceptance_period, cfg)
         return st if ps is st.paras else replace(st, paras=ps)
 
     def initialize_scheduler(self, st: RuntimeState) -> RuntimeState:
@@ -407,7 +407,7 @@ class RuntimeModel(ConfigurationModule, ParasModule, SchedulerModule, InclusionM
 
     # -- runtime APIs (read-only) -----------------------------------------------------------------------
     def get_validation_code(self, s: RuntimeState, para: int, at: int, assume_intermediate: int | None = None):
-        return self.get_validation_code_at(s.paras, para, at, assume_intermediate)
+        return self.get_validation_code_at(s.paras, para, at, assume_intermediate, s.configuration.current)
 
 
 # -- the explorer ------------------------------------------------------------------------------------------

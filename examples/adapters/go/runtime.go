@@ -325,6 +325,9 @@ func (b *block) prune() {
 		for _, t := range meta.UpgradeTimes {
 			if t.ActivatedAt == at {
 				ea := t.ExpectedAt
+				if b.cfg.Reading == "sdk" { // PAR-7, decision PAR-D7: sdk records the activation
+					ea = t.ActivatedAt
+				}
 				meta.LastPruned = &ea
 				pc := p.PastCode[:0]
 				for _, x := range p.PastCode {
