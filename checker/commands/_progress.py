@@ -56,6 +56,52 @@ class Progress:
                                soft_wrap=True)
 
 
+class MultiProgress:
+    """The progress display of several searches at once (``check --jobs``): in a terminal one
+    status with a line per running search; otherwise each search's plain line every ``every``
+    seconds of it, as :class:`Progress` prints it. ``update(i, ...)`` is fed by the workers'
+    reports, ``done(i)`` when run ``i`` has its result."""
+
+    def __init__(self, console: Console, labels: list[str], every: float = EVERY):
+        self.console = console
+        self.labels = labels
+        self.every = every
+        self.lines: dict[int, str] = {}
+        self.next: dict[int, float] = {}
+        self.finished = 0
+        self.status = console.status(self._text()) if console.is_terminal else None
+
+    def _text(self) -> str:
+        head = f"{self.finished} of {len(self.labels)} runs done"
+        return escape("\n".join([head] + [self.lines[i] for i in sorted(self.lines)]))
+
+    def start(self) -> None:
+        if self.status is not None:
+            self.status.start()
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+    def update(self, i: int, states: int, depth: int, elapsed: float) -> None:
+        line = _line(self.labels[i], states, depth, elapsed)
+        if self.status is not None:
+            self.lines[i] = line
+            self.status.update(self._text())
+            return
+        now = time.perf_counter()
+        due = self.next.setdefault(i, now + self.every - elapsed)
+        if now >= due:
+            self.next[i] = now + self.every
+            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def done(self, i: int) -> None:
+        self.finished += 1
+        self.lines.pop(i, None)
+        if self.status is not None:
+            self.status.update(self._text())
+
+
 def print_done(console: Console, r: Result) -> None:
     """One line with a machine's verdicts, as soon as its search is done."""
     counts = Counter(verdict_text(r, p.verdict) for p in r.properties)

@@ -61,6 +61,10 @@ def register(sub) -> None:
                         "one are searched in full, each saying so")
     p.add_argument("--workers", type=_args.positive_int, default=1, metavar="N",
                    help="worker processes expanding the frontier (default 1)")
+    p.add_argument("--jobs", type=_args.positive_int, default=None, metavar="N",
+                   help="runs (machines, mutants) checked at once, each in a process of its own; the report "
+                        "and the verdicts are those of one process (default: one per CPU when there is more "
+                        "than one run, 1 with --ray, --workers or --checkpoint/--resume)")
     p.add_argument("--engine", choices=("auto", "explicit", "vector"), default="auto",
                    help="search engine: explicit (state by state), vector (numpy batches, for machines that "
                         "declare vectorized rules), auto (vector when possible; default)")
@@ -111,6 +115,12 @@ def run(args: argparse.Namespace) -> int:
         from ..distributed.cli import start
 
         start(args)
+    n_jobs = _jobs_at_once(args, ckpt_root, len(jobs))
+    if n_jobs > 1:
+        t0 = time.perf_counter()
+        results = _run_parallel(args, console, jobs, selected, overrides, ckpt_root, n_jobs, pins)
+        code = _report(args, console, results, trace_dir, (n_jobs, time.perf_counter() - t0))
+        return code if pins is None else _manifest_verdict(args, console, pins, results, code)
     results: list[Result] = []
     for machine_name, mutant_name in jobs:
         machine = _build_job(args, console, machine_name, mutant_name, overrides)
@@ -140,6 +150,87 @@ def run(args: argparse.Namespace) -> int:
         results.extend(result if isinstance(result, list) else [result])
     code = _report(args, console, results, trace_dir)
     return code if pins is None else _manifest_verdict(args, console, pins, results, code)
+
+
+def _jobs_at_once(args: argparse.Namespace, ckpt_root: str | None, runs: int) -> int:
+    """How many runs ``--jobs`` checks at once (its default: one per CPU, at most the runs)."""
+    if args.jobs is None:
+        if args.ray is not None or args.workers > 1 or ckpt_root is not None:
+            return 1
+        from ..jobs import auto_jobs
+
+        return auto_jobs(runs)
+    if args.jobs > 1 and args.ray is not None:
+        raise UsageError("--jobs and --ray: Ray spreads the work itself (use --ray-workers)")
+    if args.jobs > 1 and ckpt_root is not None:
+        raise UsageError("--jobs and --checkpoint/--resume: checkpointed runs are checked one at a time "
+                         "(use --jobs 1)")
+    return min(args.jobs, max(runs, 1))
+
+
+def _run_parallel(args: argparse.Namespace, console: Console, jobs: list, selected: dict, overrides: dict,
+                  ckpt_root: str | None, n_jobs: int, pins=None) -> list[Result]:
+    """The runs of ``jobs`` on ``n_jobs`` worker processes (checker/jobs.py): the same searches,
+    the results in the same order as one process gives them. With ``--manifest``, the runs it pins
+    start largest first (by pinned transitions), so the longest search does not start last."""
+    from ..jobs import run_jobs
+    from ._progress import MultiProgress
+
+    runs = []  # (machine, mutant, built machine, label)
+    for machine_name, mutant_name in jobs:
+        machine = _build_job(args, console, machine_name, mutant_name, overrides)
+        if machine is None:
+            continue
+        label = machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}"
+        if args.symmetry and getattr(machine, "symmetry", None) is None and not args.quiet:
+            console.print(escape(f"{label}: declares no symmetry, explored in full (--symmetry reduces "
+                                 f"the machines that declare one)"))
+        runs.append((machine_name, mutant_name, machine, label))
+    if not runs:
+        return []
+
+    def run_one(i: int, update) -> Result | list[Result]:
+        machine_name, mutant_name, machine, _ = runs[i]
+        props = selected[machine_name]
+        if args.simulate:
+            return _simulate_one(args, machine, props, update)
+        return _search_one(args, machine, props, mutant_name, ckpt_root, update)
+
+    if pins:
+        def pinned(run) -> int:
+            params = run[2].parameter_values()
+            return max((p.transitions for p in pins if run[1] is None and p.machine == run[0]
+                        and p.parameters == params and p.symmetry == bool(args.symmetry)), default=0)
+
+        order = sorted(range(len(runs)), key=lambda i: -pinned(runs[i]))  # stable: the rest keep their order
+        runs = [runs[i] for i in order]
+    else:
+        order = list(range(len(runs)))
+    labels = [r[3] for r in runs]
+    progress = None if args.quiet else MultiProgress(console, labels)
+    show_done = progress is not None and len(jobs) > 1 and not args.all_mutants
+
+    def done(i: int, result) -> None:
+        if progress is not None:
+            progress.done(i)
+        if show_done:
+            for one in (result if isinstance(result, list) else [result]):
+                print_done(console, one)
+
+    try:
+        got = run_jobs(n_jobs, labels, [selected[r[0]] for r in runs], run_one,
+                       None if progress is None else progress.update, done,
+                       None if progress is None else progress.start)
+    finally:
+        if progress is not None:
+            progress.stop()
+    back = [None] * len(got)
+    for k, i in enumerate(order):
+        back[i] = got[k]
+    results: list[Result] = []
+    for one in back:
+        results.extend(one if isinstance(one, list) else [one])
+    return results
 
 
 def _manifest_pins(args: argparse.Namespace):
@@ -329,7 +420,8 @@ def _search_one(args: argparse.Namespace, machine, props, mutant_name: str | Non
         raise UsageError(f"--engine: {e}") from None
 
 
-def _report(args: argparse.Namespace, console: Console, results: list[Result], trace_dir: Path | None) -> int:
+def _report(args: argparse.Namespace, console: Console, results: list[Result], trace_dir: Path | None,
+            parallel: tuple[int, float] | None = None) -> int:
     # the traces are written to temporaries, then the report, then the traces are renamed into
     # place: a kill never leaves traces without their report
     with Staged() as staged:
@@ -351,7 +443,8 @@ def _report(args: argparse.Namespace, console: Console, results: list[Result], t
         total = sum(r.states for r in results)
         secs = sum(r.elapsed for r in results)
         bad = [f"{r.machine}.{p.property.name}" for r in results for p in r.properties if not p.ok]
-        console.print(f"{len(results)} run(s), {total:,} states, {secs:.1f}s: "
+        wall = "" if parallel is None else f" of search, {parallel[1]:.1f}s wall with {parallel[0]} at once"
+        console.print(f"{len(results)} run(s), {total:,} states, {secs:.1f}s{wall}: "
                       + ("[green]all properties hold[/]" if ok else f"[red]{len(bad)} failing[/]"))
         _print_errors(console, results)
         _print_mutants(console, results)
