@@ -199,6 +199,39 @@ def run_spine() -> dict:
     return out
 
 
+def run_trio() -> dict:
+    """Goal P8 (issue 15): ``inclusion`` at ``trio`` decided exhaustively (its count is pinned in
+    tests/manifest.toml)."""
+    from paraspec.checker.explicit import Checker
+    from paraspec.checker.registry import build, properties_of
+
+    t0 = time.perf_counter()
+    r = Checker(build("inclusion", "trio")).with_properties(properties_of("inclusion")).run()
+    return {"states": r.states, "engine": r.engine, "complete": r.complete, "ok": r.ok,
+            "wall_s": time.perf_counter() - t0}
+
+
+def run_default_check(jobs: int | None) -> dict:
+    """``paraspec check`` at the default preset, every machine, as a user runs it (a fresh process,
+    the figures checked against the manifest's pins): wall time with ``--jobs`` (None: its default,
+    one run per CPU) and the searches' total."""
+    out = RESULTS / f"default-check-{jobs or 'auto'}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "paraspec.checker.cli", "check", "--quiet", "--manifest",
+            str(ROOT / "tests" / "manifest.toml"), "--json", str(out)]
+    if jobs is not None:
+        argv += ["--jobs", str(jobs)]
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"paraspec check --jobs {jobs}: exit {p.returncode}: {(p.stdout + p.stderr)[-400:]}")
+    rs = json.loads(out.read_text())["results"]
+    return {"jobs": jobs or "auto", "wall_s": wall, "runs": len(rs), "states": sum(r["states"] for r in rs),
+            "search_s": sum(r["elapsed_s"] for r in rs),
+            "slowest": max(((r["machine"], r["elapsed_s"]) for r in rs), key=lambda x: x[1])}
+
+
 def run_big(n: int = 7) -> dict:
     """A run of more than 10 million states in a fresh process: time and peak memory."""
     code = ("import json, resource, sys; sys.path.insert(0, %r); from benchmarks.run import run_paraspec; "
@@ -289,6 +322,11 @@ def main(argv=None) -> int:
     log("bench: check availability inclusion at tiny (goal P7)")
     report["spine"] = run_spine()
 
+    log("bench: inclusion at trio (goal P8)")
+    report["trio"] = run_trio()
+    log("bench: paraspec check, every machine at the default preset (--jobs 1, then the default)")
+    report["default_check"] = {"one": run_default_check(1), "auto": run_default_check(None)}
+
     log("bench: Polkadot-scale block")
     from benchmarks.block import bench_block
 
@@ -317,6 +355,17 @@ def main(argv=None) -> int:
                                       "goal": "<= 0.1"}
         g["raw_rate_vs_spin"] = {"value": ex["paraspec"]["states_per_s"] / ex["spin"]["states_per_s"],
                                  "goal": ">= 0.5"}
+    first = report["exhaustive"][ns[0]]
+    if "spin" in first and first.get("paraspec_explicit"):
+        # P2': the explicit engine's time for the whole space (its rate over a sample, when the
+        # sample stops at its time limit) over SPIN's, at the first N (4)
+        ex1 = first["paraspec_explicit"]
+        whole = first["expected_states"] / ex1["states_per_s"] if ex1["states_per_s"] else None
+        g["explicit_vs_spin_n%d" % ns[0]] = {"value": None if whole is None else whole / first["spin"]["search_s"],
+                                             "goal": "<= 20"}
+    g["inclusion_trio_states"] = {"value": report["trio"]["states"] if report["trio"]["complete"] else None,
+                                  "goal": ">= 1"}
+    g["default_check_wall_s"] = {"value": report["default_check"]["auto"]["wall_s"], "goal": "<= 60"}
     spin5 = report["exhaustive"].get(5, {}).get("spin")
     if spin5:
         g["spine_tiny_vs_spin_n5"] = {"value": report["spine"]["wall_s"] / spin5["search_s"], "goal": "<= 10"}
@@ -359,6 +408,15 @@ def main(argv=None) -> int:
     sp = report["spine"]
     print(f"\ncheck availability inclusion at tiny (P7): {sp['wall_s']:.1f} s ("
           + ", ".join(f"{k} {v['states']:,} states on {v['engine']}" for k, v in sp.items() if k != "wall_s") + ")")
+    t = report["trio"]
+    print(f"inclusion at trio (P8): {t['states']:,} states on {t['engine']}, "
+          f"{'complete' if t['complete'] else 'INCOMPLETE'}, {t['wall_s']:.1f} s")
+    dc = report["default_check"]
+    print("\nparaspec check, every machine at the default preset (all pins checked):")
+    for k in ("one", "auto"):
+        d = dc[k]
+        print(f"  --jobs {d['jobs']!s:5s} {d['wall_s']:6.1f} s wall  ({d['runs']} runs, {d['states']:,} states, "
+              f"{d['search_s']:.1f} s of search; slowest {d['slowest'][0]} {d['slowest'][1]:.1f} s)")
     if "largest_n" in report:
         print(f"\nLargest N decided within 60 s with symmetry: {report['largest_n']['largest_n']}")
     if "largest_n_proof" in report:
