@@ -104,6 +104,14 @@ def _serve(conn, run_one: Callable) -> None:
             conn.send(("failed", idx, f"the result cannot be sent back: {type(e).__name__}: {e}"))
 
 
+def _dead(proc, label: str) -> JobFailed:
+    """The one-line error of a worker that ended without answering the run ``label``."""
+    proc.join(5)
+    code = proc.exitcode
+    how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+    return JobFailed(f"check of {label}: its worker process {how} before it answered (out of memory? try --jobs 1)")
+
+
 def run_jobs(n: int, labels: Sequence[str], props: Sequence[Sequence], run_one: Callable,
              on_progress: Callable[[int, int, int, float], None] | None = None,
              on_done: Callable[[int, Any], None] | None = None,
@@ -145,12 +153,7 @@ def run_jobs(n: int, labels: Sequence[str], props: Sequence[Sequence], run_one: 
                 try:
                     tag, idx, payload = conn.recv()
                 except (EOFError, OSError):
-                    procs[w].join(5)
-                    code = procs[w].exitcode
-                    how = (f"was killed by signal {-code}" if code is not None and code < 0
-                           else f"exited with code {code}")
-                    raise JobFailed(f"check of {labels[job]}: its worker process {how} before it answered "
-                                    f"(out of memory? try --jobs 1)") from None
+                    raise _dead(procs[w], labels[job]) from None
                 if tag == "progress":
                     if on_progress is not None:
                         on_progress(idx, *payload)
