@@ -106,7 +106,7 @@ def _serve(conn, run_one: Callable) -> None:
 
 def _dead(proc, label: str) -> JobFailed:
     """The one-line error of a worker that ended without answering the run ``label``."""
-    proc.join(5)
+    proc.join(60)  # the pipe reached EOF: the process has ended, or is ending
     code = proc.exitcode
     how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
     return JobFailed(f"check of {label}: its worker process {how} before it answered (out of memory? try --jobs 1)")

@@ -26,7 +26,22 @@ def _line(label: str, states: int, depth: int, elapsed: float) -> str:
     return f"{label}: {states:,} states, depth {depth}, {rate:,.0f} states/s, {elapsed:.0f} s"
 
 
-class Progress:
+class _Status:
+    """A rich status in a terminal (``status``), nothing otherwise; ``start``/``stop`` around
+    the work it reports on."""
+
+    status = None
+
+    def start(self) -> None:
+        if self.status is not None:
+            self.status.start()
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+class Progress(_Status):
     """The progress display of one search (``start``/``stop`` around it; ``update`` is the
     engine's callback: states, depth, elapsed seconds)."""
 
@@ -36,14 +51,6 @@ class Progress:
         self.every = every
         self.status = console.status(escape(label) + ": starting") if console.is_terminal else None
         self.next = time.perf_counter() + every
-
-    def start(self) -> None:
-        if self.status is not None:
-            self.status.start()
-
-    def stop(self) -> None:
-        if self.status is not None:
-            self.status.stop()
 
     def update(self, states: int, depth: int, elapsed: float) -> None:
         if self.status is not None:
@@ -56,7 +63,7 @@ class Progress:
                                soft_wrap=True)
 
 
-class MultiProgress:
+class MultiProgress(_Status):
     """The progress display of several searches at once (``check --jobs``): in a terminal one
     status with a line per running search; otherwise each search's plain line every ``every``
     seconds of it, as :class:`Progress` prints it. ``update(i, ...)`` is fed by the workers'
@@ -74,14 +81,6 @@ class MultiProgress:
     def _text(self) -> str:
         head = f"{self.finished} of {len(self.labels)} runs done"
         return escape("\n".join([head] + [self.lines[i] for i in sorted(self.lines)]))
-
-    def start(self) -> None:
-        if self.status is not None:
-            self.status.start()
-
-    def stop(self) -> None:
-        if self.status is not None:
-            self.status.stop()
 
     def update(self, i: int, states: int, depth: int, elapsed: float) -> None:
         line = _line(self.labels[i], states, depth, elapsed)

@@ -122,15 +122,7 @@ def run(args: argparse.Namespace) -> int:
         code = _report(args, console, results, trace_dir, (n_jobs, time.perf_counter() - t0))
         return code if pins is None else _manifest_verdict(args, console, pins, results, code)
     results: list[Result] = []
-    for machine_name, mutant_name in jobs:
-        machine = _build_job(args, console, machine_name, mutant_name, overrides)
-        if machine is None:
-            continue
-        label = machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}"
-        if args.symmetry and getattr(machine, "symmetry", None) is None and not args.quiet:
-            # every machine asked for (none named): the ones without a symmetry are searched in full, and say so
-            console.print(escape(f"{label}: declares no symmetry, explored in full (--symmetry reduces "
-                                 f"the machines that declare one)"))
+    for machine_name, mutant_name, machine, label in _prepare_runs(args, console, jobs, overrides):
         progress = None if args.quiet else Progress(console, label)
         update = None if progress is None else progress.update
         if progress is not None:
@@ -168,6 +160,24 @@ def _jobs_at_once(args: argparse.Namespace, ckpt_root: str | None, runs: int) ->
     return min(args.jobs, max(runs, 1))
 
 
+def _prepare_runs(args: argparse.Namespace, console: Console, jobs: list, overrides: dict) -> list[tuple]:
+    """Every run's (machine name, mutant, built machine, label), the not-applicable mutants of
+    ``--all-mutants`` left out (with their note); with ``--symmetry``, a machine that declares none
+    says that it is explored in full."""
+    runs = []
+    for machine_name, mutant_name in jobs:
+        machine = _build_job(args, console, machine_name, mutant_name, overrides)
+        if machine is None:
+            continue
+        label = machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}"
+        if args.symmetry and getattr(machine, "symmetry", None) is None and not args.quiet:
+            # every machine asked for (none named): the ones without a symmetry are searched in full, and say so
+            console.print(escape(f"{label}: declares no symmetry, explored in full (--symmetry reduces "
+                                 f"the machines that declare one)"))
+        runs.append((machine_name, mutant_name, machine, label))
+    return runs
+
+
 def _run_parallel(args: argparse.Namespace, console: Console, jobs: list, selected: dict, overrides: dict,
                   ckpt_root: str | None, n_jobs: int, pins=None) -> list[Result]:
     """The runs of ``jobs`` on ``n_jobs`` worker processes (checker/jobs.py): the same searches,
@@ -176,16 +186,7 @@ def _run_parallel(args: argparse.Namespace, console: Console, jobs: list, select
     from ..jobs import run_jobs
     from ._progress import MultiProgress
 
-    runs = []  # (machine, mutant, built machine, label)
-    for machine_name, mutant_name in jobs:
-        machine = _build_job(args, console, machine_name, mutant_name, overrides)
-        if machine is None:
-            continue
-        label = machine_name + (f" [mutant {mutant_name}]" if mutant_name else "") + f" @ {machine.preset}"
-        if args.symmetry and getattr(machine, "symmetry", None) is None and not args.quiet:
-            console.print(escape(f"{label}: declares no symmetry, explored in full (--symmetry reduces "
-                                 f"the machines that declare one)"))
-        runs.append((machine_name, mutant_name, machine, label))
+    runs = _prepare_runs(args, console, jobs, overrides)
     if not runs:
         return []
 
