@@ -161,14 +161,16 @@ def div(a: Any, b: Any) -> Any:
     Z3's integer division is Euclidean, which agrees with Python's ``//`` whenever the
     divisor is positive.
     """
+    if a.__class__ is int and b.__class__ is int:  # the interpreter's fast path
+        return a // b
     if is_symbolic(a, b):
         return a / b
     return a // b
 
 
 def mod(a: Any, b: Any) -> Any:
-    if is_symbolic(a, b):
-        return a % b
+    """``a % b``: Python ints, numpy arrays and Z3 terms alike (Z3's ``%`` is its ``mod``,
+    which agrees with Python's for a positive divisor)."""
     return a % b
 
 

@@ -9,6 +9,8 @@ replacement is within its acceptance period, and never once it is pruned.
 
 from __future__ import annotations
 
+import functools
+
 from paraspec.model.core import Rejected
 from paraspec.model.runtime.common import mdel, mget, mhas, replace
 from paraspec.model.runtime.paras import DeregisterPara, ParasBlock, ParasMachine, ParasState, PastCodeMeta, ValidationCodeQuery
@@ -73,6 +75,14 @@ def expected_code_at(ps: ParasState, para: int, at: int, now: int, acceptance_pe
     return mget(ps.code, para), False
 
 
+#: the code properties below are pure functions of the machine (hashed by identity, so a
+#: mutant's answers are its own) and the paras storage at a height; many states of a search
+#: share those (the runtime at its default preset: 745 distinct among 83,445 states), so the
+#: verdicts are memoized
+_HISTORY_MEMO = 1 << 13
+
+
+@functools.lru_cache(maxsize=_HISTORY_MEMO)
 def code_history_agrees(m, ps: ParasState, now: int, acceptance_period: int) -> bool:
     for para in known_paras(ps):
         for at in range(1, now + 1):
@@ -82,6 +92,7 @@ def code_history_agrees(m, ps: ParasState, now: int, acceptance_period: int) -> 
     return True
 
 
+@functools.lru_cache(maxsize=_HISTORY_MEMO)
 def pruned_codes_absent(m, ps: ParasState, now: int, acceptance_period: int) -> bool:
     for para in known_paras(ps):
         gone = {r.old_code for r in ps.replacements

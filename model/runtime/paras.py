@@ -67,6 +67,10 @@ class PastCodeMeta:
     last_pruned: int | None = None
 
 
+#: the metadata of a para without any (an immutable value, shared)
+NO_PAST_CODE = PastCodeMeta()
+
+
 @attrs.frozen
 class CodeReplacement:
     """Ghost record (never pruned) of one code replacement, for the properties."""
@@ -220,7 +224,7 @@ class ParasModule:
         planned = mget(ps.future_code_upgrades, para)
         if assume_intermediate is not None and planned is not None and planned <= assume_intermediate:
             return mget(ps.future_code, para)
-        meta = mget(ps.past_code_meta, para, PastCodeMeta())
+        meta = mget(ps.past_code_meta, para, NO_PAST_CODE)
         for i, t in enumerate(meta.upgrade_times):
             if self.uses_replaced_code(t, at, cfg):
                 # the code replaced at t is the one in force at `at`, unless `at` lies
@@ -288,7 +292,7 @@ class ParasModule:
     def note_past_code(self, ps: ParasState, para: int, expected_at: int, activated_at: int,
                        old_code: int) -> ParasState:
         """Keep replaced code: ``PastCode``, ``PastCodeMeta`` and ``PastCodePruning`` (PAR-5, PAR-2)."""
-        meta = mget(ps.past_code_meta, para, PastCodeMeta())
+        meta = mget(ps.past_code_meta, para, NO_PAST_CODE)
         meta = replace(meta, upgrade_times=meta.upgrade_times + (ReplacementTimes(expected_at, activated_at),))
         return replace(
             ps,
@@ -346,7 +350,7 @@ class ParasModule:
         past_code, metas = ps.past_code, ps.past_code_meta
         for para in sorted({p for p, _ in prune}):
             limit = max(at for p, at in prune if p == para)
-            meta = mget(metas, para, PastCodeMeta())
+            meta = mget(metas, para, NO_PAST_CODE)
             gone = [t for t in meta.upgrade_times if t.activated_at <= limit]
             if not gone:
                 continue
