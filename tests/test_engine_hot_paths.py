@@ -125,3 +125,25 @@ def test_avail_core_mutants_successors_equal_try_step():
             got = [(i, a, _outcome(t)) for i, a, t in m.successors(s)]
             want = [(i, a, _outcome(m.try_step(s, a))) for i, a in enumerate(m.actions(s))]
             assert got == want, mu.name
+
+
+def test_memoized_code_history_verdicts_are_each_machines_own():
+    """The paras code-history verdicts are memoized (properties/paras.py); the machine is part of
+    the key, so a variant that answers ``validation_code_at`` differently on the very same
+    storage gets its own verdict, and the memo answers as a fresh evaluation does."""
+    from paraspec.model.runtime.paras import ParasMachine
+    from paraspec.properties import paras as pp
+
+    class WrongCode(ParasMachine):
+        def get_validation_code_at(self, ps, para, at, assume_intermediate=None, cfg=None):
+            return -1
+
+    good = build("paras", None)
+    bad = WrongCode(good.config)
+    states = [s for s in _states(good, 2) if s.now >= 1 and pp.known_paras(s.paras)]
+    assert states
+    for s in states:
+        args = (s.paras, s.now, good.acceptance_period)
+        assert pp.code_history_agrees(good, *args) is pp.code_history_agrees.__wrapped__(good, *args) is True
+        assert pp.code_history_agrees(bad, *args) is False
+        assert pp.code_history_agrees(good, *args) is True  # still the good machine's own answer
