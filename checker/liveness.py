@@ -24,12 +24,22 @@ non-goal subgraph to the component, and a cycle through the component taking one
 edge of every class F that is enabled everywhere in it. It is written as ITF with
 ``loop`` set.
 
-One pass decides it: an iterative Tarjan over the graph's integer arrays (held in
-source order as a compressed adjacency: one offset per state and one int32 target per
-edge, not as Python objects) that, when it completes a component, already knows
-whether the component is fair and whether it reaches a fair one (the components it
-has edges to are complete before it), so the check copies no edge array. The
-test-suite checks the components against ``networkx.strongly_connected_components``.
+Two passes decide it, over the graph's integer arrays (held in source order as a
+compressed adjacency: one offset per state and one int32 target per edge, not as Python
+objects). First, vectorized with numpy, the states on no cycle are peeled level by level
+from the sinks of the non-goal subgraph: a state whose successors there are all peeled is
+a component of its own, fair only as a deadlock with no fair class enabled, and it
+reaches a fair component exactly when it is one or a successor reaches one (decided in
+the level before). Most explored graphs are mostly acyclic (``inclusion`` at ``tiny``: its
+452,920 non-goal states would all go in 31 levels; 445,542 go before ``PEEL_RATIO`` stops
+it), and this pass costs a few numpy operations over the edges per level instead of a
+Python step per edge. Then an
+iterative Tarjan over what is left, which, when it completes a component, already knows
+whether the component is fair and whether it reaches a fair one (the components it has
+edges to, the peeled ones included, are complete before it). Peeling stops when a level
+removes too few states to pay for its pass over the edges (``PEEL_RATIO``), leaving the
+rest to Tarjan. The test-suite checks the components against
+``networkx.strongly_connected_components`` and the verdict against the definition.
 """
 
 from __future__ import annotations
@@ -134,22 +144,100 @@ class _Components:
     bad: bytearray
 
 
+#: peeling stops after a level that removes fewer than one state per ``PEEL_RATIO`` edges of
+#: the graph (a level costs a few numpy passes over the edges; the rest is left to Tarjan)
+PEEL_RATIO = 512
+#: edges looked at together by a peeling level (bounds its temporaries)
+_PEEL_BLOCK = 1 << 18
+
+
+def _peel(n: int, off: Sequence[int], targets: Sequence[int], keep, enabled, dead, full: int):
+    """The states of the ``keep`` subgraph on no cycle of it, peeled from its sinks level by
+    level (a state goes once every successor of it there has gone): ``(order, fair, bad)``, the
+    peeled states in peel order (so every edge of one leads to an earlier one), whether each is a
+    fair component (a deadlock with no fair class enabled) and whether it reaches one. Memory: a
+    byte per edge (which edges are still live), a few arrays of one item per state, and
+    temporaries of a block of edges; an edge's source is found from the offsets
+    (``searchsorted``), for the edges a level cuts only."""
+    import numpy as np
+
+    m = len(targets)
+    empty = np.zeros(0, dtype=np.int64)
+    if n == 0:
+        return empty, empty.astype(bool), empty.astype(bool)
+    offs = np.full(n + 1, m, dtype=np.int64)
+    offs[:len(off)] = np.asarray(off, dtype=np.int64)[:n + 1]
+    dst = np.asarray(targets, dtype=np.int32)
+    alive = np.frombuffer(bytes(keep), dtype=np.uint8)[:n] != 0
+    live = np.repeat(alive, np.diff(offs))  # the edges of the subgraph whose target is not peeled yet
+    outdeg = np.zeros(n, dtype=np.int64)  # the live edges of each state
+    for lo in range(0, m, _PEEL_BLOCK):
+        block = live[lo:lo + _PEEL_BLOCK]
+        block &= alive[dst[lo:lo + _PEEL_BLOCK]]
+        np.add.at(outdeg, np.searchsorted(offs, np.flatnonzero(block) + lo, side="right") - 1, 1)
+    own_fair = ((np.frombuffer(bytes(dead), dtype=np.uint8)[:n] != 0)
+                & ((np.frombuffer(bytes(enabled), dtype=np.uint8)[:n] & full) == 0))
+    reach = np.zeros(n, dtype=bool)  # a peeled successor reaches a fair component
+    bad = np.zeros(n, dtype=bool)
+    gone = np.zeros(n, dtype=bool)
+    levels = []
+    frontier = np.flatnonzero(alive & (outdeg == 0))
+    while len(frontier):
+        levels.append(frontier)
+        bad[frontier] = own_fair[frontier] | reach[frontier]
+        alive[frontier] = False
+        gone[frontier] = True
+        touched = np.zeros(n, dtype=bool)
+        for lo in range(0, m, _PEEL_BLOCK):  # the edges into this level, a block of edges at a time
+            cut = np.flatnonzero(live[lo:lo + _PEEL_BLOCK] & gone[dst[lo:lo + _PEEL_BLOCK]])
+            if not len(cut):
+                continue
+            cut += lo
+            live[cut] = False
+            srcs = np.searchsorted(offs, cut, side="right") - 1
+            reach[srcs[bad[dst[cut]]]] = True
+            np.subtract.at(outdeg, srcs, 1)
+            touched[srcs] = True
+        gone[frontier] = False
+        if len(frontier) * PEEL_RATIO < m:
+            break
+        frontier = np.flatnonzero(touched & alive & (outdeg == 0))
+    order = np.concatenate(levels) if levels else empty
+    return order, own_fair[order], bad[order]
+
+
 def _components(n: int, off: Sequence[int], targets: Sequence[int], keep, label, enabled, dead,
                 n_fair: int) -> _Components:
-    """Iterative Tarjan on the subgraph of the ``keep`` states, deciding fairness on the way:
-    an edge to a state still on the stack, or a tree edge to a child whose component is not
-    complete yet, lies inside a component (its label is taken there); an edge to a completed
-    component leads out of it, whose verdict (it reaches a fair one) is known."""
-    index, low, comp = array("i", [-1]) * n, array("i", [0]) * n, array("i", [-1]) * n
+    """The components of the ``keep`` subgraph: the states on no cycle peeled first
+    (:func:`_peel`, one component each, numbered in peel order), then an iterative Tarjan on the
+    rest, deciding fairness on the way: an edge to a state still on the stack, or a tree edge to
+    a child whose component is not complete yet, lies inside a component (its label is taken
+    there); an edge to a completed component (a peeled one too) leads out of it, whose verdict
+    (it reaches a fair one) is known."""
+    import numpy as np
+
+    full, m, last, counter = (1 << n_fair) - 1, len(targets), len(off) - 1, 0
+    order, p_fair, p_bad = _peel(n, off, targets, keep, enabled, dead, full)
+    comp_np = np.full(n, -1, dtype=np.int32)
+    comp_np[order] = np.arange(len(order), dtype=np.int32)
+    comp, index = array("i"), array("i")
+    comp.frombytes(comp_np.tobytes())
+    # a peeled state is a completed component: not -1 in ``index``, never on the stack
+    index.frombytes(np.where(comp_np >= 0, 0, -1).astype(np.int32).tobytes())
+    everywhere_np = np.frombuffer(bytes(enabled), dtype=np.uint8)[:n][order] & full if len(order) else order
+    out = _Components(comp, bytearray(p_fair.astype(np.uint8).tobytes()),
+                      bytearray(np.asarray(everywhere_np, dtype=np.uint8).tobytes()),
+                      bytearray(p_bad.astype(np.uint8).tobytes()))
+    roots = np.flatnonzero((np.frombuffer(bytes(keep), dtype=np.uint8)[:n] != 0) & (comp_np < 0)).tolist()
+    del comp_np, order, p_fair, p_bad, everywhere_np
+    low = array("i", [0]) * n
     # per state: on the stack; the labels of its edges inside its component; an edge inside its
     # component (or a deadlock); an edge to a completed component that reaches a fair one
     on_stack, taken, cyc, reach = bytearray(n), bytearray(n), bytearray(dead), bytearray(n)
-    out = _Components(comp, bytearray(), bytearray(), bytearray())
     fair, everywhere, bad = out.fair, out.enabled_everywhere, out.bad
     stack, work_v, work_i = array("i"), array("i"), array("q")
-    full, m, last, counter = (1 << n_fair) - 1, len(targets), len(off) - 1, 0
-    for root in range(n):
-        if index[root] != -1 or not keep[root]:
+    for root in roots:
+        if index[root] != -1:
             continue
         work_v.append(root)
         work_i.append(off[root] if root <= last else m)

@@ -5,10 +5,10 @@ import json
 import attrs
 import networkx as nx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paraspec.checker import itf
+from paraspec.checker import itf, liveness
 from paraspec.checker.explicit import Checker
 from paraspec.checker.results import Verdict
 from paraspec.checker.liveness import Graph, check_leads_to, strongly_connected_components
@@ -197,13 +197,35 @@ def _reference_violated(n, edges, enabled, trig, goal, dead, n_fair) -> bool:
     return any(trig[v] and keep[v] and ({v} | nx.descendants(G, v)) & fair_nodes for v in range(n))
 
 
-@given(st.integers(1, 12), st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.integers(0, 3)),
-                                    max_size=40),
-       st.lists(st.booleans(), min_size=12, max_size=12), st.lists(st.booleans(), min_size=12, max_size=12),
-       st.integers(0, 2))
+_GRAPHS = (st.integers(1, 12), st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.integers(0, 3)),
+                                        max_size=40),
+           st.lists(st.booleans(), min_size=12, max_size=12), st.lists(st.booleans(), min_size=12, max_size=12),
+           st.integers(0, 2))
+
+
+@given(*_GRAPHS)
 def test_one_pass_verdict_matches_the_definition(n, raw, trig, goal, n_fair):
-    """The Tarjan pass that decides fairness and reachability as it completes components agrees
-    with the definition computed separately (components, their fairness, then reachability)."""
+    """The peeling of the acyclic states and the Tarjan pass over the rest, which decide fairness
+    and reachability as they complete components, agree with the definition computed separately
+    (components, their fairness, then reachability)."""
+    _agrees_with_the_definition(n, raw, trig, goal, n_fair)
+
+
+@settings(max_examples=150)
+@given(*_GRAPHS, st.sampled_from([1, 10 ** 9]))
+def test_verdict_matches_the_definition_however_far_peeling_goes(n, raw, trig, goal, n_fair, ratio):
+    """Peeling the acyclic states stops early on a large graph (``PEEL_RATIO``): with peeling
+    stopped after its first level (ratio 1) or never stopped, Tarjan over the rest, reading the
+    peeled states as completed components, gives the verdict of the definition."""
+    was = liveness.PEEL_RATIO
+    liveness.PEEL_RATIO = ratio
+    try:
+        _agrees_with_the_definition(n, raw, trig, goal, n_fair)
+    finally:
+        liveness.PEEL_RATIO = was
+
+
+def _agrees_with_the_definition(n, raw, trig, goal, n_fair):
     edges = sorted({(a % n, b % n, lab & ((1 << n_fair) - 1)) for a, b, lab in raw})
     g = Graph()
     for _ in range(n):
@@ -230,3 +252,23 @@ def test_edges_are_recorded_in_source_order():
     assert list(g.edges()) == [(0, 1, 0, 0), (2, 3, 1, 0), (2, 0, 2, 0)]
     with pytest.raises(ValueError):
         g.add_edge(1, 0, 0, 0)
+
+
+@pytest.mark.parametrize("ratio", [1, 10 ** 9])
+def test_a_trigger_reaching_a_deadlock_along_acyclic_states(ratio):
+    """0 -> 1 -> 2 with 2 a deadlock (no fair class enabled): ``0 ~> goal`` is violated unless the
+    goal cuts the path; the states are peeled (all, or the first level only) and the verdict
+    travels back along the peeled edges."""
+    g = Graph()
+    for _ in range(3):
+        g.add_state(-1, 0)
+    g.add_edge(0, 1, 0, 0)
+    g.add_edge(1, 2, 0, 0)
+    was = liveness.PEEL_RATIO
+    liveness.PEEL_RATIO = ratio
+    try:
+        lasso = check_leads_to(g, [True, False, False], [False, False, False], 0, [False, False, True])
+        assert lasso is not None and lasso.states == (0, 1, 2) and lasso.acts[-1] is None
+        assert check_leads_to(g, [True, False, False], [False, True, False], 0, [False, False, True]) is None
+    finally:
+        liveness.PEEL_RATIO = was
