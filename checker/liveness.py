@@ -206,6 +206,25 @@ def _peel(n: int, off: Sequence[int], targets: Sequence[int], keep, enabled, dea
     return order, own_fair[order], bad[order]
 
 
+def _peeled(n: int, off: Sequence[int], targets: Sequence[int], keep, enabled, dead, full: int):
+    """The components after peeling (:func:`_peel`): ``(components, index, roots)``, the peeled
+    states numbered in peel order as components of their own (in ``index`` not -1: completed, for
+    Tarjan), and the kept states left for Tarjan, ascending."""
+    import numpy as np
+
+    order, p_fair, p_bad = _peel(n, off, targets, keep, enabled, dead, full)
+    comp_np = np.full(n, -1, dtype=np.int32)
+    comp_np[order] = np.arange(len(order), dtype=np.int32)
+    comp, index = array("i"), array("i")
+    comp.frombytes(comp_np.tobytes())
+    index.frombytes(np.where(comp_np >= 0, 0, -1).astype(np.int32).tobytes())
+    everywhere = np.frombuffer(bytes(enabled), dtype=np.uint8)[:n][order] & full
+    out = _Components(comp, bytearray(p_fair.astype(np.uint8).tobytes()),
+                      bytearray(everywhere.astype(np.uint8).tobytes()), bytearray(p_bad.astype(np.uint8).tobytes()))
+    roots = np.flatnonzero((np.frombuffer(bytes(keep), dtype=np.uint8)[:n] != 0) & (comp_np < 0)).tolist()
+    return out, index, roots
+
+
 def _components(n: int, off: Sequence[int], targets: Sequence[int], keep, label, enabled, dead,
                 n_fair: int) -> _Components:
     """The components of the ``keep`` subgraph: the states on no cycle peeled first
@@ -214,27 +233,13 @@ def _components(n: int, off: Sequence[int], targets: Sequence[int], keep, label,
     a child whose component is not complete yet, lies inside a component (its label is taken
     there); an edge to a completed component (a peeled one too) leads out of it, whose verdict
     (it reaches a fair one) is known."""
-    import numpy as np
-
     full, m, last, counter = (1 << n_fair) - 1, len(targets), len(off) - 1, 0
-    order, p_fair, p_bad = _peel(n, off, targets, keep, enabled, dead, full)
-    comp_np = np.full(n, -1, dtype=np.int32)
-    comp_np[order] = np.arange(len(order), dtype=np.int32)
-    comp, index = array("i"), array("i")
-    comp.frombytes(comp_np.tobytes())
-    # a peeled state is a completed component: not -1 in ``index``, never on the stack
-    index.frombytes(np.where(comp_np >= 0, 0, -1).astype(np.int32).tobytes())
-    everywhere_np = np.frombuffer(bytes(enabled), dtype=np.uint8)[:n][order] & full if len(order) else order
-    out = _Components(comp, bytearray(p_fair.astype(np.uint8).tobytes()),
-                      bytearray(np.asarray(everywhere_np, dtype=np.uint8).tobytes()),
-                      bytearray(p_bad.astype(np.uint8).tobytes()))
-    roots = np.flatnonzero((np.frombuffer(bytes(keep), dtype=np.uint8)[:n] != 0) & (comp_np < 0)).tolist()
-    del comp_np, order, p_fair, p_bad, everywhere_np
+    out, index, roots = _peeled(n, off, targets, keep, enabled, dead, full)
     low = array("i", [0]) * n
     # per state: on the stack; the labels of its edges inside its component; an edge inside its
     # component (or a deadlock); an edge to a completed component that reaches a fair one
     on_stack, taken, cyc, reach = bytearray(n), bytearray(n), bytearray(dead), bytearray(n)
-    fair, everywhere, bad = out.fair, out.enabled_everywhere, out.bad
+    comp, fair, everywhere, bad = out.comp, out.fair, out.enabled_everywhere, out.bad
     stack, work_v, work_i = array("i"), array("i"), array("q")
     for root in roots:
         if index[root] != -1:
