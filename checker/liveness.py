@@ -33,12 +33,11 @@ reaches a fair component exactly when it is one or a successor reaches one (deci
 the level before). Most explored graphs are mostly acyclic (``inclusion`` at ``tiny``: its
 452,920 non-goal states would all go in 31 levels; 445,542 go before ``PEEL_RATIO`` stops
 it), and this pass costs a few numpy operations over the edges per level instead of a
-Python step per edge. Then an
-iterative Tarjan over what is left, which, when it completes a component, already knows
-whether the component is fair and whether it reaches a fair one (the components it has
-edges to, the peeled ones included, are complete before it). Peeling stops when a level
-removes too few states to pay for its pass over the edges (``PEEL_RATIO``), leaving the
-rest to Tarjan. The test-suite checks the components against
+Python step per edge. Then an iterative Tarjan over what is left, which, when it completes
+a component, already knows whether the component is fair and whether it reaches a fair one
+(the components it has edges to, the peeled ones included, are complete before it).
+Peeling stops when a level removes too few states to pay for its pass over the edges
+(``PEEL_RATIO``), leaving the rest to Tarjan. The test-suite checks the components against
 ``networkx.strongly_connected_components`` and the verdict against the definition.
 """
 
