@@ -123,7 +123,8 @@ class Graph:
 
 def strongly_connected_components(n: int, offsets: Sequence[int], targets: Sequence[int],
                                   nodes: Sequence[int] | None = None) -> array:
-    """Component id of every node (Tarjan over integer arrays); nodes not in ``nodes`` get -1."""
+    """Component id of every node (the acyclic states peeled, then Tarjan, over integer arrays);
+    nodes not in ``nodes`` get -1."""
     keep = bytearray(n)
     for v in (range(n) if nodes is None else nodes):
         keep[v] = 1
